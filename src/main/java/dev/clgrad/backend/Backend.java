@@ -1,0 +1,132 @@
+package dev.clgrad.backend;
+
+import dev.clgrad.tensor.Tensor;
+
+/**
+ * A device and the op set clgrad trains with. Ops are enqueued in program order; an op may return
+ * before its result is computed (OpenCL), and only {@link #download} or {@link #finish} wait.
+ *
+ * <p>Conventions for every op: tensors are float32 and row-major, a 2-D view takes dimension 0 as
+ * rows; inputs are not modified; outputs are written, never resized; shapes are checked first and a
+ * mismatch is an {@link IllegalArgumentException} naming both shapes. An output may alias an input
+ * only where the op says so. Dimensions: {@code B} batch rows, {@code O} features per row.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** The device this backend runs on. */
+    DeviceInfo info();
+
+    /** The spec that selects this backend again, such as {@code opencl:0:0} or {@code java}. */
+    default String id() {
+        return info().id();
+    }
+
+    // ---- storage -------------------------------------------------------------------------------
+
+    /** A buffer of at least {@code floats} elements, from the pool when one is free. Contents undefined. */
+    DeviceBuffer allocate(long floats);
+
+    /** Returns a buffer to the pool. The caller must not use it afterwards. */
+    void release(DeviceBuffer buffer);
+
+    /** Copies {@code count} floats from the host into the buffer, starting at element {@code dstOffset}. */
+    void upload(float[] src, int srcOffset, DeviceBuffer dst, long dstOffset, int count);
+
+    /** Waits for enqueued work, then copies {@code count} floats from the buffer to the host. */
+    void download(DeviceBuffer src, long srcOffset, float[] dst, int dstOffset, int count);
+
+    /** Buffers allocated and not yet released (pooled free buffers do not count): the leak detector. */
+    int liveBuffers();
+
+    /** Blocks until every enqueued op has completed. */
+    void finish();
+
+    /** Frees every buffer and device object; idempotent, never throws. */
+    @Override
+    void close();
+
+    // ---- linear algebra --------------------------------------------------------------------------
+
+    /**
+     * {@code C = alpha·op(A)·op(B) + beta·C}, row-major, float32 accumulation; sizes from
+     * {@link GemmShape#of}. C is modified and must not alias A or B; with {@code beta == 0} C's old
+     * contents are ignored (NaN included).
+     */
+    void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c);
+
+    // ---- element-wise ----------------------------------------------------------------------------
+
+    /** {@code x[i] = value}. */
+    void fill(Tensor x, float value);
+
+    /** {@code dst[i] = src[i]}; shapes may differ when sizes match. */
+    void copy(Tensor src, Tensor dst);
+
+    /** x: (B, O), bias: (O) → {@code y[b, o] = x[b, o] + bias[o]}. y may be x. */
+    void biasAdd(Tensor x, Tensor bias, Tensor y);
+
+    /** x: (B, O), bias: (O) → {@code y[b, o] = max(0, x[b, o] + bias[o])}. y may be x. */
+    void biasRelu(Tensor x, Tensor bias, Tensor y);
+
+    /** {@code y = max(0, x)}. y may be x. */
+    void reluForward(Tensor x, Tensor y);
+
+    /** {@code dX = dY · [y > 0]} where y is the forward output. dX may be dY. */
+    void reluBackward(Tensor y, Tensor dY, Tensor dX);
+
+    /**
+     * Inverted dropout with the Philox mask of DESIGN.md: element i is kept iff
+     * {@code (philox(offset + i/4, seed)[i % 4] >>> 8) >= ceil(p·2^24)}; {@code y = keep ? x/(1-p) : 0}.
+     * {@code offset} is an unsigned 64-bit counter base. y may be x. p outside [0, 1) is rejected.
+     */
+    void dropoutForward(Tensor x, float p, long seed, long offset, Tensor y);
+
+    /** {@code dX = keep ? dY/(1-p) : 0}, the mask regenerated from the same (seed, offset). dX may be dY. */
+    void dropoutBackward(Tensor dY, float p, long seed, long offset, Tensor dX);
+
+    // ---- optimizers ------------------------------------------------------------------------------
+
+    /**
+     * One Adam/AdamW step over flat buffers, in place: {@code p -= lr·wd·p} (AdamW only), then
+     * {@code m = b1·m + (1-b1)·g; v = b2·v + (1-b2)·g²; p -= lr·(m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)}.
+     * params, m, v modified; grads not modified; {@code step} t counts from 1.
+     */
+    void adamStep(Tensor params, Tensor grads, Tensor m, Tensor v, AdamHyper hyper, long step);
+
+    /**
+     * SGD with momentum, in place: {@code g' = g + wd·p; vel = momentum·vel + g'; p -= lr·vel}
+     * (PyTorch's form; with momentum 0, velocity is unused and may be null).
+     */
+    void sgdStep(Tensor params, Tensor grads, Tensor velocity, float lr, float momentum, float weightDecay);
+
+    // ---- losses and metrics ----------------------------------------------------------------------
+
+    /** {@code loss[0] (+)= mean((pred - target)²)} over all elements; accumulate adds to loss[0]. */
+    void mseForward(Tensor pred, Tensor target, Tensor loss, boolean accumulate);
+
+    /** {@code dPred = 2·(pred - target) / n}, n the number of elements. */
+    void mseBackward(Tensor pred, Tensor target, Tensor dPred);
+
+    /**
+     * logits: (B, C), labels: (B) class indices stored as floats →
+     * {@code loss[0] (+)= mean_b(logsumexp(logits[b]) - logits[b, label_b])}, max-subtracted.
+     */
+    void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor loss, boolean accumulate);
+
+    /** {@code dLogits[b, c] = (softmax(logits[b])[c] - [c == label_b]) / B}. */
+    void softmaxCrossEntropyBackward(Tensor logits, Tensor labels, Tensor dLogits);
+
+    /** {@code count[0] (+)= #{b : argmax(logits[b]) == label_b}} (first maximum on ties). */
+    void accuracyCount(Tensor logits, Tensor labels, Tensor count, boolean accumulate);
+
+    // ---- reductions ------------------------------------------------------------------------------
+
+    /** x: (R, C) → {@code out[c] = sum_r x[r, c]}, e.g. bias gradients. */
+    void columnSum(Tensor x, Tensor out);
+
+    /** {@code out[0] = sum_i x[i]}. */
+    void sum(Tensor x, Tensor out);
+
+    /** {@code out[0] = sum_i x[i] / n}. */
+    void mean(Tensor x, Tensor out);
+}

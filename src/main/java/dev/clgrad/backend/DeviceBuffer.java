@@ -1,0 +1,23 @@
+package dev.clgrad.backend;
+
+/**
+ * A block of float32 storage owned by one backend: a {@code cl_mem} for OpenCL, a {@code float[]}
+ * for the Java backend. Tensors are views onto buffers; only the backend that made a buffer reads
+ * its contents.
+ */
+public abstract class DeviceBuffer {
+    private final long floats;
+
+    protected DeviceBuffer(long floats) {
+        this.floats = floats;
+    }
+
+    /** Capacity in float32 elements. */
+    public final long floats() {
+        return floats;
+    }
+
+    public final long bytes() {
+        return floats * Float.BYTES;
+    }
+}

@@ -1,0 +1,180 @@
+package dev.clgrad.tensor;
+
+import dev.clgrad.backend.Backend;
+import dev.clgrad.backend.DeviceBuffer;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A float32 tensor resident on one backend's device. Data moves to the host only when asked
+ * ({@link #toArray}, {@link #item}). The tensor that allocated its buffer owns it and gives it
+ * back to the backend's pool on {@link #close}; a {@link #view} shares its parent's buffer and
+ * owns nothing. {@code close()} is idempotent; any other use after close is an
+ * {@link IllegalStateException} naming the tensor.
+ */
+public final class Tensor implements AutoCloseable {
+    private static final AtomicLong SEQUENCE = new AtomicLong();
+
+    private final Backend backend;
+    private final DeviceBuffer buffer;
+    private final long offset;
+    private final Shape shape;
+    private final String name;
+    private final Tensor parent;
+    private boolean closed;
+
+    private Tensor(Backend backend, DeviceBuffer buffer, long offset, Shape shape, String name, Tensor parent) {
+        this.backend = backend;
+        this.buffer = buffer;
+        this.offset = offset;
+        this.shape = shape;
+        this.name = name;
+        this.parent = parent;
+    }
+
+    /** An uninitialised tensor on {@code backend}. */
+    public static Tensor empty(Backend backend, Shape shape, String name) {
+        long n = Math.max(shape.size(), 1);
+        return new Tensor(backend, backend.allocate(n), 0, shape, name, null);
+    }
+
+    public static Tensor empty(Backend backend, Shape shape) {
+        return empty(backend, shape, "tensor#" + SEQUENCE.incrementAndGet());
+    }
+
+    /** A tensor of zeros. */
+    public static Tensor zeros(Backend backend, Shape shape) {
+        Tensor t = empty(backend, shape);
+        backend.fill(t, 0f);
+        return t;
+    }
+
+    /** Uploads {@code data} (row-major, length = product of dims) into a new tensor. Not modified. */
+    public static Tensor of(Backend backend, float[] data, int... dims) {
+        Shape shape = Shape.of(dims);
+        if (data.length != shape.size()) {
+            throw new IllegalArgumentException("Tensor.of: " + data.length + " values do not fill shape " + shape
+                    + " (" + shape.size() + " elements)");
+        }
+        Tensor t = empty(backend, shape);
+        t.copyFrom(data);
+        return t;
+    }
+
+    /**
+     * A view of {@code shape.size()} elements starting {@code elementOffset} elements into this
+     * tensor's storage. It shares the storage and owns nothing: closing it frees nothing.
+     */
+    public Tensor view(long elementOffset, Shape viewShape, String viewName) {
+        checkOpen();
+        if (elementOffset < 0 || elementOffset + viewShape.size() > shape.size()) {
+            throw new IllegalArgumentException("view " + viewName + ": offset " + elementOffset + " and shape "
+                    + viewShape + " fall outside " + name + " " + shape);
+        }
+        return new Tensor(backend, buffer, offset + elementOffset, viewShape, viewName, this);
+    }
+
+    /** The same storage seen with another shape of the same size. */
+    public Tensor reshape(int... dims) {
+        Shape s = Shape.of(dims);
+        if (s.size() != shape.size()) {
+            throw new IllegalArgumentException("reshape " + name + ": " + shape + " has " + shape.size()
+                    + " elements, " + s + " has " + s.size());
+        }
+        return view(0, s, name);
+    }
+
+    /** The first {@code n} rows, as a view. */
+    public Tensor rows(int n) {
+        int[] d = shape.dims();
+        if (n < 0 || n > d[0]) {
+            throw new IllegalArgumentException("rows: " + name + " " + shape + " has no " + n + " rows");
+        }
+        d[0] = n;
+        return view(0, Shape.of(d), name);
+    }
+
+    /** Overwrites the contents from the host; {@code data.length} must equal the size. Not modified. */
+    public void copyFrom(float[] data) {
+        checkOpen();
+        if (data.length != shape.size()) {
+            throw new IllegalArgumentException("copyFrom " + name + ": " + data.length + " values for shape " + shape);
+        }
+        backend.upload(data, 0, buffer, offset, data.length);
+    }
+
+    /** Waits for pending work, then copies the contents to a new host array. */
+    public float[] toArray() {
+        checkOpen();
+        float[] out = new float[Math.toIntExact(shape.size())];
+        backend.download(buffer, offset, out, 0, out.length);
+        return out;
+    }
+
+    /** The single element of a one-element tensor. */
+    public float item() {
+        checkOpen();
+        if (shape.size() != 1) {
+            throw new IllegalStateException("item: " + name + " has shape " + shape + ", expected one element");
+        }
+        float[] out = new float[1];
+        backend.download(buffer, offset, out, 0, 1);
+        return out[0];
+    }
+
+    public Shape shape() {
+        return shape;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    /** The storage; for backends. */
+    public DeviceBuffer buffer() {
+        checkOpen();
+        return buffer;
+    }
+
+    /** Element offset of this view into {@link #buffer()}. */
+    public long offset() {
+        return offset;
+    }
+
+    /** Whether the two tensors' element ranges overlap in one buffer. */
+    public boolean sharesStorageWith(Tensor other) {
+        return buffer == other.buffer && offset < other.offset + other.shape.size()
+                && other.offset < offset + shape.size();
+    }
+
+    public boolean isClosed() {
+        return closed || (parent != null && parent.isClosed());
+    }
+
+    private void checkOpen() {
+        if (isClosed()) {
+            throw new IllegalStateException("tensor " + name + " " + shape + " is closed");
+        }
+    }
+
+    /** Gives an owned buffer back to the backend; idempotent. A view frees nothing. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (parent == null) {
+            backend.release(buffer);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor " + name + " " + shape + " on " + backend.id();
+    }
+}
