@@ -1,0 +1,56 @@
+package dev.clgrad;
+
+import java.nio.file.Path;
+
+/**
+ * Every system property clgrad reads, in one place.
+ *
+ * <ul>
+ *   <li>{@code clgrad.binding} — OpenCL binding, {@code jocl} (default) or {@code lwjgl}; when unset,
+ *       the {@code binding} named in {@code native-config/profiles.json}.</li>
+ *   <li>{@code clgrad.kernels} — a folder to load {@code .cl} sources from instead of the classpath
+ *       (kernel development).</li>
+ *   <li>{@code clgrad.cache} — where compiled program binaries are cached; default
+ *       {@code ~/.cache/clgrad}. The value {@code off} disables the cache.</li>
+ *   <li>{@code clgrad.device} — the device spec used when a command or API call gives none;
+ *       default {@code auto}.</li>
+ *   <li>{@code clgrad.debug.allocations} — {@code true} records where each device buffer was
+ *       allocated, for leak reports.</li>
+ * </ul>
+ */
+public final class Config {
+    private Config() {
+    }
+
+    /** The binding property, or null when unset. */
+    public static String binding() {
+        return System.getProperty("clgrad.binding");
+    }
+
+    /** The kernel source folder, or null for the classpath. */
+    public static Path kernelsDir() {
+        String dir = System.getProperty("clgrad.kernels");
+        return dir == null || dir.isBlank() ? null : Path.of(dir);
+    }
+
+    /** The program-binary cache folder, or null when caching is off. */
+    public static Path cacheDir() {
+        String dir = System.getProperty("clgrad.cache");
+        if (dir == null || dir.isBlank()) {
+            String xdg = System.getenv("XDG_CACHE_HOME");
+            Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+            return base.resolve("clgrad");
+        }
+        return dir.equals("off") ? null : Path.of(dir);
+    }
+
+    /** The default device spec. */
+    public static String device() {
+        return System.getProperty("clgrad.device", "auto");
+    }
+
+    /** Whether allocation sites are recorded. */
+    public static boolean debugAllocations() {
+        return Boolean.getBoolean("clgrad.debug.allocations");
+    }
+}

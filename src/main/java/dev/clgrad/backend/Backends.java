@@ -1,0 +1,81 @@
+package dev.clgrad.backend;
+
+import dev.clgrad.Config;
+import dev.clgrad.backend.java.JavaBackend;
+import dev.clgrad.backend.opencl.ClBindings;
+import dev.clgrad.backend.opencl.OpenClBackend;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.logging.Logger;
+
+/**
+ * Chooses a backend from a device spec:
+ * <ul>
+ *   <li>{@code auto} — the first OpenCL GPU, else the first OpenCL CPU, else Java; says which and why;</li>
+ *   <li>{@code opencl} — the first OpenCL device, GPUs first;</li>
+ *   <li>{@code opencl:gpu}, {@code opencl:cpu} — the first OpenCL device of that type;</li>
+ *   <li>{@code opencl:P:D} — device D of platform P, as {@code clgrad devices} numbers them;</li>
+ *   <li>{@code java} — the pure-Java backend.</li>
+ * </ul>
+ * A spec that names nothing available is an {@link IllegalArgumentException} listing the ids that exist.
+ */
+public final class Backends {
+    private static final Logger LOG = Logger.getLogger(Backends.class.getName());
+
+    private Backends() {
+    }
+
+    /** Every device: the OpenCL devices the default binding sees, then {@code java}. */
+    public static List<DeviceInfo> available() {
+        List<DeviceInfo> out = new ArrayList<>(OpenClBackend.devices(ClBindings.defaultName()));
+        try (Backend java = new JavaBackend()) {
+            out.add(java.info());
+        }
+        return out;
+    }
+
+    /** {@link #select(String, String)} with the default binding. */
+    public static Backend select(String spec) {
+        return select(spec, ClBindings.defaultName());
+    }
+
+    /** Opens the backend {@code spec} names (null: {@link Config#device()}), OpenCL through {@code binding}. */
+    public static Backend select(String spec, String binding) {
+        String s = spec == null || spec.isBlank() ? Config.device() : spec.trim().toLowerCase();
+        if (s.equals("java")) {
+            return new JavaBackend();
+        }
+        List<DeviceInfo> cl = OpenClBackend.devices(binding);
+        if (s.equals("auto")) {
+            Optional<DeviceInfo> gpu = first(cl, "GPU");
+            Optional<DeviceInfo> chosen = gpu.isPresent() ? gpu : first(cl, "CPU");
+            if (chosen.isPresent()) {
+                DeviceInfo d = chosen.get();
+                LOG.info("auto: using " + d.id() + " (" + d.name() + ", " + d.type() + ")"
+                        + (gpu.isPresent() ? ": the first OpenCL GPU" : ": no OpenCL GPU found, using the OpenCL CPU device"));
+                return OpenClBackend.open(d.id(), binding);
+            }
+            LOG.info("auto: using java: " + OpenClBackend.discoveryProblem(binding));
+            return new JavaBackend();
+        }
+        Optional<DeviceInfo> match = switch (s) {
+            case "opencl" -> first(cl, "GPU").or(() -> cl.stream().findFirst());
+            case "opencl:gpu" -> first(cl, "GPU");
+            case "opencl:cpu" -> first(cl, "CPU");
+            default -> cl.stream().filter(d -> d.id().equals(s)).findFirst();
+        };
+        if (match.isEmpty()) {
+            List<String> ids = new ArrayList<>(cl.stream().map(DeviceInfo::id).toList());
+            ids.add("java");
+            throw new IllegalArgumentException("unknown or unavailable device '" + spec + "'; available: "
+                    + String.join(", ", ids) + " (and auto, opencl, opencl:gpu, opencl:cpu)");
+        }
+        return OpenClBackend.open(match.get().id(), binding);
+    }
+
+    private static Optional<DeviceInfo> first(List<DeviceInfo> devices, String type) {
+        return devices.stream().filter(d -> d.type().equals(type)).findFirst();
+    }
+}

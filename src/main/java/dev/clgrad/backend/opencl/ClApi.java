@@ -1,0 +1,113 @@
+package dev.clgrad.backend.opencl;
+
+import java.util.List;
+
+/**
+ * The OpenCL calls clgrad makes, behind one small facade so that the engine never imports a
+ * binding: {@link JoclApi} (default) and {@link LwjglApi} implement it. Handles are opaque
+ * objects owned by the implementation that made them. Every call checks its status and throws an
+ * {@link OpenClException} naming the call and the symbolic error.
+ */
+interface ClApi {
+    /** Opaque OpenCL object handles. */
+    interface Platform {
+    }
+
+    interface Device {
+    }
+
+    interface Context {
+    }
+
+    interface Queue {
+    }
+
+    interface Mem {
+    }
+
+    interface Program {
+    }
+
+    interface Kernel {
+    }
+
+    interface Event {
+    }
+
+    /** What {@code clGetDeviceInfo} says about a device, read once at discovery. */
+    record DeviceProps(String name, String vendor, String type, String version, String driverVersion,
+                       int computeUnits, long globalMemBytes, long maxAllocBytes, long maxWorkGroupSize) {
+    }
+
+    /** {@code jocl} or {@code lwjgl}. */
+    String name();
+
+    List<Platform> platforms();
+
+    String platformName(Platform platform);
+
+    List<Device> devices(Platform platform);
+
+    DeviceProps deviceProps(Device device);
+
+    Context createContext(Device device);
+
+    Queue createQueue(Context context, Device device, boolean profiling);
+
+    Mem createBuffer(Context context, long bytes);
+
+    /** Blocking write of {@code count} floats from {@code src[srcOffset..]} at byte offset {@code dstByteOffset}. */
+    void write(Queue queue, float[] src, int srcOffset, Mem dst, long dstByteOffset, int count);
+
+    /** Blocking read of {@code count} floats into {@code dst[dstOffset..]}. */
+    void read(Queue queue, Mem src, long srcByteOffset, float[] dst, int dstOffset, int count);
+
+    void copy(Queue queue, Mem src, long srcByteOffset, Mem dst, long dstByteOffset, long bytes);
+
+    Program programFromSource(Context context, String source);
+
+    /** A program from a cached binary; throws {@link OpenClException} when the binary is refused. */
+    Program programFromBinary(Context context, Device device, byte[] binary);
+
+    /** Builds; returns the status code (0 on success) so the caller can attach the build log. */
+    int build(Program program, Device device, String options);
+
+    String buildLog(Program program, Device device);
+
+    byte[] binary(Program program);
+
+    Kernel createKernel(Program program, String name);
+
+    void setArg(Kernel kernel, int index, Mem value);
+
+    void setArg(Kernel kernel, int index, int value);
+
+    void setArg(Kernel kernel, int index, float value);
+
+    void setArg(Kernel kernel, int index, long value);
+
+    /**
+     * Enqueues a kernel over {@code global} work-items ({@code local} may be null); returns its event
+     * when {@code wantEvent}, else null. {@code context} names the kernel in errors.
+     */
+    Event enqueue(Queue queue, Kernel kernel, String kernelName, long[] global, long[] local, boolean wantEvent);
+
+    void flush(Queue queue);
+
+    void finish(Queue queue);
+
+    /** Profiling time stamps in ns: queued, submit, start, end. */
+    long[] eventTimes(Event event);
+
+    void release(Event event);
+
+    void release(Mem mem);
+
+    void release(Kernel kernel);
+
+    void release(Program program);
+
+    void release(Queue queue);
+
+    void release(Context context);
+}

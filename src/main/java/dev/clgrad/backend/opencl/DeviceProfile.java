@@ -1,0 +1,90 @@
+package dev.clgrad.backend.opencl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.clgrad.backend.BackendException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * Kernel tunables for one device, from {@code native-config/profiles.json}: a list of profiles,
+ * each with a {@code match} ({@code platform} and {@code vendor} substrings, {@code name} regex;
+ * an empty match fits every device), extra compiler {@code options}, and {@code defines} passed as
+ * {@code -DNAME=value}. Profiles apply in file order, later matches overriding earlier ones, so
+ * vendor defaults come first and per-device entries after them.
+ */
+final class DeviceProfile {
+    static final String RESOURCE = "native-config/profiles.json";
+
+    private final Map<String, String> defines;
+    private final String options;
+
+    private DeviceProfile(Map<String, String> defines, String options) {
+        this.defines = defines;
+        this.options = options;
+    }
+
+    static JsonNode readConfig() {
+        try (InputStream in = DeviceProfile.class.getClassLoader().getResourceAsStream(RESOURCE)) {
+            if (in == null) {
+                throw new BackendException(RESOURCE + " is missing from the classpath");
+            }
+            return new ObjectMapper().readTree(in);
+        } catch (IOException e) {
+            throw new BackendException(RESOURCE + " cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    /** The binding that native-config names, or null. */
+    static String configuredBinding() {
+        JsonNode b = readConfig().get("binding");
+        return b == null ? null : b.asText();
+    }
+
+    static DeviceProfile forDevice(String platform, String vendor, String name) {
+        Map<String, String> defines = new TreeMap<>();
+        StringBuilder options = new StringBuilder();
+        for (JsonNode profile : readConfig().path("profiles")) {
+            JsonNode match = profile.path("match");
+            if (!contains(platform, match.path("platform")) || !contains(vendor, match.path("vendor"))
+                    || !matches(name, match.path("name"))) {
+                continue;
+            }
+            String opts = profile.path("options").asText("");
+            if (!opts.isBlank()) {
+                options.append(' ').append(opts.trim());
+            }
+            for (Iterator<Map.Entry<String, JsonNode>> it = profile.path("defines").fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                defines.put(e.getKey(), e.getValue().asText());
+            }
+        }
+        return new DeviceProfile(defines, options.toString().trim());
+    }
+
+    private static boolean contains(String value, JsonNode wanted) {
+        return wanted.isMissingNode() || value.toLowerCase().contains(wanted.asText().toLowerCase());
+    }
+
+    private static boolean matches(String value, JsonNode regex) {
+        return regex.isMissingNode() || Pattern.compile(regex.asText()).matcher(value).find();
+    }
+
+    /** The value of a tunable for this device, or {@code fallback} when the profile sets none. */
+    int define(String name, int fallback) {
+        String v = defines.get(name);
+        return v == null ? fallback : Integer.parseInt(v);
+    }
+
+    /** Compiler options: the profile's options then {@code -DNAME=value} for every define, sorted. */
+    String buildOptions() {
+        StringBuilder sb = new StringBuilder(options);
+        defines.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : " ").append("-D").append(k).append('=').append(v));
+        return sb.toString();
+    }
+}

@@ -1,0 +1,164 @@
+package dev.clgrad.backend.opencl;
+
+import dev.clgrad.Config;
+import dev.clgrad.backend.BackendException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The compiled kernels of one device. A kernel file is read from the classpath
+ * ({@code opencl-kernels/NAME.cl}) or from {@link Config#kernelsDir()}, its {@code #include "x.cl"}
+ * lines inlined (each file once), built with the device profile's options, and its binary cached
+ * on disk by {@link ProgramCache}. Programs and kernels are built once per library.
+ */
+final class KernelLibrary implements AutoCloseable {
+    private static final Pattern INCLUDE = Pattern.compile("^\\s*#include\\s+\"([^\"]+)\"\\s*$", Pattern.MULTILINE);
+
+    private final ClApi api;
+    private final ClApi.Context context;
+    private final ClApi.Device device;
+    private final String deviceName;
+    private final String driverVersion;
+    private final DeviceProfile profile;
+    private final ProgramCache cache;
+    private final Map<String, ClApi.Program> programs = new HashMap<>();
+    private final Map<String, ClApi.Kernel> kernels = new HashMap<>();
+    private final List<ProgramBuild> builds = new ArrayList<>();
+
+    KernelLibrary(ClApi api, ClApi.Context context, ClApi.Device device, String deviceName, String driverVersion,
+                  DeviceProfile profile, ProgramCache cache) {
+        this.api = api;
+        this.context = context;
+        this.device = device;
+        this.deviceName = deviceName;
+        this.driverVersion = driverVersion;
+        this.profile = profile;
+        this.cache = cache;
+    }
+
+    DeviceProfile profile() {
+        return profile;
+    }
+
+    /** The kernel {@code name} of {@code file}, building the program on first use. */
+    synchronized ClApi.Kernel kernel(String file, String name) {
+        String key = file + "#" + name;
+        ClApi.Kernel k = kernels.get(key);
+        if (k == null) {
+            k = api.createKernel(program(file), name);
+            kernels.put(key, k);
+        }
+        return k;
+    }
+
+    /** Builds {@code file} (from the cache when possible). */
+    synchronized ClApi.Program program(String file) {
+        ClApi.Program p = programs.get(file);
+        if (p == null) {
+            p = build(file, source(file), profile.buildOptions());
+            programs.put(file, p);
+        }
+        return p;
+    }
+
+    /** Every program built so far, in order, with its timing. */
+    synchronized List<ProgramBuild> builds() {
+        return List.copyOf(builds);
+    }
+
+    /**
+     * Compiles {@code source} (named {@code file} in errors) with {@code options}: the cached binary
+     * when one verifies and the driver accepts it, else the source, whose binary is then cached.
+     *
+     * @throws KernelBuildException with the whole build log when the source does not compile
+     */
+    ClApi.Program build(String file, String source, String options) {
+        long t0 = System.nanoTime();
+        String key = ProgramCache.key(deviceName, driverVersion, source, options);
+        byte[] binary = cache.load(key);
+        if (binary != null) {
+            ClApi.Program cached = null;
+            try {
+                cached = api.programFromBinary(context, device, binary);
+                if (api.build(cached, device, options) == 0) {
+                    builds.add(new ProgramBuild(file, true, (System.nanoTime() - t0) / 1e6));
+                    return cached;
+                }
+                cache.evict(key, "the driver could not build it");
+            } catch (OpenClException e) {
+                cache.evict(key, e.getMessage());
+            }
+            if (cached != null) {
+                api.release(cached);
+            }
+        }
+        ClApi.Program program = api.programFromSource(context, source);
+        int status = api.build(program, device, options);
+        if (status != 0) {
+            String log = api.buildLog(program, device);
+            api.release(program);
+            throw new KernelBuildException(file, deviceName, options, status, log);
+        }
+        cache.store(key, api.binary(program));
+        builds.add(new ProgramBuild(file, false, (System.nanoTime() - t0) / 1e6));
+        return program;
+    }
+
+    /** The text of a kernel file with its includes inlined. */
+    static String source(String file) {
+        return inline(file, new HashSet<>());
+    }
+
+    private static String inline(String file, Set<String> seen) {
+        if (!seen.add(file)) {
+            return "";
+        }
+        String text = read(file);
+        Matcher m = INCLUDE.matcher(text);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            m.appendReplacement(out, Matcher.quoteReplacement(inline(m.group(1), seen)));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+
+    private static String read(String file) {
+        Path dir = Config.kernelsDir();
+        try {
+            if (dir != null) {
+                return Files.readString(dir.resolve(file));
+            }
+            try (InputStream in = KernelLibrary.class.getClassLoader().getResourceAsStream("opencl-kernels/" + file)) {
+                if (in == null) {
+                    throw new NoSuchFileException("opencl-kernels/" + file + " (classpath)");
+                }
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+        } catch (IOException e) {
+            throw new BackendException("kernel source " + file + " cannot be read: " + e, e);
+        }
+    }
+
+    /** Releases kernels then programs; never throws. */
+    @Override
+    public synchronized void close() {
+        kernels.values().forEach(api::release);
+        kernels.clear();
+        programs.values().forEach(api::release);
+        programs.clear();
+    }
+}

@@ -1,0 +1,129 @@
+package dev.clgrad.backend.opencl;
+
+import dev.clgrad.backend.OpenClTest;
+import dev.clgrad.tensor.Shape;
+import dev.clgrad.tensor.Tensor;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The OpenCL plumbing through each binding: launches, build errors, the program cache, error messages. */
+class OpenClInfrastructureTest {
+
+    @OpenClTest
+    void launchesAKernelOnViewsAndReadsTheResultBack(OpenClBackend cl) {
+        int n = 1000;
+        float[] x = new float[n + 3];
+        float[] y = new float[n];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i * 0.5f - 7;
+        }
+        for (int i = 0; i < n; i++) {
+            y[i] = 1000 - i;
+        }
+        try (Tensor xs = Tensor.of(cl, x, x.length); Tensor ys = Tensor.of(cl, y, n)) {
+            Tensor xv = xs.view(3, Shape.of(n), "x+3");
+            cl.enqueue("test_axpy.cl", "test_axpy", new long[] {1024}, new long[] {64}, n, 2f, xv, ys);
+            float[] expected = new float[n];
+            for (int i = 0; i < n; i++) {
+                expected[i] = 2f * x[i + 3] + y[i];
+            }
+            assertArrayEquals(expected, ys.toArray());
+        }
+    }
+
+    @OpenClTest
+    void aBrokenKernelRaisesTheCompilerLog(OpenClBackend cl) {
+        String source = "__kernel void broken(__global float* x) { x[0] = undeclared_name + 1; }";
+        KernelBuildException e = assertThrows(KernelBuildException.class, () -> cl.buildSource("broken.cl", source));
+        assertTrue(e.getMessage().contains("broken.cl"), e.getMessage());
+        assertTrue(e.getMessage().contains("undeclared_name"), "the log names the bad identifier: " + e.getMessage());
+        assertTrue(e.getMessage().contains(e.buildLog()));
+        assertFalse(e.buildLog().isBlank());
+    }
+
+    @OpenClTest
+    void launchFailuresNameTheCallTheErrorAndTheGeometry(OpenClBackend cl) {
+        try (Tensor xs = Tensor.zeros(cl, Shape.of(8)); Tensor ys = Tensor.zeros(cl, Shape.of(8))) {
+            OpenClException e = assertThrows(OpenClException.class, () ->
+                    cl.enqueue("test_axpy.cl", "test_axpy", new long[] {8}, new long[] {1 << 20}, 8, 1f, xs, ys));
+            assertTrue(e.getMessage().startsWith("clEnqueueNDRangeKernel(test_axpy) failed: CL_INVALID_"), e.getMessage());
+            assertTrue(e.getMessage().contains("global=[8] local=[1048576]"), e.getMessage());
+        }
+    }
+
+    @OpenClTest
+    void aSecondBackendFindsTheBinaryInTheCacheAndACorruptEntryIsRebuilt(OpenClBackend shared, @TempDir Path cache)
+            throws IOException {
+        String old = System.getProperty("clgrad.cache");
+        System.setProperty("clgrad.cache", cache.toString());
+        try {
+            assertEquals(List.of(false), buildOnFreshBackend(shared), "first build compiles");
+            assertEquals(List.of(true), buildOnFreshBackend(shared), "second build loads the cached binary");
+            try (Stream<Path> files = Files.list(cache)) {
+                for (Path f : files.toList()) {
+                    byte[] bytes = Files.readAllBytes(f);
+                    bytes[bytes.length / 2] ^= 0x5a;
+                    Files.write(f, bytes);
+                }
+            }
+            assertEquals(List.of(false), buildOnFreshBackend(shared), "a corrupt entry is rebuilt, not fatal");
+            assertEquals(List.of(true), buildOnFreshBackend(shared), "and cached again");
+            Files.write(cache.resolve(firstBin(cache)), new byte[] {1, 2, 3});
+            assertEquals(List.of(false), buildOnFreshBackend(shared), "a truncated entry is rebuilt");
+        } finally {
+            if (old == null) {
+                System.clearProperty("clgrad.cache");
+            } else {
+                System.setProperty("clgrad.cache", old);
+            }
+        }
+    }
+
+    private static String firstBin(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(f -> f.toString().endsWith(".bin")).findFirst().orElseThrow().getFileName().toString();
+        }
+    }
+
+    private static List<Boolean> buildOnFreshBackend(OpenClBackend like) {
+        try (OpenClBackend fresh = OpenClBackend.open(like.id(), like.binding())) {
+            fresh.buildProgram("test_axpy.cl");
+            return fresh.builds().stream().map(ProgramBuild::fromCache).toList();
+        }
+    }
+
+    @OpenClTest
+    void thePoolReusesBuffersOfTheSameSize(OpenClBackend cl) {
+        int live = cl.liveBuffers();
+        Tensor a = Tensor.empty(cl, Shape.of(12345));
+        a.close();
+        String before = cl.poolStats();
+        for (int i = 0; i < 10; i++) {
+            try (Tensor t = Tensor.empty(cl, Shape.of(12345))) {
+                assertEquals(live + 1, cl.liveBuffers());
+            }
+        }
+        assertEquals(before.replaceAll("reused=\\d+", ""), cl.poolStats().replaceAll("reused=\\d+", ""),
+                "no buffer created after warm-up");
+        assertEquals(live, cl.liveBuffers());
+    }
+
+    @OpenClTest
+    void anAllocationLargerThanTheDeviceAllowsSaysBothSizes(OpenClBackend cl) {
+        long tooMany = cl.info().maxAllocBytes() / Float.BYTES + 1;
+        RuntimeException e = assertThrows(RuntimeException.class, () -> cl.allocate(tooMany));
+        assertTrue(e.getMessage().contains(String.valueOf(tooMany * Float.BYTES)), e.getMessage());
+        assertTrue(e.getMessage().contains(String.valueOf(cl.info().maxAllocBytes())), e.getMessage());
+    }
+}
