@@ -1,0 +1,14 @@
+package dev.clgrad.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code clgrad bench gemm|dropout|adam}: validated micro-benchmarks of single ops. */
+@Command(name = "bench", description = "Benchmark one op: validate against a float64 host reference, then time it.",
+        subcommands = {BenchGemmCommand.class, BenchDropoutCommand.class, BenchAdamCommand.class})
+final class BenchCommand implements Runnable {
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.err);
+    }
+}

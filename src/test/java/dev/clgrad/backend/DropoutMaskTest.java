@@ -1,0 +1,132 @@
+package dev.clgrad.backend;
+
+import dev.clgrad.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Dropout masks across backends: bit-identical to {@link Philox#keep} on every backend for many
+ * (seed, offset, p, n), including counters that carry past 2^32 and 2^64; the kept fraction; p = 0;
+ * invalid rates; backward regenerating the forward's mask.
+ */
+class DropoutMaskTest {
+    static final long[] SEEDS = {0L, 1L, 0x0123_4567_89AB_CDEFL, -1L};
+    static final long[] OFFSETS = {0L, 5L, 0xFFFF_FFF0L, 0xFFFF_FFFFL, -8L, -1L, Long.MIN_VALUE - 3};
+    static final int[] SIZES = {1, 3, 4, 5, 17, 130, 1001};
+    static final float[] RATES = {0.1f, 0.5f, 0.73f};
+
+    /** The keep bits of a forward pass over ones: kept elements are 1/(1-p) > 0, dropped ones 0. */
+    static boolean[] mask(Backend b, int n, float p, long seed, long offset) {
+        float[] ones = new float[n];
+        Arrays.fill(ones, 1f);
+        try (Tensor x = Tensor.of(b, ones, n); Tensor y = Tensor.of(b, new float[n], n)) {
+            b.dropoutForward(x, p, seed, offset, y);
+            float[] out = y.toArray();
+            boolean[] keep = new boolean[n];
+            for (int i = 0; i < n; i++) {
+                keep[i] = out[i] != 0f;
+            }
+            return keep;
+        }
+    }
+
+    @Test
+    void masksAreBitIdenticalAcrossBackendsAndMatchTheSpec() {
+        List<Backend> backends = TestBackends.all();
+        for (long seed : SEEDS) {
+            for (long offset : OFFSETS) {
+                for (int n : SIZES) {
+                    for (float p : RATES) {
+                        boolean[] spec = RefOps.dropoutMask(n, p, seed, offset);
+                        for (Backend b : backends) {
+                            assertArrayEquals(spec, mask(b, n, p, seed, offset), "mask on " + TestBackends.label(b)
+                                    + " seed=" + seed + " offset=" + Long.toUnsignedString(offset) + " n=" + n + " p=" + p);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void counterCarryChangesTheMask() {
+        boolean[] below = RefOps.dropoutMask(64, 0.5f, 7, -1L);
+        boolean[] wrapped = RefOps.dropoutMask(64, 0.5f, 7, 0L);
+        boolean differs = false;
+        for (int i = 4; i < 64; i++) {
+            differs |= below[i] != wrapped[i - 4];
+        }
+        assertTrue(differs, "blocks past 2^64 carry into c2, so they differ from the blocks at offset 0");
+    }
+
+    @Test
+    void keptFractionIsWithinFiveSigma() {
+        int n = 200_003;
+        for (Backend b : TestBackends.all()) {
+            for (float p : new float[] {0.05f, 0.5f, 0.9f}) {
+                boolean[] keep = mask(b, n, p, 12345, 1L << 40);
+                int kept = 0;
+                for (boolean k : keep) {
+                    kept += k ? 1 : 0;
+                }
+                double mean = n * (1.0 - p);
+                double sigma = Math.sqrt(n * p * (1.0 - p));
+                assertTrue(Math.abs(kept - mean) < 5 * sigma, "kept " + kept + " of " + n + " at p=" + p
+                        + " on " + TestBackends.label(b) + "; expected " + mean + " ± " + 5 * sigma);
+            }
+        }
+    }
+
+    @Test
+    void zeroRateIsTheIdentity() {
+        float[] x = {1.5f, -2f, 0f, 3e-7f, -1e30f, 7f, 8f};
+        for (Backend b : TestBackends.all()) {
+            try (Tensor tx = Tensor.of(b, x, x.length); Tensor ty = Tensor.of(b, new float[x.length], x.length)) {
+                b.dropoutForward(tx, 0f, 99, 123, ty);
+                assertArrayEquals(x, ty.toArray(), "p=0 forward on " + TestBackends.label(b));
+                b.dropoutBackward(tx, 0f, 99, 123, ty);
+                assertArrayEquals(x, ty.toArray(), "p=0 backward on " + TestBackends.label(b));
+            }
+        }
+    }
+
+    @Test
+    void ratesOutsideZeroOneAreRejected() {
+        for (Backend b : TestBackends.all()) {
+            try (Tensor x = Tensor.of(b, new float[4], 4)) {
+                for (float p : new float[] {1f, -0.25f, 1.5f, Float.NaN}) {
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                            () -> b.dropoutForward(x, p, 1, 0, x));
+                    assertTrue(e.getMessage().contains(String.valueOf(p)), e.getMessage());
+                    assertThrows(IllegalArgumentException.class, () -> b.dropoutBackward(x, p, 1, 0, x));
+                }
+            }
+        }
+    }
+
+    @Test
+    void backwardRegeneratesTheForwardMask() {
+        int n = 1003;
+        float p = 0.3f;
+        for (Backend b : TestBackends.all()) {
+            float[] ones = new float[n];
+            Arrays.fill(ones, 1f);
+            try (Tensor dy = Tensor.of(b, ones, n); Tensor dx = Tensor.of(b, new float[n], n)) {
+                b.dropoutBackward(dy, p, 77, 0xFFFF_FFFDL, dx);
+                float[] grad = dx.toArray();
+                boolean[] forward = mask(b, n, p, 77, 0xFFFF_FFFDL);
+                for (int i = 0; i < n; i++) {
+                    assertEquals(forward[i] ? Philox.keepScale(p) : 0f, grad[i], "element " + i + " on "
+                            + TestBackends.label(b));
+                }
+            }
+        }
+    }
+}

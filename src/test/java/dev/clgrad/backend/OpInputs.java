@@ -1,0 +1,93 @@
+package dev.clgrad.backend;
+
+import dev.clgrad.tensor.Shape;
+import dev.clgrad.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Test operands on one backend, each a view {@link #PAD} elements into a NaN-filled parent so every
+ * op must honour {@link Tensor#offset()}; closes all of them. Values are float32-exact doubles, so
+ * {@link RefOps} sees exactly what the backend sees.
+ */
+final class OpInputs implements AutoCloseable {
+    static final int PAD = 3;
+
+    private final Backend backend;
+    private final SplittableRandom random;
+    private final List<Tensor> owned = new ArrayList<>();
+
+    OpInputs(Backend backend, long seed) {
+        this.backend = backend;
+        this.random = new SplittableRandom(seed);
+    }
+
+    /** Uniform values in [-scale, scale), rounded to float32. */
+    double[] uniform(int n, double scale) {
+        double[] x = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) ((random.nextDouble() * 2 - 1) * scale);
+        }
+        return x;
+    }
+
+    /** Class indices in [0, classes). */
+    int[] labels(int n, int classes) {
+        int[] l = new int[n];
+        for (int i = 0; i < n; i++) {
+            l[i] = random.nextInt(classes);
+        }
+        return l;
+    }
+
+    /** A view holding {@code data}, surrounded by NaN. */
+    Tensor tensor(double[] data, int... dims) {
+        Tensor t = poisoned(dims);
+        t.copyFrom(floats(data));
+        return t;
+    }
+
+    Tensor labelsTensor(int[] labels) {
+        double[] d = new double[labels.length];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = labels[i];
+        }
+        return tensor(d, labels.length);
+    }
+
+    /** A view of NaNs: an output whose old contents must not leak into the result. */
+    Tensor poisoned(int... dims) {
+        Shape shape = Shape.of(dims);
+        float[] nan = new float[Math.toIntExact(shape.size() + 2 * PAD)];
+        Arrays.fill(nan, Float.NaN);
+        Tensor parent = Tensor.of(backend, nan, nan.length);
+        owned.add(parent);
+        return parent.view(PAD, shape, "view");
+    }
+
+    static float[] floats(double[] x) {
+        float[] f = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            f[i] = (float) x[i];
+        }
+        return f;
+    }
+
+    static double[] doubles(float[] x) {
+        double[] d = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            d[i] = x[i];
+        }
+        return d;
+    }
+
+    @Override
+    public void close() {
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            owned.get(i).close();
+        }
+    }
+}

@@ -1,0 +1,187 @@
+package dev.clgrad.backend;
+
+/**
+ * The float64 reference of every {@link Backend} op, forward and backward, in plain loops: the
+ * oracle the conformance tests compare every backend against. Inputs are not modified unless a
+ * method says so. Matrices are row-major; dropout uses {@link Philox#keep}, the mask spec.
+ */
+public final class RefOps {
+    private RefOps() {
+    }
+
+    /** C = alpha·op(A)·op(B) + beta·C, op(A): (M, K), op(B): (K, N); with beta 0, C is ignored. */
+    public static double[] gemm(boolean transA, boolean transB, int m, int n, int k, double alpha, double[] a,
+                                double[] b, double beta, double[] c) {
+        double[] out = new double[m * n];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int q = 0; q < k; q++) {
+                    s += (transA ? a[q * m + i] : a[i * k + q]) * (transB ? b[j * k + q] : b[q * n + j]);
+                }
+                out[i * n + j] = alpha * s + (beta == 0 ? 0 : beta * c[i * n + j]);
+            }
+        }
+        return out;
+    }
+
+    /** x: (R, C), bias: (C) → x[r, c] + bias[c], then max(0, ·) when relu. */
+    public static double[] biasAdd(double[] x, double[] bias, boolean relu) {
+        int cols = bias.length;
+        double[] y = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            double v = x[i] + bias[i % cols];
+            y[i] = relu ? Math.max(0, v) : v;
+        }
+        return y;
+    }
+
+    public static double[] reluForward(double[] x) {
+        double[] y = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            y[i] = Math.max(0, x[i]);
+        }
+        return y;
+    }
+
+    /** dX = dY·[y > 0]. */
+    public static double[] reluBackward(double[] y, double[] dY) {
+        double[] dX = new double[y.length];
+        for (int i = 0; i < y.length; i++) {
+            dX[i] = y[i] > 0 ? dY[i] : 0;
+        }
+        return dX;
+    }
+
+    /** y = keep(i) ? x/(1-p) : 0; the backward is the same map applied to dY. */
+    public static double[] dropout(double[] x, float p, long seed, long offset) {
+        int t = Philox.threshold(p);
+        double[] y = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            y[i] = Philox.keep(seed, offset, i, t) ? x[i] / (1.0 - p) : 0;
+        }
+        return y;
+    }
+
+    /** The keep bits of a dropout call. */
+    public static boolean[] dropoutMask(int n, float p, long seed, long offset) {
+        int t = Philox.threshold(p);
+        boolean[] keep = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            keep[i] = Philox.keep(seed, offset, i, t);
+        }
+        return keep;
+    }
+
+    /** One Adam/AdamW step (DESIGN formula), in place on p, m, v (modified); g not modified. */
+    public static void adamStep(double[] p, double[] g, double[] m, double[] v, double lr, double b1, double b2,
+                                double eps, double wd, long t) {
+        double bc1 = 1 - Math.pow(b1, t);
+        double bc2 = 1 - Math.pow(b2, t);
+        for (int i = 0; i < p.length; i++) {
+            p[i] -= lr * wd * p[i];
+            m[i] = b1 * m[i] + (1 - b1) * g[i];
+            v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+            p[i] -= lr * (m[i] / bc1) / (Math.sqrt(v[i] / bc2) + eps);
+        }
+    }
+
+    /** SGD with momentum (PyTorch), in place on p and vel (modified; vel unused when momentum is 0). */
+    public static void sgdStep(double[] p, double[] g, double[] vel, double lr, double momentum, double wd) {
+        for (int i = 0; i < p.length; i++) {
+            double gi = g[i] + wd * p[i];
+            if (momentum != 0) {
+                vel[i] = momentum * vel[i] + gi;
+                gi = vel[i];
+            }
+            p[i] -= lr * gi;
+        }
+    }
+
+    /** mean((pred - target)²). */
+    public static double mse(double[] pred, double[] target) {
+        double s = 0;
+        for (int i = 0; i < pred.length; i++) {
+            s += (pred[i] - target[i]) * (pred[i] - target[i]);
+        }
+        return s / pred.length;
+    }
+
+    /** dPred = 2·(pred - target)/n. */
+    public static double[] mseBackward(double[] pred, double[] target) {
+        double[] d = new double[pred.length];
+        for (int i = 0; i < pred.length; i++) {
+            d[i] = 2 * (pred[i] - target[i]) / pred.length;
+        }
+        return d;
+    }
+
+    /** logits: (B, C) → mean_b(logsumexp(logits[b]) - logits[b, label_b]), max-subtracted. */
+    public static double softmaxCrossEntropy(double[] logits, int cols, int[] labels) {
+        double s = 0;
+        for (int r = 0; r < labels.length; r++) {
+            s += logSumExp(logits, r * cols, cols) - logits[r * cols + labels[r]];
+        }
+        return s / labels.length;
+    }
+
+    /** dLogits[b, c] = (softmax(logits[b])[c] - [c == label_b]) / B. */
+    public static double[] softmaxCrossEntropyBackward(double[] logits, int cols, int[] labels) {
+        double[] d = new double[logits.length];
+        for (int r = 0; r < labels.length; r++) {
+            double lse = logSumExp(logits, r * cols, cols);
+            for (int c = 0; c < cols; c++) {
+                d[r * cols + c] = (Math.exp(logits[r * cols + c] - lse) - (c == labels[r] ? 1 : 0)) / labels.length;
+            }
+        }
+        return d;
+    }
+
+    private static double logSumExp(double[] x, int from, int n) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int c = 0; c < n; c++) {
+            max = Math.max(max, x[from + c]);
+        }
+        double s = 0;
+        for (int c = 0; c < n; c++) {
+            s += Math.exp(x[from + c] - max);
+        }
+        return max + Math.log(s);
+    }
+
+    /** #{b : argmax(logits[b]) == label_b}, the first maximum on ties. */
+    public static int accuracyCount(double[] logits, int cols, int[] labels) {
+        int hits = 0;
+        for (int r = 0; r < labels.length; r++) {
+            int best = 0;
+            for (int c = 1; c < cols; c++) {
+                if (logits[r * cols + c] > logits[r * cols + best]) {
+                    best = c;
+                }
+            }
+            hits += best == labels[r] ? 1 : 0;
+        }
+        return hits;
+    }
+
+    /** x: (R, C) → out[c] = sum_r x[r, c]. */
+    public static double[] columnSum(double[] x, int cols) {
+        double[] out = new double[cols];
+        for (int i = 0; i < x.length; i++) {
+            out[i % cols] += x[i];
+        }
+        return out;
+    }
+
+    public static double sum(double[] x) {
+        double s = 0;
+        for (double v : x) {
+            s += v;
+        }
+        return s;
+    }
+
+    public static double mean(double[] x) {
+        return sum(x) / x.length;
+    }
+}
