@@ -1,0 +1,114 @@
+package dev.clgrad.data;
+
+import java.io.BufferedInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Reads IDX files (LeCun's MNIST format, also Fashion-MNIST), gzipped or raw (told apart by the
+ * gzip magic 1f 8b, not the file name). Layout, big-endian: two zero bytes, the type byte (only
+ * 0x08, unsigned byte, is supported), the number of dimensions d, then d 32-bit sizes, then the
+ * data. Every problem — bad magic, unsupported type, zero or absurd dimensions, a truncated or
+ * over-long body, a corrupt gzip stream — is an {@link IOException} naming the file.
+ */
+public final class IdxReader {
+    private static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
+    private IdxReader() {
+    }
+
+    /** The file's unsigned bytes as floats times {@code scale} (1/255 puts pixels in [0, 1]). */
+    public static HostArray read(Path file, float scale) throws IOException {
+        try (InputStream in = open(file)) {
+            byte[] head = readFully(in, 4, file, "header");
+            if (head[0] != 0 || head[1] != 0) {
+                throw new IOException(file + ": not an IDX file: magic starts with " + hex(head[0]) + " " + hex(head[1])
+                        + ", expected 00 00");
+            }
+            if (head[2] != 0x08) {
+                throw new IOException(file + ": IDX element type " + hex(head[2])
+                        + " is not supported; expected 08 (unsigned byte)");
+            }
+            int rank = head[3] & 0xff;
+            if (rank < 1) {
+                throw new IOException(file + ": IDX header declares 0 dimensions");
+            }
+            byte[] dimBytes = readFully(in, 4 * rank, file, "dimensions");
+            int[] dims = new int[rank];
+            long n = 1;
+            for (int i = 0; i < rank; i++) {
+                int b = 4 * i;
+                long d = ((dimBytes[b] & 0xffL) << 24) | ((dimBytes[b + 1] & 0xff) << 16)
+                        | ((dimBytes[b + 2] & 0xff) << 8) | (dimBytes[b + 3] & 0xff);
+                if (d < 1 || d > MAX_ELEMENTS) {
+                    throw new IOException(file + ": IDX dimension " + i + " is " + d + ", expected 1.." + MAX_ELEMENTS);
+                }
+                dims[i] = (int) d;
+                n *= d;
+                if (n > MAX_ELEMENTS) {
+                    throw new IOException(file + ": IDX dimensions " + Arrays.toString(Arrays.copyOf(dims, i + 1))
+                            + " hold more than " + MAX_ELEMENTS + " elements");
+                }
+            }
+            byte[] body = readFully(in, (int) n, file, "data for dimensions " + Arrays.toString(dims));
+            if (in.read() != -1) {
+                throw new IOException(file + ": trailing bytes after the " + n + " data bytes of dimensions "
+                        + Arrays.toString(dims));
+            }
+            float[] out = new float[body.length];
+            for (int i = 0; i < body.length; i++) {
+                out[i] = (body[i] & 0xff) * scale;
+            }
+            return new HostArray(dims, out);
+        }
+    }
+
+    private static InputStream open(Path file) throws IOException {
+        InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
+        in.mark(2);
+        int b0 = in.read();
+        int b1 = in.read();
+        in.reset();
+        if (b0 == 0x1f && b1 == 0x8b) {
+            try {
+                return new BufferedInputStream(new GZIPInputStream(in, 1 << 16), 1 << 16);
+            } catch (IOException e) {
+                in.close();
+                throw new IOException(file + ": corrupt gzip header: " + e.getMessage(), e);
+            }
+        }
+        return in;
+    }
+
+    private static byte[] readFully(InputStream in, int n, Path file, String what) throws IOException {
+        byte[] buf = new byte[n];
+        int got = 0;
+        try {
+            while (got < n) {
+                int r = in.read(buf, got, n - got);
+                if (r < 0) {
+                    break;
+                }
+                got += r;
+            }
+        } catch (EOFException e) {
+            throw new IOException(file + ": truncated gzip stream while reading the " + what + " (" + got + " of "
+                    + n + " bytes read)", e);
+        } catch (IOException e) {
+            throw new IOException(file + ": corrupt data while reading the " + what + ": " + e.getMessage(), e);
+        }
+        if (got < n) {
+            throw new IOException(file + ": truncated: the " + what + " needs " + n + " bytes, only " + got + " present");
+        }
+        return buf;
+    }
+
+    private static String hex(byte b) {
+        return String.format("%02x", b & 0xff);
+    }
+}

@@ -1,0 +1,160 @@
+package dev.clgrad.io;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A JSON object of a config with its JSON path ({@code $.layers[1]}) and file, so that every
+ * error can say where it is and what was expected.
+ */
+final class ConfigNode {
+    private final JsonNode node;
+    private final String path;
+    private final String file;
+
+    ConfigNode(JsonNode node, String path, String file) {
+        this.node = node;
+        this.path = path;
+        this.file = file;
+    }
+
+    ConfigException error(String field, String message) {
+        return new ConfigException(file + ": " + (field == null ? path : path + "." + field) + ": " + message);
+    }
+
+    /** Rejects keys not in {@code allowed} (catches typos such as {@code unit} for {@code units}). */
+    ConfigNode onlyKeys(Set<String> allowed) throws ConfigException {
+        Iterator<String> it = node.fieldNames();
+        while (it.hasNext()) {
+            String k = it.next();
+            if (!allowed.contains(k)) {
+                throw error(k, "unknown key; expected one of " + new TreeSet<>(allowed));
+            }
+        }
+        return this;
+    }
+
+    boolean has(String field) {
+        return node.has(field) && !node.get(field).isNull();
+    }
+
+    JsonNode raw(String field) {
+        return node.get(field);
+    }
+
+    String string(String field) throws ConfigException {
+        JsonNode v = require(field, "a string");
+        if (!v.isTextual()) {
+            throw error(field, "expected a string, got " + v);
+        }
+        return v.asText();
+    }
+
+    String string(String field, String fallback) throws ConfigException {
+        return has(field) ? string(field) : fallback;
+    }
+
+    int integer(String field, int min, int max) throws ConfigException {
+        JsonNode v = require(field, "an integer in [" + min + ", " + max + "]");
+        if (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() < min || v.asInt() > max) {
+            throw error(field, "expected an integer in [" + min + ", " + max + "], got " + v);
+        }
+        return v.asInt();
+    }
+
+    int integer(String field, int min, int max, int fallback) throws ConfigException {
+        return has(field) ? integer(field, min, max) : fallback;
+    }
+
+    long longValue(String field, long fallback) throws ConfigException {
+        if (!has(field)) {
+            return fallback;
+        }
+        JsonNode v = node.get(field);
+        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+            throw error(field, "expected an integer, got " + v);
+        }
+        return v.asLong();
+    }
+
+    /** A number in [min, max) when {@code maxOpen}, else [min, max]. */
+    double number(String field, double min, double max, boolean maxOpen) throws ConfigException {
+        String range = "[" + min + ", " + max + (maxOpen ? ")" : "]");
+        JsonNode v = require(field, "a number in " + range);
+        double d = v.asDouble();
+        if (!v.isNumber() || d < min || (maxOpen ? d >= max : d > max) || Double.isNaN(d)) {
+            throw error(field, "expected a number in " + range + ", got " + v);
+        }
+        return d;
+    }
+
+    double number(String field, double min, double max, boolean maxOpen, double fallback) throws ConfigException {
+        return has(field) ? number(field, min, max, maxOpen) : fallback;
+    }
+
+    boolean bool(String field, boolean fallback) throws ConfigException {
+        if (!has(field)) {
+            return fallback;
+        }
+        if (!node.get(field).isBoolean()) {
+            throw error(field, "expected true or false, got " + node.get(field));
+        }
+        return node.get(field).asBoolean();
+    }
+
+    ConfigNode object(String field) throws ConfigException {
+        JsonNode v = require(field, "an object");
+        if (!v.isObject()) {
+            throw error(field, "expected an object, got " + v);
+        }
+        return new ConfigNode(v, path + "." + field, file);
+    }
+
+    /** The elements of an array field, each as an object node. */
+    List<ConfigNode> objects(String field) throws ConfigException {
+        JsonNode v = require(field, "an array of objects");
+        if (!v.isArray() || v.isEmpty()) {
+            throw error(field, "expected a non-empty array of objects, got " + v);
+        }
+        List<ConfigNode> out = new ArrayList<>();
+        for (int i = 0; i < v.size(); i++) {
+            String p = path + "." + field + "[" + i + "]";
+            if (!v.get(i).isObject()) {
+                throw new ConfigException(file + ": " + p + ": expected an object, got " + v.get(i));
+            }
+            out.add(new ConfigNode(v.get(i), p, file));
+        }
+        return out;
+    }
+
+    /** The elements of an array of strings; empty when the field is absent. */
+    List<String> strings(String field) throws ConfigException {
+        if (!has(field)) {
+            return List.of();
+        }
+        JsonNode v = node.get(field);
+        if (!v.isArray()) {
+            throw error(field, "expected an array of strings, got " + v);
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < v.size(); i++) {
+            if (!v.get(i).isTextual()) {
+                throw error(field + "[" + i + "]", "expected a string, got " + v.get(i));
+            }
+            out.add(v.get(i).asText());
+        }
+        return out;
+    }
+
+    private JsonNode require(String field, String expected) throws ConfigException {
+        if (!has(field)) {
+            throw error(field, "missing; expected " + expected);
+        }
+        return node.get(field);
+    }
+}

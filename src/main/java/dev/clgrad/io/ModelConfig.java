@@ -1,0 +1,177 @@
+package dev.clgrad.io;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.clgrad.backend.Backend;
+import dev.clgrad.nn.Dense;
+import dev.clgrad.nn.Dropout;
+import dev.clgrad.nn.Layer;
+import dev.clgrad.nn.Loss;
+import dev.clgrad.nn.ReLU;
+import dev.clgrad.nn.Sequential;
+import dev.clgrad.optim.Adam;
+import dev.clgrad.optim.AdamW;
+import dev.clgrad.optim.Optimizer;
+import dev.clgrad.optim.Sgd;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A model and its training setup as JSON, for {@code clgrad train}:
+ * <pre>{@code
+ * {"name": "seed-simplenet", "seed": 42,
+ *  "layers": [{"type": "dense", "units": 10, "activation": "relu"},
+ *             {"type": "dropout", "rate": 0.5},
+ *             {"type": "dense", "units": 1}],
+ *  "optimizer": {"type": "adam", "lr": 0.001},
+ *  "loss": "mse", "metrics": [], "epochs": 10, "batchSize": 32,
+ *  "data": {"type": "random-normal", "train": 1000, "test": 200, "features": 20, "targets": 1}}
+ * }</pre>
+ * Layer types: {@code dense} (units ≥ 1, activation relu|linear), {@code relu}, {@code dropout}
+ * (rate in [0, 1)). Optimizers: {@code adam}, {@code adamw} (lr, weightDecay), {@code sgd} (lr,
+ * momentum, weightDecay), given as an object or just the name. The data section is
+ * {@link DataSpec}. Errors are {@link ConfigException}s naming the file and the JSON path.
+ */
+public record ModelConfig(String name, long seed, List<LayerSpec> layers, OptimizerSpec optimizer, String loss,
+                          List<String> metrics, int epochs, int batchSize, DataSpec data) {
+
+    /** One layer: type {@code dense} (units, activation), {@code relu} or {@code dropout} (rate). */
+    public record LayerSpec(String type, int units, String activation, double rate) {
+        Layer create() {
+            return switch (type) {
+                case "dense" -> new Dense(units, activation);
+                case "dropout" -> new Dropout(rate);
+                default -> new ReLU();
+            };
+        }
+    }
+
+    /** Optimizer type and hyperparameters (unset ones are NaN and take the type's default). */
+    public record OptimizerSpec(String type, double lr, double momentum, double weightDecay) {
+        Optimizer create() {
+            return switch (type) {
+                case "adam" -> new Adam(Double.isNaN(lr) ? 1e-3 : lr);
+                case "adamw" -> new AdamW(Double.isNaN(lr) ? 1e-3 : lr, Double.isNaN(weightDecay) ? 0.01 : weightDecay);
+                default -> new Sgd(Double.isNaN(lr) ? 0.01 : lr, Double.isNaN(momentum) ? 0 : momentum,
+                        Double.isNaN(weightDecay) ? 0 : weightDecay);
+            };
+        }
+    }
+
+    private static final Set<String> TOP = Set.of("name", "seed", "layers", "optimizer", "loss", "metrics", "epochs",
+            "batchSize", "data");
+    private static final List<String> LOSSES = List.of("mse", "sparse_categorical_crossentropy");
+
+    /** Reads and validates a config file. */
+    public static ModelConfig read(Path file) throws IOException {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(file + ": no such file");
+        }
+        return parse(text, file.toString(), file.toAbsolutePath().getParent());
+    }
+
+    /** Parses config text; {@code source} names it in errors, relative data paths resolve against baseDir. */
+    public static ModelConfig parse(String text, String source, Path baseDir) throws ConfigException {
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(text);
+        } catch (JsonProcessingException e) {
+            var loc = e.getLocation();
+            throw new ConfigException(source + (loc == null ? "" : ":" + loc.getLineNr() + ":" + loc.getColumnNr())
+                    + ": malformed JSON: " + e.getOriginalMessage(), e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new ConfigException(source + ": $: expected a JSON object");
+        }
+        ConfigNode top = new ConfigNode(root, "$", source).onlyKeys(TOP);
+        List<LayerSpec> layers = new ArrayList<>();
+        for (ConfigNode l : top.objects("layers")) {
+            layers.add(layer(l));
+        }
+        OptimizerSpec opt = optimizer(top);
+        String loss = top.string("loss");
+        if (!LOSSES.contains(loss)) {
+            throw top.error("loss", "unknown loss '" + loss + "'; expected one of " + LOSSES);
+        }
+        List<String> metrics = top.strings("metrics");
+        for (int i = 0; i < metrics.size(); i++) {
+            if (!metrics.get(i).equals("accuracy")) {
+                throw top.error("metrics[" + i + "]", "unknown metric '" + metrics.get(i) + "'; expected \"accuracy\"");
+            }
+            if (!loss.equals("sparse_categorical_crossentropy")) {
+                throw top.error("metrics[" + i + "]", "accuracy needs loss sparse_categorical_crossentropy, got " + loss);
+            }
+        }
+        return new ModelConfig(top.string("name", "model"), top.longValue("seed", 0), List.copyOf(layers), opt, loss,
+                List.copyOf(metrics), top.integer("epochs", 1, 1_000_000, 10),
+                top.integer("batchSize", 1, 1 << 20, 32), DataSpec.parse(top.object("data"), baseDir));
+    }
+
+    private static LayerSpec layer(ConfigNode l) throws ConfigException {
+        String type = l.string("type");
+        return switch (type) {
+            case "dense" -> {
+                l.onlyKeys(Set.of("type", "units", "activation"));
+                String act = l.string("activation", "linear");
+                if (!act.equals("relu") && !act.equals("linear")) {
+                    throw l.error("activation", "unknown activation '" + act + "'; expected \"relu\" or \"linear\"");
+                }
+                yield new LayerSpec(type, l.integer("units", 1, 1 << 24), act, 0);
+            }
+            case "dropout" -> {
+                l.onlyKeys(Set.of("type", "rate"));
+                yield new LayerSpec(type, 0, null, l.number("rate", 0, 1, true));
+            }
+            case "relu" -> {
+                l.onlyKeys(Set.of("type"));
+                yield new LayerSpec(type, 0, null, 0);
+            }
+            default -> throw l.error("type", "unknown layer type '" + type + "'; expected one of dense, dropout, relu");
+        };
+    }
+
+    private static OptimizerSpec optimizer(ConfigNode top) throws ConfigException {
+        if (!top.has("optimizer")) {
+            return new OptimizerSpec("adam", Double.NaN, Double.NaN, Double.NaN);
+        }
+        ConfigNode o;
+        String type;
+        if (top.raw("optimizer").isTextual()) {
+            type = top.string("optimizer");
+            o = null;
+        } else {
+            o = top.object("optimizer").onlyKeys(Set.of("type", "lr", "momentum", "weightDecay"));
+            type = o.string("type");
+        }
+        if (!Set.of("adam", "adamw", "sgd").contains(type)) {
+            throw top.error("optimizer", "unknown optimizer '" + type + "'; expected one of adam, adamw, sgd");
+        }
+        if (o == null) {
+            return new OptimizerSpec(type, Double.NaN, Double.NaN, Double.NaN);
+        }
+        if (o.has("momentum") && !type.equals("sgd")) {
+            throw o.error("momentum", "only sgd takes a momentum");
+        }
+        return new OptimizerSpec(type, o.number("lr", Double.MIN_VALUE, 10, false, Double.NaN),
+                o.number("momentum", 0, 1, true, Double.NaN), o.number("weightDecay", 0, 10, false, Double.NaN));
+    }
+
+    /** A compiled model on {@code backend} with this config's layers, optimizer, loss, metrics and seed. */
+    public Sequential build(Backend backend) {
+        Sequential model = new Sequential(backend, seed);
+        for (LayerSpec l : layers) {
+            model.add(l.create());
+        }
+        return model.compile(optimizer.create(), Loss.of(loss), metrics.toArray(new String[0]));
+    }
+}

@@ -1,0 +1,161 @@
+package dev.clgrad.nn;
+
+import dev.clgrad.backend.Backend;
+import dev.clgrad.tensor.Shape;
+import dev.clgrad.tensor.Tensor;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * A fully connected layer, Keras's {@code Dense(units, activation)}: x: (B, I), kernel W: (I, O),
+ * bias: (O) → {@code y = act(x·W + bias)}: (B, O), with {@code act} the identity ("linear") or
+ * ReLU. W is glorot-uniform, drawn from {@code U(-l, l)} with {@code l = sqrt(6 / (I + O))}
+ * (Glorot and Bengio, AISTATS 2010) from the layer's seed; the bias starts at zero.
+ *
+ * <p>Forward is one GEMM and one bias kernel (fused with ReLU when the activation is ReLU).
+ * Backward: {@code dZ = dY·[y > 0]} (ReLU only), {@code dW = xᵀ·dZ}, {@code dBias = Σ_b dZ},
+ * {@code dX = dZ·Wᵀ}.
+ */
+public final class Dense extends Layer {
+    private final int units;
+    private final boolean relu;
+    private long seed;
+    private Tensor kernel;
+    private Tensor bias;
+    private Tensor dKernel;
+    private Tensor dBias;
+    private Backend backend;
+    private Tensor y;
+    private Tensor dX;
+    private Tensor lastX;
+    private Tensor lastY;
+
+    /** A linear layer of {@code units} outputs. */
+    public Dense(int units) {
+        this(units, "linear");
+    }
+
+    /** @param activation {@code "relu"}, or {@code "linear"} / {@code null} for none */
+    public Dense(int units, String activation) {
+        if (units < 1) {
+            throw new IllegalArgumentException("Dense: units must be >= 1, got " + units);
+        }
+        this.units = units;
+        this.relu = parseActivation(activation);
+    }
+
+    private static boolean parseActivation(String activation) {
+        if (activation == null || activation.equals("linear")) {
+            return false;
+        }
+        if (activation.equals("relu")) {
+            return true;
+        }
+        throw new IllegalArgumentException("Dense: unknown activation '" + activation
+                + "'; expected \"relu\", \"linear\" or null");
+    }
+
+    public int units() {
+        return units;
+    }
+
+    /** {@code "relu"} or {@code "linear"}. */
+    public String activation() {
+        return relu ? "relu" : "linear";
+    }
+
+    @Override
+    public String type() {
+        return "Dense";
+    }
+
+    @Override
+    public String namePrefix() {
+        return "dense";
+    }
+
+    @Override
+    protected int outputWidth(int in) {
+        return units;
+    }
+
+    @Override
+    protected void onBuild(long layerSeed) {
+        this.seed = layerSeed;
+    }
+
+    @Override
+    protected List<ParamShape> parameterShapes() {
+        return List.of(new ParamShape("kernel", Shape.of(inFeatures(), units)), new ParamShape("bias", Shape.of(units)));
+    }
+
+    @Override
+    protected void initialize(float[] flat, int offset) {
+        int n = inFeatures() * units;
+        double limit = Math.sqrt(6.0 / (inFeatures() + units));
+        SplittableRandom rng = new SplittableRandom(seed);
+        for (int i = 0; i < n; i++) {
+            flat[offset + i] = (float) ((2 * rng.nextDouble() - 1) * limit);
+        }
+        Arrays.fill(flat, offset + n, offset + n + units, 0f);
+    }
+
+    @Override
+    protected void bind(List<Tensor> params, List<Tensor> grads) {
+        kernel = params.get(0);
+        bias = params.get(1);
+        dKernel = grads.get(0);
+        dBias = grads.get(1);
+    }
+
+    @Override
+    protected void allocate(Backend b, int maxBatch) {
+        release();
+        backend = b;
+        y = Tensor.empty(b, Shape.of(maxBatch, units), name() + ".y");
+        dX = Tensor.empty(b, Shape.of(maxBatch, inFeatures()), name() + ".dX");
+    }
+
+    @Override
+    protected void release() {
+        if (dX != null) {
+            dX.close();
+            dX = null;
+        }
+        if (y != null) {
+            y.close();
+            y = null;
+        }
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        Tensor out = y.rows(x.shape().rows());
+        backend.gemm(false, false, 1f, x, kernel, 0f, out);
+        if (relu) {
+            backend.biasRelu(out, bias, out);
+        } else {
+            backend.biasAdd(out, bias, out);
+        }
+        lastX = x;
+        lastY = out;
+        return out;
+    }
+
+    @Override
+    public Tensor backward(Tensor dY, boolean inputGradient) {
+        if (relu) {
+            backend.reluBackward(lastY, dY, dY);
+        }
+        backend.gemm(true, false, 1f, lastX, dY, 0f, dKernel);
+        backend.columnSum(dY, dBias);
+        if (!inputGradient) {
+            return null;
+        }
+        Tensor out = dX.rows(dY.shape().rows());
+        backend.gemm(false, true, 1f, dY, kernel, 0f, out);
+        return out;
+    }
+}

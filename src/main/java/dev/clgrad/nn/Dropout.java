@@ -1,0 +1,110 @@
+package dev.clgrad.nn;
+
+import dev.clgrad.backend.Backend;
+import dev.clgrad.backend.Philox;
+import dev.clgrad.tensor.Shape;
+import dev.clgrad.tensor.Tensor;
+
+/**
+ * Inverted dropout, Keras's {@code Dropout(rate)}: in training, x: (B, I) → {@code y = keep ? x/(1-p) : 0}
+ * with the Philox mask of DESIGN.md; at inference the identity (x itself is returned, nothing runs).
+ *
+ * <p>Counters: the layer's seed is derived from the model seed; each training call uses the
+ * 64-bit counter base {@code offset} and then advances it by {@code ceil(n/4)} blocks (n = B·I
+ * elements, four 32-bit words per Philox block), so no two calls share a counter. Backward
+ * regenerates the mask from the same (seed, offset) instead of storing it.
+ */
+public final class Dropout extends Layer {
+    private final float rate;
+    private long seed;
+    private long offset;
+    private long lastOffset;
+    private Backend backend;
+    private Tensor y;
+    private Tensor dX;
+
+    /** @param rate fraction of inputs dropped, in [0, 1) */
+    public Dropout(double rate) {
+        if (!(rate >= 0 && rate < 1)) {
+            throw new IllegalArgumentException("Dropout: rate must be in [0, 1), got " + rate);
+        }
+        this.rate = (float) rate;
+    }
+
+    public float rate() {
+        return rate;
+    }
+
+    /** The layer's Philox key. */
+    public long seed() {
+        return seed;
+    }
+
+    /** The counter base the next training call will use. */
+    public long offset() {
+        return offset;
+    }
+
+    @Override
+    public String type() {
+        return "Dropout";
+    }
+
+    @Override
+    public String namePrefix() {
+        return "dropout";
+    }
+
+    @Override
+    protected int outputWidth(int in) {
+        return in;
+    }
+
+    @Override
+    protected void onBuild(long layerSeed) {
+        this.seed = layerSeed;
+    }
+
+    @Override
+    protected void allocate(Backend b, int maxBatch) {
+        release();
+        backend = b;
+        y = Tensor.empty(b, Shape.of(maxBatch, inFeatures()), name() + ".y");
+        dX = Tensor.empty(b, Shape.of(maxBatch, inFeatures()), name() + ".dX");
+    }
+
+    @Override
+    protected void release() {
+        if (dX != null) {
+            dX.close();
+            dX = null;
+        }
+        if (y != null) {
+            y.close();
+            y = null;
+        }
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        if (!training) {
+            return x;
+        }
+        Tensor out = y.rows(x.shape().rows());
+        lastOffset = offset;
+        backend.dropoutForward(x, rate, seed, lastOffset, out);
+        offset += Philox.blocks(x.shape().size());
+        return out;
+    }
+
+    @Override
+    public Tensor backward(Tensor dY, boolean inputGradient) {
+        if (!inputGradient) {
+            return null;
+        }
+        Tensor out = dX.rows(dY.shape().rows());
+        backend.dropoutBackward(dY, rate, seed, lastOffset, out);
+        return out;
+    }
+
+}

@@ -1,0 +1,491 @@
+package dev.clgrad.nn;
+
+import dev.clgrad.backend.Backend;
+import dev.clgrad.backend.Span;
+import dev.clgrad.data.Dataset;
+import dev.clgrad.optim.Optimizer;
+import dev.clgrad.tensor.Shape;
+import dev.clgrad.tensor.Tensor;
+import dev.clgrad.train.Fit;
+import dev.clgrad.train.History;
+import dev.clgrad.train.Trainer;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A stack of layers trained end to end, Keras's {@code Sequential}: {@code add} layers,
+ * {@code compile} with an optimizer, a loss and metrics, then {@code fit}, {@code evaluate},
+ * {@code predict}. Dimensions: B batch rows, I input features, O outputs, P parameters.
+ *
+ * <p>The model owns, on its backend: every parameter in one flat tensor params: (P) and every
+ * gradient in grads: (P) (each layer's kernel and bias are views by offset, so the optimizer
+ * updates all of them in one launch); the optimizer's state; and a workspace (activations,
+ * gradients, the batch, the loss and accuracy sums) sized for the largest batch seen and reused by
+ * every step, with views of fewer rows for a last partial batch. A training step copies nothing
+ * between host and device except the batch upload; the loss and accuracy sums stay on the device
+ * until {@link #totals()} reads them. {@link #close()} frees all of it.
+ *
+ * <p>Seeds: layer k (from 0) draws its initial weights and dropout masks from
+ * {@code splitmix64(seed + (k+1)·0x9E3779B97F4A7C15)}, so the same seed gives the same model on
+ * every backend.
+ */
+public final class Sequential implements AutoCloseable {
+    /** Parameter offsets in the flat tensor are multiples of this many floats (128 bytes). */
+    private static final int ALIGN = 32;
+
+    private final Backend backend;
+    private final long seed;
+    private final List<Layer> layers = new ArrayList<>();
+    private final Map<String, Integer> nameCounts = new HashMap<>();
+    private Optimizer optimizer;
+    private Loss loss;
+    private boolean accuracy;
+    private int inFeatures = -1;
+    private List<Parameter> parameters = List.of();
+    private Tensor params;
+    private Tensor grads;
+    private int firstTrainable;
+    private int maxBatch;
+    private Tensor input;
+    private Tensor target;
+    private Tensor dPred;
+    private Tensor sums;
+    private Tensor lossSum;
+    private Tensor correctSum;
+    private boolean closed;
+
+    /** A model on {@code backend} with seed 0. The backend is not owned: the caller closes it. */
+    public Sequential(Backend backend) {
+        this(backend, 0);
+    }
+
+    public Sequential(Backend backend, long seed) {
+        this.backend = backend;
+        this.seed = seed;
+    }
+
+    /** Appends a layer, naming it {@code <prefix>_<n>} (dense_1, dense_2, dropout_1, …). */
+    public Sequential add(Layer layer) {
+        checkOpen();
+        if (inFeatures >= 0) {
+            throw new IllegalStateException("add: the model is already built; add layers before the first batch");
+        }
+        if (layers.contains(layer)) {
+            throw new IllegalArgumentException("add: layer " + layer.name() + " is already in the model");
+        }
+        int n = nameCounts.merge(layer.namePrefix(), 1, Integer::sum);
+        layer.name(layer.namePrefix() + "_" + n);
+        layers.add(layer);
+        return this;
+    }
+
+    /**
+     * Sets the optimizer (owned by the model from now on), the loss and the metrics; the only
+     * metric is {@code "accuracy"}, which needs a classification loss.
+     */
+    public Sequential compile(Optimizer opt, Loss lossFn, String... metrics) {
+        checkOpen();
+        boolean acc = false;
+        for (String m : metrics) {
+            if (!m.equals("accuracy") && !m.equals("acc")) {
+                throw new IllegalArgumentException("compile: unknown metric '" + m + "'; expected \"accuracy\"");
+            }
+            if (!lossFn.classification()) {
+                throw new IllegalArgumentException("compile: metric accuracy needs a classification loss "
+                        + "(sparse_categorical_crossentropy), got " + lossFn.name());
+            }
+            acc = true;
+        }
+        if (optimizer != null && optimizer != opt) {
+            optimizer.close();
+        }
+        optimizer = opt;
+        loss = lossFn;
+        accuracy = acc;
+        return this;
+    }
+
+    /** {@code compile("adam", "mse")}: names as in Keras (see {@link Optimizer#of}, {@link Loss#of}). */
+    public Sequential compile(String opt, String lossName, String... metrics) {
+        return compile(Optimizer.of(opt), Loss.of(lossName), metrics);
+    }
+
+    /**
+     * Builds every layer for {@code in} input features and allocates and initialises the flat
+     * parameters. {@code fit}, {@code evaluate} and {@code predict} call it at the first batch.
+     */
+    public Sequential build(int in) {
+        checkOpen();
+        if (inFeatures >= 0) {
+            if (in != inFeatures) {
+                throw new IllegalArgumentException("model was built for " + inFeatures + " input features, got " + in);
+            }
+            return this;
+        }
+        if (layers.isEmpty()) {
+            throw new IllegalStateException("build: the model has no layers; add some first");
+        }
+        if (in < 1) {
+            throw new IllegalArgumentException("build: input features must be >= 1, got " + in);
+        }
+        int width = in;
+        for (int k = 0; k < layers.size(); k++) {
+            width = layers.get(k).build(width, splitmix64(seed + (k + 1) * 0x9E3779B97F4A7C15L));
+        }
+        List<Parameter> ps = new ArrayList<>();
+        long total = 0;
+        firstTrainable = layers.size();
+        for (int k = 0; k < layers.size(); k++) {
+            Layer layer = layers.get(k);
+            for (Layer.ParamShape s : layer.parameterShapes()) {
+                firstTrainable = Math.min(firstTrainable, k);
+                ps.add(new Parameter(layer.name() + "." + s.name(), s.shape(), total));
+                total += (s.shape().size() + ALIGN - 1) / ALIGN * ALIGN;
+            }
+        }
+        float[] init = new float[Math.toIntExact(total)];
+        params = Tensor.empty(backend, Shape.of(Math.toIntExact(total)), "params");
+        grads = Tensor.empty(backend, Shape.of(Math.toIntExact(total)), "grads");
+        backend.fill(grads, 0f);
+        int p = 0;
+        for (Layer layer : layers) {
+            List<Tensor> pv = new ArrayList<>();
+            List<Tensor> gv = new ArrayList<>();
+            for (Layer.ParamShape s : layer.parameterShapes()) {
+                Parameter param = ps.get(p++);
+                pv.add(params.view(param.offset(), param.shape(), param.name()));
+                gv.add(grads.view(param.offset(), param.shape(), "d" + param.name()));
+            }
+            if (!pv.isEmpty()) {
+                layer.initialize(init, Math.toIntExact(ps.get(p - pv.size()).offset()));
+                layer.bind(pv, gv);
+            }
+        }
+        params.copyFrom(init);
+        parameters = Collections.unmodifiableList(ps);
+        inFeatures = in;
+        return this;
+    }
+
+    /**
+     * Sizes the workspace for batches of up to {@code batch} rows; reallocates only to grow (or when
+     * a new loss needs another target width).
+     */
+    public void reserve(int batch) {
+        checkBuilt();
+        int outputs = outFeatures();
+        int t = loss == null ? outputs : loss.targetColumns(outputs);
+        if (batch <= maxBatch && target.shape().cols() == t) {
+            return;
+        }
+        batch = Math.max(batch, maxBatch);
+        releaseWorkspace();
+        input = Tensor.empty(backend, Shape.of(batch, inFeatures), "input");
+        target = Tensor.empty(backend, Shape.of(batch, t), "target");
+        dPred = Tensor.empty(backend, Shape.of(batch, outputs), "dPred");
+        sums = Tensor.empty(backend, Shape.of(2), "sums");
+        lossSum = sums.view(0, Shape.of(1), "lossSum");
+        correctSum = sums.view(1, Shape.of(1), "correctSum");
+        for (Layer layer : layers) {
+            layer.allocate(backend, batch);
+        }
+        maxBatch = batch;
+        resetTotals();
+    }
+
+    /**
+     * One training step on {@code rows} rows: x: (rows·I) and y: (rows·T) host arrays, row-major,
+     * at least that long (not modified). Uploads the batch, runs forward, adds the batch loss (and
+     * the correct count) to the device sums, runs backward and one optimizer step.
+     */
+    public void trainBatch(float[] x, float[] y, int rows) {
+        checkCompiled();
+        Tensor xb;
+        Tensor yb;
+        try (Span s = backend.span("batch upload")) {
+            xb = upload(x, input, rows);
+            yb = upload(y, target, rows);
+        }
+        Tensor out = forward(xb, true);
+        Tensor d = dPred.rows(rows);
+        try (Span s = backend.span("loss")) {
+            loss.forward(backend, out, yb, lossSum, true);
+            if (accuracy) {
+                backend.accuracyCount(out, yb, correctSum, true);
+            }
+            loss.backward(backend, out, yb, d);
+        }
+        for (int k = layers.size() - 1; k >= firstTrainable; k--) {
+            Layer layer = layers.get(k);
+            try (Span s = backend.span(layer.name() + ".backward")) {
+                d = layer.backward(d, k > firstTrainable);
+            }
+        }
+        if (!parameters.isEmpty()) {
+            try (Span s = backend.span("optimizer")) {
+                optimizer.step(params, grads);
+            }
+        }
+    }
+
+    /** Like {@link #trainBatch} at inference (dropout off, no update): adds to the loss and accuracy sums. */
+    public void testBatch(float[] x, float[] y, int rows) {
+        checkCompiled();
+        Tensor xb = upload(x, input, rows);
+        Tensor yb = upload(y, target, rows);
+        Tensor out = forward(xb, false);
+        loss.forward(backend, out, yb, lossSum, true);
+        if (accuracy) {
+            backend.accuracyCount(out, yb, correctSum, true);
+        }
+    }
+
+    /** Inference on {@code rows} rows of x (not modified); writes (rows·O) outputs into out from outOffset. */
+    public void predictBatch(float[] x, int rows, float[] out, int outOffset) {
+        checkBuilt();
+        Tensor y = forward(upload(x, input, rows), false);
+        backend.download(y.buffer(), y.offset(), out, outOffset, Math.toIntExact(y.shape().size()));
+    }
+
+    /** x: (B, I) → the output (B, O), a view of the workspace valid until the next step. */
+    public Tensor forward(Tensor x, boolean training) {
+        Tensor h = x;
+        for (Layer layer : layers) {
+            try (Span s = backend.span(layer.name() + ".forward")) {
+                h = layer.forward(h, training);
+            }
+        }
+        return h;
+    }
+
+    /** Zeroes the device loss and correct-count sums. */
+    public void resetTotals() {
+        backend.fill(sums, 0f);
+    }
+
+    /** Reads the device sums in one host copy (waits for the queue): {sum of batch losses, correct count}. */
+    public double[] totals() {
+        checkBuilt();
+        float[] both = sums.toArray();
+        return new double[]{both[0], both[1]};
+    }
+
+    private Tensor upload(float[] host, Tensor dst, int rows) {
+        if (rows < 1 || rows > maxBatch) {
+            throw new IllegalArgumentException("batch of " + rows + " rows; the workspace holds 1.." + maxBatch
+                    + " (call reserve first)");
+        }
+        int n = rows * dst.shape().cols();
+        if (host.length < n) {
+            throw new IllegalArgumentException("batch of " + rows + " rows needs " + n + " values for "
+                    + dst.name() + ", got " + host.length);
+        }
+        backend.upload(host, 0, dst.buffer(), dst.offset(), n);
+        return dst.rows(rows);
+    }
+
+    // ---- Keras surface: fit / evaluate / predict (the loop lives in dev.clgrad.train) -------------
+
+    public History fit(Dataset train, Fit options) {
+        return Trainer.fit(this, train, options);
+    }
+
+    public History fit(float[][] x, float[][] y, Fit options) {
+        return fit(Dataset.of(x, y), options);
+    }
+
+    /** Classification: labels are class indices. */
+    public History fit(float[][] x, float[] labels, Fit options) {
+        return fit(Dataset.of(x, labels), options);
+    }
+
+    /** Loss (and accuracy) on the data, batch size 32: {@code {"loss": …, "accuracy": …}}. */
+    public Map<String, Double> evaluate(Dataset data) {
+        return Trainer.evaluate(this, data, 32);
+    }
+
+    public Map<String, Double> evaluate(float[][] x, float[][] y) {
+        return evaluate(Dataset.of(x, y));
+    }
+
+    public Map<String, Double> evaluate(float[][] x, float[] labels) {
+        return evaluate(Dataset.of(x, labels));
+    }
+
+    /** Outputs (N, O) for inputs (N, I), batch size 32. */
+    public float[][] predict(float[][] x) {
+        return Trainer.predict(this, x, 32);
+    }
+
+    // ---- introspection ---------------------------------------------------------------------------
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    public List<Layer> layers() {
+        return Collections.unmodifiableList(layers);
+    }
+
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
+    public Loss loss() {
+        return loss;
+    }
+
+    /** Whether the accuracy metric was compiled in. */
+    public boolean tracksAccuracy() {
+        return accuracy;
+    }
+
+    public boolean isBuilt() {
+        return inFeatures >= 0;
+    }
+
+    public int inFeatures() {
+        return inFeatures;
+    }
+
+    public int outFeatures() {
+        checkBuilt();
+        return layers.get(layers.size() - 1).outFeatures();
+    }
+
+    /** Named parameters with their offsets into {@link #parameters()}, in flat order. */
+    public List<Parameter> parameterList() {
+        return parameters;
+    }
+
+    /** The flat parameter tensor (P); every layer's weights are views of it. */
+    public Tensor parameters() {
+        checkBuilt();
+        return params;
+    }
+
+    /** The flat gradient tensor (P), written by the last training step. */
+    public Tensor gradients() {
+        checkBuilt();
+        return grads;
+    }
+
+    /** Views of each named parameter, in flat order; the views share storage with the model. */
+    public Map<String, Tensor> namedParameters() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Parameter p : parameters) {
+            out.put(p.name(), params.view(p.offset(), p.shape(), p.name()));
+        }
+        return out;
+    }
+
+    /** Trainable values (alignment padding excluded). */
+    public long parameterCount() {
+        long n = 0;
+        for (Layer layer : layers) {
+            n += layer.isBuilt() ? layer.parameterCount() : 0;
+        }
+        return n;
+    }
+
+    /** The Keras-style table of layers, output shapes and parameter counts. */
+    public String summary() {
+        String rule = "_".repeat(65) + "\n";
+        StringBuilder sb = new StringBuilder("Model: \"sequential\"\n").append(rule);
+        sb.append(String.format(Locale.ROOT, " %-27s %-25s %s%n", "Layer (type)", "Output Shape", "Param #"));
+        sb.append("=".repeat(65)).append('\n');
+        for (Layer layer : layers) {
+            String shape = layer.isBuilt() ? "(None, " + layer.outFeatures() + ")" : "?";
+            String count = layer.isBuilt() ? String.format(Locale.ROOT, "%,d", layer.parameterCount()) : "0 (unbuilt)";
+            sb.append(String.format(Locale.ROOT, " %-27s %-25s %s%n", layer.name() + " (" + layer.type() + ")",
+                    shape, count));
+        }
+        sb.append("=".repeat(65)).append('\n');
+        long total = parameterCount();
+        String bytes = String.format(Locale.ROOT, "%,d (%s)", total, humanBytes(total * Float.BYTES));
+        sb.append("Total params: ").append(bytes).append('\n');
+        sb.append("Trainable params: ").append(bytes).append('\n');
+        sb.append("Non-trainable params: 0 (0.00 B)\n").append(rule);
+        return sb.toString();
+    }
+
+    private static String humanBytes(long b) {
+        String[] units = {"B", "KB", "MB", "GB"};
+        double v = b;
+        int u = 0;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(Locale.ROOT, "%.2f %s", v, units[u]);
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("the model is closed");
+        }
+    }
+
+    private void checkBuilt() {
+        checkOpen();
+        if (inFeatures < 0) {
+            throw new IllegalStateException("the model is not built yet: call build(inputFeatures), fit or predict first");
+        }
+    }
+
+    private void checkCompiled() {
+        checkBuilt();
+        if (loss == null) {
+            throw new IllegalStateException("the model is not compiled: call compile(optimizer, loss) first");
+        }
+    }
+
+    private void releaseWorkspace() {
+        for (int k = layers.size() - 1; k >= 0; k--) {
+            layers.get(k).release();
+        }
+        for (Tensor t : new Tensor[]{sums, dPred, target, input}) {
+            if (t != null) {
+                t.close();
+            }
+        }
+        sums = correctSum = lossSum = dPred = target = input = null;
+        maxBatch = 0;
+    }
+
+    /** Frees the workspace, the optimizer state and the parameters, in reverse order; idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        releaseWorkspace();
+        if (optimizer != null) {
+            optimizer.close();
+        }
+        if (grads != null) {
+            grads.close();
+        }
+        if (params != null) {
+            params.close();
+        }
+    }
+
+    /** SplitMix64's finaliser (Steele, Lea and Flood, OOPSLA 2014): a well-mixed 64-bit value. */
+    static long splitmix64(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}

@@ -1,0 +1,62 @@
+package dev.clgrad.optim;
+
+import dev.clgrad.backend.AdamHyper;
+import dev.clgrad.tensor.Tensor;
+
+/**
+ * Adam (Kingma and Ba, ICLR 2015) in PyTorch's form, one {@code adamStep} launch over the flat
+ * parameters: {@code m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²;
+ * p -= lr (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)}. Defaults lr 1e-3, b1 0.9, b2 0.999, eps 1e-8.
+ */
+public class Adam implements Optimizer {
+    private final AdamHyper hyper;
+    private Tensor m;
+    private Tensor v;
+    private long t;
+
+    public Adam() {
+        this(1e-3);
+    }
+
+    public Adam(double lr) {
+        this(AdamHyper.adam((float) lr));
+    }
+
+    public Adam(AdamHyper hyper) {
+        this.hyper = hyper;
+    }
+
+    public AdamHyper hyper() {
+        return hyper;
+    }
+
+    @Override
+    public String name() {
+        return "adam";
+    }
+
+    @Override
+    public void step(Tensor params, Tensor grads) {
+        m = State.matching(m, params, name() + ".m");
+        v = State.matching(v, params, name() + ".v");
+        t++;
+        params.backend().adamStep(params, grads, m, v, hyper, t);
+    }
+
+    @Override
+    public long iterations() {
+        return t;
+    }
+
+    @Override
+    public void close() {
+        if (v != null) {
+            v.close();
+            v = null;
+        }
+        if (m != null) {
+            m.close();
+            m = null;
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package dev.clgrad.optim;
+
+import dev.clgrad.tensor.Tensor;
+
+/**
+ * Stochastic gradient descent with momentum, PyTorch's form, one {@code sgdStep} launch over the
+ * flat parameters: {@code g' = g + wd·p; vel = momentum·vel + g'; p -= lr·vel}. Defaults (Keras):
+ * lr 0.01, momentum 0, wd 0.
+ */
+public final class Sgd implements Optimizer {
+    private final float lr;
+    private final float momentum;
+    private final float weightDecay;
+    private Tensor velocity;
+    private long t;
+
+    public Sgd() {
+        this(0.01);
+    }
+
+    public Sgd(double lr) {
+        this(lr, 0, 0);
+    }
+
+    public Sgd(double lr, double momentum, double weightDecay) {
+        if (!(lr > 0) || !Double.isFinite(lr)) {
+            throw new IllegalArgumentException("sgd: learning rate must be > 0 and finite, got " + lr);
+        }
+        if (!(momentum >= 0 && momentum < 1)) {
+            throw new IllegalArgumentException("sgd: momentum must be in [0, 1), got " + momentum);
+        }
+        if (!(weightDecay >= 0) || !Double.isFinite(weightDecay)) {
+            throw new IllegalArgumentException("sgd: weight decay must be >= 0 and finite, got " + weightDecay);
+        }
+        this.lr = (float) lr;
+        this.momentum = (float) momentum;
+        this.weightDecay = (float) weightDecay;
+    }
+
+    @Override
+    public String name() {
+        return "sgd";
+    }
+
+    @Override
+    public void step(Tensor params, Tensor grads) {
+        if (momentum != 0) {
+            velocity = State.matching(velocity, params, "sgd.velocity");
+        }
+        t++;
+        params.backend().sgdStep(params, grads, velocity, lr, momentum, weightDecay);
+    }
+
+    @Override
+    public long iterations() {
+        return t;
+    }
+
+    @Override
+    public void close() {
+        if (velocity != null) {
+            velocity.close();
+            velocity = null;
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package dev.clgrad.train;
+
+import dev.clgrad.data.Dataset;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Options of {@code fit}, Keras's names and defaults: {@code Fit.epochs(10).batchSize(32)}.
+ *
+ * @param epochs          passes over the training data (≥ 1)
+ * @param batchSize       rows per step (≥ 1), 32 by default
+ * @param shuffle         shuffle the rows each epoch (true by default)
+ * @param seed            the shuffle seed (0 by default)
+ * @param validationData  data evaluated after each epoch ({@code val_loss}, …), or null
+ * @param validationSplit fraction in [0, 1) of the training rows, taken from the end before
+ *                        shuffling as Keras does, held out for validation; used when validationData is null
+ * @param callbacks       called around epochs and steps
+ * @param quiet           no progress output
+ * @param lossEvery       steps between reads of the device loss sum (each read waits for the device)
+ */
+public record Fit(int epochs, int batchSize, boolean shuffle, long seed, Dataset validationData,
+                  double validationSplit, List<Callback> callbacks, boolean quiet, int lossEvery) {
+    public Fit {
+        if (epochs < 1) {
+            throw new IllegalArgumentException("fit: epochs must be >= 1, got " + epochs);
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("fit: batch size must be >= 1, got " + batchSize);
+        }
+        if (!(validationSplit >= 0 && validationSplit < 1)) {
+            throw new IllegalArgumentException("fit: validation split must be in [0, 1), got " + validationSplit);
+        }
+        if (lossEvery < 1) {
+            throw new IllegalArgumentException("fit: lossEvery must be >= 1, got " + lossEvery);
+        }
+        callbacks = List.copyOf(callbacks);
+    }
+
+    /** Defaults with the given epoch count: batch 32, shuffled with seed 0, no validation, progress on. */
+    public static Fit epochs(int epochs) {
+        return new Fit(epochs, 32, true, 0, null, 0, List.of(), false, 50);
+    }
+
+    public Fit withEpochs(int e) {
+        return new Fit(e, batchSize, shuffle, seed, validationData, validationSplit, callbacks, quiet, lossEvery);
+    }
+
+    public Fit withBatchSize(int b) {
+        return new Fit(epochs, b, shuffle, seed, validationData, validationSplit, callbacks, quiet, lossEvery);
+    }
+
+    /** Keras's spelling of {@link #withBatchSize}: {@code Fit.epochs(10).batchSize(32)}. */
+    public Fit batchSize(int b) {
+        return withBatchSize(b);
+    }
+
+    public Fit withShuffle(boolean s) {
+        return new Fit(epochs, batchSize, s, seed, validationData, validationSplit, callbacks, quiet, lossEvery);
+    }
+
+    public Fit withSeed(long s) {
+        return new Fit(epochs, batchSize, shuffle, s, validationData, validationSplit, callbacks, quiet, lossEvery);
+    }
+
+    public Fit withValidationData(Dataset v) {
+        return new Fit(epochs, batchSize, shuffle, seed, v, validationSplit, callbacks, quiet, lossEvery);
+    }
+
+    public Fit withValidationSplit(double f) {
+        return new Fit(epochs, batchSize, shuffle, seed, validationData, f, callbacks, quiet, lossEvery);
+    }
+
+    /** Adds callbacks after those already set. */
+    public Fit withCallbacks(Callback... more) {
+        List<Callback> all = new ArrayList<>(callbacks);
+        all.addAll(List.of(more));
+        return new Fit(epochs, batchSize, shuffle, seed, validationData, validationSplit, all, quiet, lossEvery);
+    }
+
+    public Fit withQuiet(boolean q) {
+        return new Fit(epochs, batchSize, shuffle, seed, validationData, validationSplit, callbacks, q, lossEvery);
+    }
+
+    public Fit withLossEvery(int n) {
+        return new Fit(epochs, batchSize, shuffle, seed, validationData, validationSplit, callbacks, quiet, n);
+    }
+}

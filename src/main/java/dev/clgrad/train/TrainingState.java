@@ -1,0 +1,92 @@
+package dev.clgrad.train;
+
+import dev.clgrad.nn.Sequential;
+
+/** Where {@code fit} is, as callbacks see it; a callback may ask it to stop after the current epoch. */
+public final class TrainingState {
+    private final Sequential model;
+    private final int epochs;
+    private final int steps;
+    private int epoch;
+    private int step;
+    private long samples;
+    private double runningLoss = Double.NaN;
+    private long epochStart;
+    private long epochEnd;
+    private boolean stop;
+
+    TrainingState(Sequential model, int epochs, int steps) {
+        this.model = model;
+        this.epochs = epochs;
+        this.steps = steps;
+    }
+
+    public Sequential model() {
+        return model;
+    }
+
+    /** The current epoch, from 0. */
+    public int epoch() {
+        return epoch;
+    }
+
+    public int epochs() {
+        return epochs;
+    }
+
+    /** Steps done in the current epoch. */
+    public int step() {
+        return step;
+    }
+
+    /** Steps per epoch. */
+    public int steps() {
+        return steps;
+    }
+
+    /** Training rows done in the current epoch. */
+    public long samples() {
+        return samples;
+    }
+
+    /** Mean batch loss of this epoch as of the last read of the device sum; NaN before the first. */
+    public double runningLoss() {
+        return runningLoss;
+    }
+
+    /** Seconds of training steps in the current epoch so far (validation excluded). */
+    public double epochSeconds() {
+        return ((epochEnd != 0 ? epochEnd : System.nanoTime()) - epochStart) / 1e9;
+    }
+
+    /** Ends training after the current epoch (as Keras's {@code model.stop_training = True}). */
+    public void requestStop() {
+        stop = true;
+    }
+
+    public boolean stopRequested() {
+        return stop;
+    }
+
+    void beginEpoch(int e) {
+        epoch = e;
+        step = 0;
+        samples = 0;
+        runningLoss = Double.NaN;
+        epochStart = System.nanoTime();
+        epochEnd = 0;
+    }
+
+    void endTrainingSteps() {
+        epochEnd = System.nanoTime();
+    }
+
+    void endStep(int rows) {
+        step++;
+        samples += rows;
+    }
+
+    void runningLoss(double loss) {
+        runningLoss = loss;
+    }
+}

@@ -1,0 +1,92 @@
+package dev.clgrad.nn;
+
+import dev.clgrad.backend.Backend;
+import dev.clgrad.backend.TestBackends;
+import dev.clgrad.data.Batches;
+import dev.clgrad.data.Dataset;
+import dev.clgrad.tensor.Tensor;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+import java.util.Arrays;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Same seed, OpenCL vs Java: the model's dropout masks are identical and the per-step losses of
+ * the seed example agree within 1e-4 relative over the first 50 steps. One test per OpenCL backend
+ * of {@link TestBackends#all()} (none when there is no OpenCL device outside CI).
+ */
+class CrossBackendTest {
+    private static final int STEPS = 50;
+
+    @TestFactory
+    Stream<DynamicTest> dropoutMasksMatchJava() {
+        return TestBackends.openCl().stream().map(cl -> DynamicTest.dynamicTest(TestBackends.label(cl),
+                () -> assertArrayEquals(masks(TestBackends.java()), masks(cl),
+                        "dropout outputs of the model's layer, 3 calls, on " + TestBackends.label(cl))));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> lossTrajectoriesMatchJava() {
+        return TestBackends.openCl().stream().map(cl -> DynamicTest.dynamicTest(TestBackends.label(cl), () -> {
+            double[] ref = stepLosses(TestBackends.java());
+            double[] got = stepLosses(cl);
+            for (int s = 0; s < STEPS; s++) {
+                double rel = Math.abs(got[s] - ref[s]) / Math.max(Math.abs(ref[s]), 1e-12);
+                int step = s;
+                assertTrue(rel < 1e-4, () -> "step " + step + ": loss " + got[step] + " on " + TestBackends.label(cl)
+                        + " vs " + ref[step] + " on java (relative " + rel + ")\njava " + Arrays.toString(ref)
+                        + "\nopencl " + Arrays.toString(got));
+            }
+        }));
+    }
+
+    /** Three training calls of a model's Dropout(0.5) on a (33, 17) tensor of ones, concatenated. */
+    private static float[] masks(Backend backend) {
+        int live = backend.liveBuffers();
+        float[] out = new float[3 * 33 * 17];
+        float[] ones = new float[33 * 17];
+        Arrays.fill(ones, 1f);
+        try (Sequential model = new Sequential(backend, 1234)) {
+            model.add(new Dropout(0.5));
+            model.build(17);
+            model.reserve(33);
+            try (Tensor x = Tensor.of(backend, ones, 33, 17)) {
+                for (int call = 0; call < 3; call++) {
+                    float[] y = model.forward(x, true).toArray();
+                    System.arraycopy(y, 0, out, call * y.length, y.length);
+                }
+            }
+        }
+        assertEquals(live, backend.liveBuffers(), "leaked buffers on " + TestBackends.label(backend));
+        return out;
+    }
+
+    /** The seed example, one batch loss per step for the first 50 steps (shuffled, seed 42). */
+    private static double[] stepLosses(Backend backend) {
+        float[][][] data = SeedExampleTest.seedData();
+        Dataset ds = Dataset.of(data[0], data[1]);
+        Batches batches = new Batches(ds, 32, true, 42);
+        double[] losses = new double[STEPS];
+        float[] x = new float[32 * 20];
+        float[] y = new float[32];
+        try (Sequential model = SeedExampleTest.seedModel(backend)) {
+            model.build(20);
+            model.reserve(32);
+            int step = 0;
+            for (int epoch = 0; step < STEPS; epoch++) {
+                int[] order = batches.order(epoch);
+                for (int b = 0; b < batches.count() && step < STEPS; b++, step++) {
+                    model.resetTotals();
+                    model.trainBatch(x, y, batches.fill(order, b, x, y));
+                    losses[step] = model.totals()[0];
+                }
+            }
+        }
+        return losses;
+    }
+}

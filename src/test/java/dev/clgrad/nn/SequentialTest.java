@@ -1,0 +1,207 @@
+package dev.clgrad.nn;
+
+import dev.clgrad.backend.Backend;
+import dev.clgrad.backend.Philox;
+import dev.clgrad.backend.TestBackends;
+import dev.clgrad.optim.Sgd;
+import dev.clgrad.tensor.Tensor;
+import dev.clgrad.train.Fit;
+import org.junit.jupiter.api.Test;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Model wiring on the Java backend: gradients, parameter layout, workspace, summary, errors. */
+class SequentialTest {
+    private final Backend java = TestBackends.java();
+
+    /** Backprop through Dense(relu) → ReLU → Dense → MSE matches central differences of the loss. */
+    @Test
+    void gradientsMatchFiniteDifferences() {
+        Random rng = new Random(3);
+        int rows = 5;
+        float[] x = new float[rows * 3];
+        float[] y = new float[rows * 2];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rng.nextGaussian();
+        }
+        for (int i = 0; i < y.length; i++) {
+            y[i] = (float) rng.nextGaussian();
+        }
+        try (Sequential model = new Sequential(java, 9)) {
+            model.add(new Dense(4, "relu")).add(new ReLU()).add(new Dense(2));
+            model.compile(new Sgd(1e-30), new MSE());
+            model.build(3);
+            model.reserve(rows);
+            float[] p0 = model.parameters().toArray();
+            model.resetTotals();
+            model.trainBatch(x, y, rows);
+            float[] grads = model.gradients().toArray();
+            float[] analytic = grads.clone();
+            double h = 1e-2;
+            double num = 0;
+            double den = 0;
+            for (Parameter p : model.parameterList()) {
+                for (int i = 0; i < p.shape().size(); i++) {
+                    int k = (int) p.offset() + i;
+                    double up = lossAt(model, p0, k, h, x, y, rows);
+                    double down = lossAt(model, p0, k, -h, x, y, rows);
+                    double fd = (up - down) / (2 * h);
+                    num += (fd - analytic[k]) * (fd - analytic[k]);
+                    den += fd * fd;
+                }
+            }
+            assertTrue(Math.sqrt(num / den) < 1e-2, "relative gradient error " + Math.sqrt(num / den));
+        }
+    }
+
+    private static double lossAt(Sequential model, float[] p0, int k, double h, float[] x, float[] y, int rows) {
+        float[] p = p0.clone();
+        p[k] += (float) h;
+        model.parameters().copyFrom(p);
+        model.resetTotals();
+        model.testBatch(x, y, rows);
+        return model.totals()[0];
+    }
+
+    @Test
+    void parametersLiveInOneFlatTensorAndInitialiseAsKeras() {
+        try (Sequential model = new Sequential(java, 5)) {
+            model.add(new Dense(7, "relu")).add(new Dropout(0.2)).add(new Dense(3));
+            model.build(11);
+            assertEquals(11 * 7 + 7 + 7 * 3 + 3, model.parameterCount());
+            Map<String, Tensor> named = model.namedParameters();
+            assertEquals(List.of("dense_1.kernel", "dense_1.bias", "dense_2.kernel", "dense_2.bias"),
+                    List.copyOf(named.keySet()));
+            for (Tensor t : named.values()) {
+                assertSame(model.parameters().buffer(), t.buffer(), t.name() + " is a view of the flat tensor");
+            }
+            float[] k = named.get("dense_1.kernel").toArray();
+            double limit = Math.sqrt(6.0 / (11 + 7));
+            double sum = 0;
+            for (float v : k) {
+                assertTrue(Math.abs(v) <= limit, "glorot-uniform bound " + limit + ", got " + v);
+                sum += v * v;
+            }
+            assertTrue(sum / k.length > limit * limit / 6, "variance near limit²/3, got " + sum / k.length);
+            assertArrayEquals(new float[7], named.get("dense_1.bias").toArray());
+        }
+    }
+
+    @Test
+    void sameSeedSameWeightsOtherSeedOthers() {
+        float[] a = weights(1);
+        assertArrayEquals(a, weights(1));
+        assertTrue(!Arrays.equals(a, weights(2)));
+    }
+
+    private float[] weights(long seed) {
+        try (Sequential model = new Sequential(java, seed)) {
+            model.add(new Dense(4)).build(3);
+            return model.parameters().toArray();
+        }
+    }
+
+    /**
+     * A step is one optimizer launch over the flat buffer, two uploads (x, y) and no download;
+     * the loss is read only every lossEvery steps and at the epoch's end.
+     */
+    @Test
+    void oneOptimizerLaunchAndNoCopiesPerStep() {
+        Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+        Backend counting = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[]{Backend.class},
+                (proxy, method, args) -> {
+                    calls.computeIfAbsent(method.getName(), n -> new AtomicInteger()).incrementAndGet();
+                    try {
+                        return method.invoke(java, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        float[][][] data = SeedExampleTest.seedData();
+        try (Sequential model = SeedExampleTest.seedModel(counting)) {
+            model.build(20);
+            model.reserve(32);
+            calls.clear();
+            model.fit(data[0], data[1], Fit.epochs(1).batchSize(32).withQuiet(true).withLossEvery(10));
+        }
+        int steps = 32;
+        assertEquals(steps, calls.get("adamStep").get(), "one adamStep per step");
+        assertEquals(2 * steps, calls.get("upload").get(), "x and y uploads only");
+        assertEquals(steps / 10 + 1, calls.get("download").get(), "loss read every 10 steps and at epoch end");
+    }
+
+    @Test
+    void lastPartialBatchUsesViewsOfTheWorkspace() {
+        int live = java.liveBuffers();
+        float[][][] data = SeedExampleTest.seedData();
+        try (Sequential model = SeedExampleTest.seedModel(java)) {
+            model.fit(data[0], data[1], Fit.epochs(1).batchSize(300).withQuiet(true));
+            int afterFit = java.liveBuffers();
+            float[][] pred = model.predict(data[0]);
+            assertEquals(1000, pred.length);
+            model.fit(data[0], data[1], Fit.epochs(1).batchSize(7).withQuiet(true));
+            assertEquals(afterFit, java.liveBuffers(), "smaller batches reuse the workspace");
+        }
+        assertEquals(live, java.liveBuffers());
+    }
+
+    @Test
+    void dropoutIsIdentityAtInferenceAndAdvancesItsCounter() {
+        try (Sequential model = new Sequential(java, 3); Tensor x = Tensor.of(java, new float[]{1, 2, 3, 4, 5, 6}, 2, 3)) {
+            Dropout d = new Dropout(0.5);
+            model.add(d).build(3);
+            model.reserve(2);
+            assertSame(x, model.forward(x, false));
+            assertEquals(0, d.offset());
+            model.forward(x, true);
+            assertEquals(Philox.blocks(6), d.offset());
+            model.forward(x.rows(1), true);
+            assertEquals(Philox.blocks(6) + Philox.blocks(3), d.offset());
+        }
+    }
+
+    @Test
+    void summaryListsLayersShapesAndCounts() {
+        try (Sequential model = SeedExampleTest.seedModel(java)) {
+            assertTrue(model.summary().contains("dense_1 (Dense)             ?"), model.summary());
+            model.build(20);
+            String s = model.summary();
+            assertTrue(s.contains(" dense_1 (Dense)             (None, 10)                210\n"), s);
+            assertTrue(s.contains(" dropout_1 (Dropout)         (None, 10)                0\n"), s);
+            assertTrue(s.contains(" dense_2 (Dense)             (None, 1)                 11\n"), s);
+            assertTrue(s.contains("Total params: 221 (884.00 B)"), s);
+        }
+    }
+
+    @Test
+    void errorsSayWhatWasExpected() {
+        assertEquals("Dropout: rate must be in [0, 1), got 1.0",
+                assertThrows(IllegalArgumentException.class, () -> new Dropout(1.0)).getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new Dense(3, "tanh")).getMessage()
+                .contains("unknown activation 'tanh'"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Loss.of("mae")).getMessage()
+                .contains("unknown loss 'mae'"));
+        try (Sequential model = new Sequential(java)) {
+            model.add(new Dense(1));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> model.compile("adam", "mse", "accuracy"))
+                    .getMessage().contains("accuracy needs a classification loss"));
+            model.compile("sgd", "mse");
+            model.fit(new float[][]{{1, 2}}, new float[][]{{1}}, Fit.epochs(1).withQuiet(true));
+            assertEquals("model was built for 2 input features, got 3", assertThrows(IllegalArgumentException.class,
+                    () -> model.predict(new float[][]{{1, 2, 3}})).getMessage());
+        }
+    }
+}
