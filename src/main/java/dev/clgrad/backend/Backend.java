@@ -41,6 +41,15 @@ public interface Backend extends AutoCloseable {
     /** Blocks until every enqueued op has completed. */
     void finish();
 
+    /**
+     * Starts reporting every kernel launch and host span to {@code sink}, or stops with null. On
+     * OpenCL this switches to a queue with profiling enabled; while off, nothing is recorded.
+     */
+    void profile(ProfileSink sink);
+
+    /** Opens a host span (a layer's forward, an optimizer step) reported to the profile sink, if any. */
+    Span span(String name);
+
     /** Frees every buffer and device object; idempotent, never throws. */
     @Override
     void close();

@@ -59,6 +59,15 @@ interface ClApi {
     /** Blocking write of {@code count} floats from {@code src[srcOffset..]} at byte offset {@code dstByteOffset}. */
     void write(Queue queue, float[] src, int srcOffset, Mem dst, long dstByteOffset, int count);
 
+    /**
+     * Non-blocking write of {@code src}'s remaining floats (a direct buffer, untouched until the
+     * returned event completes) at byte offset {@code dstByteOffset}.
+     */
+    Event writeAsync(Queue queue, java.nio.FloatBuffer src, Mem dst, long dstByteOffset);
+
+    /** Blocks until the event's command has completed. */
+    void waitFor(Event event);
+
     /** Blocking read of {@code count} floats into {@code dst[dstOffset..]}. */
     void read(Queue queue, Mem src, long srcByteOffset, float[] dst, int dstOffset, int count);
 

@@ -11,6 +11,7 @@ import org.jocl.cl_mem;
 import org.jocl.cl_platform_id;
 import org.jocl.cl_program;
 
+import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -170,6 +171,20 @@ final class JoclApi implements ClApi {
         OpenClException.check(clEnqueueWriteBuffer(((Q) queue).id, ((M) dst).id, CL_TRUE, dstByteOffset,
                 (long) count * Sizeof.cl_float, Pointer.to(src).withByteOffset((long) srcOffset * Sizeof.cl_float),
                 0, null, null), "clEnqueueWriteBuffer", "offset=" + dstByteOffset + " bytes=" + 4L * count);
+    }
+
+    @Override
+    public Event writeAsync(Queue queue, FloatBuffer src, Mem dst, long dstByteOffset) {
+        cl_event event = new cl_event();
+        long bytes = (long) src.remaining() * Sizeof.cl_float;
+        OpenClException.check(clEnqueueWriteBuffer(((Q) queue).id, ((M) dst).id, CL_FALSE, dstByteOffset, bytes,
+                Pointer.to(src), 0, null, event), "clEnqueueWriteBuffer", "offset=" + dstByteOffset + " bytes=" + bytes);
+        return new E(event);
+    }
+
+    @Override
+    public void waitFor(Event event) {
+        OpenClException.check(clWaitForEvents(1, new cl_event[] {((E) event).id}), "clWaitForEvents");
     }
 
     @Override

@@ -188,6 +188,23 @@ final class LwjglApi implements ClApi {
     }
 
     @Override
+    public Event writeAsync(Queue queue, FloatBuffer src, Mem dst, long dstByteOffset) {
+        try (MemoryStack s = MemoryStack.stackPush()) {
+            PointerBuffer ev = s.mallocPointer(1);
+            OpenClException.check(clEnqueueWriteBuffer(((H) queue).id, ((H) dst).id, false, dstByteOffset, src, null, ev),
+                    "clEnqueueWriteBuffer", "offset=" + dstByteOffset + " bytes=" + 4L * src.remaining());
+            return new H(ev.get(0));
+        }
+    }
+
+    @Override
+    public void waitFor(Event event) {
+        try (MemoryStack s = MemoryStack.stackPush()) {
+            OpenClException.check(clWaitForEvents(s.pointers(((H) event).id)), "clWaitForEvents");
+        }
+    }
+
+    @Override
     public synchronized void read(Queue queue, Mem src, long srcByteOffset, float[] dst, int dstOffset, int count) {
         FloatBuffer stage = staging();
         for (int done = 0; done < count; ) {

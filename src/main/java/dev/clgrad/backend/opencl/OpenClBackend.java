@@ -5,8 +5,16 @@ import dev.clgrad.backend.AdamHyper;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.DeviceBuffer;
 import dev.clgrad.backend.DeviceInfo;
+import dev.clgrad.backend.GemmShape;
+import dev.clgrad.backend.OpCost;
+import dev.clgrad.backend.ProfileSink;
+import dev.clgrad.backend.Span;
 import dev.clgrad.tensor.Tensor;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Logger;
 
@@ -15,6 +23,11 @@ import java.util.logging.Logger;
  * {@link KernelLibrary} and a {@link BufferPool}. Ops are enqueued without waiting; only
  * {@link #download} and {@link #finish} block. Each op is a routine class that validates its
  * arguments and then calls {@link #enqueue}.
+ *
+ * <p>While profiling ({@link #profile}), the queue has profiling enabled and every launch keeps its
+ * event; events are read at the next {@link #finish} or {@link #download}, their device time
+ * stamps shifted onto the host clock, and delivered to the sink with the FLOPs and bytes of the op
+ * that launched them (an op's cost goes to its first kernel).
  */
 public final class OpenClBackend implements Backend {
     private static final Logger LOG = Logger.getLogger(OpenClBackend.class.getName());
@@ -23,11 +36,26 @@ public final class OpenClBackend implements Backend {
     private final DeviceInfo info;
     private final ClApi.Device device;
     private final ClApi.Context context;
-    private final ClApi.Queue queue;
+    private ClApi.Queue queue;
     private final KernelLibrary library;
     private final BufferPool pool;
     private final long maxWorkGroupSize;
     private boolean closed;
+
+    /** A launch whose event is read at the next synchronisation. */
+    private record Pending(ClApi.Event event, String kernel, String op, OpCost cost, long hostNs) {
+    }
+
+    /** Uploads up to this many floats go through a staging buffer and do not block. */
+    static final int STAGED_FLOATS = 1 << 22;
+
+    private final Staging[] staging = {new Staging(), new Staging(), new Staging(), new Staging()};
+    private int nextStaging;
+    private ProfileSink sink;
+    private final List<Pending> pending = new ArrayList<>();
+    private String op;
+    private OpCost opCost;
+    private long clockOffsetNs = Long.MIN_VALUE;
 
     OpenClBackend(ClApi api, ClDiscovery.Found found) {
         this.api = api;
@@ -133,7 +161,65 @@ public final class OpenClBackend implements Backend {
                         + (arg == null ? "null" : arg.getClass().getName()));
             }
         }
-        api.enqueue(queue, k, kernel, global, local, false);
+        ClApi.Event event = api.enqueue(queue, k, kernel, global, local, sink != null);
+        if (event != null) {
+            pending.add(new Pending(event, kernel, op == null ? kernel : op, opCost == null ? new OpCost(0, 0) : opCost,
+                    System.nanoTime()));
+            opCost = null;
+        }
+    }
+
+    /** Names the op whose kernels follow and what it costs; only while profiling. */
+    private void declare(String name, OpCost cost) {
+        op = name;
+        opCost = cost;
+    }
+
+    @Override
+    public synchronized void profile(ProfileSink newSink) {
+        checkOpen();
+        api.finish(queue);
+        drainEvents();
+        if ((newSink != null) != (sink != null)) {
+            ClApi.Queue next = api.createQueue(context, device, newSink != null);
+            api.release(queue);
+            queue = next;
+        }
+        sink = newSink;
+        op = null;
+        opCost = null;
+    }
+
+    @Override
+    public Span span(String name) {
+        return Span.open(sink, name);
+    }
+
+    /**
+     * Reads the pending events (their commands have completed) and reports them. The device clock
+     * is put on the host clock with one offset, the smallest (host enqueue time − device queued
+     * time) seen: the host stamp is taken just after the enqueue returns, so that bound is tight.
+     */
+    private void drainEvents() {
+        if (pending.isEmpty()) {
+            return;
+        }
+        List<long[]> times = new ArrayList<>(pending.size());
+        for (Pending p : pending) {
+            long[] t = api.eventTimes(p.event());
+            api.release(p.event());
+            times.add(t);
+            clockOffsetNs = Math.min(clockOffsetNs == Long.MIN_VALUE ? Long.MAX_VALUE : clockOffsetNs, p.hostNs() - t[0]);
+        }
+        for (int i = 0; i < pending.size(); i++) {
+            Pending p = pending.get(i);
+            long[] t = times.get(i);
+            if (sink != null) {
+                sink.kernel(new ProfileSink.KernelRecord(p.kernel(), p.op(), t[0] + clockOffsetNs,
+                        t[2] + clockOffsetNs, t[3] + clockOffsetNs, p.cost().flops(), p.cost().bytes()));
+            }
+        }
+        pending.clear();
     }
 
     private ClApi.Mem mem(Tensor t) {
@@ -165,16 +251,57 @@ public final class OpenClBackend implements Backend {
         }
     }
 
+    /**
+     * Copies the floats into a staging buffer and enqueues a non-blocking write, so that a training
+     * step's batch upload queues behind the previous step's kernels instead of waiting for them.
+     * Uploads larger than {@link #STAGED_FLOATS} are written blocking, without staging.
+     */
     @Override
     public synchronized void upload(float[] src, int srcOffset, DeviceBuffer dst, long dstOffset, int count) {
         checkOpen();
-        api.write(queue, src, srcOffset, ((BufferPool.ClBuffer) dst).mem, dstOffset * Float.BYTES, count);
+        ClApi.Mem mem = ((BufferPool.ClBuffer) dst).mem;
+        if (count > STAGED_FLOATS) {
+            api.write(queue, src, srcOffset, mem, dstOffset * Float.BYTES, count);
+            return;
+        }
+        Staging slot = staging[nextStaging];
+        nextStaging = (nextStaging + 1) % staging.length;
+        slot.awaitWrite(api);
+        FloatBuffer buf = slot.capacity(count);
+        buf.put(src, srcOffset, count).flip();
+        slot.pending = api.writeAsync(queue, buf, mem, dstOffset * Float.BYTES);
+    }
+
+    /** A direct host buffer for a non-blocking write, reused once its last write has completed. */
+    private static final class Staging {
+        FloatBuffer buffer;
+        ClApi.Event pending;
+
+        void awaitWrite(ClApi api) {
+            if (pending != null) {
+                api.waitFor(pending);
+                api.release(pending);
+                pending = null;
+            }
+        }
+
+        FloatBuffer capacity(int floats) {
+            if (buffer == null || buffer.capacity() < floats) {
+                buffer = ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            }
+            buffer.clear();
+            return buffer;
+        }
     }
 
     @Override
     public synchronized void download(DeviceBuffer src, long srcOffset, float[] dst, int dstOffset, int count) {
         checkOpen();
         api.read(queue, ((BufferPool.ClBuffer) src).mem, srcOffset * Float.BYTES, dst, dstOffset, count);
+        if (sink != null) {
+            api.finish(queue);
+            drainEvents();
+        }
     }
 
     /** Device-to-device copy of whole tensors' elements ({@code clEnqueueCopyBuffer}). */
@@ -193,6 +320,7 @@ public final class OpenClBackend implements Backend {
     public synchronized void finish() {
         checkOpen();
         api.finish(queue);
+        drainEvents();
     }
 
     @Override
@@ -203,6 +331,10 @@ public final class OpenClBackend implements Backend {
         closed = true;
         try {
             api.finish(queue);
+            drainEvents();
+            for (Staging slot : staging) {
+                slot.awaitWrite(api);
+            }
         } catch (RuntimeException e) {
             LOG.warning("finishing the queue of " + info.id() + " failed: " + e.getMessage());
         }
@@ -224,96 +356,153 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        if (sink != null) {
+            declare("gemm", OpCost.gemm(GemmShape.of(transA, transB, a, b, c), beta));
+        }
         GemmRoutine.gemm(this, transA, transB, alpha, a, b, beta, c);
     }
 
     @Override
     public void fill(Tensor x, float value) {
+        if (sink != null) {
+            declare("fill", OpCost.elementwise(x.shape().size(), 0, 1, 0));
+        }
         ElementwiseRoutine.fill(this, x, value);
     }
 
     @Override
     public void copy(Tensor src, Tensor dst) {
+        if (sink != null) {
+            declare("copy", OpCost.elementwise(src.shape().size(), 1, 1, 0));
+        }
         ElementwiseRoutine.copy(this, src, dst);
     }
 
     @Override
     public void biasAdd(Tensor x, Tensor bias, Tensor y) {
+        if (sink != null) {
+            declare("biasAdd", OpCost.bias(x.shape().rows(), x.shape().cols()));
+        }
         ElementwiseRoutine.biasAdd(this, x, bias, y);
     }
 
     @Override
     public void biasRelu(Tensor x, Tensor bias, Tensor y) {
+        if (sink != null) {
+            declare("biasRelu", OpCost.bias(x.shape().rows(), x.shape().cols()));
+        }
         ElementwiseRoutine.biasRelu(this, x, bias, y);
     }
 
     @Override
     public void reluForward(Tensor x, Tensor y) {
+        if (sink != null) {
+            declare("reluForward", OpCost.elementwise(x.shape().size(), 1, 1, 1));
+        }
         ElementwiseRoutine.reluForward(this, x, y);
     }
 
     @Override
     public void reluBackward(Tensor y, Tensor dY, Tensor dX) {
+        if (sink != null) {
+            declare("reluBackward", OpCost.elementwise(y.shape().size(), 2, 1, 1));
+        }
         ElementwiseRoutine.reluBackward(this, y, dY, dX);
     }
 
     @Override
     public void dropoutForward(Tensor x, float p, long seed, long offset, Tensor y) {
+        if (sink != null) {
+            declare("dropoutForward", OpCost.elementwise(x.shape().size(), 1, 1, 1));
+        }
         DropoutRoutine.forward(this, x, p, seed, offset, y);
     }
 
     @Override
     public void dropoutBackward(Tensor dY, float p, long seed, long offset, Tensor dX) {
+        if (sink != null) {
+            declare("dropoutBackward", OpCost.elementwise(dY.shape().size(), 1, 1, 1));
+        }
         DropoutRoutine.backward(this, dY, p, seed, offset, dX);
     }
 
     @Override
     public void adamStep(Tensor params, Tensor grads, Tensor m, Tensor v, AdamHyper hyper, long step) {
+        if (sink != null) {
+            declare("adamStep", OpCost.adam(params.shape().size()));
+        }
         OptimizerRoutine.adamStep(this, params, grads, m, v, hyper, step);
     }
 
     @Override
     public void sgdStep(Tensor params, Tensor grads, Tensor velocity, float lr, float momentum, float weightDecay) {
+        if (sink != null) {
+            declare("sgdStep", OpCost.sgd(params.shape().size(), momentum != 0));
+        }
         OptimizerRoutine.sgdStep(this, params, grads, velocity, lr, momentum, weightDecay);
     }
 
     @Override
     public void mseForward(Tensor pred, Tensor target, Tensor loss, boolean accumulate) {
+        if (sink != null) {
+            declare("mseForward", OpCost.loss(pred.shape().rows(), pred.shape().cols(), target.shape().size(), false));
+        }
         LossRoutine.mseForward(this, pred, target, loss, accumulate);
     }
 
     @Override
     public void mseBackward(Tensor pred, Tensor target, Tensor dPred) {
+        if (sink != null) {
+            declare("mseBackward", OpCost.loss(pred.shape().rows(), pred.shape().cols(), target.shape().size(), true));
+        }
         LossRoutine.mseBackward(this, pred, target, dPred);
     }
 
     @Override
     public void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor loss, boolean accumulate) {
+        if (sink != null) {
+            declare("softmaxCrossEntropyForward", OpCost.loss(logits.shape().rows(), logits.shape().cols(), labels.shape().size(), false));
+        }
         LossRoutine.softmaxCrossEntropyForward(this, logits, labels, loss, accumulate);
     }
 
     @Override
     public void softmaxCrossEntropyBackward(Tensor logits, Tensor labels, Tensor dLogits) {
+        if (sink != null) {
+            declare("softmaxCrossEntropyBackward", OpCost.loss(logits.shape().rows(), logits.shape().cols(), labels.shape().size(), true));
+        }
         LossRoutine.softmaxCrossEntropyBackward(this, logits, labels, dLogits);
     }
 
     @Override
     public void accuracyCount(Tensor logits, Tensor labels, Tensor count, boolean accumulate) {
+        if (sink != null) {
+            declare("accuracyCount", OpCost.loss(logits.shape().rows(), logits.shape().cols(), labels.shape().size(), false));
+        }
         LossRoutine.accuracyCount(this, logits, labels, count, accumulate);
     }
 
     @Override
     public void columnSum(Tensor x, Tensor out) {
+        if (sink != null) {
+            declare("columnSum", OpCost.reduce(x.shape().size(), out.shape().size()));
+        }
         ReduceRoutine.columnSum(this, x, out);
     }
 
     @Override
     public void sum(Tensor x, Tensor out) {
+        if (sink != null) {
+            declare("sum", OpCost.reduce(x.shape().size(), 1));
+        }
         ReduceRoutine.sum(this, x, out);
     }
 
     @Override
     public void mean(Tensor x, Tensor out) {
+        if (sink != null) {
+            declare("mean", OpCost.reduce(x.shape().size(), 1));
+        }
         ReduceRoutine.mean(this, x, out);
     }
 }

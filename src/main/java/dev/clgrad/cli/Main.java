@@ -1,0 +1,68 @@
+package dev.clgrad.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.util.logging.ConsoleHandler;
+import java.util.logging.Formatter;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/**
+ * {@code java -jar clgrad.jar <command>}. Every command takes {@code --device SPEC} and
+ * {@code --json}; results go to stdout, progress and logs to stderr. Exit codes: 0 success,
+ * 1 an internal failure, 2 bad arguments or bad input (one line on stderr).
+ */
+@Command(name = "clgrad", mixinStandardHelpOptions = true, version = "clgrad 0.1.0",
+        description = "Neural-network training on OpenCL devices, with a pure-Java fallback.",
+        subcommands = {DevicesCommand.class, KernelsCommand.class, TrainCommand.class, BenchCommand.class,
+                DropoutMaskCommand.class, ProfileCommand.class})
+public final class Main implements Runnable {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns its exit code (for tests: no System.exit). */
+    public static int run(String... args) {
+        configureLogging();
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof IllegalArgumentException || e instanceof java.io.IOException) {
+                cmd.getErr().println("clgrad: " + e.getMessage());
+                return 2;
+            }
+            cmd.getErr().println("clgrad: " + e);
+            e.printStackTrace(cmd.getErr());
+            return 1;
+        });
+        cli.setParameterExceptionHandler((e, a) -> {
+            e.getCommandLine().getErr().println("clgrad: " + e.getMessage());
+            return 2;
+        });
+        return cli.execute(args);
+    }
+
+    /** One line per log record on stderr: {@code clgrad: message}. */
+    private static void configureLogging() {
+        Logger root = Logger.getLogger("");
+        for (var h : root.getHandlers()) {
+            root.removeHandler(h);
+        }
+        ConsoleHandler handler = new ConsoleHandler();
+        handler.setFormatter(new Formatter() {
+            @Override
+            public String format(LogRecord r) {
+                String level = r.getLevel().intValue() >= Level.WARNING.intValue() ? "warning: " : "";
+                return "clgrad: " + level + formatMessage(r) + System.lineSeparator();
+            }
+        });
+        root.addHandler(handler);
+    }
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.err);
+    }
+}
