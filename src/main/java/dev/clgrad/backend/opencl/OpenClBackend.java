@@ -118,11 +118,13 @@ public final class OpenClBackend implements Backend {
 
     /** Builds one kernel file now (from the binary cache when possible); for tools and tests. */
     public void buildProgram(String file) {
+        checkOpen();
         library.program(file);
     }
 
     /** Builds arbitrary source with this device's options; for tests of build errors. */
     public void buildSource(String file, String source) {
+        checkOpen();
         api.release(library.build(file, source, library.profile().buildOptions()));
     }
 

@@ -1,0 +1,138 @@
+// dropout.cl — inverted dropout with Philox masks (DESIGN.md), forward and backward.
+//
+//   x, y, dy, dx: n floats, contiguous, each at x_g + x_off.
+//   keep(i) = (philox4x32_10(philox_counter(offset, i / 4), philox_key(seed))[i % 4] >> 8) >= threshold
+//   dropout_forward:  y[i]  = keep(i) ? x[i]  * scale : 0
+//   dropout_backward: dx[i] = keep(i) ? dy[i] * scale : 0      (the mask regenerated, never stored)
+// threshold = ceil(p * 2^24) and scale = 1 / (1 - p) come from the host (DropoutRoutine), so every
+// backend compares the same integers. y may be x and dx may be dy (each element is read, then written).
+//
+// A work-item generates DROPOUT_VW Philox blocks, i.e. the 4 * DROPOUT_VW contiguous elements
+// i0 = 4 * DROPOUT_VW * item onwards. With DROPOUT_VW = 16 (CPUs with SIMD) lane l of a ulong16
+// holds block item * 16 + l; each 32-bit counter word sits in the low half of its 64-bit lane
+// (the high half is don't-care), so a round's two products are widening multiplies (vpmuludq on
+// AVX-512) that give hi and lo together. The words are then packed pairwise into 64-bit lanes,
+// (w0 | w1 << 32) and (w2 | w3 << 32), and interleaved, which is element order. DROPOUT_VW = 1
+// (GPUs) is the same code on scalars: one block per work-item. The input loads are issued before
+// the rounds (and, with DROPOUT_PREFETCH, prefetched a few work-items ahead) so that memory latency
+// overlaps the arithmetic.
+//
+// Launch geometry (DropoutRoutine):
+//   items = ceil(ceil(n / 4) / DROPOUT_VW)
+//   global = ceil(items / DROPOUT_WG) * DROPOUT_WG, local = DROPOUT_WG.
+
+#include "philox.cl"
+
+#ifndef DROPOUT_WG
+#define DROPOUT_WG 256   // work-items per work-group
+#endif
+#ifndef DROPOUT_VW
+#define DROPOUT_VW 1     // Philox blocks per work-item: 1 (GPUs) or 16 (CPUs with SIMD)
+#endif
+#ifndef DROPOUT_PREFETCH
+#define DROPOUT_PREFETCH 0   // CPUs: prefetch the input this many work-items ahead (clang's __builtin_prefetch); 0 = off
+#endif
+
+#define DROPOUT_SPAN (4 * DROPOUT_VW)   // elements per work-item
+#define LOW32 0xFFFFFFFFul
+
+// ulongv: one counter word per block of the work-item; FLOATE: DROPOUT_EW elements in memory order.
+#if DROPOUT_VW == 1
+typedef ulong ulongv;
+#define DROPOUT_LANES 0ul
+#define FLOATE float4
+#define VLOADE vload4
+#define VSTOREE vstore4
+#define DROPOUT_NE 1
+#elif DROPOUT_VW == 16
+typedef ulong16 ulongv;
+#define DROPOUT_LANES ((ulong16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#define FLOATE float16
+#define VLOADE vload16
+#define VSTOREE vstore16
+#define DROPOUT_NE 4
+#else
+#error "DROPOUT_VW must be 1 (GPUs) or 16 (CPUs)"
+#endif
+
+// out[i] = keep(i) ? in[i] * scale : 0 for the elements i0 .. i0 + DROPOUT_SPAN - 1 below n.
+inline void dropout_span(const int n, const uint threshold, const float scale, const ulong seed,
+                         const ulong offset, __global const float* in_g, __global float* out_g) {
+    const int item = get_global_id(0);
+    const int i0 = item * DROPOUT_SPAN;
+    if (i0 >= n) {
+        return;
+    }
+    // The loads go first so their memory latency overlaps the rounds.
+    const bool full = i0 + DROPOUT_SPAN <= n;
+    FLOATE v_p[DROPOUT_NE];
+    if (full) {
+#if DROPOUT_PREFETCH > 0
+        // A CPU work-item spends long enough on the rounds that the hardware prefetcher falls behind.
+        for (int j = 0; j < DROPOUT_SPAN; j += 16) {
+            __builtin_prefetch(in_g + i0 + DROPOUT_PREFETCH * DROPOUT_SPAN + j, 0, 0);
+        }
+#endif
+        #pragma unroll
+        for (int q = 0; q < DROPOUT_NE; q++) {
+            v_p[q] = VLOADE(q, in_g + i0);
+        }
+    }
+    // The 128-bit counters offset + item * VW + l: a 64-bit sum that may carry into c2 twice over.
+    const ulong s = offset + (ulong)item * DROPOUT_VW;
+    const ulongv sum = s + DROPOUT_LANES;
+    ulongv c0 = sum;
+    ulongv c1 = sum >> 32;
+    ulongv c2 = (s < offset ? 1ul : 0ul) + (sum < s ? (ulongv)1ul : (ulongv)0ul);
+    ulongv c3 = (ulongv)0ul;
+    ulong k0 = seed & LOW32;
+    ulong k1 = seed >> 32;
+    #pragma unroll
+    for (int r = 0; r < 10; r++) {
+        const ulongv p0 = (c0 & LOW32) * (ulong)PHILOX_M0;
+        const ulongv p1 = (c2 & LOW32) * (ulong)PHILOX_M1;
+        c0 = (p1 >> 32) ^ c1 ^ k0;
+        c1 = p1;
+        c2 = (p0 >> 32) ^ c3 ^ k1;
+        c3 = p0;
+        k0 = (k0 + PHILOX_W0) & LOW32;
+        k1 = (k1 + PHILOX_W1) & LOW32;
+    }
+    // Element order: 64-bit lane pairs (w0 | w1 << 32, w2 | w3 << 32) of each block in turn.
+    const ulongv c01 = (c0 & LOW32) | (c1 << 32);
+    const ulongv c23 = (c2 & LOW32) | (c3 << 32);
+#if DROPOUT_VW == 1
+    const uint4 e_p[1] = {as_uint4((ulong2)(c01, c23))};
+#else
+    const ulong8 first = (ulong8)(0, 8, 1, 9, 2, 10, 3, 11);
+    const ulong8 second = (ulong8)(4, 12, 5, 13, 6, 14, 7, 15);
+    const uint16 e_p[4] = {as_uint16(shuffle2(c01.lo, c23.lo, first)), as_uint16(shuffle2(c01.lo, c23.lo, second)),
+                           as_uint16(shuffle2(c01.hi, c23.hi, first)), as_uint16(shuffle2(c01.hi, c23.hi, second))};
+#endif
+    if (full) {
+        #pragma unroll
+        for (int q = 0; q < DROPOUT_NE; q++) {
+            VSTOREE(select((FLOATE)0.0f, v_p[q] * scale, (e_p[q] >> 8) >= threshold), q, out_g + i0);
+        }
+    } else {
+        uint w_p[DROPOUT_SPAN];
+        for (int q = 0; q < DROPOUT_NE; q++) {
+            VSTOREE(e_p[q], q, w_p);
+        }
+        for (int j = 0; i0 + j < n; j++) {
+            out_g[i0 + j] = (w_p[j] >> 8) >= threshold ? in_g[i0 + j] * scale : 0.0f;
+        }
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(DROPOUT_WG, 1, 1)))
+void dropout_forward(const int n, const uint threshold, const float scale, const ulong seed, const ulong offset,
+                     __global const float* x_g, const int x_off, __global float* y_g, const int y_off) {
+    dropout_span(n, threshold, scale, seed, offset, x_g + x_off, y_g + y_off);
+}
+
+__kernel __attribute__((reqd_work_group_size(DROPOUT_WG, 1, 1)))
+void dropout_backward(const int n, const uint threshold, const float scale, const ulong seed, const ulong offset,
+                      __global const float* dy_g, const int dy_off, __global float* dx_g, const int dx_off) {
+    dropout_span(n, threshold, scale, seed, offset, dy_g + dy_off, dx_g + dx_off);
+}
