@@ -1,5 +1,8 @@
 package dev.clgrad.backend;
 
+import dev.clgrad.selftest.Conformance;
+import dev.clgrad.selftest.OpInputs;
+import dev.clgrad.selftest.RefOps;
 import dev.clgrad.tensor.Tensor;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
@@ -173,9 +176,9 @@ class GradientCheckTest {
             backend.gemm(false, true, 1f, tdy, tw, 0f, dx);
             backend.gemm(true, false, 1f, tx, tdy, 0f, dw);
             assertClose("dX on " + backend.id(), RefOps.gemm(false, true, b, i, o, 1, dy, w, 0, null), dx.toArray(),
-                    OpConformanceTest.GEMM);
+                    Conformance.GEMM);
             assertClose("dW on " + backend.id(), RefOps.gemm(true, false, i, o, b, 1, x, dy, 0, null), dw.toArray(),
-                    OpConformanceTest.GEMM);
+                    Conformance.GEMM);
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.clgrad.backend;
 
+import dev.clgrad.selftest.OpInputs;
+import dev.clgrad.selftest.RefOps;
 import dev.clgrad.tensor.Tensor;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.params.ParameterizedTest;

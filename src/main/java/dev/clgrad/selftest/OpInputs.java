@@ -1,5 +1,6 @@
-package dev.clgrad.backend;
+package dev.clgrad.selftest;
 
+import dev.clgrad.backend.Backend;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
@@ -9,24 +10,25 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Test operands on one backend, each a view {@link #PAD} elements into a NaN-filled parent so every
+ * Check operands on one backend, each a view {@link #PAD} elements into a NaN-filled parent so every
  * op must honour {@link Tensor#offset()}; closes all of them. Values are float32-exact doubles, so
  * {@link RefOps} sees exactly what the backend sees.
  */
-final class OpInputs implements AutoCloseable {
-    static final int PAD = 3;
+public final class OpInputs implements AutoCloseable {
+    public static final int PAD = 3;
 
     private final Backend backend;
     private final SplittableRandom random;
     private final List<Tensor> owned = new ArrayList<>();
 
-    OpInputs(Backend backend, long seed) {
+    /** Operands on {@code backend}, values drawn from {@code seed}. */
+    public OpInputs(Backend backend, long seed) {
         this.backend = backend;
         this.random = new SplittableRandom(seed);
     }
 
     /** Uniform values in [-scale, scale), rounded to float32. */
-    double[] uniform(int n, double scale) {
+    public double[] uniform(int n, double scale) {
         double[] x = new double[n];
         for (int i = 0; i < n; i++) {
             x[i] = (float) ((random.nextDouble() * 2 - 1) * scale);
@@ -35,7 +37,7 @@ final class OpInputs implements AutoCloseable {
     }
 
     /** Class indices in [0, classes). */
-    int[] labels(int n, int classes) {
+    public int[] labels(int n, int classes) {
         int[] l = new int[n];
         for (int i = 0; i < n; i++) {
             l[i] = random.nextInt(classes);
@@ -44,13 +46,14 @@ final class OpInputs implements AutoCloseable {
     }
 
     /** A view holding {@code data}, surrounded by NaN. */
-    Tensor tensor(double[] data, int... dims) {
+    public Tensor tensor(double[] data, int... dims) {
         Tensor t = poisoned(dims);
         t.copyFrom(floats(data));
         return t;
     }
 
-    Tensor labelsTensor(int[] labels) {
+    /** Class indices stored as floats, as the loss ops take them. */
+    public Tensor labelsTensor(int[] labels) {
         double[] d = new double[labels.length];
         for (int i = 0; i < d.length; i++) {
             d[i] = labels[i];
@@ -59,7 +62,7 @@ final class OpInputs implements AutoCloseable {
     }
 
     /** A view of NaNs: an output whose old contents must not leak into the result. */
-    Tensor poisoned(int... dims) {
+    public Tensor poisoned(int... dims) {
         Shape shape = Shape.of(dims);
         float[] nan = new float[Math.toIntExact(shape.size() + 2 * PAD)];
         Arrays.fill(nan, Float.NaN);
@@ -68,7 +71,7 @@ final class OpInputs implements AutoCloseable {
         return parent.view(PAD, shape, "view");
     }
 
-    static float[] floats(double[] x) {
+    public static float[] floats(double[] x) {
         float[] f = new float[x.length];
         for (int i = 0; i < x.length; i++) {
             f[i] = (float) x[i];
@@ -76,7 +79,7 @@ final class OpInputs implements AutoCloseable {
         return f;
     }
 
-    static double[] doubles(float[] x) {
+    public static double[] doubles(float[] x) {
         double[] d = new double[x.length];
         for (int i = 0; i < x.length; i++) {
             d[i] = x[i];

@@ -1,8 +1,11 @@
-package dev.clgrad.backend;
+package dev.clgrad.selftest;
+
+import dev.clgrad.backend.Backend;
+import dev.clgrad.backend.Philox;
 
 /**
  * The float64 reference of every {@link Backend} op, forward and backward, in plain loops: the
- * oracle the conformance tests compare every backend against. Inputs are not modified unless a
+ * oracle {@link Conformance} compares every backend against. Inputs are not modified unless a
  * method says so. Matrices are row-major; dropout uses {@link Philox#keep}, the mask spec.
  */
 public final class RefOps {

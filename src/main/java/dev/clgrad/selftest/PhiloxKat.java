@@ -1,4 +1,4 @@
-package dev.clgrad.backend;
+package dev.clgrad.selftest;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -10,12 +10,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The Random123 known-answer vectors of Philox4x32-10, read from the test resource
- * {@code philox4x32_10_kat.txt} (one line: ctr0..3 key0..1 out0..3 in hex; {@code #} comments).
- * Shared by the Java and OpenCL Philox tests.
+ * The Random123 known-answer vectors of Philox4x32-10, read from the resource
+ * {@code selftest/philox4x32_10_kat.txt} (one line: ctr0..3 key0..1 out0..3 in hex; {@code #} comments).
+ * Checked on every backend by {@link Conformance} and shared by the Philox tests.
  */
 public final class PhiloxKat {
-    public static final String RESOURCE = "/philox4x32_10_kat.txt";
+    public static final String RESOURCE = "/selftest/philox4x32_10_kat.txt";
 
     /** One vector; {@code line} is its line number in the resource. */
     public record Vector(int line, int[] ctr, int[] key, int[] out) {
@@ -32,7 +32,7 @@ public final class PhiloxKat {
         List<Vector> out = new ArrayList<>();
         try (InputStream in = PhiloxKat.class.getResourceAsStream(RESOURCE)) {
             if (in == null) {
-                throw new IllegalStateException("test resource " + RESOURCE + " is missing");
+                throw new IllegalStateException("resource " + RESOURCE + " is missing");
             }
             BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.US_ASCII));
             int lineNo = 0;
