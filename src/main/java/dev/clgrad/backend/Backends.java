@@ -13,7 +13,9 @@ import java.util.logging.Logger;
 /**
  * Chooses a backend from a device spec:
  * <ul>
- *   <li>{@code auto} — the first OpenCL GPU, else the first OpenCL CPU, else Java; says which and why;</li>
+ *   <li>{@code auto} — the first OpenCL GPU; else, where an OpenCL CPU device exists, whichever of it and
+ *       Java runs a training step faster on this machine ({@link CpuChoice}, measured once and
+ *       cached); else Java. It says which and why;</li>
  *   <li>{@code opencl} — the first OpenCL device, GPUs first;</li>
  *   <li>{@code opencl:gpu}, {@code opencl:cpu} — the first OpenCL device of that type;</li>
  *   <li>{@code opencl:P:D} — device D of platform P, as {@code clgrad devices} numbers them;</li>
@@ -50,12 +52,18 @@ public final class Backends {
         List<DeviceInfo> cl = OpenClBackend.devices(binding);
         if (s.equals("auto")) {
             Optional<DeviceInfo> gpu = first(cl, "GPU");
-            Optional<DeviceInfo> chosen = gpu.isPresent() ? gpu : first(cl, "CPU");
-            if (chosen.isPresent()) {
-                DeviceInfo d = chosen.get();
-                LOG.info("auto: using " + d.id() + " (" + d.name() + ", " + d.type() + ")"
-                        + (gpu.isPresent() ? ": the first OpenCL GPU" : ": no OpenCL GPU found, using the OpenCL CPU device"));
+            if (gpu.isPresent()) {
+                DeviceInfo d = gpu.get();
+                LOG.info("auto: using " + d.id() + " (" + d.name() + "): the first OpenCL GPU");
                 return OpenClBackend.open(d.id(), binding);
+            }
+            Optional<DeviceInfo> cpu = first(cl, "CPU");
+            if (cpu.isPresent()) {
+                DeviceInfo d = cpu.get();
+                CpuChoice.Verdict v = CpuChoice.decide(d, binding);
+                LOG.info("auto: no OpenCL GPU; using " + (v.openClFaster() ? d.id() + " (" + d.name() + ")" : "java")
+                        + ", the faster CPU path: " + v.reason(d));
+                return v.openClFaster() ? OpenClBackend.open(d.id(), binding) : new JavaBackend();
             }
             LOG.info("auto: using java: " + OpenClBackend.discoveryProblem(binding));
             return new JavaBackend();

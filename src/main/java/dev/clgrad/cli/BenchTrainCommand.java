@@ -1,0 +1,71 @@
+package dev.clgrad.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.clgrad.backend.Backend;
+import dev.clgrad.data.Dataset;
+import dev.clgrad.io.ModelConfig;
+import dev.clgrad.nn.Sequential;
+import dev.clgrad.train.Fit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+
+/**
+ * {@code clgrad bench train CONFIG.json}: training throughput of a model config. One warm-up epoch
+ * (kernel builds, JIT), then {@code --repeats} timed epochs of {@code fit} (shuffled batches, as in
+ * real training); reports the median epoch as samples/s and µs per step. With {@code --rows R} only
+ * the first R training rows are used.
+ */
+@Command(name = "train", description = "Time training epochs of a model config: samples/s and µs per step.")
+final class BenchTrainCommand extends Benchmark {
+    @Parameters(index = "0", paramLabel = "CONFIG.json", description = "The model config (see samples/*.json).")
+    Path config;
+
+    @Option(names = "--batch", paramLabel = "B", description = "Override the config's batch size.")
+    Integer batch;
+
+    @Option(names = "--rows", paramLabel = "R", description = "Train on the first R rows only.")
+    Integer rows;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Folder of the data files, replacing the config's.")
+    Path data;
+
+    BenchTrainCommand() {
+        repeats = 3;
+    }
+
+    @Override
+    ObjectNode measure(Backend backend, ObjectNode result) {
+        ModelConfig cfg;
+        Dataset train;
+        try {
+            cfg = ModelConfig.read(config);
+            train = cfg.data().load(data).train();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        int b = batch != null ? batch : cfg.batchSize();
+        requirePositive("--batch", b);
+        if (rows != null) {
+            requirePositive("--rows", rows);
+            train = train.slice(0, Math.min(rows, train.rows()));
+        }
+        Fit fit = Fit.epochs(1).withBatchSize(b).withSeed(cfg.seed()).withQuiet(true);
+        try (Sequential model = cfg.build(backend)) {
+            progress("warming up on " + backend.id() + ": one epoch of " + train.rows() + " rows, batch " + b);
+            model.fit(train, fit);
+            Dataset data = train;
+            double ms = medianMs(backend, () -> model.fit(data, fit));
+            int steps = (train.rows() + b - 1) / b;
+            result.put("op", "train").put("config", config.toString()).put("device", backend.id())
+                    .put("rows", train.rows()).put("batch", b).put("stepsPerEpoch", steps)
+                    .put("medianEpochMs", ms).put("samplesPerSec", train.rows() / (ms / 1e3))
+                    .put("usPerStep", ms * 1e3 / steps);
+        }
+        return result;
+    }
+}
