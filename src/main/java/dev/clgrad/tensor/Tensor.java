@@ -1,9 +1,12 @@
 package dev.clgrad.tensor;
 
+import dev.clgrad.Config;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.DeviceBuffer;
 
+import java.lang.ref.Cleaner;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Logger;
 
 /**
  * A float32 tensor resident on one backend's device. Data moves to the host only when asked
@@ -11,9 +14,43 @@ import java.util.concurrent.atomic.AtomicLong;
  * back to the backend's pool on {@link #close}; a {@link #view} shares its parent's buffer and
  * owns nothing. {@code close()} is idempotent; any other use after close is an
  * {@link IllegalStateException} naming the tensor.
+ *
+ * <p>An owning tensor that becomes unreachable without being closed is reported (never freed) by a
+ * {@link Cleaner}, with the allocation site when {@code -Dclgrad.debug.allocations=true}.
  */
 public final class Tensor implements AutoCloseable {
     private static final AtomicLong SEQUENCE = new AtomicLong();
+    private static final Cleaner CLEANER = Cleaner.create();
+    private static final Logger LOG = Logger.getLogger(Tensor.class.getName());
+
+    /** Reports the tensor if it is collected while still open. Holds no reference to the tensor. */
+    private static final class LeakReport implements Runnable {
+        private final String what;
+        private final Throwable site;
+        private volatile boolean closed;
+
+        LeakReport(String what, Throwable site) {
+            this.what = what;
+            this.site = site;
+        }
+
+        @Override
+        public void run() {
+            if (!closed) {
+                LOG.warning("tensor " + what + " was never closed: its device buffer stays allocated"
+                        + (site == null ? " (run with -Dclgrad.debug.allocations=true to see where it was allocated)"
+                        : "; allocated at:\n" + stackTrace(site)));
+            }
+        }
+
+        private static String stackTrace(Throwable t) {
+            StringBuilder sb = new StringBuilder();
+            for (StackTraceElement e : t.getStackTrace()) {
+                sb.append("    at ").append(e).append('\n');
+            }
+            return sb.toString();
+        }
+    }
 
     private final Backend backend;
     private final DeviceBuffer buffer;
@@ -21,6 +58,8 @@ public final class Tensor implements AutoCloseable {
     private final Shape shape;
     private final String name;
     private final Tensor parent;
+    private final LeakReport leakReport;
+    private final Cleaner.Cleanable cleanable;
     private boolean closed;
 
     private Tensor(Backend backend, DeviceBuffer buffer, long offset, Shape shape, String name, Tensor parent) {
@@ -30,6 +69,14 @@ public final class Tensor implements AutoCloseable {
         this.shape = shape;
         this.name = name;
         this.parent = parent;
+        if (parent == null) {
+            leakReport = new LeakReport(name + " " + shape + " on " + backend.id(),
+                    Config.debugAllocations() ? new Throwable("allocation site") : null);
+            cleanable = CLEANER.register(this, leakReport);
+        } else {
+            leakReport = null;
+            cleanable = null;
+        }
     }
 
     /** An uninitialised tensor on {@code backend}. */
@@ -169,6 +216,8 @@ public final class Tensor implements AutoCloseable {
         }
         closed = true;
         if (parent == null) {
+            leakReport.closed = true;
+            cleanable.clean();
             backend.release(buffer);
         }
     }
