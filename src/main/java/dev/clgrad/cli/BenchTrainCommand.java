@@ -5,6 +5,7 @@ import dev.clgrad.backend.Backend;
 import dev.clgrad.data.Dataset;
 import dev.clgrad.io.ModelConfig;
 import dev.clgrad.nn.Sequential;
+import dev.clgrad.profile.Profiler;
 import dev.clgrad.train.Fit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -18,7 +19,8 @@ import java.nio.file.Path;
  * {@code clgrad bench train CONFIG.json}: training throughput of a model config. One warm-up epoch
  * (kernel builds, JIT), then {@code --repeats} timed epochs of {@code fit} (shuffled batches, as in
  * real training); reports the median epoch as samples/s and µs per step. With {@code --rows R} only
- * the first R training rows are used.
+ * the first R training rows are used; with {@code --profiled} the kernel profiler is on, which
+ * shows its cost.
  */
 @Command(name = "train", description = "Time training epochs of a model config: samples/s and µs per step.")
 final class BenchTrainCommand extends Benchmark {
@@ -33,6 +35,9 @@ final class BenchTrainCommand extends Benchmark {
 
     @Option(names = "--data", paramLabel = "DIR", description = "Folder of the data files, replacing the config's.")
     Path data;
+
+    @Option(names = "--profiled", description = "Time the epochs with the kernel profiler on (its cost).")
+    boolean profiled;
 
     BenchTrainCommand() {
         repeats = 3;
@@ -59,12 +64,19 @@ final class BenchTrainCommand extends Benchmark {
             progress("warming up on " + backend.id() + ": one epoch of " + train.rows() + " rows, batch " + b);
             model.fit(train, fit);
             Dataset data = train;
-            double ms = medianMs(backend, () -> model.fit(data, fit));
+            double ms;
+            if (profiled) {
+                try (Profiler p = Profiler.start(backend)) {
+                    ms = medianMs(backend, () -> model.fit(data, fit));
+                }
+            } else {
+                ms = medianMs(backend, () -> model.fit(data, fit));
+            }
             int steps = (train.rows() + b - 1) / b;
             result.put("op", "train").put("config", config.toString()).put("device", backend.id())
                     .put("rows", train.rows()).put("batch", b).put("stepsPerEpoch", steps)
                     .put("medianEpochMs", ms).put("samplesPerSec", train.rows() / (ms / 1e3))
-                    .put("usPerStep", ms * 1e3 / steps);
+                    .put("usPerStep", ms * 1e3 / steps).put("profiled", profiled);
         }
         return result;
     }

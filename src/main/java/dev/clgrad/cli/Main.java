@@ -28,8 +28,10 @@ public final class Main implements Runnable {
     public static int run(String... args) {
         configureLogging();
         CommandLine cli = new CommandLine(new Main());
-        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof IllegalArgumentException || e instanceof java.io.IOException) {
+        cli.setExecutionExceptionHandler((thrown, cmd, parsed) -> {
+            Exception e = thrown instanceof java.io.UncheckedIOException u ? u.getCause() : thrown;
+            if (e instanceof IllegalArgumentException || e instanceof java.io.IOException
+                    || e instanceof dev.clgrad.train.NonFiniteLossException) {
                 cmd.getErr().println("clgrad: " + e.getMessage());
                 return 2;
             }

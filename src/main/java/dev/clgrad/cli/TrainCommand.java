@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.Backends;
+import dev.clgrad.io.Checkpoint;
 import dev.clgrad.io.DataSpec;
 import dev.clgrad.io.ModelConfig;
 import dev.clgrad.io.ModelWeights;
@@ -13,6 +14,8 @@ import dev.clgrad.profile.Profiler;
 import dev.clgrad.train.Fit;
 import dev.clgrad.train.History;
 import dev.clgrad.train.HistoryPlot;
+import dev.clgrad.train.ModelCheckpoint;
+import dev.clgrad.train.Position;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -24,8 +27,11 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code clgrad train CONFIG.json [--device SPEC] [--epochs E] [--batch B] [--seed S] [--data DIR]
- * [--plot FILE.png] [--save FILE.safetensors] [--profile TRACE.json] [--json]}: trains the model a JSON config describes
- * (see {@link ModelConfig}) and evaluates it on the test set. With {@code --json} stdout holds one
+ * [--plot FILE.png] [--save FILE.safetensors] [--profile TRACE.json] [--checkpoint DIR
+ * [--checkpoint-every N]] [--resume DIR] [--check-finite] [--json]}: trains the model a JSON config describes
+ * (see {@link ModelConfig}) and evaluates it on the test set. {@code --checkpoint} saves a
+ * {@link Checkpoint} at every epoch end (and every N steps); {@code --resume} continues exactly
+ * where a checkpoint stopped, with its seed and batch size, up to the epochs asked for. With {@code --json} stdout holds one
  * object {@code {"epochs", "trainLoss": [...], "testLoss", "testAccuracy", "samplesPerSec", "device"}}
  * (test values null without a test set or accuracy metric); progress goes to stderr.
  */
@@ -59,14 +65,35 @@ final class TrainCommand implements Callable<Integer> {
             description = "Profile every kernel: print the top-kernels table and write a Chrome trace.")
     Path profile;
 
+    @Option(names = "--checkpoint", paramLabel = "DIR",
+            description = "Save a checkpoint (weights, optimizer, RNG, position) to DIR at every epoch end.")
+    Path checkpoint;
+
+    @Option(names = "--checkpoint-every", paramLabel = "N",
+            description = "With --checkpoint, also save every N steps.")
+    Integer checkpointEvery;
+
+    @Option(names = "--resume", paramLabel = "DIR", description = "Continue from the checkpoint in DIR.")
+    Path resume;
+
+    @Option(names = "--check-finite", description = "Reject data holding NaN or infinity before training.")
+    boolean checkFinite;
+
     @Option(names = "--json", description = "Print one JSON object on stdout.")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
         ModelConfig cfg = ModelConfig.read(config);
-        if (epochs != null && epochs < 1 || batch != null && batch < 1) {
-            throw new IllegalArgumentException("train: --epochs and --batch must be >= 1");
+        if (epochs != null && epochs < 0) {
+            throw new IllegalArgumentException("train: --epochs must be >= 0, got " + epochs);
+        }
+        if (batch != null && batch < 1) {
+            throw new IllegalArgumentException("train: --batch must be >= 1, got " + batch);
+        }
+        if (checkpointEvery != null && (checkpointEvery < 1 || checkpoint == null)) {
+            throw new IllegalArgumentException("train: --checkpoint-every needs --checkpoint and N >= 1, got "
+                    + checkpointEvery);
         }
         if (seed != null) {
             cfg = new ModelConfig(cfg.name(), seed, cfg.layers(), cfg.optimizer(), cfg.loss(), cfg.metrics(),
@@ -74,8 +101,17 @@ final class TrainCommand implements Callable<Integer> {
         }
         DataSpec.Split split = cfg.data().load(data);
         Fit fit = Fit.epochs(epochs != null ? epochs : cfg.epochs())
-                .withBatchSize(batch != null ? batch : cfg.batchSize()).withSeed(cfg.seed());
+                .withBatchSize(batch != null ? batch : cfg.batchSize()).withSeed(cfg.seed()).withCheckFinite(checkFinite);
+        if (checkpoint != null) {
+            fit = fit.withCallbacks(new ModelCheckpoint(checkpoint, checkpointEvery == null ? 0 : checkpointEvery, 1));
+        }
         try (Backend backend = Backends.select(device); Sequential model = cfg.build(backend)) {
+            if (resume != null) {
+                Position at = Checkpoint.restore(resume, model);
+                fit = fit.resumeFrom(at);
+                System.err.printf(Locale.ROOT, "clgrad: resuming from %s at epoch %d, step %d%n",
+                        Checkpoint.file(resume), at.epoch() + 1, at.step());
+            }
             History history;
             if (profile != null) {
                 try (Profiler p = Profiler.start(backend)) {

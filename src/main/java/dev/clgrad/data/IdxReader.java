@@ -56,7 +56,7 @@ public final class IdxReader {
                 }
             }
             byte[] body = readFully(in, (int) n, file, "data for dimensions " + Arrays.toString(dims));
-            if (in.read() != -1) {
+            if (!atEnd(in, file)) {
                 throw new IOException(file + ": trailing bytes after the " + n + " data bytes of dimensions "
                         + Arrays.toString(dims));
             }
@@ -85,12 +85,20 @@ public final class IdxReader {
         return in;
     }
 
+    /**
+     * Reads exactly n bytes. The buffer grows with the bytes that actually arrive (doubling from
+     * 64 KiB), so a header that declares more data than the file holds costs memory in proportion
+     * to the file, not to the declaration.
+     */
     private static byte[] readFully(InputStream in, int n, Path file, String what) throws IOException {
-        byte[] buf = new byte[n];
+        byte[] buf = new byte[Math.min(n, 1 << 16)];
         int got = 0;
         try {
             while (got < n) {
-                int r = in.read(buf, got, n - got);
+                if (got == buf.length) {
+                    buf = Arrays.copyOf(buf, (int) Math.min(n, 2L * buf.length));
+                }
+                int r = in.read(buf, got, buf.length - got);
                 if (r < 0) {
                     break;
                 }
@@ -106,6 +114,15 @@ public final class IdxReader {
             throw new IOException(file + ": truncated: the " + what + " needs " + n + " bytes, only " + got + " present");
         }
         return buf;
+    }
+
+    /** Whether the stream is at its end; a gzip trailer that fails its checks is reported as corrupt. */
+    private static boolean atEnd(InputStream in, Path file) throws IOException {
+        try {
+            return in.read() == -1;
+        } catch (IOException e) {
+            throw new IOException(file + ": corrupt data after the IDX body (gzip trailer): " + e.getMessage(), e);
+        }
     }
 
     private static String hex(byte b) {

@@ -73,11 +73,15 @@ public final class NpyReader {
             default -> throw new IOException(file + ": dtype '" + descr
                     + "' is not supported; expected <f4 (float32), <f8 (float64), |u1 (uint8) or <i8 (int64)");
         };
+        int dataStart = start + (int) headerLen;
         long n = 1;
         for (int d : shape) {
             n *= d;
+            if (n * width > bytes.length) {
+                throw new IOException(file + ": truncated: shape " + Arrays.toString(shape) + " of " + descr
+                        + " needs more data bytes than the " + (bytes.length - dataStart) + " present");
+            }
         }
-        int dataStart = start + (int) headerLen;
         long expected = n * width;
         long present = bytes.length - dataStart;
         if (present != expected) {

@@ -8,6 +8,7 @@ import dev.clgrad.data.NpyReader;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -39,8 +40,8 @@ public record DataSpec(String type, Path dir, Path baseDir, int train, int test,
 
     static DataSpec parse(ConfigNode d, Path baseDir) throws ConfigException {
         String type = d.string("type");
-        Path dir = d.has("dir") ? Path.of(d.string("dir")) : null;
-        return switch (type) {
+        Path dir = d.has("dir") ? path(d, "dir", d.string("dir")) : null;
+        DataSpec spec = switch (type) {
             case "random-normal" -> {
                 d.onlyKeys(Set.of("type", "train", "test", "features", "targets", "seed"));
                 yield new DataSpec(type, dir, baseDir, d.integer("train", 1, 1 << 26), d.integer("test", 0, 1 << 26, 0),
@@ -70,6 +71,21 @@ public record DataSpec(String type, Path dir, Path baseDir, int train, int test,
             }
             default -> throw d.error("type", "unknown data type '" + type + "'; expected one of random-normal, idx, csv, npy");
         };
+        for (String f : spec.files) {
+            if (f != null) {
+                path(d, null, f);
+            }
+        }
+        return spec;
+    }
+
+    /** The string as a path; one the OS cannot name (a NUL character, say) is a config error. */
+    private static Path path(ConfigNode d, String field, String value) throws ConfigException {
+        try {
+            return Path.of(value);
+        } catch (InvalidPathException e) {
+            throw d.error(field, "'" + value + "' is not a valid path: " + e.getReason());
+        }
     }
 
     /** Loads the data; {@code dirOverride} (from {@code --data}) replaces {@code dir} when not null. */

@@ -3,6 +3,7 @@ package dev.clgrad.io;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.clgrad.backend.AdamHyper;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.nn.Dense;
 import dev.clgrad.nn.Dropout;
@@ -16,6 +17,7 @@ import dev.clgrad.optim.Optimizer;
 import dev.clgrad.optim.Sgd;
 
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -53,15 +55,25 @@ public record ModelConfig(String name, long seed, List<LayerSpec> layers, Optimi
         }
     }
 
-    /** Optimizer type and hyperparameters (unset ones are NaN and take the type's default). */
-    public record OptimizerSpec(String type, double lr, double momentum, double weightDecay) {
+    /**
+     * Optimizer type and hyperparameters (unset ones are NaN and take the type's default); beta1,
+     * beta2 and epsilon apply to adam and adamw.
+     */
+    public record OptimizerSpec(String type, double lr, double momentum, double weightDecay, double beta1,
+                                double beta2, double epsilon) {
         Optimizer create() {
             return switch (type) {
-                case "adam" -> new Adam(Double.isNaN(lr) ? 1e-3 : lr);
-                case "adamw" -> new AdamW(Double.isNaN(lr) ? 1e-3 : lr, Double.isNaN(weightDecay) ? 0.01 : weightDecay);
+                case "adam" -> new Adam(adamHyper(0));
+                case "adamw" -> new AdamW(adamHyper(Double.isNaN(weightDecay) ? 0.01 : weightDecay));
                 default -> new Sgd(Double.isNaN(lr) ? 0.01 : lr, Double.isNaN(momentum) ? 0 : momentum,
                         Double.isNaN(weightDecay) ? 0 : weightDecay);
             };
+        }
+
+        private AdamHyper adamHyper(double wd) {
+            return new AdamHyper((float) (Double.isNaN(lr) ? 1e-3 : lr), (float) (Double.isNaN(beta1) ? 0.9 : beta1),
+                    (float) (Double.isNaN(beta2) ? 0.999 : beta2), (float) (Double.isNaN(epsilon) ? 1e-8 : epsilon),
+                    (float) wd);
         }
     }
 
@@ -76,6 +88,8 @@ public record ModelConfig(String name, long seed, List<LayerSpec> layers, Optimi
             text = Files.readString(file);
         } catch (NoSuchFileException e) {
             throw new ConfigException(file + ": no such file");
+        } catch (CharacterCodingException e) {
+            throw new ConfigException(file + ": not UTF-8 text (a JSON config is expected)", e);
         }
         return parse(text, file.toString(), file.toAbsolutePath().getParent());
     }
@@ -117,7 +131,7 @@ public record ModelConfig(String name, long seed, List<LayerSpec> layers, Optimi
                 top.integer("batchSize", 1, 1 << 20, 32), DataSpec.parse(top.object("data"), baseDir));
     }
 
-    private static LayerSpec layer(ConfigNode l) throws ConfigException {
+    static LayerSpec layer(ConfigNode l) throws ConfigException {
         String type = l.string("type");
         return switch (type) {
             case "dense" -> {
@@ -140,9 +154,10 @@ public record ModelConfig(String name, long seed, List<LayerSpec> layers, Optimi
         };
     }
 
-    private static OptimizerSpec optimizer(ConfigNode top) throws ConfigException {
+    static OptimizerSpec optimizer(ConfigNode top) throws ConfigException {
+        double nan = Double.NaN;
         if (!top.has("optimizer")) {
-            return new OptimizerSpec("adam", Double.NaN, Double.NaN, Double.NaN);
+            return new OptimizerSpec("adam", nan, nan, nan, nan, nan, nan);
         }
         ConfigNode o;
         String type;
@@ -150,20 +165,28 @@ public record ModelConfig(String name, long seed, List<LayerSpec> layers, Optimi
             type = top.string("optimizer");
             o = null;
         } else {
-            o = top.object("optimizer").onlyKeys(Set.of("type", "lr", "momentum", "weightDecay"));
+            o = top.object("optimizer").onlyKeys(Set.of("type", "lr", "momentum", "weightDecay", "beta1", "beta2",
+                    "epsilon"));
             type = o.string("type");
         }
         if (!Set.of("adam", "adamw", "sgd").contains(type)) {
             throw top.error("optimizer", "unknown optimizer '" + type + "'; expected one of adam, adamw, sgd");
         }
         if (o == null) {
-            return new OptimizerSpec(type, Double.NaN, Double.NaN, Double.NaN);
+            return new OptimizerSpec(type, nan, nan, nan, nan, nan, nan);
         }
         if (o.has("momentum") && !type.equals("sgd")) {
             throw o.error("momentum", "only sgd takes a momentum");
         }
-        return new OptimizerSpec(type, o.number("lr", Double.MIN_VALUE, 10, false, Double.NaN),
-                o.number("momentum", 0, 1, true, Double.NaN), o.number("weightDecay", 0, 10, false, Double.NaN));
+        for (String adamOnly : List.of("beta1", "beta2", "epsilon")) {
+            if (o.has(adamOnly) && type.equals("sgd")) {
+                throw o.error(adamOnly, "only adam and adamw take " + adamOnly);
+            }
+        }
+        return new OptimizerSpec(type, o.number("lr", Double.MIN_VALUE, 10, false, nan),
+                o.number("momentum", 0, 1, true, nan), o.number("weightDecay", 0, 10, false, nan),
+                o.number("beta1", 0, 1, true, nan), o.number("beta2", 0, 1, true, nan),
+                o.number("epsilon", Double.MIN_VALUE, 1, false, nan));
     }
 
     /** A compiled model on {@code backend} with this config's layers, optimizer, loss, metrics and seed. */

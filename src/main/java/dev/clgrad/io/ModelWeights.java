@@ -32,7 +32,8 @@ public final class ModelWeights {
 
     /**
      * Loads every parameter of the model from the file. An unbuilt model is built first, with the
-     * input width taken from the first Dense kernel's rows. Names and shapes must match exactly.
+     * input width taken from the first Dense kernel's rows. Names and shapes must match exactly;
+     * all are checked before any is copied, so a bad file leaves the model as it was.
      * Modified: model's parameters.
      */
     public static void load(Sequential model, Path file) throws IOException {
@@ -47,23 +48,39 @@ public final class ModelWeights {
             }
             model.build(kernel.shape()[0]);
         }
+        check(model, in, file.toString());
+        upload(model, in);
+    }
+
+    /**
+     * Checks that {@code tensors} are exactly the model's parameters, names and shapes; {@code source}
+     * names the file in errors. Not modified: model, tensors.
+     */
+    static void check(Sequential model, Map<String, HostArray> tensors, String source) throws IOException {
         Map<String, Tensor> params = model.namedParameters();
-        for (String name : in.keySet()) {
+        for (String name : tensors.keySet()) {
             if (!params.containsKey(name)) {
-                throw new IOException(file + ": tensor " + name + " is not a parameter of the model; expected "
+                throw new IOException(source + ": tensor " + name + " is not a parameter of the model; expected "
                         + params.keySet());
             }
         }
         for (Parameter p : model.parameterList()) {
-            HostArray a = in.get(p.name());
+            HostArray a = tensors.get(p.name());
             if (a == null) {
-                throw new IOException(file + ": parameter " + p.name() + " is missing; the file has " + in.keySet());
+                throw new IOException(source + ": parameter " + p.name() + " is missing; the file has " + tensors.keySet());
             }
             if (!Arrays.equals(a.shape(), p.shape().dims())) {
-                throw new IOException(file + ": tensor " + p.name() + " has shape " + Arrays.toString(a.shape())
+                throw new IOException(source + ": tensor " + p.name() + " has shape " + Arrays.toString(a.shape())
                         + ", the model expects " + p.shape());
             }
-            params.get(p.name()).copyFrom(a.data());
+        }
+    }
+
+    /** Copies checked tensors into the model's parameters. Modified: model's parameters. */
+    static void upload(Sequential model, Map<String, HostArray> tensors) {
+        Map<String, Tensor> params = model.namedParameters();
+        for (Parameter p : model.parameterList()) {
+            params.get(p.name()).copyFrom(tensors.get(p.name()).data());
         }
     }
 }

@@ -1,6 +1,6 @@
 package dev.clgrad.io;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -13,7 +13,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -21,21 +20,44 @@ import java.util.Map;
 /**
  * The safetensors format (Hugging Face), float32 only: an 8-byte little-endian header length n,
  * n bytes of JSON {@code {"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, …,
- * "__metadata__": {…}}} padded with spaces to a multiple of 8, then the little-endian data, each
- * tensor at [begin, end) relative to the end of the header.
+ * "__metadata__": {"key": "value", …}}} padded with spaces to a multiple of 8, then the
+ * little-endian data, each tensor at [begin, end) relative to the end of the header, contiguous in
+ * header order. Metadata values are strings, as the format requires.
+ *
+ * <p>Reading checks every declared size against the file before allocating anything, so a
+ * corrupt or hostile file costs at most its own length in memory; every problem is an
+ * {@link IOException} naming the file.
  */
 public final class Safetensors {
     private static final long MAX_HEADER = 100L << 20;
 
+    /** The tensors of a file, in header order, and its {@code __metadata__}. */
+    public record Contents(Map<String, HostArray> tensors, Map<String, String> metadata) {
+    }
+
     private Safetensors() {
     }
 
-    /** Writes the tensors in map order, atomically (a temporary file moved into place). Not modified: tensors. */
+    /** Writes the tensors in map order, atomically (see {@link AtomicFile}). Not modified: tensors. */
     public static void write(Path file, Map<String, HostArray> tensors) throws IOException {
+        write(file, tensors, Map.of("format", "clgrad"));
+    }
+
+    /** Writes the tensors and string metadata atomically. Not modified: tensors, metadata. */
+    public static void write(Path file, Map<String, HostArray> tensors, Map<String, String> metadata)
+            throws IOException {
+        AtomicFile.write(file, encode(tensors, metadata));
+    }
+
+    /** The file's bytes for these tensors and metadata. Not modified: tensors, metadata. */
+    static byte[] encode(Map<String, HostArray> tensors, Map<String, String> metadata) {
         ObjectMapper json = new ObjectMapper();
         ObjectNode header = json.createObjectNode();
         long offset = 0;
         for (Map.Entry<String, HostArray> e : tensors.entrySet()) {
+            if (e.getKey().equals("__metadata__")) {
+                throw new IllegalArgumentException("safetensors: __metadata__ is reserved and cannot name a tensor");
+            }
             ObjectNode t = header.putObject(e.getKey());
             t.put("dtype", "F32");
             ArrayNode shape = t.putArray("shape");
@@ -46,8 +68,14 @@ public final class Safetensors {
             t.putArray("data_offsets").add(offset).add(offset + bytes);
             offset += bytes;
         }
-        header.putObject("__metadata__").put("format", "clgrad");
-        byte[] h = json.writeValueAsBytes(header);
+        ObjectNode meta = header.putObject("__metadata__");
+        metadata.forEach(meta::put);
+        byte[] h;
+        try {
+            h = json.writeValueAsBytes(header);
+        } catch (JacksonException e) {
+            throw new IllegalStateException("safetensors: cannot serialise the header: " + e.getOriginalMessage(), e);
+        }
         int padded = (h.length + 7) / 8 * 8;
         ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(8 + padded + offset)).order(ByteOrder.LITTLE_ENDIAN);
         out.putLong(padded).put(h);
@@ -58,55 +86,73 @@ public final class Safetensors {
             out.asFloatBuffer().put(a.data());
             out.position(out.position() + a.data().length * Float.BYTES);
         }
-        Path abs = file.toAbsolutePath();
-        Path tmp = Files.createTempFile(abs.getParent(), abs.getFileName().toString(), ".tmp");
-        try {
-            Files.write(tmp, out.array());
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        return out.array();
     }
 
     /** Reads every tensor, in header order; a malformed file is an IOException naming it and the problem. */
     public static Map<String, HostArray> read(Path file) throws IOException {
-        byte[] bytes = Files.readAllBytes(file);
-        ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        return readContents(file).tensors();
+    }
+
+    /** Reads every tensor and the metadata. */
+    public static Contents readContents(Path file) throws IOException {
+        return decode(Files.readAllBytes(file), file.toString());
+    }
+
+    /** Parses a whole file held in {@code bytes}; {@code source} names it in errors. Not modified: bytes. */
+    static Contents decode(byte[] bytes, String source) throws IOException {
         if (bytes.length < 8) {
-            throw new IOException(file + ": truncated: " + bytes.length + " bytes, a safetensors file starts with an "
+            throw new IOException(source + ": truncated: " + bytes.length + " bytes, a safetensors file starts with an "
                     + "8-byte header length");
         }
+        ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         long n = buf.getLong(0);
         if (n < 2 || n > MAX_HEADER || 8 + n > bytes.length) {
-            throw new IOException(file + ": header length " + n + " does not fit the file of " + bytes.length
-                    + " bytes");
+            throw new IOException(source + ": header length " + n + " does not fit the file of " + bytes.length
+                    + " bytes (truncated or not a safetensors file?)");
         }
         JsonNode header;
         try {
             header = new ObjectMapper().readTree(new String(bytes, 8, (int) n, StandardCharsets.UTF_8));
-        } catch (JsonProcessingException e) {
-            throw new IOException(file + ": malformed safetensors header: " + e.getOriginalMessage(), e);
+        } catch (JacksonException e) {
+            throw new IOException(source + ": malformed safetensors header: " + e.getOriginalMessage(), e);
         }
         if (header == null || !header.isObject()) {
-            throw new IOException(file + ": safetensors header is not a JSON object");
+            throw new IOException(source + ": safetensors header is not a JSON object");
         }
         long dataStart = 8 + n;
         long dataLen = bytes.length - dataStart;
-        Map<String, HostArray> out = new LinkedHashMap<>();
+        Map<String, HostArray> tensors = new LinkedHashMap<>();
+        Map<String, String> metadata = new LinkedHashMap<>();
         Iterator<Map.Entry<String, JsonNode>> it = header.fields();
         while (it.hasNext()) {
             Map.Entry<String, JsonNode> e = it.next();
             if (e.getKey().equals("__metadata__")) {
-                continue;
+                metadata(source, e.getValue(), metadata);
+            } else {
+                tensors.put(e.getKey(), tensor(source, e.getKey(), e.getValue(), buf, dataStart, dataLen));
             }
-            out.put(e.getKey(), tensor(file, e.getKey(), e.getValue(), buf, dataStart, dataLen));
         }
-        return out;
+        return new Contents(tensors, metadata);
     }
 
-    private static HostArray tensor(Path file, String name, JsonNode t, ByteBuffer buf, long dataStart, long dataLen)
-            throws IOException {
-        String where = file + ": tensor " + name + ": ";
+    private static void metadata(String source, JsonNode m, Map<String, String> out) throws IOException {
+        if (!m.isObject()) {
+            throw new IOException(source + ": __metadata__ is not a JSON object of strings");
+        }
+        Iterator<Map.Entry<String, JsonNode>> it = m.fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getValue().isTextual()) {
+                throw new IOException(source + ": __metadata__." + e.getKey() + " is not a string: " + e.getValue());
+            }
+            out.put(e.getKey(), e.getValue().asText());
+        }
+    }
+
+    private static HostArray tensor(String source, String name, JsonNode t, ByteBuffer buf, long dataStart,
+                                    long dataLen) throws IOException {
+        String where = source + ": tensor " + name + ": ";
         if (!t.path("dtype").asText().equals("F32")) {
             throw new IOException(where + "dtype " + t.path("dtype") + " is not supported; expected \"F32\"");
         }
@@ -119,14 +165,22 @@ public final class Safetensors {
         dims[0] = 1;
         long count = 1;
         for (int i = 0; i < shape.size(); i++) {
-            if (!shape.get(i).canConvertToInt() || shape.get(i).asInt() < 0) {
-                throw new IOException(where + "bad dimension " + shape.get(i));
+            JsonNode d = shape.get(i);
+            if (!d.isIntegralNumber() || !d.canConvertToInt() || d.asInt() < 0) {
+                throw new IOException(where + "bad dimension " + d + " in shape " + shape);
             }
-            dims[i] = shape.get(i).asInt();
+            dims[i] = d.asInt();
             count *= dims[i];
+            if (count * Float.BYTES > dataLen) {
+                throw new IOException(where + "shape " + shape + " needs more than the " + dataLen
+                        + " data bytes in the file (truncated file?)");
+            }
         }
-        long begin = offs.get(0).asLong(-1);
-        long end = offs.get(1).asLong(-1);
+        if (!offs.get(0).isIntegralNumber() || !offs.get(1).isIntegralNumber()) {
+            throw new IOException(where + "data_offsets " + offs + " are not integers");
+        }
+        long begin = offs.get(0).asLong();
+        long end = offs.get(1).asLong();
         if (begin < 0 || end < begin || end > dataLen) {
             throw new IOException(where + "data_offsets [" + begin + ", " + end + "] fall outside the " + dataLen
                     + " data bytes (truncated file?)");

@@ -45,6 +45,11 @@ public final class Dropout extends Layer {
         return offset;
     }
 
+    /** Sets the counter base of the next training call, as a checkpoint saved it. Modified: this. */
+    public void restoreOffset(long counterBase) {
+        this.offset = counterBase;
+    }
+
     @Override
     public String type() {
         return "Dropout";

@@ -1,8 +1,10 @@
 package dev.clgrad.nn;
 
 import dev.clgrad.backend.Backend;
+import dev.clgrad.backend.BackendException;
 import dev.clgrad.backend.Span;
 import dev.clgrad.data.Dataset;
+import dev.clgrad.io.SavedModel;
 import dev.clgrad.optim.Optimizer;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
@@ -10,6 +12,8 @@ import dev.clgrad.train.Fit;
 import dev.clgrad.train.History;
 import dev.clgrad.train.Trainer;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -124,7 +128,8 @@ public final class Sequential implements AutoCloseable {
         checkOpen();
         if (inFeatures >= 0) {
             if (in != inFeatures) {
-                throw new IllegalArgumentException("model was built for " + inFeatures + " input features, got " + in);
+                throw new IllegalArgumentException("input has " + in + " features (columns) but the model was built for "
+                        + inFeatures + " input features");
             }
             return this;
         }
@@ -151,7 +156,13 @@ public final class Sequential implements AutoCloseable {
         }
         float[] init = new float[Math.toIntExact(total)];
         params = Tensor.empty(backend, Shape.of(Math.toIntExact(total)), "params");
-        grads = Tensor.empty(backend, Shape.of(Math.toIntExact(total)), "grads");
+        try {
+            grads = Tensor.empty(backend, Shape.of(Math.toIntExact(total)), "grads");
+        } catch (RuntimeException e) {
+            params.close();
+            params = null;
+            throw e;
+        }
         backend.fill(grads, 0f);
         int p = 0;
         for (Layer layer : layers) {
@@ -175,20 +186,41 @@ public final class Sequential implements AutoCloseable {
 
     /**
      * Sizes the workspace for batches of up to {@code batch} rows; reallocates only to grow (or when
-     * a new loss needs another target width).
+     * a new loss needs another target width). When the device cannot hold the new workspace the
+     * previous one is kept, so the model stays usable, and the error says the size asked and the
+     * size the device allows.
+     *
+     * @throws IllegalArgumentException when the workspace does not fit on the device
      */
     public void reserve(int batch) {
         checkBuilt();
+        if (batch < 1) {
+            throw new IllegalArgumentException("reserve: batch size must be >= 1, got " + batch);
+        }
         int outputs = outFeatures();
         int t = loss == null ? outputs : loss.targetColumns(outputs);
         if (batch <= maxBatch && target.shape().cols() == t) {
             return;
         }
-        batch = Math.max(batch, maxBatch);
+        int previous = maxBatch;
+        int wanted = Math.max(batch, maxBatch);
         releaseWorkspace();
+        try {
+            allocateWorkspace(wanted, t);
+        } catch (BackendException | IllegalArgumentException e) {
+            releaseWorkspace();
+            if (previous > 0) {
+                allocateWorkspace(previous, t);
+            }
+            throw new IllegalArgumentException("batch size " + batch + ": the workspace does not fit on "
+                    + backend.id() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void allocateWorkspace(int batch, int targetColumns) {
         input = Tensor.empty(backend, Shape.of(batch, inFeatures), "input");
-        target = Tensor.empty(backend, Shape.of(batch, t), "target");
-        dPred = Tensor.empty(backend, Shape.of(batch, outputs), "dPred");
+        target = Tensor.empty(backend, Shape.of(batch, targetColumns), "target");
+        dPred = Tensor.empty(backend, Shape.of(batch, outFeatures()), "dPred");
         sums = Tensor.empty(backend, Shape.of(2), "sums");
         lossSum = sums.view(0, Shape.of(1), "lossSum");
         correctSum = sums.view(1, Shape.of(1), "correctSum");
@@ -269,6 +301,15 @@ public final class Sequential implements AutoCloseable {
         backend.fill(sums, 0f);
     }
 
+    /**
+     * Sets the device sums to a saved {sum of batch losses, correct count}, so that an epoch
+     * resumed from a checkpoint reports the same loss as one run straight through.
+     */
+    public void restoreTotals(float lossTotal, float correctTotal) {
+        checkBuilt();
+        sums.copyFrom(new float[]{lossTotal, correctTotal});
+    }
+
     /** Reads the device sums in one host copy (waits for the queue): {sum of batch losses, correct count}. */
     public double[] totals() {
         checkBuilt();
@@ -321,6 +362,22 @@ public final class Sequential implements AutoCloseable {
     /** Outputs (N, O) for inputs (N, I), batch size 32. */
     public float[][] predict(float[][] x) {
         return Trainer.predict(this, x, 32);
+    }
+
+    // ---- saving: config JSON and safetensors weights (the formats live in dev.clgrad.io) ----------
+
+    /**
+     * Writes {@code dir/model.json} (layers, seed, input width, optimizer, loss, metrics) and
+     * {@code dir/model.safetensors} (one F32 tensor per parameter: {@code dense_1.kernel} (I, O),
+     * {@code dense_1.bias} (O), …), each atomically; creates dir. Not modified: this.
+     */
+    public void save(Path dir) throws IOException {
+        SavedModel.save(this, dir);
+    }
+
+    /** The model {@link #save} wrote to {@code dir}, built and compiled on {@code backend}. */
+    public static Sequential load(Path dir, Backend backend) throws IOException {
+        return SavedModel.load(dir, backend);
     }
 
     // ---- introspection ---------------------------------------------------------------------------

@@ -3,6 +3,10 @@ package dev.clgrad.optim;
 import dev.clgrad.backend.AdamHyper;
 import dev.clgrad.tensor.Tensor;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
 /**
  * Adam (Kingma and Ba, ICLR 2015) in PyTorch's form, one {@code adamStep} launch over the flat
  * parameters: {@code m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²;
@@ -46,6 +50,28 @@ public class Adam implements Optimizer {
     @Override
     public long iterations() {
         return t;
+    }
+
+    @Override
+    public Map<String, Tensor> state() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        if (m != null) {
+            out.put("m", m);
+            out.put("v", v);
+        }
+        return out;
+    }
+
+    @Override
+    public void restore(Tensor params, Map<String, float[]> values, long iterations) {
+        State.checkRestore(name(), params, values, iterations, Set.of("m", "v"));
+        if (values.isEmpty()) {
+            close();
+        } else {
+            m = State.restored(m, params, name() + ".m", values.get("m"));
+            v = State.restored(v, params, name() + ".v", values.get("v"));
+        }
+        t = iterations;
     }
 
     @Override

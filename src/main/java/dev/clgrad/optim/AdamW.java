@@ -15,6 +15,11 @@ public final class AdamW extends Adam {
         super(AdamHyper.adamW((float) lr, (float) weightDecay));
     }
 
+    /** AdamW with every hyperparameter given (weightDecay among them). */
+    public AdamW(AdamHyper hyper) {
+        super(hyper);
+    }
+
     @Override
     public String name() {
         return "adamw";

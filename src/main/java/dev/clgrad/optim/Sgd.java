@@ -2,6 +2,9 @@ package dev.clgrad.optim;
 
 import dev.clgrad.tensor.Tensor;
 
+import java.util.Map;
+import java.util.Set;
+
 /**
  * Stochastic gradient descent with momentum, PyTorch's form, one {@code sgdStep} launch over the
  * flat parameters: {@code g' = g + wd·p; vel = momentum·vel + g'; p -= lr·vel}. Defaults (Keras):
@@ -42,6 +45,18 @@ public final class Sgd implements Optimizer {
         return "sgd";
     }
 
+    public float lr() {
+        return lr;
+    }
+
+    public float momentum() {
+        return momentum;
+    }
+
+    public float weightDecay() {
+        return weightDecay;
+    }
+
     @Override
     public void step(Tensor params, Tensor grads) {
         if (momentum != 0) {
@@ -54,6 +69,22 @@ public final class Sgd implements Optimizer {
     @Override
     public long iterations() {
         return t;
+    }
+
+    @Override
+    public Map<String, Tensor> state() {
+        return velocity == null ? Map.of() : Map.of("velocity", velocity);
+    }
+
+    @Override
+    public void restore(Tensor params, Map<String, float[]> values, long iterations) {
+        State.checkRestore(name(), params, values, iterations, momentum != 0 ? Set.of("velocity") : Set.of());
+        if (values.isEmpty()) {
+            close();
+        } else {
+            velocity = State.restored(velocity, params, "sgd.velocity", values.get("velocity"));
+        }
+        t = iterations;
     }
 
     @Override

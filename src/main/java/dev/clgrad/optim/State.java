@@ -3,6 +3,10 @@ package dev.clgrad.optim;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
 /** A zero-initialised optimizer state tensor shaped like the parameters it follows. */
 final class State {
     private State() {
@@ -20,6 +24,35 @@ final class State {
         }
         Tensor t = Tensor.empty(params.backend(), Shape.of(Math.toIntExact(params.shape().size())), name);
         params.backend().fill(t, 0f);
+        return t;
+    }
+
+    /**
+     * Checks saved state against what an optimizer keeps: exactly the names {@code expected} (none
+     * when {@code iterations} is 0), each of params' size, and a step count >= 0.
+     */
+    static void checkRestore(String optimizer, Tensor params, Map<String, float[]> values, long iterations,
+                             Set<String> expected) {
+        if (iterations < 0) {
+            throw new IllegalArgumentException(optimizer + ": step count must be >= 0, got " + iterations);
+        }
+        Set<String> want = iterations == 0 && values.isEmpty() ? Set.of() : expected;
+        if (!values.keySet().equals(want)) {
+            throw new IllegalArgumentException(optimizer + ": saved state holds " + new TreeSet<>(values.keySet())
+                    + ", expected " + new TreeSet<>(want) + " after " + iterations + " steps");
+        }
+        for (Map.Entry<String, float[]> e : values.entrySet()) {
+            if (e.getValue().length != params.shape().size()) {
+                throw new IllegalArgumentException(optimizer + ": saved state " + e.getKey() + " has "
+                        + e.getValue().length + " values, the parameters have " + params.shape().size());
+            }
+        }
+    }
+
+    /** Uploads saved values into the state tensor, allocating it when needed. Modified: the returned tensor. */
+    static Tensor restored(Tensor state, Tensor params, String name, float[] values) {
+        Tensor t = matching(state, params, name);
+        t.copyFrom(values);
         return t;
     }
 }

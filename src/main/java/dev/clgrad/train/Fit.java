@@ -6,9 +6,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Options of {@code fit}, Keras's names and defaults: {@code Fit.epochs(10).batchSize(32)}.
+ * Options of {@code fit}, Keras's names and defaults: {@code Fit.epochs(10).batchSize(32)}. Every
+ * value is checked here, before any work starts.
  *
- * @param epochs          passes over the training data (≥ 1)
+ * @param epochs          passes over the training data (≥ 0; with a resume position, the total
+ *                        including the epochs already done)
  * @param batchSize       rows per step (≥ 1), 32 by default
  * @param shuffle         shuffle the rows each epoch (true by default)
  * @param seed            the shuffle seed (0 by default)
@@ -17,13 +19,17 @@ import java.util.List;
  *                        shuffling as Keras does, held out for validation; used when validationData is null
  * @param callbacks       called around epochs and steps
  * @param quiet           no progress output
- * @param lossEvery       steps between reads of the device loss sum (each read waits for the device)
+ * @param lossEvery       steps between reads of the device loss sum (each read waits for the
+ *                        device); a non-finite loss is noticed at these reads
+ * @param checkFinite     scan the training and validation data for NaN and infinity before training
+ * @param resume          where a checkpoint left training, or null to start at epoch 0, step 0
  */
 public record Fit(int epochs, int batchSize, boolean shuffle, long seed, Dataset validationData,
-                  double validationSplit, List<Callback> callbacks, boolean quiet, int lossEvery) {
+                  double validationSplit, List<Callback> callbacks, boolean quiet, int lossEvery,
+                  boolean checkFinite, Position resume) {
     public Fit {
-        if (epochs < 1) {
-            throw new IllegalArgumentException("fit: epochs must be >= 1, got " + epochs);
+        if (epochs < 0) {
+            throw new IllegalArgumentException("fit: epochs must be >= 0, got " + epochs);
         }
         if (batchSize < 1) {
             throw new IllegalArgumentException("fit: batch size must be >= 1, got " + batchSize);
@@ -34,20 +40,27 @@ public record Fit(int epochs, int batchSize, boolean shuffle, long seed, Dataset
         if (lossEvery < 1) {
             throw new IllegalArgumentException("fit: lossEvery must be >= 1, got " + lossEvery);
         }
+        if (resume != null && (resume.seed() != seed || resume.batchSize() != batchSize || resume.shuffle() != shuffle)) {
+            throw new IllegalArgumentException("fit: the resume position was saved with seed " + resume.seed()
+                    + ", batch size " + resume.batchSize() + ", shuffle " + resume.shuffle() + " but this fit has seed "
+                    + seed + ", batch size " + batchSize + ", shuffle " + shuffle + "; use resumeFrom to take them");
+        }
         callbacks = List.copyOf(callbacks);
     }
 
     /** Defaults with the given epoch count: batch 32, shuffled with seed 0, no validation, progress on. */
     public static Fit epochs(int epochs) {
-        return new Fit(epochs, 32, true, 0, null, 0, List.of(), false, 50);
+        return new Fit(epochs, 32, true, 0, null, 0, List.of(), false, 50, false, null);
     }
 
     public Fit withEpochs(int e) {
-        return new Fit(e, batchSize, shuffle, seed, validationData, validationSplit, callbacks, quiet, lossEvery);
+        return new Fit(e, batchSize, shuffle, seed, validationData, validationSplit, callbacks, quiet, lossEvery,
+                checkFinite, resume);
     }
 
     public Fit withBatchSize(int b) {
-        return new Fit(epochs, b, shuffle, seed, validationData, validationSplit, callbacks, quiet, lossEvery);
+        return new Fit(epochs, b, shuffle, seed, validationData, validationSplit, callbacks, quiet, lossEvery,
+                checkFinite, resume);
     }
 
     /** Keras's spelling of {@link #withBatchSize}: {@code Fit.epochs(10).batchSize(32)}. */
@@ -56,33 +69,56 @@ public record Fit(int epochs, int batchSize, boolean shuffle, long seed, Dataset
     }
 
     public Fit withShuffle(boolean s) {
-        return new Fit(epochs, batchSize, s, seed, validationData, validationSplit, callbacks, quiet, lossEvery);
+        return new Fit(epochs, batchSize, s, seed, validationData, validationSplit, callbacks, quiet, lossEvery,
+                checkFinite, resume);
     }
 
     public Fit withSeed(long s) {
-        return new Fit(epochs, batchSize, shuffle, s, validationData, validationSplit, callbacks, quiet, lossEvery);
+        return new Fit(epochs, batchSize, shuffle, s, validationData, validationSplit, callbacks, quiet, lossEvery,
+                checkFinite, resume);
     }
 
     public Fit withValidationData(Dataset v) {
-        return new Fit(epochs, batchSize, shuffle, seed, v, validationSplit, callbacks, quiet, lossEvery);
+        return new Fit(epochs, batchSize, shuffle, seed, v, validationSplit, callbacks, quiet, lossEvery, checkFinite,
+                resume);
     }
 
     public Fit withValidationSplit(double f) {
-        return new Fit(epochs, batchSize, shuffle, seed, validationData, f, callbacks, quiet, lossEvery);
+        return new Fit(epochs, batchSize, shuffle, seed, validationData, f, callbacks, quiet, lossEvery, checkFinite,
+                resume);
     }
 
     /** Adds callbacks after those already set. */
     public Fit withCallbacks(Callback... more) {
         List<Callback> all = new ArrayList<>(callbacks);
         all.addAll(List.of(more));
-        return new Fit(epochs, batchSize, shuffle, seed, validationData, validationSplit, all, quiet, lossEvery);
+        return new Fit(epochs, batchSize, shuffle, seed, validationData, validationSplit, all, quiet, lossEvery,
+                checkFinite, resume);
     }
 
     public Fit withQuiet(boolean q) {
-        return new Fit(epochs, batchSize, shuffle, seed, validationData, validationSplit, callbacks, q, lossEvery);
+        return new Fit(epochs, batchSize, shuffle, seed, validationData, validationSplit, callbacks, q, lossEvery,
+                checkFinite, resume);
     }
 
     public Fit withLossEvery(int n) {
-        return new Fit(epochs, batchSize, shuffle, seed, validationData, validationSplit, callbacks, quiet, n);
+        return new Fit(epochs, batchSize, shuffle, seed, validationData, validationSplit, callbacks, quiet, n,
+                checkFinite, resume);
+    }
+
+    /** Whether to reject data holding NaN or infinity (one pass over the data before training). */
+    public Fit withCheckFinite(boolean check) {
+        return new Fit(epochs, batchSize, shuffle, seed, validationData, validationSplit, callbacks, quiet, lossEvery,
+                check, resume);
+    }
+
+    /**
+     * Continues from a checkpoint's position (see {@code Checkpoint.restore}): training starts at
+     * its epoch and step, and its seed, batch size and shuffle replace these, so the batches are
+     * the ones a run straight through would have seen.
+     */
+    public Fit resumeFrom(Position p) {
+        return new Fit(epochs, p.batchSize(), p.shuffle(), p.seed(), validationData, validationSplit, callbacks, quiet,
+                lossEvery, checkFinite, p);
     }
 }

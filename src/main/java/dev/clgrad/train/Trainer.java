@@ -4,6 +4,7 @@ import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.Span;
 import dev.clgrad.data.Batches;
 import dev.clgrad.data.Dataset;
+import dev.clgrad.nn.Parameter;
 import dev.clgrad.nn.Sequential;
 
 import java.util.ArrayList;
@@ -15,7 +16,10 @@ import java.util.Map;
  * The loops behind {@code fit}, {@code evaluate} and {@code predict}. Per step the host gathers
  * the batch into one of two staging arrays and the model uploads it; the next batch is gathered
  * while the device runs the current step. The device loss sum is read every
- * {@code Fit.lossEvery()} steps and at the end of each epoch, nothing else. While the backend is
+ * {@code Fit.lossEvery()} steps and at the end of each epoch, nothing else; a read that is NaN or
+ * infinite stops training with a {@link NonFiniteLossException} (only then are the gradients
+ * downloaded, to name the first layer whose gradients went bad). With a resume position the loop
+ * starts at its epoch and skips the batches that epoch already ran. While the backend is
  * profiled, each step waits for its kernels before its span closes, so that device spans nest in
  * the step that enqueued them.
  */
@@ -46,26 +50,46 @@ public final class Trainer {
         if (val != null) {
             checkData("fit (validation data)", model, val);
         }
-        model.reserve(fit.batchSize());
+        if (fit.checkFinite()) {
+            checkFinite("fit", data);
+            if (val != null) {
+                checkFinite("fit (validation data)", val);
+            }
+        }
         Batches batches = new Batches(data, fit.batchSize(), fit.shuffle(), fit.seed());
+        Position start = fit.resume();
+        int firstEpoch = start == null ? 0 : start.epoch();
+        int firstStep = start == null ? 0 : start.step();
+        if (firstEpoch > fit.epochs() || firstStep > batches.count()) {
+            throw new IllegalArgumentException("fit: the resume position (epoch " + firstEpoch + ", step " + firstStep
+                    + ", from 0) lies beyond " + fit.epochs() + " epochs of " + batches.count() + " steps ("
+                    + data.rows() + " rows in batches of " + fit.batchSize() + "); resume with the data and "
+                    + "epochs the checkpoint was trained with, or more epochs");
+        }
+        int stage = Math.min(fit.batchSize(), data.rows());
+        model.reserve(stage);
         List<Callback> callbacks = new ArrayList<>(fit.callbacks());
         if (!fit.quiet()) {
             callbacks.add(ProgressBar.onStderr());
         }
-        TrainingState state = new TrainingState(model, fit.epochs(), batches.count());
+        TrainingState state = new TrainingState(model, fit, batches.count());
         History history = new History();
-        float[][] xs = {new float[fit.batchSize() * data.features()], new float[fit.batchSize() * data.features()]};
-        float[][] ys = {new float[fit.batchSize() * data.targets()], new float[fit.batchSize() * data.targets()]};
+        float[][] xs = {new float[stage * data.features()], new float[stage * data.features()]};
+        float[][] ys = {new float[stage * data.targets()], new float[stage * data.targets()]};
         Backend backend = model.backend();
         callbacks.forEach(c -> c.onTrainBegin(state));
-        for (int epoch = 0; epoch < fit.epochs() && !state.stopRequested(); epoch++) {
+        for (int epoch = firstEpoch; epoch < fit.epochs() && !state.stopRequested(); epoch++) {
             Span epochSpan = backend.span("epoch " + (epoch + 1));
-            state.beginEpoch(epoch);
+            int skip = epoch == firstEpoch ? firstStep : 0;
+            state.beginEpoch(epoch, skip, Math.min((long) skip * fit.batchSize(), data.rows()));
             callbacks.forEach(c -> c.onEpochBegin(state));
             model.resetTotals();
+            if (skip > 0) {
+                model.restoreTotals(start.lossSum(), start.correctSum());
+            }
             int[] order = batches.order(epoch);
-            int rows = batches.fill(order, 0, xs[0], ys[0]);
-            for (int b = 0; b < batches.count(); b++) {
+            int rows = skip < batches.count() ? batches.fill(order, skip, xs[skip & 1], ys[skip & 1]) : 0;
+            for (int b = skip; b < batches.count(); b++) {
                 try (Span step = backend.span("step")) {
                     model.trainBatch(xs[b & 1], ys[b & 1], rows);
                     if (step != Span.NONE) {
@@ -78,7 +102,7 @@ public final class Trainer {
                 }
                 state.endStep(done);
                 if ((b + 1) % fit.lossEvery() == 0) {
-                    state.runningLoss(model.totals()[0] / (b + 1));
+                    state.runningLoss(finiteLoss(model, state, model.totals()[0] / (b + 1)));
                 }
                 callbacks.forEach(c -> c.onBatchEnd(state));
             }
@@ -86,7 +110,7 @@ public final class Trainer {
             state.endTrainingSteps();
             history.addTraining(data.rows(), state.epochSeconds());
             Map<String, Double> logs = new LinkedHashMap<>();
-            logs.put("loss", totals[0] / batches.count());
+            logs.put("loss", finiteLoss(model, state, totals[0] / batches.count()));
             if (model.tracksAccuracy()) {
                 logs.put("accuracy", totals[1] / data.rows());
             }
@@ -100,6 +124,65 @@ public final class Trainer {
         }
         callbacks.forEach(c -> c.onTrainEnd(state));
         return history;
+    }
+
+    /**
+     * Returns {@code loss} when finite; otherwise stops training with the epoch, the step and the
+     * first layer (in model order) whose gradients of the last step are non-finite. The gradients
+     * are downloaded only then, so a healthy step copies nothing extra.
+     */
+    static double finiteLoss(Sequential model, TrainingState state, double loss) {
+        if (Double.isFinite(loss)) {
+            return loss;
+        }
+        float[] g = model.gradients().toArray();
+        String layer = null;
+        String detail = "every gradient of the last step is finite, so look at the data (Fit.withCheckFinite(true) "
+                + "checks it) or lower the learning rate";
+        for (Parameter p : model.parameterList()) {
+            int bad = 0;
+            for (long i = p.offset(); i < p.offset() + p.shape().size(); i++) {
+                if (!Float.isFinite(g[(int) i])) {
+                    bad++;
+                }
+            }
+            if (bad > 0) {
+                layer = p.name().substring(0, p.name().lastIndexOf('.'));
+                detail = "first layer with non-finite gradients: " + layer + " (" + p.name() + ": " + bad + " of "
+                        + p.shape().size() + " values)";
+                break;
+            }
+        }
+        int every = state.fit().lossEvery();
+        int s = state.step();
+        int lastGood = s % every == 0 ? s - every : s - s % every;
+        String since = lastGood > 0
+                ? "; it was finite at step " + lastGood + " (the loss is read every " + every + " steps)"
+                : "";
+        throw new NonFiniteLossException("fit: loss is " + loss + " at epoch " + (state.epoch() + 1) + ", step "
+                + state.step() + since + "; " + detail + ". Training stopped; no checkpoint was written after the "
+                + "loss went bad", state.epoch(), state.step(), layer);
+    }
+
+    private static void checkFinite(String op, Dataset data) {
+        String bad = firstNonFinite(data.x(), data.features());
+        if (bad != null) {
+            throw new IllegalArgumentException(op + ": x " + bad);
+        }
+        bad = firstNonFinite(data.y(), data.targets());
+        if (bad != null) {
+            throw new IllegalArgumentException(op + ": y " + bad);
+        }
+    }
+
+    private static String firstNonFinite(float[] a, int cols) {
+        for (int i = 0; i < a.length; i++) {
+            if (!Float.isFinite(a[i])) {
+                return "holds " + a[i] + " at row " + i / cols + ", column " + i % cols
+                        + " (checked because of Fit.withCheckFinite)";
+            }
+        }
+        return null;
     }
 
     /** Mean batch loss and (when compiled) accuracy over {@code data}, in order, dropout off. */

@@ -5,6 +5,7 @@ import dev.clgrad.nn.Sequential;
 /** Where {@code fit} is, as callbacks see it; a callback may ask it to stop after the current epoch. */
 public final class TrainingState {
     private final Sequential model;
+    private final Fit fit;
     private final int epochs;
     private final int steps;
     private int epoch;
@@ -15,14 +16,20 @@ public final class TrainingState {
     private long epochEnd;
     private boolean stop;
 
-    TrainingState(Sequential model, int epochs, int steps) {
+    TrainingState(Sequential model, Fit fit, int steps) {
         this.model = model;
-        this.epochs = epochs;
+        this.fit = fit;
+        this.epochs = fit.epochs();
         this.steps = steps;
     }
 
     public Sequential model() {
         return model;
+    }
+
+    /** The options of this fit (seed, batch size and shuffle fix the batch order). */
+    public Fit fit() {
+        return fit;
     }
 
     /** The current epoch, from 0. */
@@ -37,6 +44,11 @@ public final class TrainingState {
     /** Steps done in the current epoch. */
     public int step() {
         return step;
+    }
+
+    /** Steps done since epoch 0 began: {@code epoch · steps + step}. */
+    public long globalStep() {
+        return (long) epoch * steps + step;
     }
 
     /** Steps per epoch. */
@@ -68,10 +80,11 @@ public final class TrainingState {
         return stop;
     }
 
-    void beginEpoch(int e) {
+    /** Starts epoch e with {@code doneSteps} steps of {@code doneRows} rows already done (a resumed epoch). */
+    void beginEpoch(int e, int doneSteps, long doneRows) {
         epoch = e;
-        step = 0;
-        samples = 0;
+        step = doneSteps;
+        samples = doneRows;
         runningLoss = Double.NaN;
         epochStart = System.nanoTime();
         epochEnd = 0;

@@ -77,4 +77,65 @@ class TrainCommandTest {
         assertEquals(2, r.code());
         assertEquals("clgrad: " + dir.resolve("train-images-idx3-ubyte.gz") + ": no such data file", r.err().strip());
     }
+
+    private Path csvConfig(String csv) throws IOException {
+        Files.writeString(dir.resolve("d.csv"), csv);
+        return Files.writeString(dir.resolve("csv.json"), "{\"layers\": [{\"type\": \"dense\", \"units\": 2}],"
+                + " \"loss\": \"sparse_categorical_crossentropy\", \"epochs\": 2, \"data\": {\"type\": \"csv\","
+                + " \"train\": \"d.csv\"}}");
+    }
+
+    /** Each kind of bad input: exit code 2, nothing on stdout, exactly one line on stderr. */
+    private static void assertOneLine(String expected, Result r) {
+        assertEquals(2, r.code(), r.err());
+        assertEquals("", r.out());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertEquals("clgrad: " + expected, r.err().strip());
+    }
+
+    @Test
+    void badInputExitsTwoWithOneLine() throws IOException {
+        Path cfg = csvConfig("0,1.0,2.0\n1,NaN,1.0\n0,0.5,0.5\n");
+        assertOneLine("fit: x holds NaN at row 1, column 0 (checked because of Fit.withCheckFinite)",
+                run("train", cfg.toString(), "--device", "java", "--json", "--check-finite"));
+        assertOneLine("fit: loss is NaN at epoch 1, step 1; first layer with non-finite gradients: dense_1 "
+                        + "(dense_1.kernel: 4 of 4 values). Training stopped; no checkpoint was written after the loss "
+                        + "went bad",
+                run("train", cfg.toString(), "--device", "java", "--json"));
+        assertOneLine("train: --epochs must be >= 0, got -1",
+                run("train", cfg.toString(), "--device", "java", "--epochs", "-1"));
+        assertOneLine("train: --batch must be >= 1, got 0", run("train", cfg.toString(), "--device", "java", "--batch", "0"));
+        assertOneLine("train: --checkpoint-every needs --checkpoint and N >= 1, got 5",
+                run("train", cfg.toString(), "--device", "java", "--checkpoint-every", "5"));
+        Path ck = dir.resolve("ck");
+        Files.createDirectories(ck);
+        Files.write(ck.resolve("checkpoint.safetensors"), new byte[]{8, 0, 0, 0, 0, 0, 0, 0, '{', '}'});
+        assertOneLine(ck.resolve("checkpoint.safetensors") + ": header length 8 does not fit the file of 10 bytes "
+                + "(truncated or not a safetensors file?)",
+                run("train", cfg.toString(), "--device", "java", "--resume", ck.toString()));
+        Path idx = dir.resolve("idx");
+        Files.createDirectories(idx);
+        Files.write(idx.resolve("train-images-idx3-ubyte.gz"), new byte[]{0, 0, 8, 3, 0, 0, 0, 9});
+        Path idxCfg = Files.writeString(dir.resolve("i.json"), "{\"layers\": [{\"type\": \"dense\", \"units\": 10}],"
+                + " \"loss\": \"sparse_categorical_crossentropy\", \"data\": {\"type\": \"idx\"}}");
+        assertOneLine(idx.resolve("train-images-idx3-ubyte.gz") + ": truncated: the dimensions needs 12 bytes, only 4 "
+                + "present", run("train", idxCfg.toString(), "--device", "java", "--data", idx.toString()));
+    }
+
+    @Test
+    void checkpointsEveryEpochAndResumesToMoreEpochs() throws IOException {
+        Path ck = dir.resolve("ck");
+        Result first = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "2", "--json",
+                "--checkpoint", ck.toString());
+        assertEquals(0, first.code(), first.err());
+        Result more = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "3", "--json",
+                "--resume", ck.toString(), "--checkpoint", ck.toString());
+        assertEquals(0, more.code(), more.err());
+        assertTrue(more.err().contains("clgrad: resuming from " + ck.resolve("checkpoint.safetensors")
+                + " at epoch 3, step 0"), more.err());
+        assertEquals(1, new ObjectMapper().readTree(more.out()).get("epochs").asInt(), "one epoch left to run");
+        Result straight = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "3", "--json");
+        assertEquals(new ObjectMapper().readTree(straight.out()).get("trainLoss").get(2),
+                new ObjectMapper().readTree(more.out()).get("trainLoss").get(0), "the same third epoch");
+    }
 }

@@ -200,8 +200,9 @@ class SequentialTest {
                     .getMessage().contains("accuracy needs a classification loss"));
             model.compile("sgd", "mse");
             model.fit(new float[][]{{1, 2}}, new float[][]{{1}}, Fit.epochs(1).withQuiet(true));
-            assertEquals("model was built for 2 input features, got 3", assertThrows(IllegalArgumentException.class,
-                    () -> model.predict(new float[][]{{1, 2, 3}})).getMessage());
+            assertEquals("input has 3 features (columns) but the model was built for 2 input features",
+                    assertThrows(IllegalArgumentException.class, () -> model.predict(new float[][]{{1, 2, 3}}))
+                            .getMessage());
         }
     }
 }

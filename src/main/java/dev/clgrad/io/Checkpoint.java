@@ -1,0 +1,306 @@
+package dev.clgrad.io;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.clgrad.data.HostArray;
+import dev.clgrad.nn.Dropout;
+import dev.clgrad.nn.Layer;
+import dev.clgrad.nn.Sequential;
+import dev.clgrad.optim.Optimizer;
+import dev.clgrad.tensor.Tensor;
+import dev.clgrad.train.Position;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Everything needed to continue training exactly where it stopped, in one safetensors file
+ * {@code DIR/checkpoint.safetensors} that any safetensors reader can open:
+ * <ul>
+ *   <li>tensors: every parameter under its model name ({@code dense_1.kernel}, …) and the
+ *       optimizer state as flat (P) tensors {@code optimizer.m}, {@code optimizer.v}
+ *       ({@code optimizer.velocity} for SGD with momentum);</li>
+ *   <li>{@code __metadata__} (strings): {@code model} (the model.json of {@link SavedModel}),
+ *       {@code epoch}, {@code step} (the next batch), {@code data.seed}, {@code data.batch_size},
+ *       {@code data.shuffle}, {@code loss_sum}, {@code correct_sum} (the epoch's device sums so far),
+ *       {@code optimizer.type}, {@code optimizer.iterations}, {@code rng.seed} (the model seed) and
+ *       per dropout layer {@code rng.dropout_1.seed}, {@code rng.dropout_1.offset} (the Philox
+ *       counter base of its next call), and {@code sha256}.</li>
+ * </ul>
+ * The checksum is the SHA-256 of the whole file with the 64 hex digits of the {@code sha256}
+ * value written as zeros; {@link #restore} verifies it before anything else is trusted. The file
+ * is replaced atomically ({@link AtomicFile}), so a crash while saving leaves the previous
+ * checkpoint in place. A checkpoint is only written from finite weights: the last one on disk is
+ * always good.
+ */
+public final class Checkpoint {
+    public static final String FILE = "checkpoint.safetensors";
+    static final String FORMAT = "clgrad.checkpoint";
+    private static final String SUM_KEY = "sha256";
+    private static final String ZEROS = "0".repeat(64);
+    private static final String OPT_PREFIX = "optimizer.";
+
+    private Checkpoint() {
+    }
+
+    /** The checkpoint file in {@code dir}. */
+    public static Path file(Path dir) {
+        return dir.resolve(FILE);
+    }
+
+    /** Whether {@code dir} holds a checkpoint file (not whether it is valid). */
+    public static boolean exists(Path dir) {
+        return Files.isRegularFile(file(dir));
+    }
+
+    /**
+     * Writes the model's weights, optimizer state, dropout counters and the training position to
+     * dir/checkpoint.safetensors, replacing the previous checkpoint atomically; creates dir. Waits
+     * for the device (it downloads every parameter). Not modified: model.
+     *
+     * @throws IllegalStateException when the model is not compiled, or a weight is NaN or infinite
+     *                               (the previous checkpoint is kept)
+     */
+    public static void save(Path dir, Sequential model, Position position) throws IOException {
+        Optimizer opt = model.optimizer();
+        if (opt == null || !model.isBuilt()) {
+            throw new IllegalStateException("checkpoint: the model must be built and compiled");
+        }
+        Map<String, HostArray> tensors = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : model.namedParameters().entrySet()) {
+            float[] v = e.getValue().toArray();
+            for (int i = 0; i < v.length; i++) {
+                if (!Float.isFinite(v[i])) {
+                    throw new IllegalStateException("checkpoint: " + e.getKey() + " holds " + v[i] + " at index " + i
+                            + "; refusing to overwrite " + file(dir) + " with non-finite weights");
+                }
+            }
+            tensors.put(e.getKey(), new HostArray(e.getValue().shape().dims(), v));
+        }
+        for (Map.Entry<String, Tensor> e : opt.state().entrySet()) {
+            tensors.put(OPT_PREFIX + e.getKey(), new HostArray(new int[]{Math.toIntExact(e.getValue().shape().size())},
+                    e.getValue().toArray()));
+        }
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", FORMAT);
+        meta.put("version", "1");
+        meta.put("model", SavedModel.toJson(model).toString());
+        meta.put("epoch", Integer.toString(position.epoch()));
+        meta.put("step", Integer.toString(position.step()));
+        meta.put("data.seed", Long.toString(position.seed()));
+        meta.put("data.batch_size", Integer.toString(position.batchSize()));
+        meta.put("data.shuffle", Boolean.toString(position.shuffle()));
+        meta.put("loss_sum", Float.toString(position.lossSum()));
+        meta.put("correct_sum", Float.toString(position.correctSum()));
+        meta.put("optimizer.type", opt.name());
+        meta.put("optimizer.iterations", Long.toString(opt.iterations()));
+        meta.put("rng.seed", Long.toString(model.seed()));
+        for (Layer layer : model.layers()) {
+            if (layer instanceof Dropout d) {
+                meta.put("rng." + d.name() + ".seed", Long.toString(d.seed()));
+                meta.put("rng." + d.name() + ".offset", Long.toUnsignedString(d.offset()));
+            }
+        }
+        meta.put(SUM_KEY, ZEROS);
+        byte[] bytes = Safetensors.encode(tensors, meta);
+        int at = checksumAt(bytes, ZEROS);
+        if (at < 0) {
+            throw new IllegalStateException("checkpoint: the sha256 placeholder is missing from the encoded header");
+        }
+        byte[] digest = HexFormat.of().formatHex(sha256(bytes)).getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(digest, 0, bytes, at, digest.length);
+        AtomicFile.write(file(dir), bytes);
+    }
+
+    /**
+     * Loads dir/checkpoint.safetensors into {@code model} (compiled from the same config; built
+     * or not) and returns where training stood. Everything is checked — checksum, format, layers,
+     * seed, names and shapes of every tensor, optimizer type and state — before the model is
+     * touched, so a bad checkpoint leaves it as it was. The optimizer's learning rate is the
+     * model's, so it may be changed between runs; the layers and seed may not.
+     * Modified: model's parameters, optimizer state and dropout counters.
+     */
+    public static Position restore(Path dir, Sequential model) throws IOException {
+        Path f = file(dir);
+        String src = f.toString();
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(f);
+        } catch (NoSuchFileException e) {
+            throw new IOException(src + ": no checkpoint here (no such file)");
+        }
+        Safetensors.Contents contents = Safetensors.decode(bytes, src);
+        Map<String, String> meta = contents.metadata();
+        verifyChecksum(bytes, meta, src);
+        if (!FORMAT.equals(meta.get("format")) || !"1".equals(meta.get("version"))) {
+            throw new IOException(src + ": not a clgrad checkpoint of version 1 (format " + meta.get("format")
+                    + ", version " + meta.get("version") + ")");
+        }
+        Optimizer opt = model.optimizer();
+        if (opt == null) {
+            throw new IllegalStateException("restore: the model is not compiled: call compile(optimizer, loss) first");
+        }
+        JsonNode saved = savedModel(meta, src);
+        if (!model.isBuilt()) {
+            model.build(saved.path("inputFeatures").asInt());
+        }
+        JsonNode now = SavedModel.toJson(model);
+        for (String key : new String[]{"inputFeatures", "seed", "layers"}) {
+            if (!now.path(key).toString().equals(saved.path(key).toString())) {
+                throw new IOException(src + ": the checkpoint's model differs in " + key + ": it has " + saved.path(key)
+                        + ", this model has " + now.path(key));
+            }
+        }
+        Map<String, HostArray> weights = new LinkedHashMap<>();
+        Map<String, float[]> state = new LinkedHashMap<>();
+        contents.tensors().forEach((name, a) -> {
+            if (name.startsWith(OPT_PREFIX)) {
+                state.put(name.substring(OPT_PREFIX.length()), a.data());
+            } else {
+                weights.put(name, a);
+            }
+        });
+        ModelWeights.check(model, weights, src);
+        if (!opt.name().equals(text(meta, "optimizer.type", src))) {
+            throw new IOException(src + ": the checkpoint was saved with optimizer " + meta.get("optimizer.type")
+                    + ", this model uses " + opt.name());
+        }
+        long iterations = number(meta, "optimizer.iterations", src);
+        Map<Dropout, Long> offsets = new LinkedHashMap<>();
+        for (Layer layer : model.layers()) {
+            if (layer instanceof Dropout d) {
+                String key = "rng." + d.name();
+                if (number(meta, key + ".seed", src) != d.seed()) {
+                    throw new IOException(src + ": " + key + ".seed is " + meta.get(key + ".seed") + ", this model's "
+                            + d.name() + " has seed " + d.seed());
+                }
+                offsets.put(d, unsigned(meta, key + ".offset", src));
+            }
+        }
+        Position position;
+        try {
+            position = new Position(Math.toIntExact(number(meta, "epoch", src)), Math.toIntExact(number(meta, "step", src)),
+                    number(meta, "data.seed", src), Math.toIntExact(number(meta, "data.batch_size", src)),
+                    bool(meta, "data.shuffle", src), floatValue(meta, "loss_sum", src),
+                    floatValue(meta, "correct_sum", src));
+            opt.restore(model.parameters(), state, iterations);
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new IOException(src + ": " + e.getMessage(), e);
+        }
+        ModelWeights.upload(model, weights);
+        offsets.forEach(Dropout::restoreOffset);
+        return position;
+    }
+
+    private static JsonNode savedModel(Map<String, String> meta, String src) throws IOException {
+        try {
+            JsonNode saved = new ObjectMapper().readTree(text(meta, "model", src));
+            if (saved == null || !saved.isObject() || !saved.path("inputFeatures").canConvertToInt()
+                    || saved.path("inputFeatures").asInt() < 1) {
+                throw new IOException(src + ": metadata model is not a model.json object with inputFeatures >= 1");
+            }
+            return saved;
+        } catch (JacksonException e) {
+            throw new IOException(src + ": metadata model is malformed JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    private static void verifyChecksum(byte[] bytes, Map<String, String> meta, String src) throws IOException {
+        String want = meta.get(SUM_KEY);
+        if (want == null || !want.matches("[0-9a-f]{64}")) {
+            throw new IOException(src + ": no sha256 checksum in the metadata: not a clgrad checkpoint, or damaged");
+        }
+        byte[] copy = bytes.clone();
+        int at = checksumAt(copy, want);
+        if (at < 0) {
+            throw new IOException(src + ": the sha256 field is not written as clgrad writes it; was the file "
+                    + "rewritten by another tool?");
+        }
+        System.arraycopy(ZEROS.getBytes(StandardCharsets.US_ASCII), 0, copy, at, ZEROS.length());
+        String got = HexFormat.of().formatHex(sha256(copy));
+        if (!got.equals(want)) {
+            throw new IOException(src + ": checksum mismatch, the file is damaged: sha256 " + got + ", expected " + want);
+        }
+    }
+
+    /**
+     * Where the 64 digits of {@code "sha256":"<digits>"} start in the header (whose length was
+     * validated), or -1.
+     */
+    private static int checksumAt(byte[] bytes, String digits) {
+        byte[] key = ("\"" + SUM_KEY + "\":\"" + digits + "\"").getBytes(StandardCharsets.US_ASCII);
+        long headerEnd = 8 + ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+        outer:
+        for (int i = 8; i + key.length <= headerEnd; i++) {
+            for (int k = 0; k < key.length; k++) {
+                if (bytes[i + k] != key[k]) {
+                    continue outer;
+                }
+            }
+            return i + SUM_KEY.length() + 4;
+        }
+        return -1;
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    private static String text(Map<String, String> meta, String key, String src) throws IOException {
+        String v = meta.get(key);
+        if (v == null) {
+            throw new IOException(src + ": metadata " + key + " is missing");
+        }
+        return v;
+    }
+
+    private static long number(Map<String, String> meta, String key, String src) throws IOException {
+        String v = text(meta, key, src);
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new IOException(src + ": metadata " + key + " is '" + v + "', expected an integer", e);
+        }
+    }
+
+    private static long unsigned(Map<String, String> meta, String key, String src) throws IOException {
+        String v = text(meta, key, src);
+        try {
+            return Long.parseUnsignedLong(v);
+        } catch (NumberFormatException e) {
+            throw new IOException(src + ": metadata " + key + " is '" + v + "', expected an unsigned integer", e);
+        }
+    }
+
+    private static float floatValue(Map<String, String> meta, String key, String src) throws IOException {
+        String v = text(meta, key, src);
+        try {
+            return Float.parseFloat(v);
+        } catch (NumberFormatException e) {
+            throw new IOException(src + ": metadata " + key + " is '" + v + "', expected a number", e);
+        }
+    }
+
+    private static boolean bool(Map<String, String> meta, String key, String src) throws IOException {
+        String v = text(meta, key, src);
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new IOException(src + ": metadata " + key + " is '" + v + "', expected true or false");
+        }
+        return v.equals("true");
+    }
+}

@@ -1,0 +1,21 @@
+package dev.clgrad.train;
+
+/**
+ * Where training stands between two steps, as a checkpoint records it: the next step runs batch
+ * {@code step} (from 0) of epoch {@code epoch} (from 0). The batch order is a pure function of
+ * (seed, batchSize, shuffle, epoch) (see {@link dev.clgrad.data.Batches}), so resuming skips the
+ * first {@code step} batches of the epoch; lossSum and correctSum are the epoch's device sums over
+ * those batches, so the resumed epoch reports the loss a run straight through reports.
+ */
+public record Position(int epoch, int step, long seed, int batchSize, boolean shuffle, float lossSum,
+                       float correctSum) {
+    public Position {
+        if (epoch < 0 || step < 0) {
+            throw new IllegalArgumentException("position: epoch and step must be >= 0, got epoch " + epoch + ", step "
+                    + step);
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("position: batch size must be >= 1, got " + batchSize);
+        }
+    }
+}
