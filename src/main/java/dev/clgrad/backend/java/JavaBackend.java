@@ -28,6 +28,8 @@ public final class JavaBackend implements Backend {
     static final long POOL_BYTES = 256L << 20;
     /** Element-wise ops over fewer elements than this per thread run on the calling thread. */
     private static final int GRAIN = 1 << 15;
+    /** Each thread's Philox scratch for dropout. */
+    private static final ThreadLocal<PhiloxRun> PHILOX = ThreadLocal.withInitial(PhiloxRun::new);
 
     private final ParallelLoop loop;
     private final DeviceInfo info;
@@ -326,7 +328,8 @@ public final class JavaBackend implements Backend {
 
     /**
      * out[i] = keep(i) ? in[i]·scale : 0 with the Philox mask; forward and backward are the same
-     * function of their input. One Philox block decides four consecutive elements.
+     * function of their input. One Philox block decides four consecutive elements; each thread
+     * generates its blocks {@link PhiloxRun#CAPACITY} at a time.
      */
     private void dropout(Tensor in, float p, long seed, long offset, Tensor out) {
         int t = Philox.threshold(p);
@@ -337,15 +340,18 @@ public final class JavaBackend implements Backend {
         int oo = off(out);
         int n = size(in);
         int[] key = Philox.key(seed);
-        loop.forRange((int) Philox.blocks(n), GRAIN / 4, 1, (from, to) -> {
-            int[] ctr = new int[4];
-            for (int blk = from; blk < to; blk++) {
-                Philox.counter(offset, blk, ctr);
-                Philox.philox4x32(ctr, key, ctr);
+        loop.forRange((int) Philox.blocks(n), GRAIN / 4, PhiloxRun.CAPACITY, (from, to) -> {
+            PhiloxRun run = PHILOX.get();
+            int[] words = run.words;
+            for (int blk = from; blk < to; blk += PhiloxRun.CAPACITY) {
+                int count = Math.min(PhiloxRun.CAPACITY, to - blk);
+                run.generate(offset, blk, count, key);
                 int base = blk * 4;
-                int lanes = Math.min(4, n - base);
-                for (int q = 0; q < lanes; q++) {
-                    od[oo + base + q] = (ctr[q] >>> 8) >= t ? id[io + base + q] * scale : 0f;
+                int len = Math.min(4 * count, n - base);
+                int src = io + base;
+                int dst = oo + base;
+                for (int q = 0; q < len; q++) {
+                    od[dst + q] = (words[q] >>> 8) >= t ? id[src + q] * scale : 0f;
                 }
             }
         });

@@ -6,27 +6,68 @@ import java.util.Arrays;
  * Row-major SGEMM on the CPU: {@code C = alpha·op(A)·op(B) + beta·C}, op(A): (M, K), op(B): (K, N),
  * C: (M, N), float32 accumulation.
  *
- * <p>Blocking (GotoBLAS-style, shaped for HotSpot C2's auto-vectoriser rather than hand-written
- * micro-kernels): C is first scaled by beta. Then for each panel of NC columns and KC depth, op(B)
- * is packed once into KC rows of length NC (one {@code float[]} per row, so every array in the
- * inner loop is indexed by the same {@code j}: C2 in JDK 17 vectorises only such loops); each
- * worker takes a band of C rows and, per row, packs alpha·op(A)'s KC values, loads the C row
- * segment into a zero-offset accumulator, and adds four rank-1 updates per sweep
- * ({@code acc[j] += a0·b0[j] + a1·b1[j] + a2·b2[j] + a3·b3[j]} as fused multiply-adds — four terms
- * is the most C2's default unroll limit still vectorises). KC is padded to a multiple of 4 with
- * zero rows of B and zero A values.
+ * <p>Products of at most {@link #DIRECT_WORK} multiply-adds (the seed SimpleNet's) run as a plain
+ * loop on the calling thread: no packing, no scratch. Larger ones are blocked GotoBLAS-style, shaped
+ * for HotSpot C2's auto-vectoriser rather than hand-written micro-kernels: C is first scaled by beta;
+ * the work is split once into contiguous parts, bands of C rows (aligned to 4) or, when M is too
+ * small to feed every thread, bands of C columns; each part runs on its own thread over every
+ * panel of NC columns and KC depth. Per panel it packs its own columns of op(B) into KC rows of
+ * length NC (one {@code float[]} per row, so every array in the inner loop is indexed by the same
+ * {@code j}: C2 in JDK 17 vectorises only such loops), then takes its rows four at a time: packs
+ * alpha·op(A)'s KC values of each, loads the four C row segments into zero-offset accumulators and
+ * adds two rank-1 updates to all four per sweep
+ * ({@code acc_r[j] += a_r0·b0[j] + a_r1·b1[j]} as fused multiply-adds: 4 rows × 2 depths is the
+ * largest register block C2's default unroll limit still vectorises, and it needs 6 loads and 4
+ * stores per 8 FMAs against 5 and 1 per 4 for a single row). Leftover rows (M mod 4) take four
+ * depths per sweep on one row. KC is padded to a multiple of 4 with zero rows of B and zero A values.
+ * Scratch arrays are per thread and kept between calls. C with fewer than {@link #NARROW} columns is
+ * computed as its transpose, whose rows are long.
  */
 final class JavaGemm {
     /**
      * Columns of C per packed panel of op(B). Long rows keep C2's vector loop in its main body; with
-     * KC they were picked by measurement on 2 AVX-512 cores (NC 512 → 2048 took 1024³ from ~75 to
-     * ~104 GFLOP/s).
+     * KC picked by measurement on 2 AVX-512 cores.
      */
     static final int NC = 2048;
-    /** Depth of a packed panel: KC·NC floats (512 KiB) stay in L2 while a band of rows sweeps them. */
+    /** Depth of a packed panel: KC·NC floats (512 KiB) stay in L2 while the rows sweep them. */
     static final int KC = 64;
-    /** Below this many multiply-adds per panel, one thread does the whole product. */
-    private static final long PARALLEL_WORK = 1L << 18;
+    /** Products of at most this many multiply-adds run as a plain loop (no packing) on the caller. */
+    static final long DIRECT_WORK = 1L << 15;
+    /** Below this many multiply-adds, one thread does the whole product. */
+    private static final long PARALLEL_WORK = 1L << 20;
+    /** Fewest C rows per thread before the work is split over columns instead of rows. */
+    private static final int MIN_ROWS_PER_PART = 32;
+    /** Fewest C columns per part when splitting over columns. */
+    private static final int MIN_COLS_PER_PART = 128;
+    /** C with fewer columns than this (and at least 4× as many rows) is computed transposed. */
+    private static final int NARROW = 16;
+    /** Rows of C per register block. */
+    private static final int MR = 4;
+
+    /** One thread's packed panels and accumulators, grown on demand. */
+    private static final class Scratch {
+        float[][] bp = new float[0][];
+        final float[][] ap = new float[MR][];
+        final float[][] acc = new float[MR][];
+
+        void ensure(int kcp, int nc) {
+            if (bp.length < kcp || bp[0].length < nc) {
+                int rows = Math.max(kcp, bp.length);
+                int cols = Math.max(nc, bp.length == 0 ? 0 : bp[0].length);
+                bp = new float[rows][cols];
+            }
+            for (int r = 0; r < MR; r++) {
+                if (ap[r] == null || ap[r].length < kcp) {
+                    ap[r] = new float[kcp];
+                }
+                if (acc[r] == null || acc[r].length < nc) {
+                    acc[r] = new float[nc];
+                }
+            }
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private JavaGemm() {
     }
@@ -37,24 +78,85 @@ final class JavaGemm {
      */
     static void gemm(ParallelLoop loop, boolean transA, boolean transB, int m, int n, int k, float alpha,
                      float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff) {
+        long work = (long) m * n * k;
+        if (work <= DIRECT_WORK) {
+            direct(transA, transB, m, n, k, alpha, a, aOff, b, bOff, beta, c, cOff);
+            return;
+        }
+        if (n < NARROW && m >= 4 * NARROW) {
+            transposed(loop, transA, transB, m, n, k, alpha, a, aOff, b, bOff, beta, c, cOff);
+            return;
+        }
         scale(loop, m, n, beta, c, cOff);
         if (alpha == 0f) {
             return;
         }
-        int ncMax = Math.min(NC, n);
-        int kcMax = Math.min(KC, (k + 3) & ~3);
-        float[][] bp = new float[kcMax][ncMax];
-        for (int n0 = 0; n0 < n; n0 += NC) {
-            int nc = Math.min(NC, n - n0);
-            for (int k0 = 0; k0 < k; k0 += KC) {
-                int kc = Math.min(KC, k - k0);
-                int kcp = (kc + 3) & ~3;
-                packB(transB, n, k, b, bOff, k0, kc, kcp, n0, nc, bp);
-                int nFinal = n0;
-                int kFinal = k0;
-                int grain = (long) kc * nc * m < PARALLEL_WORK ? m : 4;
-                loop.forRange(m, grain, 1, (from, to) -> band(transA, m, k, alpha, a, aOff, bp, kFinal, kc, kcp,
-                        nFinal, nc, n, c, cOff, from, to));
+        int threads = work < PARALLEL_WORK ? 1 : loop.threads();
+        if (m >= MIN_ROWS_PER_PART * threads || n < MIN_COLS_PER_PART * threads) {
+            int parts = Math.max(1, Math.min(threads, m / MR));
+            int step = (m / parts + MR - 1) / MR * MR;
+            loop.forRange(parts, 1, 1, (from, to) -> {
+                for (int p = from; p < to; p++) {
+                    int r0 = Math.min(m, p * step);
+                    int r1 = p == parts - 1 ? m : Math.min(m, r0 + step);
+                    blocked(transA, transB, m, n, k, alpha, a, aOff, b, bOff, c, cOff, r0, r1, 0, n);
+                }
+            });
+        } else {
+            int parts = Math.max(1, Math.min(threads, n / MIN_COLS_PER_PART));
+            int step = (n / parts + 15) / 16 * 16;
+            loop.forRange(parts, 1, 1, (from, to) -> {
+                for (int p = from; p < to; p++) {
+                    int c0 = Math.min(n, p * step);
+                    int c1 = p == parts - 1 ? n : Math.min(n, c0 + step);
+                    blocked(transA, transB, m, n, k, alpha, a, aOff, b, bOff, c, cOff, 0, m, c0, c1);
+                }
+            });
+        }
+    }
+
+    /**
+     * Narrow C (few columns, many rows): computes {@code T = alpha·op(B)ᵀ·op(A)ᵀ}, (N, M), whose rows
+     * are long enough to vectorise, then {@code C = beta·C + Tᵀ} (beta 0 ignoring C's old values).
+     */
+    private static void transposed(ParallelLoop loop, boolean transA, boolean transB, int m, int n, int k,
+                                   float alpha, float[] a, int aOff, float[] b, int bOff, float beta, float[] c,
+                                   int cOff) {
+        float[] t = new float[m * n];
+        gemm(loop, !transB, !transA, n, m, k, alpha, b, bOff, a, aOff, 0f, t, 0);
+        for (int i = 0; i < m; i++) {
+            int row = cOff + i * n;
+            for (int j = 0; j < n; j++) {
+                c[row + j] = (beta == 0f ? 0f : beta * c[row + j]) + t[j * m + i];
+            }
+        }
+    }
+
+    /** Small products: C = alpha·op(A)·op(B) + beta·C element by element, beta 0 ignoring C's old values. */
+    private static void direct(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff,
+                               float[] b, int bOff, float beta, float[] c, int cOff) {
+        int aRow = transA ? 1 : k;
+        int aCol = transA ? m : 1;
+        int bRow = transB ? 1 : n;
+        int bCol = transB ? k : 1;
+        for (int i = 0; i < m; i++) {
+            int row = cOff + i * n;
+            if (beta == 0f) {
+                Arrays.fill(c, row, row + n, 0f);
+            } else if (beta != 1f) {
+                for (int j = 0; j < n; j++) {
+                    c[row + j] *= beta;
+                }
+            }
+            if (alpha == 0f) {
+                continue;
+            }
+            for (int kk = 0; kk < k; kk++) {
+                float av = alpha * a[aOff + i * aRow + kk * aCol];
+                int bk = bOff + kk * bRow;
+                for (int j = 0; j < n; j++) {
+                    c[row + j] = Math.fma(av, b[bk + j * bCol], c[row + j]);
+                }
             }
         }
     }
@@ -77,6 +179,69 @@ final class JavaGemm {
         });
     }
 
+    /** C[r0..r1, c0..c1) += alpha·op(A)[r0..r1, :]·op(B)[:, c0..c1) on the calling thread. */
+    private static void blocked(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff,
+                                float[] b, int bOff, float[] c, int cOff, int r0, int r1, int c0, int c1) {
+        Scratch s = SCRATCH.get();
+        s.ensure(Math.min(KC, (k + 3) & ~3), Math.min(NC, c1 - c0));
+        for (int n0 = c0; n0 < c1; n0 += NC) {
+            int nc = Math.min(NC, c1 - n0);
+            for (int k0 = 0; k0 < k; k0 += KC) {
+                int kc = Math.min(KC, k - k0);
+                int kcp = (kc + 3) & ~3;
+                packB(transB, n, k, b, bOff, k0, kc, kcp, n0, nc, s.bp);
+                int i = r0;
+                for (; i + MR <= r1; i += MR) {
+                    for (int r = 0; r < MR; r++) {
+                        packA(transA, m, k, alpha, a, aOff, i + r, k0, kc, kcp, s.ap[r]);
+                        System.arraycopy(c, cOff + (i + r) * n + n0, s.acc[r], 0, nc);
+                    }
+                    float[][] bp = s.bp;
+                    float[][] ap = s.ap;
+                    float[][] acc = s.acc;
+                    for (int kk = 0; kk < kcp; kk += 2) {
+                        rows4depth2(ap[0], ap[1], ap[2], ap[3], kk, bp[kk], bp[kk + 1], acc[0], acc[1], acc[2], acc[3],
+                                nc);
+                    }
+                    for (int r = 0; r < MR; r++) {
+                        System.arraycopy(s.acc[r], 0, c, cOff + (i + r) * n + n0, nc);
+                    }
+                }
+                for (; i < r1; i++) {
+                    float[] ap = s.ap[0];
+                    float[] acc = s.acc[0];
+                    packA(transA, m, k, alpha, a, aOff, i, k0, kc, kcp, ap);
+                    int row = cOff + i * n + n0;
+                    System.arraycopy(c, row, acc, 0, nc);
+                    for (int kk = 0; kk < kcp; kk += 4) {
+                        rank4(ap[kk], ap[kk + 1], ap[kk + 2], ap[kk + 3], s.bp[kk], s.bp[kk + 1], s.bp[kk + 2],
+                                s.bp[kk + 3], acc, nc);
+                    }
+                    System.arraycopy(acc, 0, c, row, nc);
+                }
+            }
+        }
+    }
+
+    /** ap[kk] = alpha·op(A)[i, k0 + kk] for kk < kc; ap[kc..kcp) zero. */
+    private static void packA(boolean transA, int m, int k, float alpha, float[] a, int aOff, int i, int k0, int kc,
+                              int kcp, float[] ap) {
+        if (transA) {
+            int src = aOff + k0 * m + i;
+            for (int kk = 0; kk < kc; kk++) {
+                ap[kk] = alpha * a[src + kk * m];
+            }
+        } else {
+            int src = aOff + i * k + k0;
+            for (int kk = 0; kk < kc; kk++) {
+                ap[kk] = alpha * a[src + kk];
+            }
+        }
+        for (int kk = kc; kk < kcp; kk++) {
+            ap[kk] = 0f;
+        }
+    }
+
     /** bp[kk][j] = op(B)[k0 + kk][n0 + j] for kk < kc, j < nc; rows kc..kcp-1 zero. */
     private static void packB(boolean transB, int n, int k, float[] b, int bOff, int k0, int kc, int kcp,
                               int n0, int nc, float[][] bp) {
@@ -97,28 +262,27 @@ final class JavaGemm {
         }
     }
 
-    /** Rows {@code [from, to)} of C's panel: C[i, n0..n0+nc) += alpha·op(A)[i, k0..k0+kc)·bp. */
-    private static void band(boolean transA, int m, int k, float alpha, float[] a, int aOff, float[][] bp,
-                             int k0, int kc, int kcp, int n0, int nc, int n, float[] c, int cOff, int from, int to) {
-        float[] ap = new float[kcp];
-        float[] acc = new float[nc];
-        for (int i = from; i < to; i++) {
-            if (transA) {
-                for (int kk = 0; kk < kc; kk++) {
-                    ap[kk] = alpha * a[aOff + (k0 + kk) * m + i];
-                }
-            } else {
-                int src = aOff + i * k + k0;
-                for (int kk = 0; kk < kc; kk++) {
-                    ap[kk] = alpha * a[src + kk];
-                }
-            }
-            int row = cOff + i * n + n0;
-            System.arraycopy(c, row, acc, 0, nc);
-            for (int kk = 0; kk < kcp; kk += 4) {
-                rank4(ap[kk], ap[kk + 1], ap[kk + 2], ap[kk + 3], bp[kk], bp[kk + 1], bp[kk + 2], bp[kk + 3], acc, nc);
-            }
-            System.arraycopy(acc, 0, c, row, nc);
+    /**
+     * {@code acc_r[j] += x_r[kk]·b0[j] + x_r[kk+1]·b1[j]} for the four rows r and j < nc, fused, left
+     * to right.
+     */
+    private static void rows4depth2(float[] x0, float[] x1, float[] x2, float[] x3, int kk, float[] b0, float[] b1,
+                                    float[] acc0, float[] acc1, float[] acc2, float[] acc3, int nc) {
+        float a00 = x0[kk];
+        float a01 = x0[kk + 1];
+        float a10 = x1[kk];
+        float a11 = x1[kk + 1];
+        float a20 = x2[kk];
+        float a21 = x2[kk + 1];
+        float a30 = x3[kk];
+        float a31 = x3[kk + 1];
+        for (int j = 0; j < nc; j++) {
+            float v0 = b0[j];
+            float v1 = b1[j];
+            acc0[j] = Math.fma(a01, v1, Math.fma(a00, v0, acc0[j]));
+            acc1[j] = Math.fma(a11, v1, Math.fma(a10, v0, acc1[j]));
+            acc2[j] = Math.fma(a21, v1, Math.fma(a20, v0, acc2[j]));
+            acc3[j] = Math.fma(a31, v1, Math.fma(a30, v0, acc3[j]));
         }
     }
 
