@@ -10,6 +10,16 @@
 //   gemm_nn, gemm_nt, gemm_tn, gemm_tt   tiled kernel, one per transpose combination
 //   gemm_naive                           one work-item per C element; the reference and the fallback
 //                                        for shapes much smaller than a tile
+//   gemm_nn_bias, gemm_naive_bias        the Dense forward in one launch (epilogue EPI_BIAS):
+//                                        z = alpha * A * B + bias[n]; a = relu ? max(0, z) : z;
+//                                        C[m, n] = keep(m*N + n) ? a * scale : 0   (threshold > 0)
+//                                        with keep the Philox dropout mask of DESIGN.md (offset, seed)
+//   gemm_nt_mask, gemm_naive_mask        a Dense input gradient through the previous layer's ReLU and
+//                                        dropout (epilogue EPI_MASK): C = alpha * A * B^T * [h > 0],
+//                                        h: (M, N) that layer's output; alpha carries 1 / (1 - p)
+// The epilogues ignore beta (C is only written). With -DONE_KERNEL only the entry points whose
+// KERNEL_<name> is defined are compiled: the host builds each kernel it launches as its own small
+// program, so a model compiles only the variants it uses.
 //
 // Tiled kernel: one work-group computes a GEMM_MWG x GEMM_NWG tile of C with
 // GEMM_MDIMC x GEMM_NDIMC work-items, each holding an MWI x NWI block of C in registers.
@@ -37,6 +47,8 @@
 // Tuning (native-config/profiles.json): on PoCL a work-group runs as a loop over its work-items,
 // so the register block (MWI x NWI with VWN = 16 for AVX-512) is what makes the FLOPs; on GPUs a
 // 16 x 16 work-group with 4 x 4 blocks and float4 vectors is the usual start.
+
+#include "philox.cl"
 
 #ifndef GEMM_MWG
 #define GEMM_MWG 64     // tile size in M per work-group
@@ -154,11 +166,90 @@ inline void global_to_local_b(const int N, const int K, const int n0, const int 
     }
 }
 
-// The body of the four tiled entry points; trans_a / trans_b are constants after inlining.
+// What a kernel does with alpha * acc before storing it to C[m, n].
+#define EPI_PLAIN 0   // C = alpha * acc + beta * C
+#define EPI_BIAS 1    // C = dropout(act(alpha * acc + bias[n]))
+#define EPI_MASK 2    // C = alpha * acc * [h[m, n] > 0]
+
+typedef struct {
+    int mode;                        // EPI_*, a constant after inlining
+    __global const float* bias_g;    // EPI_BIAS: (N)
+    int relu;                        // EPI_BIAS: 1 for max(0, z)
+    uint threshold;                  // EPI_BIAS: ceil(p * 2^24); 0 = no dropout
+    float scale;                     // EPI_BIAS: 1 / (1 - p)
+    ulong seed;                      // EPI_BIAS: Philox key
+    ulong offset;                    // EPI_BIAS: Philox counter base
+    __global const float* h_g;       // EPI_MASK: (M, N)
+} epilogue;
+
+PHILOX_ELEMENT_WORD(philox_word_1, ulong)
+
+#if GEMM_VWN == 1
+typedef ulong ulongn;
+#define LANES 0ul
+#define AS_SELECT(c) (c)
+#else
+#define ULONGN_(w) ulong##w
+#define ULONGN(w) ULONGN_(w)
+#define CONVERT_INTN_(w) convert_int##w
+#define CONVERT_INTN(w) CONVERT_INTN_(w)
+typedef ULONGN(GEMM_VWN) ulongn;
+#define AS_SELECT(c) CONVERT_INTN(GEMM_VWN)(c)
+#if GEMM_VWN == 2
+#define LANES ((ulong2)(0, 1))
+#elif GEMM_VWN == 4
+#define LANES ((ulong4)(0, 1, 2, 3))
+#elif GEMM_VWN == 8
+#define LANES ((ulong8)(0, 1, 2, 3, 4, 5, 6, 7))
+#else
+#define LANES ((ulong16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#endif
+PHILOX_ELEMENT_WORD(philox_word_n, ulongn)
+#endif
+
+// The epilogue of one element C[m, n], r = alpha * acc; EPI_PLAIN is applied by the caller.
+inline float epilogue_one(const epilogue e, float r, const int m, const int n, const int N) {
+    if (e.mode == EPI_BIAS) {
+        r += e.bias_g[n];
+        if (e.relu) {
+            r = fmax(r, 0.0f);
+        }
+        if (e.threshold != 0) {
+            const ulong w = philox_word_1(e.seed, e.offset, (ulong)m * N + n);
+            r = (w >> 8) >= e.threshold ? r * e.scale : 0.0f;
+        }
+    } else if (e.mode == EPI_MASK) {
+        r = e.h_g[m * N + n] > 0.0f ? r : 0.0f;
+    }
+    return r;
+}
+
+// The epilogue of C[m, n .. n + VWN), all inside C.
+inline realn epilogue_vec(const epilogue e, realn r, const int m, const int n, const int N) {
+#if GEMM_VWN == 1
+    return epilogue_one(e, r, m, n, N);
+#else
+    if (e.mode == EPI_BIAS) {
+        r += VLOADN(0, e.bias_g + n);
+        if (e.relu) {
+            r = fmax(r, (realn)0.0f);
+        }
+        if (e.threshold != 0) {
+            const ulongn w = philox_word_n(e.seed, e.offset, (ulong)m * N + n + LANES);
+            r = select((realn)0.0f, r * e.scale, AS_SELECT((w >> 8) >= (ulongn)e.threshold));
+        }
+    } else if (e.mode == EPI_MASK) {
+        r = select((realn)0.0f, r, VLOADN(0, e.h_g + m * N + n) > (realn)0.0f);
+    }
+    return r;
+#endif
+}
+
+// The body of the tiled entry points; trans_a / trans_b / e.mode are constants after inlining.
 inline void gemm_tile(const int M, const int N, const int K, const float alpha,
                       __global const float* restrict a_g, __global const float* restrict b_g,
                       const float beta, __global float* restrict c_g, const bool trans_a, const bool trans_b,
-                      __local float* restrict alm_l, __local float* restrict blm_l) {
+                      const epilogue e, __local float* restrict alm_l, __local float* restrict blm_l) {
     const int tid_n = get_local_id(0);
     const int tid_m = get_local_id(1);
     const int lid = tid_m * GEMM_NDIMC + tid_n;
@@ -208,7 +299,9 @@ inline void gemm_tile(const int M, const int N, const int K, const float alpha,
             __global float* cpm = c_g + m * N + n;
             if (full_mn) {
                 realn r = alpha * acc_p[mi][v];
-                if (beta != 0.0f) {
+                if (e.mode != EPI_PLAIN) {
+                    r = epilogue_vec(e, r, m, n, N);
+                } else if (beta != 0.0f) {
                     r += beta * VLOADN(0, cpm);
                 }
                 VSTOREN(r, 0, cpm);
@@ -216,30 +309,80 @@ inline void gemm_tile(const int M, const int N, const int K, const float alpha,
                 float r_p[GEMM_VWN];
                 VSTOREN(alpha * acc_p[mi][v], 0, r_p);
                 for (int j = 0; j < GEMM_VWN && n + j < N; j++) {
-                    cpm[j] = beta != 0.0f ? r_p[j] + beta * cpm[j] : r_p[j];
+                    if (e.mode != EPI_PLAIN) {
+                        cpm[j] = epilogue_one(e, r_p[j], m, n + j, N);
+                    } else {
+                        cpm[j] = beta != 0.0f ? r_p[j] + beta * cpm[j] : r_p[j];
+                    }
                 }
             }
         }
     }
 }
 
+#define TILED __kernel __attribute__((reqd_work_group_size(GEMM_NDIMC, GEMM_MDIMC, 1)))
+#define TILE_LOCAL                                  \
+    __local float alm_l[GEMM_KWG * GEMM_MWG];       \
+    __local float blm_l[GEMM_KWG * GEMM_NWG]
+
 #define GEMM_ENTRY(NAME, TRANS_A, TRANS_B)                                                               \
-    __kernel __attribute__((reqd_work_group_size(GEMM_NDIMC, GEMM_MDIMC, 1)))                           \
-    void NAME(const int M, const int N, const int K, const float alpha,                                 \
-              __global const float* a_g, const int a_off, __global const float* b_g, const int b_off,   \
-              const float beta, __global float* c_g, const int c_off) {                                 \
-        __local float alm_l[GEMM_KWG * GEMM_MWG];                                                       \
-        __local float blm_l[GEMM_KWG * GEMM_NWG];                                                       \
-        gemm_tile(M, N, K, alpha, a_g + a_off, b_g + b_off, beta, c_g + c_off, TRANS_A, TRANS_B,       \
+    TILED void NAME(const int M, const int N, const int K, const float alpha,                           \
+                    __global const float* a_g, const int a_off, __global const float* b_g, const int b_off, \
+                    const float beta, __global float* c_g, const int c_off) {                           \
+        TILE_LOCAL;                                                                                     \
+        const epilogue e = {EPI_PLAIN, 0, 0, 0, 0.0f, 0, 0, 0};                                         \
+        gemm_tile(M, N, K, alpha, a_g + a_off, b_g + b_off, beta, c_g + c_off, TRANS_A, TRANS_B, e,    \
                   alm_l, blm_l);                                                                        \
     }
 
+#if !defined(ONE_KERNEL) || defined(KERNEL_gemm_nn)
 GEMM_ENTRY(gemm_nn, false, false)
+#endif
+#if !defined(ONE_KERNEL) || defined(KERNEL_gemm_nt)
 GEMM_ENTRY(gemm_nt, false, true)
+#endif
+#if !defined(ONE_KERNEL) || defined(KERNEL_gemm_tn)
 GEMM_ENTRY(gemm_tn, true, false)
+#endif
+#if !defined(ONE_KERNEL) || defined(KERNEL_gemm_tt)
 GEMM_ENTRY(gemm_tt, true, true)
+#endif
+
+#if !defined(ONE_KERNEL) || defined(KERNEL_gemm_nn_bias)
+TILED void gemm_nn_bias(const int M, const int N, const int K, const float alpha,
+                        __global const float* a_g, const int a_off, __global const float* b_g, const int b_off,
+                        __global const float* bias_g, const int bias_off, const int relu, const uint threshold,
+                        const float scale, const ulong seed, const ulong offset, __global float* c_g,
+                        const int c_off) {
+    TILE_LOCAL;
+    const epilogue e = {EPI_BIAS, bias_g + bias_off, relu, threshold, scale, seed, offset, 0};
+    gemm_tile(M, N, K, alpha, a_g + a_off, b_g + b_off, 0.0f, c_g + c_off, false, false, e, alm_l, blm_l);
+}
+#endif
+
+#if !defined(ONE_KERNEL) || defined(KERNEL_gemm_nt_mask)
+TILED void gemm_nt_mask(const int M, const int N, const int K, const float alpha,
+                        __global const float* a_g, const int a_off, __global const float* b_g, const int b_off,
+                        __global const float* h_g, const int h_off, __global float* c_g, const int c_off) {
+    TILE_LOCAL;
+    const epilogue e = {EPI_MASK, 0, 0, 0, 0.0f, 0, 0, h_g + h_off};
+    gemm_tile(M, N, K, alpha, a_g + a_off, b_g + b_off, 0.0f, c_g + c_off, false, true, e, alm_l, blm_l);
+}
+#endif
 
 // Reference and fallback: work-item (n, m) computes C[m, n] with a plain K loop.
+inline float naive_dot(const int trans_a, const int trans_b, const int M, const int N, const int K,
+                       __global const float* ap, __global const float* bp, const int m, const int n) {
+    const int a_m = trans_a ? 1 : K, a_k = trans_a ? M : 1;
+    const int b_k = trans_b ? 1 : N, b_n = trans_b ? K : 1;
+    float acc = 0.0f;
+    for (int k = 0; k < K; k++) {
+        acc = mad(ap[m * a_m + k * a_k], bp[k * b_k + n * b_n], acc);
+    }
+    return acc;
+}
+
+#if !defined(ONE_KERNEL) || defined(KERNEL_gemm_naive)
 __kernel void gemm_naive(const int trans_a, const int trans_b, const int M, const int N, const int K,
                          const float alpha, __global const float* a_g, const int a_off,
                          __global const float* b_g, const int b_off, const float beta,
@@ -249,14 +392,41 @@ __kernel void gemm_naive(const int trans_a, const int trans_b, const int M, cons
     if (m >= M || n >= N) {
         return;
     }
-    __global const float* ap = a_g + a_off;
-    __global const float* bp = b_g + b_off;
-    const int a_m = trans_a ? 1 : K, a_k = trans_a ? M : 1;
-    const int b_k = trans_b ? 1 : N, b_n = trans_b ? K : 1;
-    float acc = 0.0f;
-    for (int k = 0; k < K; k++) {
-        acc = mad(ap[m * a_m + k * a_k], bp[k * b_k + n * b_n], acc);
-    }
+    const float acc = naive_dot(trans_a, trans_b, M, N, K, a_g + a_off, b_g + b_off, m, n);
     __global float* cp = c_g + c_off + m * N + n;
     *cp = beta != 0.0f ? alpha * acc + beta * *cp : alpha * acc;
 }
+#endif
+
+#if !defined(ONE_KERNEL) || defined(KERNEL_gemm_naive_bias)
+__kernel void gemm_naive_bias(const int trans_a, const int trans_b, const int M, const int N, const int K,
+                              const float alpha, __global const float* a_g, const int a_off,
+                              __global const float* b_g, const int b_off, __global const float* bias_g,
+                              const int bias_off, const int relu, const uint threshold, const float scale,
+                              const ulong seed, const ulong offset, __global float* c_g, const int c_off) {
+    const int n = get_global_id(0);
+    const int m = get_global_id(1);
+    if (m >= M || n >= N) {
+        return;
+    }
+    const epilogue e = {EPI_BIAS, bias_g + bias_off, relu, threshold, scale, seed, offset, 0};
+    const float acc = naive_dot(trans_a, trans_b, M, N, K, a_g + a_off, b_g + b_off, m, n);
+    c_g[c_off + m * N + n] = epilogue_one(e, alpha * acc, m, n, N);
+}
+#endif
+
+#if !defined(ONE_KERNEL) || defined(KERNEL_gemm_naive_mask)
+__kernel void gemm_naive_mask(const int trans_a, const int trans_b, const int M, const int N, const int K,
+                              const float alpha, __global const float* a_g, const int a_off,
+                              __global const float* b_g, const int b_off, __global const float* h_g,
+                              const int h_off, __global float* c_g, const int c_off) {
+    const int n = get_global_id(0);
+    const int m = get_global_id(1);
+    if (m >= M || n >= N) {
+        return;
+    }
+    const epilogue e = {EPI_MASK, 0, 0, 0, 0.0f, 0, 0, h_g + h_off};
+    const float acc = naive_dot(trans_a, trans_b, M, N, K, a_g + a_off, b_g + b_off, m, n);
+    c_g[c_off + m * N + n] = epilogue_one(e, alpha * acc, m, n, N);
+}
+#endif

@@ -48,6 +48,35 @@ inline uint2 philox_key(const ulong seed) {
     return (uint2)((uint)seed, (uint)(seed >> 32));
 }
 
+// The 32-bit Philox word of dropout element i (DESIGN.md): word i % 4 of philox4x32_10 at the
+// 128-bit counter offset + i / 4, key (seed low, seed high). UL is ulong or a ulong vector, one
+// element per lane; each 32-bit word is carried in the low half of a 64-bit lane (the high half is
+// don't-care until masked), so the rounds' products are widening multiplies. Used where elements do
+// not come in whole aligned blocks, such as a GEMM epilogue's row segment.
+#define PHILOX_ELEMENT_WORD(NAME, UL)                                                                 \
+    inline UL NAME(const ulong seed, const ulong offset, const UL i) {                                \
+        const UL sum = offset + (i >> 2);                                                             \
+        UL c0 = sum;                                                                                  \
+        UL c1 = sum >> 32;                                                                            \
+        UL c2 = sum < (UL)offset ? (UL)1ul : (UL)0ul;                                                 \
+        UL c3 = (UL)0ul;                                                                              \
+        ulong k0 = seed & 0xFFFFFFFFul;                                                               \
+        ulong k1 = seed >> 32;                                                                        \
+        _Pragma("unroll")                                                                             \
+        for (int r = 0; r < 10; r++) {                                                                \
+            const UL p0 = (c0 & 0xFFFFFFFFul) * (ulong)PHILOX_M0;                                     \
+            const UL p1 = (c2 & 0xFFFFFFFFul) * (ulong)PHILOX_M1;                                     \
+            c0 = (p1 >> 32) ^ c1 ^ k0;                                                                \
+            c1 = p1;                                                                                  \
+            c2 = (p0 >> 32) ^ c3 ^ k1;                                                                \
+            c3 = p0;                                                                                  \
+            k0 = (k0 + PHILOX_W0) & 0xFFFFFFFFul;                                                     \
+            k1 = (k1 + PHILOX_W1) & 0xFFFFFFFFul;                                                     \
+        }                                                                                             \
+        const UL w = i & 3ul;                                                                         \
+        return (w == (UL)0ul ? c0 : w == (UL)1ul ? c1 : w == (UL)2ul ? c2 : c3) & 0xFFFFFFFFul;       \
+    }
+
 __kernel void philox_kat(const uint c0, const uint c1, const uint c2, const uint c3, const uint k0,
                          const uint k1, __global float* out_g, const int out_off) {
     const uint4 r = philox4x32_10((uint4)(c0, c1, c2, c3), (uint2)(k0, k1));

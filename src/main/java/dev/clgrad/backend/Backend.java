@@ -63,6 +63,47 @@ public interface Backend extends AutoCloseable {
      */
     void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c);
 
+    // ---- fused layers: one launch where the backend can, the composition below otherwise -------
+
+    /**
+     * A Dense layer's forward with its activation and a following dropout, x: (B, I), w: (I, O),
+     * bias: (O) → y: (B, O): {@code z = x·W + bias; a = relu ? max(0, z) : z;
+     * y = keep ? a/(1-p) : 0}, keep the mask of {@link #dropoutForward} at (seed, offset, p) over
+     * y's B·O elements. p = 0 keeps every element (no dropout; seed and offset unused). x, w, bias
+     * not modified; y modified and must not alias them. This default is the unfused reference:
+     * {@link #gemm}, {@link #biasRelu} or {@link #biasAdd}, then {@link #dropoutForward} when p > 0.
+     */
+    default void denseForward(Tensor x, Tensor w, Tensor bias, boolean relu, float p, long seed, long offset,
+                              Tensor y) {
+        Philox.threshold(p);
+        OpShapes.bias("denseForward", y, bias, y);
+        gemm(false, false, 1f, x, w, 0f, y);
+        if (relu) {
+            biasRelu(y, bias, y);
+        } else {
+            biasAdd(y, bias, y);
+        }
+        if (p > 0) {
+            dropoutForward(y, p, seed, offset, y);
+        }
+    }
+
+    /**
+     * The input gradient of a Dense layer whose input h: (B, I) is the output of a
+     * {@link #denseForward} with ReLU and rate p, dY: (B, O), w: (I, O) → dX: (B, I):
+     * {@code dX = (dY·Wᵀ)·[h > 0]/(1-p)}. Since {@code h = keep·max(0, z)/(1-p)},
+     * {@code [h > 0] = keep·[z > 0]}: this is {@link #dropoutBackward} then {@link #reluBackward}
+     * of the unfused layers in one op, with no mask regenerated. dY, w, h not modified; dX modified
+     * and must not alias them. This default is the unfused reference: {@link #gemm} with
+     * {@code alpha = 1/(1-p)}, then {@link #reluBackward} on h.
+     */
+    default void denseBackwardMasked(Tensor dY, Tensor w, Tensor h, float p, Tensor dX) {
+        float scale = Philox.keepScale(p);
+        OpShapes.same("denseBackwardMasked", "h", h, "dX", dX);
+        gemm(false, true, scale, dY, w, 0f, dX);
+        reluBackward(h, dX, dX);
+    }
+
     // ---- element-wise ----------------------------------------------------------------------------
 
     /** {@code x[i] = value}. */

@@ -14,9 +14,16 @@ import java.util.SplittableRandom;
  * ReLU. W is glorot-uniform, drawn from {@code U(-l, l)} with {@code l = sqrt(6 / (I + O))}
  * (Glorot and Bengio, AISTATS 2010) from the layer's seed; the bias starts at zero.
  *
- * <p>Forward is one GEMM and one bias kernel (fused with ReLU when the activation is ReLU).
+ * <p>Forward is one {@link Backend#denseForward} (GEMM, bias and ReLU in one launch on OpenCL).
  * Backward: {@code dZ = dY·[y > 0]} (ReLU only), {@code dW = xᵀ·dZ}, {@code dBias = Σ_b dZ},
  * {@code dX = dZ·Wᵀ}.
+ *
+ * <p>Fusion, set up by {@link Sequential} when the layer sequence allows: a Dense(relu) followed by
+ * a {@link Dropout} applies that layer's mask in its own forward launch (the Dropout then passes x
+ * through); and when the next Dense consumes this layer's (dropped-out) ReLU output h, that layer
+ * computes {@code dX = (dZ·Wᵀ)·[h > 0]/(1-p)} ({@link Backend#denseBackwardMasked}), so neither the
+ * dropout backward nor this layer's ReLU backward launches. The masks and results equal the
+ * unfused layers'.
  */
 public final class Dense extends Layer {
     private final int units;
@@ -31,6 +38,10 @@ public final class Dense extends Layer {
     private Tensor dX;
     private Tensor lastX;
     private Tensor lastY;
+    private Dropout dropout;
+    private boolean reluMaskedByNext;
+    private boolean maskInput;
+    private float inputRate;
 
     /** A linear layer of {@code units} outputs. */
     public Dense(int units) {
@@ -130,14 +141,31 @@ public final class Dense extends Layer {
         }
     }
 
+    /** Applies the mask of {@code next} (which directly follows this ReLU layer) in this layer's forward. */
+    void fuseDropout(Dropout next) {
+        dropout = next;
+        next.fuseInto();
+    }
+
+    /** The next Dense masks the gradient by this layer's output, so backward skips the ReLU backward. */
+    void reluMaskedByNext() {
+        reluMaskedByNext = true;
+    }
+
+    /** This layer's input is a fused ReLU (and dropout at {@code rate}) output: dX is masked by it. */
+    void maskInputGradient(float rate) {
+        maskInput = true;
+        inputRate = rate;
+    }
+
     @Override
     public Tensor forward(Tensor x, boolean training) {
         Tensor out = y.rows(x.shape().rows());
-        backend.gemm(false, false, 1f, x, kernel, 0f, out);
-        if (relu) {
-            backend.biasRelu(out, bias, out);
+        if (dropout != null && training) {
+            long offset = dropout.claimCounters(out.shape().size());
+            backend.denseForward(x, kernel, bias, relu, dropout.rate(), dropout.seed(), offset, out);
         } else {
-            backend.biasAdd(out, bias, out);
+            backend.denseForward(x, kernel, bias, relu, 0f, 0, 0, out);
         }
         lastX = x;
         lastY = out;
@@ -146,7 +174,7 @@ public final class Dense extends Layer {
 
     @Override
     public Tensor backward(Tensor dY, boolean inputGradient) {
-        if (relu) {
+        if (relu && !reluMaskedByNext) {
             backend.reluBackward(lastY, dY, dY);
         }
         backend.gemm(true, false, 1f, lastX, dY, 0f, dKernel);
@@ -155,7 +183,11 @@ public final class Dense extends Layer {
             return null;
         }
         Tensor out = dX.rows(dY.shape().rows());
-        backend.gemm(false, true, 1f, dY, kernel, 0f, out);
+        if (maskInput) {
+            backend.denseBackwardMasked(dY, kernel, lastX, inputRate, out);
+        } else {
+            backend.gemm(false, true, 1f, dY, kernel, 0f, out);
+        }
         return out;
     }
 }

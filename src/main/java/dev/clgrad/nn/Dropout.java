@@ -13,6 +13,10 @@ import dev.clgrad.tensor.Tensor;
  * 64-bit counter base {@code offset} and then advances it by {@code ceil(n/4)} blocks (n = B·I
  * elements, four 32-bit words per Philox block), so no two calls share a counter. Backward
  * regenerates the mask from the same (seed, offset) instead of storing it.
+ *
+ * <p>Fused after a Dense(relu) (see {@link Dense}), that layer applies the mask with the same
+ * counters ({@link #claimCounters}) and this layer passes x through; its backward regenerates the
+ * mask as usual, or passes dY through when the next Dense has already masked it.
  */
 public final class Dropout extends Layer {
     private final float rate;
@@ -22,6 +26,8 @@ public final class Dropout extends Layer {
     private Backend backend;
     private Tensor y;
     private Tensor dX;
+    private boolean fused;
+    private boolean passGradient;
 
     /** @param rate fraction of inputs dropped, in [0, 1) */
     public Dropout(double rate) {
@@ -90,9 +96,26 @@ public final class Dropout extends Layer {
         }
     }
 
+    /** The previous Dense applies this layer's mask in its forward launch. */
+    void fuseInto() {
+        fused = true;
+    }
+
+    /** The next Dense masks the gradient itself: backward passes dY through. */
+    void passGradient() {
+        passGradient = true;
+    }
+
+    /** Takes the counters of a training call over {@code n} elements: returns the offset, then advances it. */
+    long claimCounters(long n) {
+        lastOffset = offset;
+        offset += Philox.blocks(n);
+        return lastOffset;
+    }
+
     @Override
     public Tensor forward(Tensor x, boolean training) {
-        if (!training) {
+        if (!training || fused) {
             return x;
         }
         Tensor out = y.rows(x.shape().rows());
@@ -106,6 +129,9 @@ public final class Dropout extends Layer {
     public Tensor backward(Tensor dY, boolean inputGradient) {
         if (!inputGradient) {
             return null;
+        }
+        if (passGradient) {
+            return dY;
         }
         Tensor out = dX.rows(dY.shape().rows());
         backend.dropoutBackward(dY, rate, seed, lastOffset, out);

@@ -179,9 +179,36 @@ public final class Sequential implements AutoCloseable {
             }
         }
         params.copyFrom(init);
+        fuseLayers();
         parameters = Collections.unmodifiableList(ps);
         inFeatures = in;
         return this;
+    }
+
+    /**
+     * Sets up the fusions of {@link Dense}: each Dense(relu) takes a directly following Dropout into
+     * its forward launch, and a Dense right after that pair (or right after the Dense(relu)) masks
+     * its input gradient, replacing the dropout and ReLU backward launches.
+     */
+    private void fuseLayers() {
+        for (int k = 0; k < layers.size(); k++) {
+            if (!(layers.get(k) instanceof Dense d) || !d.activation().equals("relu")) {
+                continue;
+            }
+            int next = k + 1;
+            Dropout drop = next < layers.size() && layers.get(next) instanceof Dropout dr ? dr : null;
+            if (drop != null) {
+                d.fuseDropout(drop);
+                next++;
+            }
+            if (next < layers.size() && layers.get(next) instanceof Dense consumer) {
+                consumer.maskInputGradient(drop == null ? 0f : drop.rate());
+                d.reluMaskedByNext();
+                if (drop != null) {
+                    drop.passGradient();
+                }
+            }
+        }
     }
 
     /**

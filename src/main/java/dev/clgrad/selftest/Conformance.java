@@ -18,7 +18,8 @@ import java.util.List;
  * backend's own generator. Tolerances (DESIGN.md): relative 1e-5 element-wise, 1e-4 GEMM, bit-exact
  * for copies, counts and random numbers. Run by {@code clgrad selftest} and by the JUnit
  * conformance test, so a user's driver is checked exactly as CI checks PoCL. GEMM checks are named
- * {@code gemm MxNxK XY alpha=.. beta=..} with X, Y = N (as stored) or T (transposed) for A and B.
+ * {@code gemm MxNxK XY alpha=.. beta=..} with X, Y = N (as stored) or T (transposed) for A and B;
+ * the fused Dense ops {@code denseForward BxIxO ...} and {@code denseBackwardMasked BxIxO ...}.
  */
 public final class Conformance {
     public static final double ELEMENTWISE = 1e-5;
@@ -30,6 +31,8 @@ public final class Conformance {
     /** (M, N, K) of the GEMM cases. */
     static final int[][] GEMMS = {{1, 1, 1}, {1, 1000, 3}, {1000, 3, 1}, {17, 33, 129}, {129, 17, 33},
             {33, 129, 17}, {7, 7, 7}, {64, 2100, 5}, {130, 67, 261}};
+    /** (B, I, O) of the fused Dense cases: naive-kernel sizes and tiled ones with partial tiles. */
+    static final int[][] DENSES = {{1, 1, 1}, {32, 20, 10}, {33, 129, 17}, {130, 67, 261}, {64, 5, 2100}};
     /** The dropout counter base: offset + i/4 carries past 2^32 within the larger sizes. */
     static final long DROPOUT_OFFSET = 0xFFFF_FFFEL;
 
@@ -44,6 +47,7 @@ public final class Conformance {
         relu(all);
         bias(all);
         dropout(all);
+        dense(all);
         adam(all);
         sgd(all);
         mse(all);
@@ -177,6 +181,51 @@ public final class Conformance {
                     backend.dropoutBackward(in.tensor(dy, n), p, maskSeed, DROPOUT_OFFSET, tdx);
                     return List.of(Comparison.close("dropoutBackward" + what,
                             RefOps.dropout(dy, p, maskSeed, DROPOUT_OFFSET), tdx.toArray(), ELEMENTWISE));
+                }));
+            }
+        }
+    }
+
+    /**
+     * The fused Dense ops against the unfused float64 composition: denseForward =
+     * dropout(act(x·W + bias)) with and without ReLU and dropout, and denseBackwardMasked =
+     * reluBackward(h, (dY·Wᵀ)/(1-p)) with h a ReLU-and-dropout output; shapes on both sides of the
+     * naive/tiled choice.
+     */
+    private static void dense(List<Check> all) {
+        for (int[] bio : DENSES) {
+            int b = bio[0];
+            int i = bio[1];
+            int o = bio[2];
+            for (float p : new float[] {0f, 0.5f}) {
+                long maskSeed = 77L + b;
+                for (boolean relu : new boolean[] {false, true}) {
+                    String what = "denseForward " + b + "x" + i + "x" + o + (relu ? " relu" : " linear") + " p=" + p;
+                    all.add(new Check(what, GEMM, 900 + b + i + o, (backend, in) -> {
+                        double[] x = in.uniform(b * i, 1);
+                        double[] w = in.uniform(i * o, 1);
+                        double[] bias = in.uniform(o, 1);
+                        Tensor ty = in.poisoned(b, o);
+                        backend.denseForward(in.tensor(x, b, i), in.tensor(w, i, o), in.tensor(bias, o), relu, p,
+                                maskSeed, DROPOUT_OFFSET, ty);
+                        double[] a = RefOps.biasAdd(RefOps.gemm(false, false, b, o, i, 1, x, w, 0, null), bias, relu);
+                        double[] ref = p > 0 ? RefOps.dropout(a, p, maskSeed, DROPOUT_OFFSET) : a;
+                        return List.of(Comparison.close(what, ref, ty.toArray(), GEMM));
+                    }));
+                }
+                String what = "denseBackwardMasked " + b + "x" + i + "x" + o + " p=" + p;
+                all.add(new Check(what, GEMM, 950 + b + i + o, (backend, in) -> {
+                    double[] dy = in.uniform(b * o, 1);
+                    double[] w = in.uniform(i * o, 1);
+                    double[] h = RefOps.reluForward(in.uniform(b * i, 1));
+                    if (p > 0) {
+                        h = RefOps.dropout(h, p, maskSeed, DROPOUT_OFFSET);
+                    }
+                    Tensor tdx = in.poisoned(b, i);
+                    backend.denseBackwardMasked(in.tensor(dy, b, o), in.tensor(w, i, o), in.tensor(h, b, i), p, tdx);
+                    double[] ref = RefOps.reluBackward(h,
+                            RefOps.gemm(false, true, b, i, o, Philox.keepScale(p), dy, w, 0, null));
+                    return List.of(Comparison.close(what, ref, tdx.toArray(), GEMM));
                 }));
             }
         }

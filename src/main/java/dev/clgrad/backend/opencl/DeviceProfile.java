@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
  * each with a {@code match} ({@code platform} and {@code vendor} substrings, {@code name} regex;
  * an empty match fits every device), extra compiler {@code options}, and {@code defines} passed as
  * {@code -DNAME=value}. Profiles apply in file order, later matches overriding earlier ones, so
- * vendor defaults come first and per-device entries after them.
+ * vendor defaults come first and per-device entries after them. A tuning file written by
+ * {@code clgrad tune gemm} ({@link TuningFile}) overrides the profile's defines for its device.
  */
 final class DeviceProfile {
     static final String RESOURCE = "native-config/profiles.json";
@@ -65,6 +66,18 @@ final class DeviceProfile {
             }
         }
         return new DeviceProfile(defines, options.toString().trim());
+    }
+
+    /** This profile with {@code overrides} replacing or adding defines. */
+    DeviceProfile withDefines(Map<String, String> overrides) {
+        Map<String, String> merged = new TreeMap<>(defines);
+        merged.putAll(overrides);
+        return new DeviceProfile(merged, options);
+    }
+
+    /** The defines, sorted by name. */
+    Map<String, String> defines() {
+        return Map.copyOf(defines);
     }
 
     private static boolean contains(String value, JsonNode wanted) {

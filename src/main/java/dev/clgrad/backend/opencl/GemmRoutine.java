@@ -4,11 +4,16 @@ import dev.clgrad.backend.BackendException;
 import dev.clgrad.backend.GemmShape;
 import dev.clgrad.tensor.Tensor;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
 /**
  * {@code C = alpha·op(A)·op(B) + beta·C} on OpenCL ({@code gemm.cl}). Shapes whose tiles would
  * mostly compute padding (say M = 1, or N = 10 against a 128-wide tile) run the one-element-per-
  * work-item {@code gemm_naive}; everything else runs the tiled {@code gemm_nn/nt/tn/tt}, which
- * handles partial tiles itself, so the caller never pads.
+ * handles partial tiles itself, so the caller never pads. {@link DenseRoutine} launches the same
+ * kernels with an epilogue.
  */
 final class GemmRoutine {
     static final String FILE = "gemm.cl";
@@ -31,25 +36,42 @@ final class GemmRoutine {
     static void gemm(OpenClBackend cl, boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta,
                      Tensor c) {
         GemmShape s = GemmShape.of(transA, transB, a, b, c);
+        launch(cl, s, transA, transB, "", alpha, a, b, new Object[] {beta}, c);
+    }
+
+    /**
+     * Enqueues {@code gemm_XY<suffix>} (tiled) or {@code gemm_naive<suffix>} for the shape s, with
+     * the arguments {@code M, N, K, alpha, a, b, epilogue..., c} (the naive kernel takes the two
+     * transpose flags first). The suffix names an epilogue of gemm.cl ("", "_bias", "_mask").
+     */
+    static void launch(OpenClBackend cl, GemmShape s, boolean transA, boolean transB, String suffix, float alpha,
+                       Tensor a, Tensor b, Object[] epilogue, Tensor c) {
         int mwg = cl.define("GEMM_MWG", MWG);
         int nwg = cl.define("GEMM_NWG", NWG);
         int mdimc = cl.define("GEMM_MDIMC", MDIMC);
         int ndimc = cl.define("GEMM_NDIMC", NDIMC);
+        List<Object> args = new ArrayList<>(List.of(s.m(), s.n(), s.k(), alpha, a, b));
+        args.addAll(Arrays.asList(epilogue));
+        args.add(c);
         if (mostlyPadding(s, mwg, nwg)) {
-            cl.enqueue(FILE, "gemm_naive",
+            args.addAll(0, List.of(transA ? 1 : 0, transB ? 1 : 0));
+            cl.enqueue(FILE, "gemm_naive" + suffix,
                     new long[] {Launch.cover(s.n(), NAIVE_LOCAL), Launch.cover(s.m(), NAIVE_LOCAL)},
-                    new long[] {NAIVE_LOCAL, NAIVE_LOCAL},
-                    transA ? 1 : 0, transB ? 1 : 0, s.m(), s.n(), s.k(), alpha, a, b, beta, c);
+                    new long[] {NAIVE_LOCAL, NAIVE_LOCAL}, args.toArray());
             return;
         }
         if ((long) mdimc * ndimc > cl.maxWorkGroupSize()) {
             throw new BackendException("GEMM_MDIMC * GEMM_NDIMC = " + mdimc + " * " + ndimc + " exceeds the "
                     + "work-group limit " + cl.maxWorkGroupSize() + " of " + cl.info().name()
-                    + "; fix its entry in native-config/profiles.json");
+                    + "; fix its entry in native-config/profiles.json or rerun clgrad tune gemm");
         }
-        String kernel = "gemm_" + (transA ? 't' : 'n') + (transB ? 't' : 'n');
-        long[] global = {(long) ceilDiv(s.n(), nwg) * ndimc, (long) ceilDiv(s.m(), mwg) * mdimc};
-        cl.enqueue(FILE, kernel, global, new long[] {ndimc, mdimc}, s.m(), s.n(), s.k(), alpha, a, b, beta, c);
+        String kernel = "gemm_" + (transA ? 't' : 'n') + (transB ? 't' : 'n') + suffix;
+        cl.enqueue(FILE, kernel, global(s, mwg, nwg, mdimc, ndimc), new long[] {ndimc, mdimc}, args.toArray());
+    }
+
+    /** The global size of a tiled launch: dimension 0 along N, 1 along M. */
+    static long[] global(GemmShape s, int mwg, int nwg, int mdimc, int ndimc) {
+        return new long[] {(long) ceilDiv(s.n(), nwg) * ndimc, (long) ceilDiv(s.m(), mwg) * mdimc};
     }
 
     /** Whether fewer than a quarter of the tiled kernel's C elements would be real ones. */

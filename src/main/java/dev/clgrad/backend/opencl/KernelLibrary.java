@@ -23,8 +23,13 @@ import java.util.regex.Pattern;
  * ({@code opencl-kernels/NAME.cl}) or from {@link Config#kernelsDir()}, its {@code #include "x.cl"}
  * lines inlined (each file once), built with the device profile's options, and its binary cached
  * on disk by {@link ProgramCache}. Programs and kernels are built once per library.
+ *
+ * <p>A file whose source tests {@value #ONE_KERNEL} (gemm.cl, whose many unrolled variants take
+ * seconds to compile on a CPU driver) is built one entry point at a time: the program for kernel
+ * {@code k} gets {@code -DONE_KERNEL -DKERNEL_k}, so a model compiles only the kernels it launches.
  */
 final class KernelLibrary implements AutoCloseable {
+    static final String ONE_KERNEL = "ONE_KERNEL";
     private static final Pattern INCLUDE = Pattern.compile("^\\s*#include\\s+\"([^\"]+)\"\\s*$", Pattern.MULTILINE);
 
     private final ClApi api;
@@ -36,6 +41,7 @@ final class KernelLibrary implements AutoCloseable {
     private final ProgramCache cache;
     private final Map<String, ClApi.Program> programs = new HashMap<>();
     private final Map<String, ClApi.Kernel> kernels = new HashMap<>();
+    private final Map<String, String> sources = new HashMap<>();
     private final List<ProgramBuild> builds = new ArrayList<>();
 
     KernelLibrary(ClApi api, ClApi.Context context, ClApi.Device device, String deviceName, String driverVersion,
@@ -58,20 +64,45 @@ final class KernelLibrary implements AutoCloseable {
         String key = file + "#" + name;
         ClApi.Kernel k = kernels.get(key);
         if (k == null) {
-            k = api.createKernel(program(file), name);
+            k = api.createKernel(cachedSource(file).contains(ONE_KERNEL) ? program(file, name) : program(file), name);
             kernels.put(key, k);
         }
         return k;
     }
 
-    /** Builds {@code file} (from the cache when possible). */
+    /** Builds {@code file} with every entry point (from the cache when possible). */
     synchronized ClApi.Program program(String file) {
         ClApi.Program p = programs.get(file);
         if (p == null) {
-            p = build(file, source(file), profile.buildOptions());
+            p = build(file, cachedSource(file), profile.buildOptions());
             programs.put(file, p);
         }
         return p;
+    }
+
+    /** Builds only the entry point {@code kernel} of a {@value #ONE_KERNEL} file. */
+    private ClApi.Program program(String file, String kernel) {
+        String key = file + "#" + kernel;
+        ClApi.Program p = programs.get(key);
+        if (p == null) {
+            p = build(key, cachedSource(file), oneKernelOptions(profile.buildOptions(), kernel));
+            programs.put(key, p);
+        }
+        return p;
+    }
+
+    /** {@code options} plus the defines that select the entry points {@code kernels} of a {@value #ONE_KERNEL} file. */
+    static String oneKernelOptions(String options, String... kernels) {
+        StringBuilder sb = new StringBuilder(options);
+        sb.append(sb.length() == 0 ? "" : " ").append("-D").append(ONE_KERNEL);
+        for (String k : kernels) {
+            sb.append(" -DKERNEL_").append(k);
+        }
+        return sb.toString();
+    }
+
+    private String cachedSource(String file) {
+        return sources.computeIfAbsent(file, KernelLibrary::source);
     }
 
     /** Every program built so far, in order, with its timing. */

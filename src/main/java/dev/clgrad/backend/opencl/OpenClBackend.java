@@ -69,7 +69,8 @@ public final class OpenClBackend implements Backend {
             api.release(context);
             throw e;
         }
-        DeviceProfile profile = DeviceProfile.forDevice(found.platformName(), info.vendor(), info.name());
+        DeviceProfile profile = DeviceProfile.forDevice(found.platformName(), info.vendor(), info.name())
+                .withDefines(TuningFile.load(Config.cacheDir(), info.name(), info.driverVersion()));
         this.library = new KernelLibrary(api, context, device, info.name(), info.driverVersion(), profile,
                 new ProgramCache(Config.cacheDir()));
         this.pool = new BufferPool(api, context, info.maxAllocBytes());
@@ -133,6 +134,15 @@ public final class OpenClBackend implements Backend {
         return library.builds();
     }
 
+    /** The binding facade and kernel library, for the tuner in this package. */
+    ClApi api() {
+        return api;
+    }
+
+    KernelLibrary library() {
+        return library;
+    }
+
     /** Buffer pool counters. */
     public String poolStats() {
         return pool.stats().toString();
@@ -146,7 +156,12 @@ public final class OpenClBackend implements Backend {
      */
     public synchronized void enqueue(String file, String kernel, long[] global, long[] local, Object... args) {
         checkOpen();
-        ClApi.Kernel k = library.kernel(file, kernel);
+        launch(library.kernel(file, kernel), kernel, global, local, args);
+    }
+
+    /** {@link #enqueue} of a kernel object the caller built (the GEMM tuner's candidates). */
+    synchronized void launch(ClApi.Kernel k, String kernel, long[] global, long[] local, Object... args) {
+        checkOpen();
         int index = 0;
         for (Object arg : args) {
             if (arg instanceof Tensor t) {
@@ -362,6 +377,23 @@ public final class OpenClBackend implements Backend {
             declare("gemm", OpCost.gemm(GemmShape.of(transA, transB, a, b, c), beta));
         }
         GemmRoutine.gemm(this, transA, transB, alpha, a, b, beta, c);
+    }
+
+    @Override
+    public void denseForward(Tensor x, Tensor w, Tensor bias, boolean relu, float p, long seed, long offset,
+                             Tensor y) {
+        if (sink != null) {
+            declare("denseForward", OpCost.gemm(GemmShape.of(false, false, x, w, y), 0f));
+        }
+        DenseRoutine.forward(this, x, w, bias, relu, p, seed, offset, y);
+    }
+
+    @Override
+    public void denseBackwardMasked(Tensor dY, Tensor w, Tensor h, float p, Tensor dX) {
+        if (sink != null) {
+            declare("denseBackwardMasked", OpCost.gemm(GemmShape.of(false, true, dY, w, dX), 0f));
+        }
+        DenseRoutine.backwardMasked(this, dY, w, h, p, dX);
     }
 
     @Override
