@@ -90,6 +90,28 @@ class OpenClInfrastructureTest {
         }
     }
 
+    @OpenClTest
+    void kernelSourcesLoadFromTheFolderClgradKernelsNames(OpenClBackend shared, @TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("test_axpy.cl"), """
+                // Development copy of test_axpy.cl: y[i] = a * x[i] + y[i] + 100.
+                __kernel void test_axpy(const int n, const float a, __global const float* x_g, const int x_off,
+                                        __global float* y_g, const int y_off) {
+                    const int i = get_global_id(0);
+                    if (i < n) {
+                        y_g[y_off + i] = a * x_g[x_off + i] + y_g[y_off + i] + 100.0f;
+                    }
+                }
+                """);
+        System.setProperty("clgrad.kernels", dir.toString());
+        try (OpenClBackend dev = OpenClBackend.open(shared.id(), shared.binding());
+             Tensor x = Tensor.of(dev, new float[] {1, 2}, 2); Tensor y = Tensor.of(dev, new float[] {10, 20}, 2)) {
+            dev.enqueue("test_axpy.cl", "test_axpy", new long[] {2}, null, 2, 3f, x, y);
+            assertArrayEquals(new float[] {113, 126}, y.toArray());
+        } finally {
+            System.clearProperty("clgrad.kernels");
+        }
+    }
+
     private static String firstBin(Path dir) throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
             return files.filter(f -> f.toString().endsWith(".bin")).findFirst().orElseThrow().getFileName().toString();
