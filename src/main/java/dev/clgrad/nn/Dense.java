@@ -33,9 +33,6 @@ public final class Dense extends Layer {
     private Tensor bias;
     private Tensor dKernel;
     private Tensor dBias;
-    private Backend backend;
-    private Tensor y;
-    private Tensor dX;
     private Tensor lastX;
     private Tensor lastY;
     private Dropout dropout;
@@ -121,26 +118,6 @@ public final class Dense extends Layer {
         dBias = grads.get(1);
     }
 
-    @Override
-    protected void allocate(Backend b, int maxBatch) {
-        release();
-        backend = b;
-        y = Tensor.empty(b, Shape.of(maxBatch, units), name() + ".y");
-        dX = Tensor.empty(b, Shape.of(maxBatch, inFeatures()), name() + ".dX");
-    }
-
-    @Override
-    protected void release() {
-        if (dX != null) {
-            dX.close();
-            dX = null;
-        }
-        if (y != null) {
-            y.close();
-            y = null;
-        }
-    }
-
     /** Applies the mask of {@code next} (which directly follows this ReLU layer) in this layer's forward. */
     void fuseDropout(Dropout next) {
         dropout = next;
@@ -160,12 +137,12 @@ public final class Dense extends Layer {
 
     @Override
     public Tensor forward(Tensor x, boolean training) {
-        Tensor out = y.rows(x.shape().rows());
+        Tensor out = output(x.shape().rows());
         if (dropout != null && training) {
             long offset = dropout.claimCounters(out.shape().size());
-            backend.denseForward(x, kernel, bias, relu, dropout.rate(), dropout.seed(), offset, out);
+            backend().denseForward(x, kernel, bias, relu, dropout.rate(), dropout.seed(), offset, out);
         } else {
-            backend.denseForward(x, kernel, bias, relu, 0f, 0, 0, out);
+            backend().denseForward(x, kernel, bias, relu, 0f, 0, 0, out);
         }
         lastX = x;
         lastY = out;
@@ -175,18 +152,18 @@ public final class Dense extends Layer {
     @Override
     public Tensor backward(Tensor dY, boolean inputGradient) {
         if (relu && !reluMaskedByNext) {
-            backend.reluBackward(lastY, dY, dY);
+            backend().reluBackward(lastY, dY, dY);
         }
-        backend.gemm(true, false, 1f, lastX, dY, 0f, dKernel);
-        backend.columnSum(dY, dBias);
+        backend().gemm(true, false, 1f, lastX, dY, 0f, dKernel);
+        backend().columnSum(dY, dBias);
         if (!inputGradient) {
             return null;
         }
-        Tensor out = dX.rows(dY.shape().rows());
+        Tensor out = inputGradient(dY.shape().rows());
         if (maskInput) {
-            backend.denseBackwardMasked(dY, kernel, lastX, inputRate, out);
+            backend().denseBackwardMasked(dY, kernel, lastX, inputRate, out);
         } else {
-            backend.gemm(false, true, 1f, dY, kernel, 0f, out);
+            backend().gemm(false, true, 1f, dY, kernel, 0f, out);
         }
         return out;
     }

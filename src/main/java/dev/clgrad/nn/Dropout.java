@@ -1,8 +1,6 @@
 package dev.clgrad.nn;
 
-import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.Philox;
-import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
 /**
@@ -23,9 +21,6 @@ public final class Dropout extends Layer {
     private long seed;
     private long offset;
     private long lastOffset;
-    private Backend backend;
-    private Tensor y;
-    private Tensor dX;
     private boolean fused;
     private boolean passGradient;
 
@@ -76,26 +71,6 @@ public final class Dropout extends Layer {
         this.seed = layerSeed;
     }
 
-    @Override
-    protected void allocate(Backend b, int maxBatch) {
-        release();
-        backend = b;
-        y = Tensor.empty(b, Shape.of(maxBatch, inFeatures()), name() + ".y");
-        dX = Tensor.empty(b, Shape.of(maxBatch, inFeatures()), name() + ".dX");
-    }
-
-    @Override
-    protected void release() {
-        if (dX != null) {
-            dX.close();
-            dX = null;
-        }
-        if (y != null) {
-            y.close();
-            y = null;
-        }
-    }
-
     /** The previous Dense applies this layer's mask in its forward launch. */
     void fuseInto() {
         fused = true;
@@ -118,9 +93,9 @@ public final class Dropout extends Layer {
         if (!training || fused) {
             return x;
         }
-        Tensor out = y.rows(x.shape().rows());
+        Tensor out = output(x.shape().rows());
         lastOffset = offset;
-        backend.dropoutForward(x, rate, seed, lastOffset, out);
+        backend().dropoutForward(x, rate, seed, lastOffset, out);
         offset += Philox.blocks(x.shape().size());
         return out;
     }
@@ -133,8 +108,8 @@ public final class Dropout extends Layer {
         if (passGradient) {
             return dY;
         }
-        Tensor out = dX.rows(dY.shape().rows());
-        backend.dropoutBackward(dY, rate, seed, lastOffset, out);
+        Tensor out = inputGradient(dY.shape().rows());
+        backend().dropoutBackward(dY, rate, seed, lastOffset, out);
         return out;
     }
 

@@ -19,6 +19,9 @@ public abstract class Layer {
     private String name;
     private int inFeatures = -1;
     private int outFeatures = -1;
+    private Backend backend;
+    private Tensor y;
+    private Tensor dX;
 
     /** The Keras-style type name shown by {@code summary()}, such as {@code Dense}. */
     public abstract String type();
@@ -63,11 +66,43 @@ public abstract class Layer {
     protected void bind(List<Tensor> params, List<Tensor> grads) {
     }
 
-    /** Allocates the workspace for batches of up to {@code maxBatch} rows on {@code backend}. */
-    protected abstract void allocate(Backend backend, int maxBatch);
+    /**
+     * Allocates the workspace for batches of up to {@code maxBatch} rows on {@code backend}: the
+     * output y: (maxBatch, O) and the input gradient dX: (maxBatch, I), freeing any earlier one.
+     */
+    protected void allocate(Backend b, int maxBatch) {
+        release();
+        backend = b;
+        y = Tensor.empty(b, Shape.of(maxBatch, outFeatures), name + ".y");
+        dX = Tensor.empty(b, Shape.of(maxBatch, inFeatures), name + ".dX");
+    }
 
-    /** Frees the workspace; idempotent, never throws. */
-    protected abstract void release();
+    /** Frees the workspace, dX then y; idempotent, never throws. */
+    protected void release() {
+        if (dX != null) {
+            dX.close();
+            dX = null;
+        }
+        if (y != null) {
+            y.close();
+            y = null;
+        }
+    }
+
+    /** The backend of the workspace. */
+    protected Backend backend() {
+        return backend;
+    }
+
+    /** The first {@code rows} rows of the output workspace y, as a view. */
+    protected Tensor output(int rows) {
+        return y.rows(rows);
+    }
+
+    /** The first {@code rows} rows of the input-gradient workspace dX, as a view. */
+    protected Tensor inputGradient(int rows) {
+        return dX.rows(rows);
+    }
 
     /**
      * x: (B, I) → y: (B, O), a view of this layer's workspace (or x itself where the layer is the

@@ -1,14 +1,9 @@
 package dev.clgrad.nn;
 
-import dev.clgrad.backend.Backend;
-import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
 /** x: (B, I) → {@code y = max(0, x)}: (B, I); backward {@code dX = dY·[y > 0]}. */
 public final class ReLU extends Layer {
-    private Backend backend;
-    private Tensor y;
-    private Tensor dX;
     private Tensor lastY;
 
     @Override
@@ -27,29 +22,9 @@ public final class ReLU extends Layer {
     }
 
     @Override
-    protected void allocate(Backend b, int maxBatch) {
-        release();
-        backend = b;
-        y = Tensor.empty(b, Shape.of(maxBatch, inFeatures()), name() + ".y");
-        dX = Tensor.empty(b, Shape.of(maxBatch, inFeatures()), name() + ".dX");
-    }
-
-    @Override
-    protected void release() {
-        if (dX != null) {
-            dX.close();
-            dX = null;
-        }
-        if (y != null) {
-            y.close();
-            y = null;
-        }
-    }
-
-    @Override
     public Tensor forward(Tensor x, boolean training) {
-        lastY = y.rows(x.shape().rows());
-        backend.reluForward(x, lastY);
+        lastY = output(x.shape().rows());
+        backend().reluForward(x, lastY);
         return lastY;
     }
 
@@ -58,8 +33,8 @@ public final class ReLU extends Layer {
         if (!inputGradient) {
             return null;
         }
-        Tensor out = dX.rows(dY.shape().rows());
-        backend.reluBackward(lastY, dY, out);
+        Tensor out = inputGradient(dY.shape().rows());
+        backend().reluBackward(lastY, dY, out);
         return out;
     }
 }
