@@ -17,6 +17,14 @@
 //   gemm_nt_mask, gemm_naive_mask        a Dense input gradient through the previous layer's ReLU and
 //                                        dropout (epilogue EPI_MASK): C = alpha * A * B^T * [h > 0],
 //                                        h: (M, N) that layer's output; alpha carries 1 / (1 - p)
+//   gemm_naive_wgrad                     a Dense layer's weight and bias gradients in one launch:
+//                                        C = A^T * B (A: (K, M) the layer input, B: (K, N) its output
+//                                        gradient) and bias[n] = sum_k B[k, n], computed by the extra
+//                                        row m == M of work-items
+//   dense_backward_naive                 a small Dense layer's whole backward in one launch, one
+//                                        work-item per output element of dW = h^T * dY (I, O), then
+//                                        dBias = sum_b dY[b] (O), then dX = alpha * dY * W^T * [h > 0]
+//                                        (B, I), h: (B, I) the layer input, alpha carries 1 / (1 - p)
 // The epilogues ignore beta (C is only written). With -DONE_KERNEL only the entry points whose
 // KERNEL_<name> is defined are compiled: the host builds each kernel it launches as its own small
 // program, so a model compiles only the variants it uses.
@@ -42,7 +50,8 @@
 // Launch geometry (GemmRoutine): dimension 0 runs along N, dimension 1 along M;
 //   local  = (GEMM_NDIMC, GEMM_MDIMC)
 //   global = (ceil(N / GEMM_NWG) * GEMM_NDIMC, ceil(M / GEMM_MWG) * GEMM_MDIMC)
-//   gemm_naive: global covers (N, M), any local size.
+//   gemm_naive: global covers (N, M), any local size; gemm_naive_wgrad: global covers (N, M + 1);
+//   dense_backward_naive: 1-D, global covers I*O + O + B*I, any local size.
 //
 // Tuning (native-config/profiles.json): on PoCL a work-group runs as a loop over its work-items,
 // so the register block (MWI x NWI with VWN = 16 for AVX-512) is what makes the FLOPs; on GPUs a
@@ -428,5 +437,55 @@ __kernel void gemm_naive_mask(const int trans_a, const int trans_b, const int M,
     const epilogue e = {EPI_MASK, 0, 0, 0, 0.0f, 0, 0, h_g + h_off};
     const float acc = naive_dot(trans_a, trans_b, M, N, K, a_g + a_off, b_g + b_off, m, n);
     c_g[c_off + m * N + n] = epilogue_one(e, alpha * acc, m, n, N);
+}
+#endif
+
+#if !defined(ONE_KERNEL) || defined(KERNEL_gemm_naive_wgrad)
+__kernel void gemm_naive_wgrad(const int M, const int N, const int K, __global const float* a_g, const int a_off,
+                               __global const float* b_g, const int b_off, __global float* c_g, const int c_off,
+                               __global float* bias_g, const int bias_off) {
+    const int n = get_global_id(0);
+    const int m = get_global_id(1);
+    if (m > M || n >= N) {
+        return;
+    }
+    __global const float* bp = b_g + b_off;
+    if (m == M) {
+        float s = 0.0f;
+        for (int k = 0; k < K; k++) {
+            s += bp[k * N + n];
+        }
+        bias_g[bias_off + n] = s;
+        return;
+    }
+    c_g[c_off + m * N + n] = naive_dot(1, 0, M, N, K, a_g + a_off, bp, m, n);
+}
+#endif
+
+#if !defined(ONE_KERNEL) || defined(KERNEL_dense_backward_naive)
+__kernel void dense_backward_naive(const int B, const int I, const int O, const float alpha,
+                                   __global const float* h_g, const int h_off, __global const float* dy_g,
+                                   const int dy_off, __global const float* w_g, const int w_off,
+                                   __global float* dw_g, const int dw_off, __global float* dbias_g,
+                                   const int dbias_off, __global float* dx_g, const int dx_off) {
+    const int t = get_global_id(0);
+    __global const float* hp = h_g + h_off;
+    __global const float* dyp = dy_g + dy_off;
+    if (t < I * O) {
+        const int i = t / O, o = t % O;
+        dw_g[dw_off + t] = naive_dot(1, 0, I, O, B, hp, dyp, i, o);
+    } else if (t < I * O + O) {
+        const int o = t - I * O;
+        float s = 0.0f;
+        for (int b = 0; b < B; b++) {
+            s += dyp[b * O + o];
+        }
+        dbias_g[dbias_off + o] = s;
+    } else if (t < I * O + O + B * I) {
+        const int r = t - I * O - O;
+        const int b = r / I, i = r % I;
+        const float acc = naive_dot(0, 1, B, I, O, dyp, w_g + w_off, b, i);
+        dx_g[dx_off + r] = hp[r] > 0.0f ? alpha * acc : 0.0f;
+    }
 }
 #endif

@@ -6,6 +6,10 @@
 //       loss[0] = (accumulate ? loss[0] : 0) + (1/B) sum_b (log sum_c exp(logits[b, c] - mx_b) + mx_b - logits[b, label_b])
 //       with mx_b = max_c logits[b, c], so exp never overflows (finite for logits of +-1e4).
 //   softmax_cross_entropy_backward: dlogits[b, c] = (softmax(logits[b])[c] - [c == label_b]) / B
+//   mse_forward_backward: both of the above in one pass; every work-item writes dpred for its
+//       share of the elements and adds their squared differences to the loss.
+//   softmax_cross_entropy_forward_backward: the forward loss and the backward dlogits in one pass
+//       over the rows, each row's logsumexp computed once.
 //   accuracy_count: count[0] = (accumulate ? count[0] : 0) + #{b : argmax_c logits[b, c] == label_b},
 //       the first maximum on ties.
 // A label that is not an integer in [0, C) cannot be reported from a kernel without a host round
@@ -13,7 +17,8 @@
 // Buffers are row-major and contiguous at x_g + x_off; loss and count are one float.
 //
 // Launch geometry (LossRoutine):
-//   mse_forward, softmax_cross_entropy_forward, accuracy_count: one work-group of LOSS_WG
+//   mse_forward, softmax_cross_entropy_forward, accuracy_count, mse_forward_backward,
+//   softmax_cross_entropy_forward_backward: one work-group of LOSS_WG
 //       work-items (global = local = LOSS_WG), each summing its group_share (common.cl) of the
 //       elements or rows, then a tree in local memory.
 //   mse_backward: global = ceil(n / LOSS_WG) * LOSS_WG, local = LOSS_WG, one work-item per element.
@@ -126,5 +131,50 @@ void accuracy_count(const int B, const int C, const int accumulate, __global con
     const float total = group_sum(hits, s_l);
     if (get_local_id(0) == 0) {
         count_g[count_off] = (accumulate ? count_g[count_off] : 0.0f) + total;
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(LOSS_WG, 1, 1)))
+void mse_forward_backward(const int n, const int accumulate, const float scale,
+                          __global const float* pred_g, const int pred_off,
+                          __global const float* target_g, const int target_off,
+                          __global float* loss_g, const int loss_off, __global float* dpred_g, const int dpred_off) {
+    __local float s_l[LOSS_WG];
+    float s = 0.0f;
+    const int3 share = group_share(n);
+    for (int i = share.x; i < share.y; i += share.z) {
+        const float d = pred_g[pred_off + i] - target_g[target_off + i];
+        dpred_g[dpred_off + i] = d * scale;
+        s = mad(d, d, s);
+    }
+    const float total = group_sum(s, s_l);
+    if (get_local_id(0) == 0) {
+        loss_g[loss_off] = (accumulate ? loss_g[loss_off] : 0.0f) + total / (float)n;
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(LOSS_WG, 1, 1)))
+void softmax_cross_entropy_forward_backward(const int B, const int C, const int accumulate,
+                                            __global const float* logits_g, const int logits_off,
+                                            __global const float* labels_g, const int labels_off,
+                                            __global float* loss_g, const int loss_off,
+                                            __global float* dlogits_g, const int dlogits_off) {
+    __local float s_l[LOSS_WG];
+    const float inv_b = 1.0f / (float)B;
+    float s = 0.0f;
+    const int3 share = group_share(B);
+    for (int b = share.x; b < share.y; b += share.z) {
+        __global const float* row = logits_g + logits_off + b * C;
+        __global float* drow = dlogits_g + dlogits_off + b * C;
+        const int label = class_index(labels_g[labels_off + b], C);
+        const float lse = label < 0 ? NAN : row_logsumexp(row, C);
+        s += label < 0 ? NAN : lse - row[label];
+        for (int c = 0; c < C; c++) {
+            drow[c] = (exp(row[c] - lse) - (c == label ? 1.0f : 0.0f)) * inv_b;
+        }
+    }
+    const float total = group_sum(s, s_l);
+    if (get_local_id(0) == 0) {
+        loss_g[loss_off] = (accumulate ? loss_g[loss_off] : 0.0f) + total * inv_b;
     }
 }

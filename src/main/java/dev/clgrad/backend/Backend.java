@@ -104,6 +104,32 @@ public interface Backend extends AutoCloseable {
         reluBackward(h, dX, dX);
     }
 
+    /**
+     * Both gradients of a Dense layer's parameters from its input x: (B, I) and its output gradient
+     * dY: (B, O) (after any activation backward): {@code dW = xᵀ·dY}: (I, O) and
+     * {@code dBias[o] = sum_b dY[b, o]}: (O). x, dY not modified; dW, dBias modified (overwritten,
+     * not accumulated) and must not alias x, dY or each other. This default is the unfused reference:
+     * {@link #gemm} with {@code transA}, then {@link #columnSum}.
+     */
+    default void denseBackwardWeights(Tensor x, Tensor dY, Tensor dW, Tensor dBias) {
+        OpShapes.columnSum(dY, dBias);
+        gemm(true, false, 1f, x, dY, 0f, dW);
+        columnSum(dY, dBias);
+    }
+
+    /**
+     * The whole backward of a Dense layer whose input h: (B, I) is the output of a
+     * {@link #denseForward} with ReLU and rate p, dY: (B, O), w: (I, O): the parameter gradients
+     * {@code dW = hᵀ·dY}: (I, O) and {@code dBias[o] = sum_b dY[b, o]}: (O), and the input gradient
+     * {@code dX = (dY·Wᵀ)·[h > 0]/(1-p)}: (B, I). h, dY, w not modified; dW, dBias, dX modified
+     * (overwritten) and must not alias the inputs or each other. This default is the unfused
+     * reference: {@link #denseBackwardWeights}, then {@link #denseBackwardMasked}.
+     */
+    default void denseBackward(Tensor h, Tensor dY, Tensor w, float p, Tensor dW, Tensor dBias, Tensor dX) {
+        denseBackwardWeights(h, dY, dW, dBias);
+        denseBackwardMasked(dY, w, h, p, dX);
+    }
+
     // ---- element-wise ----------------------------------------------------------------------------
 
     /** {@code x[i] = value}. */
@@ -158,6 +184,19 @@ public interface Backend extends AutoCloseable {
     void mseBackward(Tensor pred, Tensor target, Tensor dPred);
 
     /**
+     * MSE's forward and backward in one op, pred, target: (B, O), n = B·O:
+     * {@code loss[0] (+)= mean((pred - target)²)} (accumulate adds to loss[0]) and
+     * {@code dPred = 2·(pred - target) / n}. pred, target not modified; loss, dPred modified and
+     * must not alias pred or target. This default is the unfused reference: {@link #mseForward},
+     * then {@link #mseBackward}.
+     */
+    default void mseForwardBackward(Tensor pred, Tensor target, Tensor loss, boolean accumulate, Tensor dPred) {
+        OpShapes.same("mseForwardBackward", "pred", pred, "dPred", dPred);
+        mseForward(pred, target, loss, accumulate);
+        mseBackward(pred, target, dPred);
+    }
+
+    /**
      * logits: (B, C), labels: (B) class indices stored as floats →
      * {@code loss[0] (+)= mean_b(logsumexp(logits[b]) - logits[b, label_b])}, max-subtracted.
      */
@@ -165,6 +204,21 @@ public interface Backend extends AutoCloseable {
 
     /** {@code dLogits[b, c] = (softmax(logits[b])[c] - [c == label_b]) / B}. */
     void softmaxCrossEntropyBackward(Tensor logits, Tensor labels, Tensor dLogits);
+
+    /**
+     * Softmax cross-entropy's forward and backward in one op, logits: (B, C), labels: (B) class
+     * indices stored as floats: {@code loss[0] (+)= mean_b(logsumexp(logits[b]) - logits[b, label_b])}
+     * (max-subtracted; accumulate adds to loss[0]) and
+     * {@code dLogits[b, c] = (softmax(logits[b])[c] - [c == label_b]) / B}. logits, labels not
+     * modified; loss, dLogits modified and must not alias logits or labels. This default is the
+     * unfused reference: {@link #softmaxCrossEntropyForward}, then {@link #softmaxCrossEntropyBackward}.
+     */
+    default void softmaxCrossEntropyForwardBackward(Tensor logits, Tensor labels, Tensor loss, boolean accumulate,
+                                                    Tensor dLogits) {
+        OpShapes.same("softmaxCrossEntropyForwardBackward", "logits", logits, "dLogits", dLogits);
+        softmaxCrossEntropyForward(logits, labels, loss, accumulate);
+        softmaxCrossEntropyBackward(logits, labels, dLogits);
+    }
 
     /** {@code count[0] (+)= #{b : argmax(logits[b]) == label_b}} (first maximum on ties). */
     void accuracyCount(Tensor logits, Tensor labels, Tensor count, boolean accumulate);

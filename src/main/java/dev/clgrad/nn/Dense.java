@@ -16,13 +16,15 @@ import java.util.SplittableRandom;
  *
  * <p>Forward is one {@link Backend#denseForward} (GEMM, bias and ReLU in one launch on OpenCL).
  * Backward: {@code dZ = dY·[y > 0]} (ReLU only), {@code dW = xᵀ·dZ}, {@code dBias = Σ_b dZ},
- * {@code dX = dZ·Wᵀ}.
+ * {@code dX = dZ·Wᵀ}; dW and dBias are one {@link Backend#denseBackwardWeights} (one launch on
+ * OpenCL for small layers).
  *
  * <p>Fusion, set up by {@link Sequential} when the layer sequence allows: a Dense(relu) followed by
  * a {@link Dropout} applies that layer's mask in its own forward launch (the Dropout then passes x
  * through); and when the next Dense consumes this layer's (dropped-out) ReLU output h, that layer
  * computes {@code dX = (dZ·Wᵀ)·[h > 0]/(1-p)} ({@link Backend#denseBackwardMasked}), so neither the
- * dropout backward nor this layer's ReLU backward launches. The masks and results equal the
+ * dropout backward nor this layer's ReLU backward launches; its whole backward is then one
+ * {@link Backend#denseBackward} (one launch on OpenCL for small layers). The masks and results equal the
  * unfused layers'.
  */
 public final class Dense extends Layer {
@@ -154,15 +156,15 @@ public final class Dense extends Layer {
         if (relu && !reluMaskedByNext) {
             backend().reluBackward(lastY, dY, dY);
         }
-        backend().gemm(true, false, 1f, lastX, dY, 0f, dKernel);
-        backend().columnSum(dY, dBias);
         if (!inputGradient) {
+            backend().denseBackwardWeights(lastX, dY, dKernel, dBias);
             return null;
         }
         Tensor out = inputGradient(dY.shape().rows());
         if (maskInput) {
-            backend().denseBackwardMasked(dY, kernel, lastX, inputRate, out);
+            backend().denseBackward(lastX, dY, kernel, inputRate, dKernel, dBias, out);
         } else {
+            backend().denseBackwardWeights(lastX, dY, dKernel, dBias);
             backend().gemm(false, true, 1f, dY, kernel, 0f, out);
         }
         return out;

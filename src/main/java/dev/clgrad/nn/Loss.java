@@ -21,6 +21,12 @@ public interface Loss {
     /** {@code dPred = ∂L/∂pred}: (B, O). pred, target not modified; dPred modified. */
     void backward(Backend backend, Tensor pred, Tensor target, Tensor dPred);
 
+    /**
+     * {@link #forward} and {@link #backward} as one backend op (one launch on OpenCL): {@code loss[0] (+)= L}
+     * and {@code dPred = ∂L/∂pred}. pred, target not modified; loss, dPred modified.
+     */
+    void forwardBackward(Backend backend, Tensor pred, Tensor target, Tensor loss, boolean accumulate, Tensor dPred);
+
     /** Whether targets are class indices, so that the {@code accuracy} metric applies. */
     boolean classification();
 

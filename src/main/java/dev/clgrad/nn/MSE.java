@@ -26,6 +26,12 @@ public final class MSE implements Loss {
     }
 
     @Override
+    public void forwardBackward(Backend backend, Tensor pred, Tensor target, Tensor loss, boolean accumulate,
+                                Tensor dPred) {
+        backend.mseForwardBackward(pred, target, loss, accumulate, dPred);
+    }
+
+    @Override
     public boolean classification() {
         return false;
     }

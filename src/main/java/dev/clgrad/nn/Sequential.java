@@ -31,8 +31,10 @@ import java.util.Map;
  * gradient in grads: (P) (each layer's kernel and bias are views by offset, so the optimizer
  * updates all of them in one launch); the optimizer's state; and a workspace (activations,
  * gradients, the batch, the loss and accuracy sums) sized for the largest batch seen and reused by
- * every step, with views of fewer rows for a last partial batch. A training step copies nothing
- * between host and device except the batch upload; the loss and accuracy sums stay on the device
+ * every step, with views of fewer rows for a last partial batch. The batch is one device tensor:
+ * the inputs (rows, I) followed by the targets (rows, T), packed on the host so that a step
+ * uploads them in one copy. A training step copies nothing between host and device except that
+ * upload; the loss and accuracy sums stay on the device
  * until {@link #totals()} reads them. {@link #close()} frees all of it.
  *
  * <p>Seeds: layer k (from 0) draws its initial weights and dropout masks from
@@ -56,8 +58,9 @@ public final class Sequential implements AutoCloseable {
     private Tensor grads;
     private int firstTrainable;
     private int maxBatch;
-    private Tensor input;
-    private Tensor target;
+    private Tensor batchTensor;
+    private float[] hostBatch;
+    private int targetColumns;
     private Tensor dPred;
     private Tensor sums;
     private Tensor lossSum;
@@ -226,7 +229,7 @@ public final class Sequential implements AutoCloseable {
         }
         int outputs = outFeatures();
         int t = loss == null ? outputs : loss.targetColumns(outputs);
-        if (batch <= maxBatch && target.shape().cols() == t) {
+        if (batch <= maxBatch && targetColumns == t) {
             return;
         }
         int previous = maxBatch;
@@ -244,41 +247,45 @@ public final class Sequential implements AutoCloseable {
         }
     }
 
-    private void allocateWorkspace(int batch, int targetColumns) {
-        input = Tensor.empty(backend, Shape.of(batch, inFeatures), "input");
-        target = Tensor.empty(backend, Shape.of(batch, targetColumns), "target");
-        dPred = Tensor.empty(backend, Shape.of(batch, outFeatures()), "dPred");
+    private void allocateWorkspace(int rows, int t) {
+        batchTensor = Tensor.empty(backend, Shape.of(rows, inFeatures + t), "batch");
+        long packed = batchTensor.shape().size();
+        if (packed > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("the batch of " + rows + " rows needs " + packed
+                    + " floats of host staging; a Java array holds at most " + (Integer.MAX_VALUE - 8));
+        }
+        hostBatch = new float[(int) packed];
+        targetColumns = t;
+        dPred = Tensor.empty(backend, Shape.of(rows, outFeatures()), "dPred");
         sums = Tensor.empty(backend, Shape.of(2), "sums");
         lossSum = sums.view(0, Shape.of(1), "lossSum");
         correctSum = sums.view(1, Shape.of(1), "correctSum");
         for (Layer layer : layers) {
-            layer.allocate(backend, batch);
+            layer.allocate(backend, rows);
         }
-        maxBatch = batch;
+        maxBatch = rows;
         resetTotals();
     }
 
     /**
      * One training step on {@code rows} rows: x: (rows·I) and y: (rows·T) host arrays, row-major,
-     * at least that long (not modified). Uploads the batch, runs forward, adds the batch loss (and
-     * the correct count) to the device sums, runs backward and one optimizer step.
+     * at least that long (not modified). Uploads the batch (x and y in one copy), runs forward,
+     * adds the batch loss (and the correct count) to the device sums while computing the output
+     * gradient ({@link Loss#forwardBackward}), runs backward and one optimizer step.
      */
     public void trainBatch(float[] x, float[] y, int rows) {
         checkCompiled();
-        Tensor xb;
-        Tensor yb;
         try (Span s = backend.span("batch upload")) {
-            xb = upload(x, input, rows);
-            yb = upload(y, target, rows);
+            uploadBatch(x, y, rows);
         }
-        Tensor out = forward(xb, true);
+        Tensor yb = target(rows);
+        Tensor out = forward(input(rows), true);
         Tensor d = dPred.rows(rows);
         try (Span s = backend.span("loss")) {
-            loss.forward(backend, out, yb, lossSum, true);
+            loss.forwardBackward(backend, out, yb, lossSum, true, d);
             if (accuracy) {
                 backend.accuracyCount(out, yb, correctSum, true);
             }
-            loss.backward(backend, out, yb, d);
         }
         for (int k = layers.size() - 1; k >= firstTrainable; k--) {
             Layer layer = layers.get(k);
@@ -296,9 +303,9 @@ public final class Sequential implements AutoCloseable {
     /** Like {@link #trainBatch} at inference (dropout off, no update): adds to the loss and accuracy sums. */
     public void testBatch(float[] x, float[] y, int rows) {
         checkCompiled();
-        Tensor xb = upload(x, input, rows);
-        Tensor yb = upload(y, target, rows);
-        Tensor out = forward(xb, false);
+        uploadBatch(x, y, rows);
+        Tensor yb = target(rows);
+        Tensor out = forward(input(rows), false);
         loss.forward(backend, out, yb, lossSum, true);
         if (accuracy) {
             backend.accuracyCount(out, yb, correctSum, true);
@@ -308,7 +315,9 @@ public final class Sequential implements AutoCloseable {
     /** Inference on {@code rows} rows of x (not modified); writes (rows·O) outputs into out from outOffset. */
     public void predictBatch(float[] x, int rows, float[] out, int outOffset) {
         checkBuilt();
-        Tensor y = forward(upload(x, input, rows), false);
+        int n = batchValues(x, rows, inFeatures, "input");
+        backend.upload(x, 0, batchTensor.buffer(), batchTensor.offset(), n);
+        Tensor y = forward(input(rows), false);
         backend.download(y.buffer(), y.offset(), out, outOffset, Math.toIntExact(y.shape().size()));
     }
 
@@ -344,18 +353,40 @@ public final class Sequential implements AutoCloseable {
         return new double[]{both[0], both[1]};
     }
 
-    private Tensor upload(float[] host, Tensor dst, int rows) {
+    /**
+     * Packs x: (rows·I) and y: (rows·T) into the host staging array, x then y, and uploads both in
+     * one copy to the batch tensor, where {@link #input} and {@link #target} view them.
+     */
+    private void uploadBatch(float[] x, float[] y, int rows) {
+        int nx = batchValues(x, rows, inFeatures, "input");
+        int ny = batchValues(y, rows, targetColumns, "target");
+        System.arraycopy(x, 0, hostBatch, 0, nx);
+        System.arraycopy(y, 0, hostBatch, nx, ny);
+        backend.upload(hostBatch, 0, batchTensor.buffer(), batchTensor.offset(), nx + ny);
+    }
+
+    /** The values a batch of {@code rows} rows of {@code cols} columns takes from host, checked. */
+    private int batchValues(float[] host, int rows, int cols, String what) {
         if (rows < 1 || rows > maxBatch) {
             throw new IllegalArgumentException("batch of " + rows + " rows; the workspace holds 1.." + maxBatch
                     + " (call reserve first)");
         }
-        int n = rows * dst.shape().cols();
+        int n = rows * cols;
         if (host.length < n) {
             throw new IllegalArgumentException("batch of " + rows + " rows needs " + n + " values for "
-                    + dst.name() + ", got " + host.length);
+                    + what + ", got " + host.length);
         }
-        backend.upload(host, 0, dst.buffer(), dst.offset(), n);
-        return dst.rows(rows);
+        return n;
+    }
+
+    /** The inputs of the uploaded batch: (rows, I), the start of the batch tensor. */
+    private Tensor input(int rows) {
+        return batchTensor.view(0, Shape.of(rows, inFeatures), "input");
+    }
+
+    /** The targets of the uploaded batch: (rows, T), right after its inputs. */
+    private Tensor target(int rows) {
+        return batchTensor.view((long) rows * inFeatures, Shape.of(rows, targetColumns), "target");
     }
 
     // ---- Keras surface: fit / evaluate / predict (the loop lives in dev.clgrad.train) -------------
@@ -538,12 +569,14 @@ public final class Sequential implements AutoCloseable {
         for (int k = layers.size() - 1; k >= 0; k--) {
             layers.get(k).release();
         }
-        for (Tensor t : new Tensor[]{sums, dPred, target, input}) {
+        for (Tensor t : new Tensor[]{sums, dPred, batchTensor}) {
             if (t != null) {
                 t.close();
             }
         }
-        sums = correctSum = lossSum = dPred = target = input = null;
+        sums = correctSum = lossSum = dPred = batchTensor = null;
+        hostBatch = null;
+        targetColumns = 0;
         maxBatch = 0;
     }
 

@@ -30,6 +30,12 @@ public final class SoftmaxCrossEntropy implements Loss {
     }
 
     @Override
+    public void forwardBackward(Backend backend, Tensor pred, Tensor target, Tensor loss, boolean accumulate,
+                                Tensor dPred) {
+        backend.softmaxCrossEntropyForwardBackward(pred, target, loss, accumulate, dPred);
+    }
+
+    @Override
     public boolean classification() {
         return true;
     }

@@ -19,7 +19,9 @@ import java.util.List;
  * for copies, counts and random numbers. Run by {@code clgrad selftest} and by the JUnit
  * conformance test, so a user's driver is checked exactly as CI checks PoCL. GEMM checks are named
  * {@code gemm MxNxK XY alpha=.. beta=..} with X, Y = N (as stored) or T (transposed) for A and B;
- * the fused Dense ops {@code denseForward BxIxO ...} and {@code denseBackwardMasked BxIxO ...}.
+ * the fused Dense ops {@code denseForward BxIxO ...}, {@code denseBackwardMasked BxIxO ...} and
+ * {@code denseBackwardWeights BxIxO}, {@code denseBackward BxIxO p=..}; the fused losses {@code mseForwardBackward n=..} and
+ * {@code softmaxCrossEntropyForwardBackward RxC ..}, each against the unfused float64 reference.
  */
 public final class Conformance {
     public static final double ELEMENTWISE = 1e-5;
@@ -189,8 +191,9 @@ public final class Conformance {
     /**
      * The fused Dense ops against the unfused float64 composition: denseForward =
      * dropout(act(x·W + bias)) with and without ReLU and dropout, and denseBackwardMasked =
-     * reluBackward(h, (dY·Wᵀ)/(1-p)) with h a ReLU-and-dropout output; shapes on both sides of the
-     * naive/tiled choice.
+     * reluBackward(h, (dY·Wᵀ)/(1-p)) with h a ReLU-and-dropout output, and denseBackwardWeights =
+     * (xᵀ·dY, columnSum(dY)), and denseBackward = both of those on one ReLU-and-dropout input; shapes
+     * on both sides of the naive/tiled choice.
      */
     private static void dense(List<Check> all) {
         for (int[] bio : DENSES) {
@@ -226,6 +229,39 @@ public final class Conformance {
                     double[] ref = RefOps.reluBackward(h,
                             RefOps.gemm(false, true, b, i, o, Philox.keepScale(p), dy, w, 0, null));
                     return List.of(Comparison.close(what, ref, tdx.toArray(), GEMM));
+                }));
+            }
+            String what = "denseBackwardWeights " + b + "x" + i + "x" + o;
+            all.add(new Check(what, GEMM, 980 + b + i + o, (backend, in) -> {
+                double[] x = in.uniform(b * i, 1);
+                double[] dy = in.uniform(b * o, 1);
+                Tensor tdw = in.poisoned(i, o);
+                Tensor tdb = in.poisoned(o);
+                backend.denseBackwardWeights(in.tensor(x, b, i), in.tensor(dy, b, o), tdw, tdb);
+                return List.of(Comparison.close(what + " dW", RefOps.gemm(true, false, i, o, b, 1, x, dy, 0, null),
+                                tdw.toArray(), GEMM),
+                        Comparison.close(what + " dBias", RefOps.columnSum(dy, o), tdb.toArray(), GEMM));
+            }));
+            for (float p : new float[] {0f, 0.5f}) {
+                String whole = "denseBackward " + b + "x" + i + "x" + o + " p=" + p;
+                all.add(new Check(whole, GEMM, 990 + b + i + o, (backend, in) -> {
+                    double[] h = RefOps.reluForward(in.uniform(b * i, 1));
+                    if (p > 0) {
+                        h = RefOps.dropout(h, p, 77L + b, DROPOUT_OFFSET);
+                    }
+                    double[] dy = in.uniform(b * o, 1);
+                    double[] w = in.uniform(i * o, 1);
+                    Tensor tdw = in.poisoned(i, o);
+                    Tensor tdb = in.poisoned(o);
+                    Tensor tdx = in.poisoned(b, i);
+                    backend.denseBackward(in.tensor(h, b, i), in.tensor(dy, b, o), in.tensor(w, i, o), p, tdw, tdb,
+                            tdx);
+                    double[] dx = RefOps.reluBackward(h,
+                            RefOps.gemm(false, true, b, i, o, Philox.keepScale(p), dy, w, 0, null));
+                    return List.of(Comparison.close(whole + " dW", RefOps.gemm(true, false, i, o, b, 1, h, dy, 0, null),
+                                    tdw.toArray(), GEMM),
+                            Comparison.close(whole + " dBias", RefOps.columnSum(dy, o), tdb.toArray(), GEMM),
+                            Comparison.close(whole + " dX", dx, tdx.toArray(), GEMM));
                 }));
             }
         }
@@ -304,6 +340,22 @@ public final class Conformance {
                 return List.of(Comparison.close("mseBackward n=" + n, RefOps.mseBackward(pred, target), d.toArray(),
                         ELEMENTWISE));
             }));
+            all.add(new Check("mseForwardBackward n=" + n, ELEMENTWISE, 650 + n, (backend, in) -> {
+                double[] pred = in.uniform(n, 2);
+                double[] target = in.uniform(n, 2);
+                Tensor tp = in.tensor(pred, n, 1);
+                Tensor tt = in.tensor(target, n, 1);
+                Tensor loss = in.poisoned(1);
+                Tensor d = in.poisoned(n, 1);
+                double ref = RefOps.mse(pred, target);
+                backend.mseForwardBackward(tp, tt, loss, false, d);
+                Comparison once = Comparison.close("mseForwardBackward loss n=" + n, ref, loss.item(), ELEMENTWISE);
+                Comparison grad = Comparison.close("mseForwardBackward dPred n=" + n, RefOps.mseBackward(pred, target),
+                        d.toArray(), ELEMENTWISE);
+                backend.mseForwardBackward(tp, tt, loss, true, d);
+                return List.of(once, grad, Comparison.close("mseForwardBackward accumulate n=" + n, 2 * ref,
+                        loss.item(), ELEMENTWISE));
+            }));
         }
     }
 
@@ -336,6 +388,23 @@ public final class Conformance {
                     backend.softmaxCrossEntropyBackward(in.tensor(logits, r, c), in.labelsTensor(labels), d);
                     return List.of(Comparison.close("softmaxCrossEntropyBackward" + what,
                             RefOps.softmaxCrossEntropyBackward(logits, c, labels), d.toArray(), ELEMENTWISE));
+                }));
+                String fused = "softmaxCrossEntropyForwardBackward" + what;
+                all.add(new Check(fused, ELEMENTWISE, seed, (backend, in) -> {
+                    double[] logits = in.uniform(r * c, scale);
+                    int[] labels = in.labels(r, c);
+                    Tensor tl = in.tensor(logits, r, c);
+                    Tensor tlab = in.labelsTensor(labels);
+                    Tensor loss = in.poisoned(1);
+                    Tensor d = in.poisoned(r, c);
+                    double ref = RefOps.softmaxCrossEntropy(logits, c, labels);
+                    backend.softmaxCrossEntropyForwardBackward(tl, tlab, loss, false, d);
+                    Comparison once = Comparison.close(fused + " loss", ref, loss.item(), ELEMENTWISE);
+                    Comparison grad = Comparison.close(fused + " dLogits",
+                            RefOps.softmaxCrossEntropyBackward(logits, c, labels), d.toArray(), ELEMENTWISE);
+                    backend.softmaxCrossEntropyForwardBackward(tl, tlab, loss, true, d);
+                    return List.of(once, grad, Comparison.close(fused + " accumulate", 2 * ref, loss.item(),
+                            ELEMENTWISE));
                 }));
             }
         }

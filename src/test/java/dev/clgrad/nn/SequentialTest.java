@@ -115,7 +115,7 @@ class SequentialTest {
     }
 
     /**
-     * A step is one optimizer launch over the flat buffer, two uploads (x, y) and no download;
+     * A step is one optimizer launch over the flat buffer, one upload (x and y packed) and no download;
      * the loss is read only every lossEvery steps and at the epoch's end.
      */
     @Test
@@ -139,7 +139,7 @@ class SequentialTest {
         }
         int steps = 32;
         assertEquals(steps, calls.get("adamStep").get(), "one adamStep per step");
-        assertEquals(2 * steps, calls.get("upload").get(), "x and y uploads only");
+        assertEquals(steps, calls.get("upload").get(), "one upload of x and y per step");
         assertEquals(steps / 10 + 1, calls.get("download").get(), "loss read every 10 steps and at epoch end");
     }
 

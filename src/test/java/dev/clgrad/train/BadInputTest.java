@@ -166,7 +166,7 @@ class BadInputTest {
             int batch = 1 << 20;
             String msg = message(() -> m.reserve(batch));
             assertTrue(msg.startsWith("batch size 1048576: the workspace does not fit on " + backend.id() + ": "), msg);
-            assertTrue(msg.contains("4294967296"), "the size asked, 2^20 rows of 4096 floats: " + msg);
+            assertTrue(msg.contains("4297064448"), "the size asked, 2^20 rows of 4096 inputs and 2 targets: " + msg);
             assertTrue(msg.matches(".*(at most|holds 1 to) \\d+.*"), "the size available: " + msg);
             assertArrayEquals(weights, m.parameters().toArray(), "weights untouched");
             History h = m.fit(d, Fit.epochs(2).batchSize(16).withQuiet(true));

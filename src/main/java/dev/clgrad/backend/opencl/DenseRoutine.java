@@ -8,9 +8,14 @@ import dev.clgrad.tensor.Tensor;
 /**
  * The fused Dense ops on OpenCL: one GEMM launch of {@code gemm.cl} whose epilogue adds the bias,
  * applies ReLU and the Philox dropout mask ({@code gemm_nn_bias}, {@code gemm_naive_bias}), or masks
- * an input gradient by the previous layer's output ({@code gemm_nt_mask}, {@code gemm_naive_mask}).
+ * an input gradient by the previous layer's output ({@code gemm_nt_mask}, {@code gemm_naive_mask}),
+ * or computes a layer's weight and bias gradients together ({@code gemm_naive_wgrad}; shapes for the
+ * tiled kernel run {@code gemm_tn} then {@code column_sum}), or the whole backward of a small layer
+ * ({@code dense_backward_naive}).
  * The math is in {@link dev.clgrad.backend.Backend#denseForward} and
- * {@link dev.clgrad.backend.Backend#denseBackwardMasked}; tiles and the naive fallback are chosen as
+ * {@link dev.clgrad.backend.Backend#denseBackwardMasked} and
+ * {@link dev.clgrad.backend.Backend#denseBackwardWeights} and
+ * {@link dev.clgrad.backend.Backend#denseBackward}; tiles and the naive fallback are chosen as
  * in {@link GemmRoutine}.
  */
 final class DenseRoutine {
@@ -43,5 +48,53 @@ final class DenseRoutine {
         GemmShape s = GemmShape.of(false, true, dY, w, dX);
         OpShapes.same("denseBackwardMasked", "h", h, "dX", dX);
         GemmRoutine.launch(cl, s, false, true, "_mask", scale, dY, w, new Object[] {h}, dX);
+    }
+
+    /**
+     * x: (B, I), dY: (B, O) → dW = xᵀ·dY: (I, O) and dBias = Σ_b dY[b]: (O). x, dY not modified;
+     * dW, dBias modified.
+     *
+     * @throws IllegalArgumentException for mismatched shapes, or dW aliasing x or dY
+     */
+    static void backwardWeights(OpenClBackend cl, Tensor x, Tensor dY, Tensor dW, Tensor dBias) {
+        GemmShape s = GemmShape.of(true, false, x, dY, dW);
+        OpShapes.columnSum(dY, dBias);
+        if (!GemmRoutine.naive(cl, s)) {
+            GemmRoutine.launch(cl, s, true, false, "", 1f, x, dY, new Object[] {0f}, dW);
+            ReduceRoutine.columnSum(cl, dY, dBias);
+            return;
+        }
+        int local = GemmRoutine.naiveLocal();
+        cl.enqueue(GemmRoutine.FILE, "gemm_naive_wgrad",
+                new long[] {Launch.cover(s.n(), local), Launch.cover(s.m() + 1, local)}, new long[] {local, local},
+                s.m(), s.n(), s.k(), x, dY, dW, dBias);
+    }
+
+    /**
+     * h: (B, I), dY: (B, O), w: (I, O) → dW = hᵀ·dY, dBias = Σ_b dY[b], dX = (dY·Wᵀ)·[h > 0]/(1-p):
+     * one launch when every product is a naive-kernel shape, else {@link #backwardWeights} then
+     * {@link #backwardMasked}. h, dY, w not modified; dW, dBias, dX modified.
+     *
+     * @throws IllegalArgumentException for p outside [0, 1) or mismatched shapes
+     */
+    static void backward(OpenClBackend cl, Tensor h, Tensor dY, Tensor w, float p, Tensor dW, Tensor dBias,
+                         Tensor dX) {
+        float scale = Philox.keepScale(p);
+        GemmShape weights = GemmShape.of(true, false, h, dY, dW);
+        GemmShape input = GemmShape.of(false, true, dY, w, dX);
+        OpShapes.columnSum(dY, dBias);
+        OpShapes.same("denseBackward", "h", h, "dX", dX);
+        if (!GemmRoutine.naive(cl, weights) || !GemmRoutine.naive(cl, input)) {
+            backwardWeights(cl, h, dY, dW, dBias);
+            backwardMasked(cl, dY, w, h, p, dX);
+            return;
+        }
+        int b = input.m();
+        int i = input.n();
+        int o = input.k();
+        long items = (long) i * o + o + (long) b * i;
+        int local = GemmRoutine.naiveLocal() * GemmRoutine.naiveLocal();
+        cl.enqueue(GemmRoutine.FILE, "dense_backward_naive", new long[] {Launch.cover(items, local)},
+                new long[] {local}, b, i, o, scale, h, dY, w, dW, dBias, dX);
     }
 }

@@ -46,14 +46,12 @@ final class GemmRoutine {
      */
     static void launch(OpenClBackend cl, GemmShape s, boolean transA, boolean transB, String suffix, float alpha,
                        Tensor a, Tensor b, Object[] epilogue, Tensor c) {
-        int mwg = cl.define("GEMM_MWG", MWG);
-        int nwg = cl.define("GEMM_NWG", NWG);
         int mdimc = cl.define("GEMM_MDIMC", MDIMC);
         int ndimc = cl.define("GEMM_NDIMC", NDIMC);
         List<Object> args = new ArrayList<>(List.of(s.m(), s.n(), s.k(), alpha, a, b));
         args.addAll(Arrays.asList(epilogue));
         args.add(c);
-        if (mostlyPadding(s, mwg, nwg)) {
+        if (naive(cl, s)) {
             args.addAll(0, List.of(transA ? 1 : 0, transB ? 1 : 0));
             cl.enqueue(FILE, "gemm_naive" + suffix,
                     new long[] {Launch.cover(s.n(), NAIVE_LOCAL), Launch.cover(s.m(), NAIVE_LOCAL)},
@@ -65,8 +63,20 @@ final class GemmRoutine {
                     + "work-group limit " + cl.maxWorkGroupSize() + " of " + cl.info().name()
                     + "; fix its entry in native-config/profiles.json or rerun clgrad tune gemm");
         }
+        int mwg = cl.define("GEMM_MWG", MWG);
+        int nwg = cl.define("GEMM_NWG", NWG);
         String kernel = "gemm_" + (transA ? 't' : 'n') + (transB ? 't' : 'n') + suffix;
         cl.enqueue(FILE, kernel, global(s, mwg, nwg, mdimc, ndimc), new long[] {ndimc, mdimc}, args.toArray());
+    }
+
+    /** Whether the shape s runs the naive kernel on this device (its tiles would be mostly padding). */
+    static boolean naive(OpenClBackend cl, GemmShape s) {
+        return mostlyPadding(s, cl.define("GEMM_MWG", MWG), cl.define("GEMM_NWG", NWG));
+    }
+
+    /** The naive kernels' work-group edge: local = (NAIVE_LOCAL, NAIVE_LOCAL). */
+    static int naiveLocal() {
+        return NAIVE_LOCAL;
     }
 
     /** The global size of a tiled launch: dimension 0 along N, 1 along M. */

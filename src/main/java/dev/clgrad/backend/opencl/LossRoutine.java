@@ -39,6 +39,21 @@ final class LossRoutine {
     }
 
     /**
+     * {@code loss[0] (+)= mean((pred - target)²)} and {@code dPred = 2·(pred - target) / n} in one
+     * launch. pred, target not modified; loss, dPred modified.
+     */
+    static void mseForwardBackward(OpenClBackend cl, Tensor pred, Tensor target, Tensor loss, boolean accumulate,
+                                   Tensor dPred) {
+        OpShapes.same("mseForwardBackward", "pred", pred, "target", target);
+        OpShapes.same("mseForwardBackward", "pred", pred, "dPred", dPred);
+        OpShapes.scalar("mseForwardBackward", loss);
+        int n = ElementwiseRoutine.size(pred);
+        int wg = Launch.groupSize(cl, WG, WG_DEFAULT);
+        cl.enqueue(FILE, "mse_forward_backward", Launch.oneGroup(wg), Launch.local(wg), n, accumulate ? 1 : 0,
+                n == 0 ? 0f : 2f / n, pred, target, loss, dPred);
+    }
+
+    /**
      * logits: (B, C), labels: (B) → {@code loss[0] (+)= mean_b(logsumexp(logits[b]) - logits[b, label_b])}.
      * logits, labels not modified; loss modified.
      */
@@ -65,6 +80,21 @@ final class LossRoutine {
         int wg = Launch.groupSize(cl, WG, WG_DEFAULT);
         cl.enqueue(FILE, "softmax_cross_entropy_backward", Launch.global(rows, wg), Launch.local(wg),
                 rows, logits.shape().cols(), logits, labels, dLogits);
+    }
+
+    /**
+     * logits: (B, C), labels: (B) → {@code loss[0] (+)= mean_b(logsumexp(logits[b]) - logits[b, label_b])}
+     * and {@code dLogits[b, c] = (softmax(logits[b])[c] - [c == label_b]) / B} in one launch. logits,
+     * labels not modified; loss, dLogits modified.
+     */
+    static void softmaxCrossEntropyForwardBackward(OpenClBackend cl, Tensor logits, Tensor labels, Tensor loss,
+                                                   boolean accumulate, Tensor dLogits) {
+        OpShapes.labels("softmaxCrossEntropyForwardBackward", logits, labels);
+        OpShapes.same("softmaxCrossEntropyForwardBackward", "logits", logits, "dLogits", dLogits);
+        OpShapes.scalar("softmaxCrossEntropyForwardBackward", loss);
+        int wg = Launch.groupSize(cl, WG, WG_DEFAULT);
+        cl.enqueue(FILE, "softmax_cross_entropy_forward_backward", Launch.oneGroup(wg), Launch.local(wg),
+                logits.shape().rows(), logits.shape().cols(), accumulate ? 1 : 0, logits, labels, loss, dLogits);
     }
 
     /**

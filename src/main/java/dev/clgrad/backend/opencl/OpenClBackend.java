@@ -397,6 +397,24 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
+    public void denseBackwardWeights(Tensor x, Tensor dY, Tensor dW, Tensor dBias) {
+        if (sink != null) {
+            declare("denseBackwardWeights", OpCost.gemm(GemmShape.of(true, false, x, dY, dW), 0f));
+        }
+        DenseRoutine.backwardWeights(this, x, dY, dW, dBias);
+    }
+
+    @Override
+    public void denseBackward(Tensor h, Tensor dY, Tensor w, float p, Tensor dW, Tensor dBias, Tensor dX) {
+        if (sink != null) {
+            OpCost weights = OpCost.gemm(GemmShape.of(true, false, h, dY, dW), 0f);
+            OpCost input = OpCost.gemm(GemmShape.of(false, true, dY, w, dX), 0f);
+            declare("denseBackward", new OpCost(weights.flops() + input.flops(), weights.bytes() + input.bytes()));
+        }
+        DenseRoutine.backward(this, h, dY, w, p, dW, dBias, dX);
+    }
+
+    @Override
     public void fill(Tensor x, float value) {
         if (sink != null) {
             declare("fill", OpCost.elementwise(x.shape().size(), 0, 1, 0));
@@ -493,6 +511,14 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
+    public void mseForwardBackward(Tensor pred, Tensor target, Tensor loss, boolean accumulate, Tensor dPred) {
+        if (sink != null) {
+            declare("mseForwardBackward", OpCost.loss(pred.shape().rows(), pred.shape().cols(), target.shape().size(), true));
+        }
+        LossRoutine.mseForwardBackward(this, pred, target, loss, accumulate, dPred);
+    }
+
+    @Override
     public void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor loss, boolean accumulate) {
         if (sink != null) {
             declare("softmaxCrossEntropyForward", OpCost.loss(logits.shape().rows(), logits.shape().cols(), labels.shape().size(), false));
@@ -506,6 +532,15 @@ public final class OpenClBackend implements Backend {
             declare("softmaxCrossEntropyBackward", OpCost.loss(logits.shape().rows(), logits.shape().cols(), labels.shape().size(), true));
         }
         LossRoutine.softmaxCrossEntropyBackward(this, logits, labels, dLogits);
+    }
+
+    @Override
+    public void softmaxCrossEntropyForwardBackward(Tensor logits, Tensor labels, Tensor loss, boolean accumulate,
+                                                   Tensor dLogits) {
+        if (sink != null) {
+            declare("softmaxCrossEntropyForwardBackward", OpCost.loss(logits.shape().rows(), logits.shape().cols(), labels.shape().size(), true));
+        }
+        LossRoutine.softmaxCrossEntropyForwardBackward(this, logits, labels, loss, accumulate, dLogits);
     }
 
     @Override
