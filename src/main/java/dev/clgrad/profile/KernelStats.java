@@ -53,10 +53,11 @@ public record KernelStats(String kernel, long calls, double totalMs, double mean
 
     /** The table as {@code clgrad profile} prints it. */
     public static String table(List<KernelStats> stats) {
-        StringBuilder sb = new StringBuilder(String.format("%-30s %7s %10s %6s %10s %10s %10s %9s %8s %10s%n",
+        int width = Math.max(6, stats.stream().mapToInt(s -> s.kernel().length()).max().orElse(0));
+        StringBuilder sb = new StringBuilder(String.format("%-" + width + "s %7s %10s %6s %10s %10s %10s %9s %8s %10s%n",
                 "kernel", "calls", "total ms", "share", "mean us", "min us", "max us", "GFLOP/s", "GB/s", "launch us"));
         for (KernelStats s : stats) {
-            sb.append(String.format("%-30s %7d %10.2f %5.1f%% %10.1f %10.1f %10.1f %9.2f %8.2f %10.1f%n",
+            sb.append(String.format("%-" + width + "s %7d %10.2f %5.1f%% %10.1f %10.1f %10.1f %9.2f %8.2f %10.1f%n",
                     s.kernel(), s.calls(), s.totalMs(), 100 * s.share(), s.meanUs(), s.minUs(), s.maxUs(), s.gflops(),
                     s.gbps(), s.meanLaunchUs()));
         }

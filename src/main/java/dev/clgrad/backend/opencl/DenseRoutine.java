@@ -61,7 +61,7 @@ final class DenseRoutine {
         OpShapes.columnSum(dY, dBias);
         if (!GemmRoutine.naive(cl, s)) {
             GemmRoutine.launch(cl, s, true, false, "", 1f, x, dY, new Object[] {0f}, dW);
-            ReduceRoutine.columnSum(cl, dY, dBias);
+            cl.columnSum(dY, dBias);
             return;
         }
         int local = GemmRoutine.naiveLocal();
@@ -72,8 +72,9 @@ final class DenseRoutine {
 
     /**
      * h: (B, I), dY: (B, O), w: (I, O) → dW = hᵀ·dY, dBias = Σ_b dY[b], dX = (dY·Wᵀ)·[h > 0]/(1-p):
-     * one launch when every product is a naive-kernel shape, else {@link #backwardWeights} then
-     * {@link #backwardMasked}. h, dY, w not modified; dW, dBias, dX modified.
+     * one launch when every product is a naive-kernel shape, else the two ops
+     * {@code denseBackwardWeights} and {@code denseBackwardMasked} (each declaring its own cost to
+     * the profiler). h, dY, w not modified; dW, dBias, dX modified.
      *
      * @throws IllegalArgumentException for p outside [0, 1) or mismatched shapes
      */
@@ -85,8 +86,8 @@ final class DenseRoutine {
         OpShapes.columnSum(dY, dBias);
         OpShapes.same("denseBackward", "h", h, "dX", dX);
         if (!GemmRoutine.naive(cl, weights) || !GemmRoutine.naive(cl, input)) {
-            backwardWeights(cl, h, dY, dW, dBias);
-            backwardMasked(cl, dY, w, h, p, dX);
+            cl.denseBackwardWeights(h, dY, dW, dBias);
+            cl.denseBackwardMasked(dY, w, h, p, dX);
             return;
         }
         int b = input.m();
