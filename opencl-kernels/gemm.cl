@@ -25,6 +25,12 @@
 //                                        work-item per output element of dW = h^T * dY (I, O), then
 //                                        dBias = sum_b dY[b] (O), then dX = alpha * dY * W^T * [h > 0]
 //                                        (B, I), h: (B, I) the layer input, alpha carries 1 / (1 - p)
+//   dense_mse_backward_naive             dense_backward_naive of the last layer with MSE folded in:
+//                                        dY[b, o] = 2 * inv_n * (pred[b, o] - t[b, o]) (n = B*O) is
+//                                        computed on the fly; the dBias work-item of column o also
+//                                        stores dY[b, o]; the one of column 0 also sets
+//                                        loss[0] = (accumulate ? loss[0] : 0) + sum (pred - t)^2 * inv_n
+//                                        over all n elements in order (no atomics, deterministic)
 // The epilogues ignore beta (C is only written). With -DONE_KERNEL only the entry points whose
 // KERNEL_<name> is defined are compiled: the host builds each kernel it launches as its own small
 // program, so a model compiles only the variants it uses.
@@ -51,7 +57,7 @@
 //   local  = (GEMM_NDIMC, GEMM_MDIMC)
 //   global = (ceil(N / GEMM_NWG) * GEMM_NDIMC, ceil(M / GEMM_MWG) * GEMM_MDIMC)
 //   gemm_naive: global covers (N, M), any local size; gemm_naive_wgrad: global covers (N, M + 1);
-//   dense_backward_naive: 1-D, global covers I*O + O + B*I, any local size.
+//   dense_backward_naive, dense_mse_backward_naive: 1-D, global covers I*O + O + B*I, any local size.
 //
 // Tuning (native-config/profiles.json): on PoCL a work-group runs as a loop over its work-items,
 // so the register block (MWI x NWI with VWN = 16 for AVX-512) is what makes the FLOPs; on GPUs a
@@ -485,6 +491,58 @@ __kernel void dense_backward_naive(const int B, const int I, const int O, const 
         const int r = t - I * O - O;
         const int b = r / I, i = r % I;
         const float acc = naive_dot(0, 1, B, I, O, dyp, w_g + w_off, b, i);
+        dx_g[dx_off + r] = hp[r] > 0.0f ? alpha * acc : 0.0f;
+    }
+}
+#endif
+
+#if !defined(ONE_KERNEL) || defined(KERNEL_dense_mse_backward_naive)
+__kernel void dense_mse_backward_naive(const int B, const int I, const int O, const float alpha, const float inv_n,
+                                       const int accumulate, __global const float* pred_g, const int pred_off,
+                                       __global const float* t_g, const int t_off,
+                                       __global const float* h_g, const int h_off,
+                                       __global const float* w_g, const int w_off,
+                                       __global float* loss_g, const int loss_off,
+                                       __global float* dy_g, const int dy_off,
+                                       __global float* dw_g, const int dw_off, __global float* dbias_g,
+                                       const int dbias_off, __global float* dx_g, const int dx_off) {
+    const int t = get_global_id(0);
+    const float scale = 2.0f * inv_n;
+    __global const float* pp = pred_g + pred_off;
+    __global const float* tp = t_g + t_off;
+    __global const float* hp = h_g + h_off;
+    if (t < I * O) {
+        const int i = t / O, o = t % O;
+        float acc = 0.0f;
+        for (int b = 0; b < B; b++) {
+            acc = mad(hp[b * I + i], scale * (pp[b * O + o] - tp[b * O + o]), acc);
+        }
+        dw_g[dw_off + t] = acc;
+    } else if (t < I * O + O) {
+        const int o = t - I * O;
+        float s = 0.0f;
+        for (int b = 0; b < B; b++) {
+            const float g = scale * (pp[b * O + o] - tp[b * O + o]);
+            dy_g[dy_off + b * O + o] = g;
+            s += g;
+        }
+        dbias_g[dbias_off + o] = s;
+        if (o == 0) {
+            float sq = 0.0f;
+            for (int e = 0; e < B * O; e++) {
+                const float d = pp[e] - tp[e];
+                sq = mad(d, d, sq);
+            }
+            loss_g[loss_off] = (accumulate ? loss_g[loss_off] : 0.0f) + sq * inv_n;
+        }
+    } else if (t < I * O + O + B * I) {
+        const int r = t - I * O - O;
+        const int b = r / I, i = r % I;
+        __global const float* wp = w_g + w_off;
+        float acc = 0.0f;
+        for (int o = 0; o < O; o++) {
+            acc = mad(scale * (pp[b * O + o] - tp[b * O + o]), wp[i * O + o], acc);
+        }
         dx_g[dx_off + r] = hp[r] > 0.0f ? alpha * acc : 0.0f;
     }
 }

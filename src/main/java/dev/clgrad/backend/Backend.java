@@ -130,6 +130,22 @@ public interface Backend extends AutoCloseable {
         denseBackwardMasked(dY, w, h, p, dX);
     }
 
+    /**
+     * The backward of a last Dense layer with MSE folded in, pred, target: (B, O) the layer's output
+     * and the targets, n = B·O, h: (B, I) the layer input (the output of a {@link #denseForward}
+     * with ReLU and rate p), w: (I, O): {@code dPred = 2·(pred - target)/n}: (B, O), then
+     * {@link #denseBackward} of dPred: {@code dW = hᵀ·dPred}, {@code dBias[o] = sum_b dPred[b, o]},
+     * {@code dX = (dPred·Wᵀ)·[h > 0]/(1-p)}; and {@code loss[0] (+)= mean((pred - target)²)}
+     * (accumulate adds to loss[0]). pred, target, h, w not modified; loss, dPred, dW, dBias, dX
+     * modified (dPred, dW, dBias, dX overwritten) and must not alias the inputs or each other. This
+     * default is the unfused reference: {@link #mseForwardBackward}, then {@link #denseBackward}.
+     */
+    default void mseDenseBackward(Tensor pred, Tensor target, Tensor h, Tensor w, float p, Tensor loss,
+                                  boolean accumulate, Tensor dPred, Tensor dW, Tensor dBias, Tensor dX) {
+        mseForwardBackward(pred, target, loss, accumulate, dPred);
+        denseBackward(h, dPred, w, p, dW, dBias, dX);
+    }
+
     // ---- element-wise ----------------------------------------------------------------------------
 
     /** {@code x[i] = value}. */

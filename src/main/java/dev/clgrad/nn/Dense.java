@@ -25,7 +25,9 @@ import java.util.SplittableRandom;
  * computes {@code dX = (dZ·Wᵀ)·[h > 0]/(1-p)} ({@link Backend#denseBackwardMasked}), so neither the
  * dropout backward nor this layer's ReLU backward launches; its whole backward is then one
  * {@link Backend#denseBackward} (one launch on OpenCL for small layers). The masks and results equal the
- * unfused layers'.
+ * unfused layers'. When such a linear layer is the last one and the loss is {@link MSE}, the model
+ * calls {@link #backwardWithMse} instead of computing the loss gradient first: the loss, its
+ * gradient and this layer's whole backward are one {@link Backend#mseDenseBackward}.
  */
 public final class Dense extends Layer {
     private final int units;
@@ -167,6 +169,24 @@ public final class Dense extends Layer {
             backend().denseBackwardWeights(lastX, dY, dKernel, dBias);
             backend().gemm(false, true, 1f, dY, kernel, 0f, out);
         }
+        return out;
+    }
+
+    /** Whether {@link #backwardWithMse} applies: the layer is linear and masks its input gradient. */
+    boolean takesMseGradient() {
+        return !relu && maskInput;
+    }
+
+    /**
+     * The backward of this last layer with MSE folded in, for the batch of the last forward (its
+     * output the prediction): target: (B, O) → dX: (B, I); writes dPred = 2·(pred − target)/(B·O)
+     * into dPred: (B, O) and this layer's parameter gradients, and adds the batch loss to the device
+     * scalar lossSum ({@link Backend#mseDenseBackward}). target not modified; lossSum, dPred modified.
+     */
+    Tensor backwardWithMse(Tensor target, Tensor lossSum, Tensor dPred) {
+        Tensor out = inputGradient(dPred.shape().rows());
+        backend().mseDenseBackward(lastY, target, lastX, kernel, inputRate, lossSum, true, dPred, dKernel, dBias,
+                out);
         return out;
     }
 }

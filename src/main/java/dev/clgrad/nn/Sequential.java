@@ -271,7 +271,9 @@ public final class Sequential implements AutoCloseable {
      * One training step on {@code rows} rows: x: (rows·I) and y: (rows·T) host arrays, row-major,
      * at least that long (not modified). Uploads the batch (x and y in one copy), runs forward,
      * adds the batch loss (and the correct count) to the device sums while computing the output
-     * gradient ({@link Loss#forwardBackward}), runs backward and one optimizer step.
+     * gradient ({@link Loss#forwardBackward}), runs backward and one optimizer step. With MSE after
+     * a last Dense that takes it ({@link #mseHead}), the loss and its gradient are part of that
+     * layer's backward ({@link Dense#backwardWithMse}).
      */
     public void trainBatch(float[] x, float[] y, int rows) {
         checkCompiled();
@@ -281,13 +283,22 @@ public final class Sequential implements AutoCloseable {
         Tensor yb = target(rows);
         Tensor out = forward(input(rows), true);
         Tensor d = dPred.rows(rows);
-        try (Span s = backend.span("loss")) {
-            loss.forwardBackward(backend, out, yb, lossSum, true, d);
-            if (accuracy) {
-                backend.accuracyCount(out, yb, correctSum, true);
+        int last = layers.size() - 1;
+        Dense head = mseHead();
+        if (head != null) {
+            try (Span s = backend.span("loss+" + head.name() + ".backward")) {
+                d = head.backwardWithMse(yb, lossSum, d);
+            }
+            last--;
+        } else {
+            try (Span s = backend.span("loss")) {
+                loss.forwardBackward(backend, out, yb, lossSum, true, d);
+                if (accuracy) {
+                    backend.accuracyCount(out, yb, correctSum, true);
+                }
             }
         }
-        for (int k = layers.size() - 1; k >= firstTrainable; k--) {
+        for (int k = last; k >= firstTrainable; k--) {
             Layer layer = layers.get(k);
             try (Span s = backend.span(layer.name() + ".backward")) {
                 d = layer.backward(d, k > firstTrainable);
@@ -298,6 +309,19 @@ public final class Sequential implements AutoCloseable {
                 optimizer.step(params, grads);
             }
         }
+    }
+
+    /**
+     * The last layer when the loss is {@link MSE}, no metric is tracked, and that layer is a Dense
+     * that folds the loss into its backward ({@link Dense#takesMseGradient}: it masks its input
+     * gradient, so a trainable Dense(relu) precedes it and its input gradient is needed); else null.
+     */
+    private Dense mseHead() {
+        if (loss instanceof MSE && !accuracy && layers.get(layers.size() - 1) instanceof Dense d
+                && d.takesMseGradient()) {
+            return d;
+        }
+        return null;
     }
 
     /** Like {@link #trainBatch} at inference (dropout off, no update): adds to the loss and accuracy sums. */

@@ -20,7 +20,8 @@ import java.util.List;
  * conformance test, so a user's driver is checked exactly as CI checks PoCL. GEMM checks are named
  * {@code gemm MxNxK XY alpha=.. beta=..} with X, Y = N (as stored) or T (transposed) for A and B;
  * the fused Dense ops {@code denseForward BxIxO ...}, {@code denseBackwardMasked BxIxO ...} and
- * {@code denseBackwardWeights BxIxO}, {@code denseBackward BxIxO p=..}; the fused losses {@code mseForwardBackward n=..} and
+ * {@code denseBackwardWeights BxIxO}, {@code denseBackward BxIxO p=..}, {@code mseDenseBackward BxIxO p=..};
+ * the fused losses {@code mseForwardBackward n=..} and
  * {@code softmaxCrossEntropyForwardBackward RxC ..}, each against the unfused float64 reference.
  */
 public final class Conformance {
@@ -192,8 +193,10 @@ public final class Conformance {
      * The fused Dense ops against the unfused float64 composition: denseForward =
      * dropout(act(x·W + bias)) with and without ReLU and dropout, and denseBackwardMasked =
      * reluBackward(h, (dY·Wᵀ)/(1-p)) with h a ReLU-and-dropout output, and denseBackwardWeights =
-     * (xᵀ·dY, columnSum(dY)), and denseBackward = both of those on one ReLU-and-dropout input; shapes
-     * on both sides of the naive/tiled choice.
+     * (xᵀ·dY, columnSum(dY)), and denseBackward = both of those on one ReLU-and-dropout input, and
+     * mseDenseBackward = denseBackward of dPred = mseBackward(pred, target) with the loss
+     * mse(pred, target), set and then accumulated;
+     * shapes on both sides of the naive/tiled choice.
      */
     private static void dense(List<Check> all) {
         for (int[] bio : DENSES) {
@@ -262,6 +265,38 @@ public final class Conformance {
                                     tdw.toArray(), GEMM),
                             Comparison.close(whole + " dBias", RefOps.columnSum(dy, o), tdb.toArray(), GEMM),
                             Comparison.close(whole + " dX", dx, tdx.toArray(), GEMM));
+                }));
+                String fused = "mseDenseBackward " + b + "x" + i + "x" + o + " p=" + p;
+                all.add(new Check(fused, GEMM, 995 + b + i + o, (backend, in) -> {
+                    double[] h = RefOps.reluForward(in.uniform(b * i, 1));
+                    if (p > 0) {
+                        h = RefOps.dropout(h, p, 77L + b, DROPOUT_OFFSET);
+                    }
+                    double[] pred = in.uniform(b * o, 2);
+                    double[] target = in.uniform(b * o, 2);
+                    double[] w = in.uniform(i * o, 1);
+                    Tensor loss = in.poisoned(1);
+                    Tensor tdp = in.poisoned(b, o);
+                    Tensor tdw = in.poisoned(i, o);
+                    Tensor tdb = in.poisoned(o);
+                    Tensor tdx = in.poisoned(b, i);
+                    Tensor tp = in.tensor(pred, b, o);
+                    Tensor tt = in.tensor(target, b, o);
+                    Tensor th = in.tensor(h, b, i);
+                    Tensor tw = in.tensor(w, i, o);
+                    double ref = RefOps.mse(pred, target);
+                    backend.mseDenseBackward(tp, tt, th, tw, p, loss, false, tdp, tdw, tdb, tdx);
+                    Comparison once = Comparison.close(fused + " loss", ref, loss.item(), GEMM);
+                    backend.mseDenseBackward(tp, tt, th, tw, p, loss, true, tdp, tdw, tdb, tdx);
+                    double[] dy = RefOps.mseBackward(pred, target);
+                    double[] dx = RefOps.reluBackward(h,
+                            RefOps.gemm(false, true, b, i, o, Philox.keepScale(p), dy, w, 0, null));
+                    return List.of(once, Comparison.close(fused + " loss accumulate", 2 * ref, loss.item(), GEMM),
+                            Comparison.close(fused + " dPred", dy, tdp.toArray(), GEMM),
+                            Comparison.close(fused + " dW", RefOps.gemm(true, false, i, o, b, 1, h, dy, 0, null),
+                                    tdw.toArray(), GEMM),
+                            Comparison.close(fused + " dBias", RefOps.columnSum(dy, o), tdb.toArray(), GEMM),
+                            Comparison.close(fused + " dX", dx, tdx.toArray(), GEMM));
                 }));
             }
         }

@@ -11,11 +11,12 @@ import dev.clgrad.tensor.Tensor;
  * an input gradient by the previous layer's output ({@code gemm_nt_mask}, {@code gemm_naive_mask}),
  * or computes a layer's weight and bias gradients together ({@code gemm_naive_wgrad}; shapes for the
  * tiled kernel run {@code gemm_tn} then {@code column_sum}), or the whole backward of a small layer
- * ({@code dense_backward_naive}).
+ * ({@code dense_backward_naive}), that backward with MSE folded in ({@code dense_mse_backward_naive}).
  * The math is in {@link dev.clgrad.backend.Backend#denseForward} and
  * {@link dev.clgrad.backend.Backend#denseBackwardMasked} and
  * {@link dev.clgrad.backend.Backend#denseBackwardWeights} and
- * {@link dev.clgrad.backend.Backend#denseBackward}; tiles and the naive fallback are chosen as
+ * {@link dev.clgrad.backend.Backend#denseBackward} and
+ * {@link dev.clgrad.backend.Backend#mseDenseBackward}; tiles and the naive fallback are chosen as
  * in {@link GemmRoutine}.
  */
 final class DenseRoutine {
@@ -97,5 +98,39 @@ final class DenseRoutine {
         int local = GemmRoutine.naiveLocal() * GemmRoutine.naiveLocal();
         cl.enqueue(GemmRoutine.FILE, "dense_backward_naive", new long[] {Launch.cover(items, local)},
                 new long[] {local}, b, i, o, scale, h, dY, w, dW, dBias, dX);
+    }
+
+    /**
+     * pred, target: (B, O), h: (B, I), w: (I, O) → dPred = 2·(pred − target)/(B·O), then dW, dBias
+     * and dX of {@link #backward} from dPred, and {@code loss[0] (+)= mean((pred − target)²)}: one
+     * launch ({@code dense_mse_backward_naive}) when every product is a naive-kernel shape, else the
+     * two ops {@code mseForwardBackward} and {@code denseBackward}. pred, target, h, w not modified;
+     * loss, dPred, dW, dBias, dX modified.
+     *
+     * @throws IllegalArgumentException for p outside [0, 1) or mismatched shapes
+     */
+    static void mseBackward(OpenClBackend cl, Tensor pred, Tensor target, Tensor h, Tensor w, float p,
+                            Tensor loss, boolean accumulate, Tensor dPred, Tensor dW, Tensor dBias, Tensor dX) {
+        float scale = Philox.keepScale(p);
+        GemmShape weights = GemmShape.of(true, false, h, pred, dW);
+        GemmShape input = GemmShape.of(false, true, pred, w, dX);
+        OpShapes.same("mseDenseBackward", "pred", pred, "target", target);
+        OpShapes.same("mseDenseBackward", "pred", pred, "dPred", dPred);
+        OpShapes.scalar("mseDenseBackward", loss);
+        OpShapes.columnSum(pred, dBias);
+        OpShapes.same("mseDenseBackward", "h", h, "dX", dX);
+        if (!GemmRoutine.naive(cl, weights) || !GemmRoutine.naive(cl, input)) {
+            cl.mseForwardBackward(pred, target, loss, accumulate, dPred);
+            cl.denseBackward(h, dPred, w, p, dW, dBias, dX);
+            return;
+        }
+        int b = input.m();
+        int i = input.n();
+        int o = input.k();
+        long items = (long) i * o + o + (long) b * i;
+        int local = GemmRoutine.naiveLocal() * GemmRoutine.naiveLocal();
+        cl.enqueue(GemmRoutine.FILE, "dense_mse_backward_naive", new long[] {Launch.cover(items, local)},
+                new long[] {local}, b, i, o, scale, 1f / ((float) b * o), accumulate ? 1 : 0, pred, target, h, w, loss,
+                dPred, dW, dBias, dX);
     }
 }

@@ -415,6 +415,19 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
+    public void mseDenseBackward(Tensor pred, Tensor target, Tensor h, Tensor w, float p, Tensor loss,
+                                 boolean accumulate, Tensor dPred, Tensor dW, Tensor dBias, Tensor dX) {
+        if (sink != null) {
+            OpCost mse = OpCost.loss(pred.shape().rows(), pred.shape().cols(), target.shape().size(), true);
+            OpCost weights = OpCost.gemm(GemmShape.of(true, false, h, pred, dW), 0f);
+            OpCost input = OpCost.gemm(GemmShape.of(false, true, pred, w, dX), 0f);
+            declare("mseDenseBackward", new OpCost(mse.flops() + weights.flops() + input.flops(),
+                    mse.bytes() + weights.bytes() + input.bytes()));
+        }
+        DenseRoutine.mseBackward(this, pred, target, h, w, p, loss, accumulate, dPred, dW, dBias, dX);
+    }
+
+    @Override
     public void fill(Tensor x, float value) {
         if (sink != null) {
             declare("fill", OpCost.elementwise(x.shape().size(), 0, 1, 0));
