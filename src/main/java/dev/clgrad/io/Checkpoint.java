@@ -23,6 +23,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Everything needed to continue training exactly where it stopped, in one safetensors file
@@ -269,31 +270,27 @@ public final class Checkpoint {
         return v;
     }
 
-    private static long number(Map<String, String> meta, String key, String src) throws IOException {
+    /** A metadata value parsed by {@code parse}; a malformed one names the key, the value and {@code expected}. */
+    private static <T> T parsed(Map<String, String> meta, String key, String src, Function<String, T> parse,
+                                String expected) throws IOException {
         String v = text(meta, key, src);
         try {
-            return Long.parseLong(v);
+            return parse.apply(v);
         } catch (NumberFormatException e) {
-            throw new IOException(src + ": metadata " + key + " is '" + v + "', expected an integer", e);
+            throw new IOException(src + ": metadata " + key + " is '" + v + "', expected " + expected, e);
         }
+    }
+
+    private static long number(Map<String, String> meta, String key, String src) throws IOException {
+        return parsed(meta, key, src, Long::parseLong, "an integer");
     }
 
     private static long unsigned(Map<String, String> meta, String key, String src) throws IOException {
-        String v = text(meta, key, src);
-        try {
-            return Long.parseUnsignedLong(v);
-        } catch (NumberFormatException e) {
-            throw new IOException(src + ": metadata " + key + " is '" + v + "', expected an unsigned integer", e);
-        }
+        return parsed(meta, key, src, Long::parseUnsignedLong, "an unsigned integer");
     }
 
     private static float floatValue(Map<String, String> meta, String key, String src) throws IOException {
-        String v = text(meta, key, src);
-        try {
-            return Float.parseFloat(v);
-        } catch (NumberFormatException e) {
-            throw new IOException(src + ": metadata " + key + " is '" + v + "', expected a number", e);
-        }
+        return parsed(meta, key, src, Float::parseFloat, "a number");
     }
 
     private static boolean bool(Map<String, String> meta, String key, String src) throws IOException {
