@@ -23,14 +23,16 @@ import java.util.logging.Logger;
  * Which CPU path {@code auto} takes when the only OpenCL device is a CPU: the OpenCL CPU device or
  * the Java backend, whichever runs a Dense layer's training step faster on this machine. The step
  * (x: (128, 784), w: (784, 256): forward GEMM with bias and ReLU, the two backward GEMMs, the
- * bias gradient) is timed on both, median of 7 after warm-up, and the verdict is kept in the cache
- * folder per device and driver, so it is measured once.
+ * bias gradient) is timed on both, median of 7 after 0.5 s of warm-up, and the verdict is kept in
+ * the cache folder per device, driver and Java GEMM kernel, so it is measured once.
  */
 final class CpuChoice {
     private static final Logger LOG = Logger.getLogger(CpuChoice.class.getName());
     private static final int B = 128;
     private static final int I = 784;
     private static final int O = 256;
+    /** Each path runs the step for this long first, so the JIT has compiled the Java backend's kernels. */
+    private static final long WARM_UP_NANOS = 500_000_000L;
 
     /** The verdict: the faster path, both timings, and whether it came from the cache file. */
     record Verdict(boolean openClFaster, double openClMs, double javaMs, boolean cached) {
@@ -44,22 +46,21 @@ final class CpuChoice {
     }
 
     static Verdict decide(DeviceInfo cpu, String binding) {
-        Path file = file(cpu);
-        Verdict cached = read(file);
-        if (cached != null) {
-            return cached;
-        }
-        double clMs;
-        try (OpenClBackend cl = OpenClBackend.open(cpu.id(), binding)) {
-            clMs = time(cl);
-        }
-        double javaMs;
         try (JavaBackend java = new JavaBackend()) {
-            javaMs = time(java);
+            Path file = file(cpu, java.info().name());
+            Verdict cached = read(file);
+            if (cached != null) {
+                return cached;
+            }
+            double javaMs = time(java);
+            double clMs;
+            try (OpenClBackend cl = OpenClBackend.open(cpu.id(), binding)) {
+                clMs = time(cl);
+            }
+            Verdict v = new Verdict(clMs <= javaMs, clMs, javaMs, false);
+            write(file, v);
+            return v;
         }
-        Verdict v = new Verdict(clMs <= javaMs, clMs, javaMs, false);
-        write(file, v);
-        return v;
     }
 
     private static double time(Backend b) {
@@ -74,10 +75,11 @@ final class CpuChoice {
                 b.gemm(false, true, 1f, y, w, 0f, dX);
                 b.columnSum(y, dBias);
             };
-            for (int i = 0; i < 3; i++) {
+            long warm = System.nanoTime() + WARM_UP_NANOS;
+            for (int i = 0; i < 3 || System.nanoTime() < warm; i++) {
                 step.run();
+                b.finish();
             }
-            b.finish();
             double[] ms = new double[7];
             for (int i = 0; i < ms.length; i++) {
                 long t0 = System.nanoTime();
@@ -90,14 +92,14 @@ final class CpuChoice {
         }
     }
 
-    private static Path file(DeviceInfo cpu) {
+    private static Path file(DeviceInfo cpu, String javaName) {
         Path dir = Config.cacheDir();
         if (dir == null) {
             return null;
         }
         try {
             byte[] h = MessageDigest.getInstance("SHA-256").digest((cpu.name() + "\n" + cpu.driverVersion() + "\n"
-                    + Runtime.getRuntime().availableProcessors()).getBytes(StandardCharsets.UTF_8));
+                    + Runtime.getRuntime().availableProcessors() + "\n" + javaName).getBytes(StandardCharsets.UTF_8));
             return dir.resolve("auto-cpu-" + HexFormat.of().formatHex(h, 0, 8) + ".json");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

@@ -32,6 +32,7 @@ public final class JavaBackend implements Backend {
     private static final ThreadLocal<PhiloxRun> PHILOX = ThreadLocal.withInitial(PhiloxRun::new);
 
     private final ParallelLoop loop;
+    private final boolean vectorApi;
     private final DeviceInfo info;
     private final Map<Integer, ArrayDeque<float[]>> pool = new HashMap<>();
     private long pooledBytes;
@@ -44,11 +45,25 @@ public final class JavaBackend implements Backend {
         this(Runtime.getRuntime().availableProcessors());
     }
 
-    /** A backend using {@code threads} threads for its parallel ops. */
+    /**
+     * A backend using {@code threads} threads for its parallel ops, and the Vector API's GEMM kernel
+     * when the JVM has it ({@code --add-modules jdk.incubator.vector}).
+     */
     public JavaBackend(int threads) {
+        this(threads, JavaGemm.VECTOR_API);
+    }
+
+    /** As {@link #JavaBackend(int)}, choosing the GEMM kernel: the Vector API's or the auto-vectorised one. */
+    JavaBackend(int threads, boolean vectorApi) {
+        if (vectorApi && !JavaGemm.VECTOR_API) {
+            throw new IllegalStateException("the Vector API GEMM needs the JVM option --add-modules jdk.incubator.vector");
+        }
         this.loop = new ParallelLoop(threads);
+        this.vectorApi = vectorApi;
         long maxMemory = Runtime.getRuntime().maxMemory();
-        this.info = new DeviceInfo("java", "java", "Java (" + threads + " threads)", System.getProperty("java.vendor"),
+        String gemm = vectorApi ? "Vector API " + VectorGemm.vectorBits() + "-bit GEMM" : "auto-vectorised GEMM";
+        this.info = new DeviceInfo("java", "java", "Java (" + threads + " threads, " + gemm + ")",
+                System.getProperty("java.vendor"),
                 "CPU", "Java " + Runtime.version(), System.getProperty("java.vm.version"), threads, maxMemory,
                 Math.min(maxMemory, (long) Integer.MAX_VALUE * Float.BYTES));
     }
@@ -185,7 +200,7 @@ public final class JavaBackend implements Backend {
     public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
         long t0 = clock();
         GemmShape s = GemmShape.of(transA, transB, a, b, c);
-        JavaGemm.gemm(loop, transA, transB, s.m(), s.n(), s.k(), alpha, data(a), off(a), data(b), off(b), beta,
+        JavaGemm.gemm(loop, vectorApi, transA, transB, s.m(), s.n(), s.k(), alpha, data(a), off(a), data(b), off(b), beta,
                 data(c), off(c));
         if (sink != null) {
             timed("gemm", t0, OpCost.gemm(s, beta));

@@ -22,6 +22,11 @@ import java.util.Arrays;
  * depths per sweep on one row. KC is padded to a multiple of 4 with zero rows of B and zero A values.
  * Scratch arrays are per thread and kept between calls. C with fewer than {@link #NARROW} columns is
  * computed as its transpose, whose rows are long.
+ *
+ * <p>When the JVM has the Vector API ({@link #VECTOR_API}: started with {@code --add-modules
+ * jdk.incubator.vector}), each part runs {@link VectorGemm}'s register-blocked kernel instead of the
+ * auto-vectorised one; the split into parts, the scaling by beta and the small and narrow cases are
+ * the same.
  */
 final class JavaGemm {
     /**
@@ -43,6 +48,13 @@ final class JavaGemm {
     private static final int NARROW = 16;
     /** Rows of C per register block. */
     private static final int MR = 4;
+    /** Row bands split between threads start at multiples of this: both kernels' register-block heights. */
+    private static final int ROW_ALIGN = 12;
+    /** Column bands split between threads start at multiples of this. */
+    private static final int COL_ALIGN = 32;
+
+    /** Whether the Vector API module is in this JVM, so {@link VectorGemm} can run. */
+    static final boolean VECTOR_API = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
 
     /** One thread's packed panels and accumulators, grown on demand. */
     private static final class Scratch {
@@ -74,17 +86,18 @@ final class JavaGemm {
 
     /**
      * Computes the product. A is (M, K) at {@code aOff}, or (K, M) when transA; B is (K, N), or
-     * (N, K) when transB; C is (M, N) at {@code cOff}. a, b not modified; c modified.
+     * (N, K) when transB; C is (M, N) at {@code cOff}. a, b not modified; c modified. With
+     * {@code vectorApi} (only where {@link #VECTOR_API}), blocks run on {@link VectorGemm}.
      */
-    static void gemm(ParallelLoop loop, boolean transA, boolean transB, int m, int n, int k, float alpha,
-                     float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff) {
+    static void gemm(ParallelLoop loop, boolean vectorApi, boolean transA, boolean transB, int m, int n, int k,
+                     float alpha, float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff) {
         long work = (long) m * n * k;
         if (work <= DIRECT_WORK) {
             direct(transA, transB, m, n, k, alpha, a, aOff, b, bOff, beta, c, cOff);
             return;
         }
         if (n < NARROW && m >= 4 * NARROW) {
-            transposed(loop, transA, transB, m, n, k, alpha, a, aOff, b, bOff, beta, c, cOff);
+            transposed(loop, vectorApi, transA, transB, m, n, k, alpha, a, aOff, b, bOff, beta, c, cOff);
             return;
         }
         scale(loop, m, n, beta, c, cOff);
@@ -94,22 +107,22 @@ final class JavaGemm {
         int threads = work < PARALLEL_WORK ? 1 : loop.threads();
         if (m >= MIN_ROWS_PER_PART * threads || n < MIN_COLS_PER_PART * threads) {
             int parts = Math.max(1, Math.min(threads, m / MR));
-            int step = (m / parts + MR - 1) / MR * MR;
+            int step = (m / parts + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
             loop.forRange(parts, 1, 1, (from, to) -> {
                 for (int p = from; p < to; p++) {
                     int r0 = Math.min(m, p * step);
                     int r1 = p == parts - 1 ? m : Math.min(m, r0 + step);
-                    blocked(transA, transB, m, n, k, alpha, a, aOff, b, bOff, c, cOff, r0, r1, 0, n);
+                    block(vectorApi, transA, transB, m, n, k, alpha, a, aOff, b, bOff, c, cOff, r0, r1, 0, n);
                 }
             });
         } else {
             int parts = Math.max(1, Math.min(threads, n / MIN_COLS_PER_PART));
-            int step = (n / parts + 15) / 16 * 16;
+            int step = (n / parts + COL_ALIGN - 1) / COL_ALIGN * COL_ALIGN;
             loop.forRange(parts, 1, 1, (from, to) -> {
                 for (int p = from; p < to; p++) {
                     int c0 = Math.min(n, p * step);
                     int c1 = p == parts - 1 ? n : Math.min(n, c0 + step);
-                    blocked(transA, transB, m, n, k, alpha, a, aOff, b, bOff, c, cOff, 0, m, c0, c1);
+                    block(vectorApi, transA, transB, m, n, k, alpha, a, aOff, b, bOff, c, cOff, 0, m, c0, c1);
                 }
             });
         }
@@ -119,11 +132,11 @@ final class JavaGemm {
      * Narrow C (few columns, many rows): computes {@code T = alpha·op(B)ᵀ·op(A)ᵀ}, (N, M), whose rows
      * are long enough to vectorise, then {@code C = beta·C + Tᵀ} (beta 0 ignoring C's old values).
      */
-    private static void transposed(ParallelLoop loop, boolean transA, boolean transB, int m, int n, int k,
-                                   float alpha, float[] a, int aOff, float[] b, int bOff, float beta, float[] c,
-                                   int cOff) {
+    private static void transposed(ParallelLoop loop, boolean vectorApi, boolean transA, boolean transB, int m,
+                                   int n, int k, float alpha, float[] a, int aOff, float[] b, int bOff, float beta,
+                                   float[] c, int cOff) {
         float[] t = new float[m * n];
-        gemm(loop, !transB, !transA, n, m, k, alpha, b, bOff, a, aOff, 0f, t, 0);
+        gemm(loop, vectorApi, !transB, !transA, n, m, k, alpha, b, bOff, a, aOff, 0f, t, 0);
         for (int i = 0; i < m; i++) {
             int row = cOff + i * n;
             for (int j = 0; j < n; j++) {
@@ -180,6 +193,17 @@ final class JavaGemm {
     }
 
     /** C[r0..r1, c0..c1) += alpha·op(A)[r0..r1, :]·op(B)[:, c0..c1) on the calling thread. */
+    private static void block(boolean vectorApi, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                              float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int r0, int r1, int c0,
+                              int c1) {
+        if (vectorApi) {
+            VectorGemm.block(transA, transB, m, n, k, alpha, a, aOff, b, bOff, c, cOff, r0, r1, c0, c1);
+        } else {
+            blocked(transA, transB, m, n, k, alpha, a, aOff, b, bOff, c, cOff, r0, r1, c0, c1);
+        }
+    }
+
+    /** The auto-vectorised block: C[r0..r1, c0..c1) += alpha·op(A)[r0..r1, :]·op(B)[:, c0..c1). */
     private static void blocked(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff,
                                 float[] b, int bOff, float[] c, int cOff, int r0, int r1, int c0, int c1) {
         Scratch s = SCRATCH.get();
