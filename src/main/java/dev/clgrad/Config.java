@@ -12,6 +12,9 @@ import java.nio.file.Path;
  *       (kernel development).</li>
  *   <li>{@code clgrad.cache} — where compiled program binaries are cached; default
  *       {@code ~/.cache/clgrad}. The value {@code off} disables the cache.</li>
+ *   <li>{@code clgrad.binaryCache} — {@code true} or {@code false}: whether OpenCL program binaries
+ *       are cached, overriding the device profile's {@code binaryCache} (false for PoCL, which keeps
+ *       its own kernel cache).</li>
  *   <li>{@code clgrad.device} — the device spec used when a command or API call gives none;
  *       default {@code auto}.</li>
  *   <li>{@code clgrad.debug.allocations} — {@code true} records where each device buffer was
@@ -31,6 +34,18 @@ public final class Config {
     public static Path kernelsDir() {
         String dir = System.getProperty("clgrad.kernels");
         return dir == null || dir.isBlank() ? null : Path.of(dir);
+    }
+
+    /** The binaryCache property: true or false, or null when unset (the device profile decides). */
+    public static Boolean binaryCache() {
+        String v = System.getProperty("clgrad.binaryCache");
+        if (v == null || v.isBlank()) {
+            return null;
+        }
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new IllegalArgumentException("clgrad.binaryCache must be true or false, got '" + v + "'");
+        }
+        return Boolean.valueOf(v);
     }
 
     /** The program-binary cache folder, or null when caching is off. */

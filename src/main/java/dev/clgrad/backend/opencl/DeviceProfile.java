@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
  * Kernel tunables for one device, from {@code native-config/profiles.json}: a list of profiles,
  * each with a {@code match} ({@code platform} and {@code vendor} substrings, {@code name} regex;
  * an empty match fits every device), extra compiler {@code options}, and {@code defines} passed as
- * {@code -DNAME=value}. Profiles apply in file order, later matches overriding earlier ones, so
+ * {@code -DNAME=value}, and {@code binaryCache} (default true): whether clgrad caches program
+ * binaries for the device. Profiles apply in file order, later matches overriding earlier ones, so
  * vendor defaults come first and per-device entries after them. A tuning file written by
  * {@code clgrad tune gemm} ({@link TuningFile}) overrides the profile's defines for its device.
  */
@@ -24,10 +25,12 @@ final class DeviceProfile {
 
     private final Map<String, String> defines;
     private final String options;
+    private final boolean binaryCache;
 
-    private DeviceProfile(Map<String, String> defines, String options) {
+    private DeviceProfile(Map<String, String> defines, String options, boolean binaryCache) {
         this.defines = defines;
         this.options = options;
+        this.binaryCache = binaryCache;
     }
 
     static JsonNode readConfig() {
@@ -50,12 +53,14 @@ final class DeviceProfile {
     static DeviceProfile forDevice(String platform, String vendor, String name) {
         Map<String, String> defines = new TreeMap<>();
         StringBuilder options = new StringBuilder();
+        boolean binaryCache = true;
         for (JsonNode profile : readConfig().path("profiles")) {
             JsonNode match = profile.path("match");
             if (!contains(platform, match.path("platform")) || !contains(vendor, match.path("vendor"))
                     || !matches(name, match.path("name"))) {
                 continue;
             }
+            binaryCache = profile.path("binaryCache").asBoolean(binaryCache);
             String opts = profile.path("options").asText("");
             if (!opts.isBlank()) {
                 options.append(' ').append(opts.trim());
@@ -65,14 +70,23 @@ final class DeviceProfile {
                 defines.put(e.getKey(), e.getValue().asText());
             }
         }
-        return new DeviceProfile(defines, options.toString().trim());
+        return new DeviceProfile(defines, options.toString().trim(), binaryCache);
     }
 
     /** This profile with {@code overrides} replacing or adding defines. */
     DeviceProfile withDefines(Map<String, String> overrides) {
         Map<String, String> merged = new TreeMap<>(defines);
         merged.putAll(overrides);
-        return new DeviceProfile(merged, options);
+        return new DeviceProfile(merged, options, binaryCache);
+    }
+
+    /**
+     * Whether clgrad should cache this device's program binaries. PoCL's profile says no: PoCL keeps
+     * its own kernel cache, and asking it for a binary compiles every kernel once more for a generic
+     * work-group size (seconds per tiled GEMM kernel on a CPU).
+     */
+    boolean binaryCache() {
+        return binaryCache;
     }
 
     /** The defines, sorted by name. */

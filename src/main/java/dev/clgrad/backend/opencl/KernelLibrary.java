@@ -112,7 +112,8 @@ final class KernelLibrary implements AutoCloseable {
 
     /**
      * Compiles {@code source} (named {@code file} in errors) with {@code options}: the cached binary
-     * when one verifies and the driver accepts it, else the source, whose binary is then cached.
+     * when one verifies and the driver accepts it, else the source, whose binary is then cached (the
+     * binary is only fetched when the cache is on: on some drivers fetching it costs a compile).
      *
      * @throws KernelBuildException with the whole build log when the source does not compile
      */
@@ -143,7 +144,9 @@ final class KernelLibrary implements AutoCloseable {
             api.release(program);
             throw new KernelBuildException(file, deviceName, options, status, log);
         }
-        cache.store(key, api.binary(program));
+        if (cache.enabled()) {
+            cache.store(key, api.binary(program));
+        }
         builds.add(new ProgramBuild(file, false, (System.nanoTime() - t0) / 1e6));
         return program;
     }

@@ -71,8 +71,10 @@ public final class OpenClBackend implements Backend {
         }
         DeviceProfile profile = DeviceProfile.forDevice(found.platformName(), info.vendor(), info.name())
                 .withDefines(TuningFile.load(Config.cacheDir(), info.name(), info.driverVersion()));
+        Boolean binaryCache = Config.binaryCache();
+        boolean cacheBinaries = binaryCache != null ? binaryCache : profile.binaryCache();
         this.library = new KernelLibrary(api, context, device, info.name(), info.driverVersion(), profile,
-                new ProgramCache(Config.cacheDir()));
+                new ProgramCache(cacheBinaries ? Config.cacheDir() : null));
         this.pool = new BufferPool(api, context, info.maxAllocBytes());
     }
 

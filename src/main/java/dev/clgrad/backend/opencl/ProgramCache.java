@@ -33,6 +33,11 @@ final class ProgramCache {
                 .getBytes(StandardCharsets.UTF_8)));
     }
 
+    /** Whether entries are loaded and stored at all. */
+    boolean enabled() {
+        return dir != null;
+    }
+
     Path path(String key) {
         return dir == null ? null : dir.resolve(key + ".bin");
     }

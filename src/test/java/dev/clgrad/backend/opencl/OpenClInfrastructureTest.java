@@ -3,6 +3,7 @@ package dev.clgrad.backend.opencl;
 import dev.clgrad.backend.OpenClTest;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -67,6 +68,7 @@ class OpenClInfrastructureTest {
             throws IOException {
         String old = System.getProperty("clgrad.cache");
         System.setProperty("clgrad.cache", cache.toString());
+        System.setProperty("clgrad.binaryCache", "true");
         try {
             assertEquals(List.of(false), buildOnFreshBackend(shared), "first build compiles");
             assertEquals(List.of(true), buildOnFreshBackend(shared), "second build loads the cached binary");
@@ -82,12 +84,42 @@ class OpenClInfrastructureTest {
             Files.write(cache.resolve(firstBin(cache)), new byte[] {1, 2, 3});
             assertEquals(List.of(false), buildOnFreshBackend(shared), "a truncated entry is rebuilt");
         } finally {
+            System.clearProperty("clgrad.binaryCache");
             if (old == null) {
                 System.clearProperty("clgrad.cache");
             } else {
                 System.setProperty("clgrad.cache", old);
             }
         }
+    }
+
+    @OpenClTest
+    void withTheBinaryCacheOffNothingIsFetchedOrStored(OpenClBackend shared, @TempDir Path cache) throws IOException {
+        String old = System.getProperty("clgrad.cache");
+        System.setProperty("clgrad.cache", cache.toString());
+        System.setProperty("clgrad.binaryCache", "false");
+        try {
+            assertEquals(List.of(false), buildOnFreshBackend(shared));
+            assertEquals(List.of(false), buildOnFreshBackend(shared), "still built from source");
+            try (Stream<Path> files = Files.list(cache)) {
+                assertEquals(List.of(), files.toList());
+            }
+        } finally {
+            System.clearProperty("clgrad.binaryCache");
+            if (old == null) {
+                System.clearProperty("clgrad.cache");
+            } else {
+                System.setProperty("clgrad.cache", old);
+            }
+        }
+    }
+
+    @Test
+    void poclProfileLeavesBinariesToPoclsOwnCache() {
+        assertFalse(DeviceProfile.forDevice("Portable Computing Language", "AuthenticAMD", "pthread-znver5")
+                .binaryCache());
+        assertTrue(DeviceProfile.forDevice("NVIDIA CUDA", "NVIDIA Corporation", "NVIDIA H100 80GB HBM3")
+                .binaryCache());
     }
 
     @OpenClTest
