@@ -16,8 +16,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
 /**
- * {@code clgrad bench train CONFIG.json}: training throughput of a model config. One warm-up epoch
- * (kernel builds, JIT), then {@code --repeats} timed epochs of {@code fit} (shuffled batches, as in
+ * {@code clgrad bench train CONFIG.json}: training throughput of a model config. Warm-up epochs
+ * (kernel builds, JIT; see {@link Benchmark}), then {@code --repeats} timed epochs of {@code fit} (shuffled batches, as in
  * real training); reports the median epoch as samples/s and µs per step. With {@code --rows R} only
  * the first R training rows are used; with {@code --profiled} the kernel profiler is on, which
  * shows its cost.

@@ -13,8 +13,9 @@ import java.util.concurrent.Callable;
 
 /**
  * What every {@code clgrad bench} subcommand shares: {@code --device}, {@code --json},
- * {@code --repeats}, wall-clock timing (warm-up runs, then the median of the timed runs, each ended
- * by {@link Backend#finish()}), the host-to-device copy bandwidth of the same backend for
+ * {@code --repeats}, wall-clock timing (warm-up runs, at least {@code --warmup} of them and for at
+ * least {@code --warmup-seconds}, so the JIT has compiled the hot code; then the median of the timed
+ * runs, each ended by {@link Backend#finish()}), the host-to-device copy bandwidth of the same backend for
  * comparison, and the output (one JSON object on stdout, or a line of text).
  */
 abstract class Benchmark implements Callable<Integer> {
@@ -30,17 +31,21 @@ abstract class Benchmark implements Callable<Integer> {
     int repeats;
 
     @Option(names = "--warmup", paramLabel = "W", defaultValue = "3",
-            description = "Untimed runs first (default: ${DEFAULT-VALUE}).")
+            description = "Untimed runs first, at least (default: ${DEFAULT-VALUE}).")
     int warmup;
+
+    @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "1",
+            description = "Keep warming up until this much time has passed (default: ${DEFAULT-VALUE}).")
+    double warmupSeconds;
 
     /** Validates, times and reports on {@code backend}; returns the result fields. */
     abstract ObjectNode measure(Backend backend, ObjectNode result);
 
     @Override
     public final Integer call() throws Exception {
-        if (repeats < 1 || warmup < 0) {
-            throw new IllegalArgumentException("bench: --repeats must be >= 1 and --warmup >= 0, got " + repeats
-                    + " and " + warmup);
+        if (repeats < 1 || warmup < 0 || !(warmupSeconds >= 0)) {
+            throw new IllegalArgumentException("bench: --repeats must be >= 1, --warmup >= 0 and --warmup-seconds >= 0,"
+                    + " got " + repeats + ", " + warmup + " and " + warmupSeconds);
         }
         ObjectMapper mapper = new ObjectMapper();
         try (Backend backend = Backends.select(device)) {
@@ -60,10 +65,11 @@ abstract class Benchmark implements Callable<Integer> {
 
     /** Median wall-clock milliseconds of {@code op} over the timed runs. */
     final double medianMs(Backend backend, Runnable op) {
-        for (int i = 0; i < warmup; i++) {
+        long until = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        for (int i = 0; i < warmup || System.nanoTime() < until; i++) {
             op.run();
+            backend.finish();
         }
-        backend.finish();
         double[] ms = new double[repeats];
         for (int i = 0; i < repeats; i++) {
             long t0 = System.nanoTime();
