@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.clgrad.Config;
 import dev.clgrad.backend.GemmShape;
+import dev.clgrad.backend.Philox;
 import dev.clgrad.selftest.RefOps;
+import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
 import java.io.IOException;
@@ -21,28 +23,52 @@ import java.util.function.Consumer;
 /**
  * Searches gemm.cl's tunables (GEMM_MWG/NWG tile, GEMM_KWG local-memory K step, GEMM_MDIMC/NDIMC
  * work-items, GEMM_VWN vector width) for one device. Each candidate is compiled as one program of
- * the plain tiled kernels (gemm_nn, gemm_nt, gemm_tn), validated against the float64
- * {@link RefOps#gemm} on an awkward shape and on the MLP shapes, then timed (median of 3 after a
- * warm-up) on {@link #SHAPES}; the score is the geometric mean GFLOP/s. The best candidate is
- * written to the device's {@link TuningFile}, which every later {@link OpenClBackend} of the device
- * uses. The search stops trying new candidates when the time budget is spent.
+ * the tiled kernels training launches (gemm_nn, gemm_nt, gemm_tn and the fused Dense kernels
+ * gemm_nn_bias, gemm_nt_mask), validated against the float64 {@link RefOps#gemm} on awkward shapes
+ * and on the training shapes (epilogues set to the identity: zero bias, no ReLU, no dropout, an
+ * all-positive mask), then timed, median of 3 after a warm-up, with the real epilogues. It is scored
+ * on what the tuning file will be used for: half the weight goes to {@link #STEP}, the tiled launches
+ * of one Fashion-MNIST MLP training step (their total FLOPs over their total time), a quarter each
+ * to the 1024² and 2048² products ({@link #SQUARES}); the score is that weighted geometric mean of
+ * GFLOP/s. The best candidate is written to the device's {@link TuningFile}, which every later
+ * {@link OpenClBackend} of the device uses. The search stops trying new candidates when the time
+ * budget is spent.
  */
 public final class GemmTuner {
-    /** A timed problem: name, transposes and sizes. */
-    record Problem(String name, boolean transA, boolean transB, int m, int n, int k) {
+    /** A launch of one tiled kernel: name, transposes, sizes, and the epilogue suffix ("", "_bias", "_mask"). */
+    record Problem(String name, boolean transA, boolean transB, int m, int n, int k, String epilogue) {
         String kernel() {
-            return "gemm_" + (transA ? 't' : 'n') + (transB ? 't' : 'n');
+            return "gemm_" + (transA ? 't' : 'n') + (transB ? 't' : 'n') + epilogue;
+        }
+
+        double flops() {
+            return 2.0 * m * n * k;
         }
     }
 
-    /** 1024², 2048², and the Fashion-MNIST MLP's layer-1 forward, layer-2 input gradient and layer-1 weight gradient. */
-    static final List<Problem> SHAPES = List.of(new Problem("1024x1024x1024", false, false, 1024, 1024, 1024),
-            new Problem("2048x2048x2048", false, false, 2048, 2048, 2048),
-            new Problem("128x512x784", false, false, 128, 512, 784),
-            new Problem("128x512x512 NT", false, true, 128, 512, 512),
-            new Problem("784x512x128 TN", true, false, 784, 512, 128));
-    private static final List<Problem> VALIDATE = List.of(new Problem("67x131x45", false, false, 67, 131, 45),
-            new Problem("67x131x45 NT", false, true, 67, 131, 45), new Problem("67x131x45 TN", true, false, 67, 131, 45));
+    /** The 1024² and 2048² products. */
+    static final List<Problem> SQUARES = List.of(new Problem("1024x1024x1024", false, false, 1024, 1024, 1024, ""),
+            new Problem("2048x2048x2048", false, false, 2048, 2048, 2048, ""));
+    /**
+     * The tiled launches of a Fashion-MNIST MLP step (784-512-512-10, batch 128): both fused hidden
+     * forwards, the second layer's masked input gradient, both hidden weight gradients (the 10-wide
+     * layer runs the naive kernels, which no tunable changes).
+     */
+    static final List<Problem> STEP = List.of(new Problem("dense1 forward 128x512x784", false, false, 128, 512, 784,
+                    "_bias"),
+            new Problem("dense2 forward 128x512x512", false, false, 128, 512, 512, "_bias"),
+            new Problem("dense2 dX 128x512x512 NT", false, true, 128, 512, 512, "_mask"),
+            new Problem("dense2 dW 512x512x128 TN", true, false, 512, 512, 128, ""),
+            new Problem("dense1 dW 784x512x128 TN", true, false, 784, 512, 128, ""));
+    private static final List<Problem> VALIDATE = List.of(new Problem("67x131x45", false, false, 67, 131, 45, ""),
+            new Problem("67x131x45 NT", false, true, 67, 131, 45, ""),
+            new Problem("67x131x45 TN", true, false, 67, 131, 45, ""),
+            new Problem("67x131x45 bias", false, false, 67, 131, 45, "_bias"),
+            new Problem("67x131x45 NT mask", false, true, 67, 131, 45, "_mask"));
+    private static final List<String> KERNELS = List.of("gemm_nn", "gemm_nt", "gemm_tn", "gemm_nn_bias",
+            "gemm_nt_mask");
+    /** The dropout rate of the timed forward epilogues. */
+    private static final float P = 0.5f;
     private static final String[] NAMES = {"GEMM_MWG", "GEMM_NWG", "GEMM_KWG", "GEMM_MDIMC", "GEMM_NDIMC", "GEMM_VWN"};
     /** (MWG, NWG, KWG, MDIMC, NDIMC, VWN) tried on CPUs: register blocks of 8-16 AVX-512 vectors. */
     private static final int[][] CPU = {{64, 128, 32, 8, 4, 16}, {64, 128, 16, 8, 4, 16}, {64, 128, 64, 8, 4, 16},
@@ -72,11 +98,11 @@ public final class GemmTuner {
         Map<Problem, float[][]> inputs = new LinkedHashMap<>();
         Map<Problem, double[]> refs = new LinkedHashMap<>();
         SplittableRandom rng = new SplittableRandom(7);
-        for (Problem p : concat(VALIDATE, SHAPES)) {
+        for (Problem p : concat(VALIDATE, concat(STEP, SQUARES))) {
             float[] a = random(rng, p.m() * p.k());
             float[] b = random(rng, p.k() * p.n());
             inputs.put(p, new float[][] {a, b});
-            if ((long) p.m() * p.n() * p.k() <= 128L * 512 * 784) {
+            if (!SQUARES.contains(p)) {
                 refs.put(p, RefOps.gemm(p.transA(), p.transB(), p.m(), p.n(), p.k(), 1, doubles(a), doubles(b), 0, null));
             }
         }
@@ -96,11 +122,11 @@ public final class GemmTuner {
             String label = label(c);
             try {
                 Map<String, Double> gflops = measure(c, inputs, refs);
-                double score = geomean(gflops.values());
+                double score = score(gflops);
                 ObjectNode entry = tried.putObject(label);
                 entry.put("score", score);
                 gflops.forEach(entry::put);
-                progress.accept(String.format("%-40s %7.1f GFLOP/s (geometric mean) %s", label, score, gflops));
+                progress.accept(String.format("%-40s score %7.1f GFLOP/s %s", label, score, rounded(gflops)));
                 if (score > bestScore) {
                     best = c;
                     bestScore = score;
@@ -155,30 +181,40 @@ public final class GemmTuner {
                 && (long) mdimc * ndimc <= cl.maxWorkGroupSize();
     }
 
-    /** Builds the candidate, validates it, and returns GFLOP/s per timed shape. */
+    /**
+     * Builds the candidate, validates it, and returns GFLOP/s per timed problem, plus {@code "step"}:
+     * the STEP launches' total FLOPs over their total time.
+     */
     private Map<String, Double> measure(Map<String, String> c, Map<Problem, float[][]> inputs,
                                         Map<Problem, double[]> refs) {
         KernelLibrary lib = cl.library();
         ClApi api = cl.api();
         String options = KernelLibrary.oneKernelOptions(lib.profile().withDefines(c).buildOptions(),
-                "gemm_nn", "gemm_nt", "gemm_tn");
+                KERNELS.toArray(String[]::new));
         ClApi.Program program = lib.build("gemm.cl (tuning " + label(c) + ")", KernelLibrary.source(GemmRoutine.FILE),
                 options);
         Map<String, ClApi.Kernel> kernels = new LinkedHashMap<>();
         try {
-            for (String k : List.of("gemm_nn", "gemm_nt", "gemm_tn")) {
+            for (String k : KERNELS) {
                 kernels.put(k, api.createKernel(program, k));
             }
             int[] v = Arrays.stream(NAMES).mapToInt(n -> Integer.parseInt(c.get(n))).toArray();
             Map<String, Double> gflops = new LinkedHashMap<>();
+            double stepFlops = 0;
+            double stepMs = 0;
             for (Map.Entry<Problem, float[][]> e : inputs.entrySet()) {
                 Problem p = e.getKey();
-                boolean timed = SHAPES.contains(p);
+                boolean timed = !VALIDATE.contains(p);
                 double ms = run(kernels.get(p.kernel()), p, v, e.getValue(), refs.get(p), timed ? 3 : 0);
                 if (timed) {
-                    gflops.put(p.name(), 2.0 * p.m() * p.n() * p.k() / (ms * 1e6));
+                    gflops.put(p.name(), p.flops() / (ms * 1e6));
+                }
+                if (STEP.contains(p)) {
+                    stepFlops += p.flops();
+                    stepMs += ms;
                 }
             }
+            gflops.put("step", stepFlops / (stepMs * 1e6));
             return gflops;
         } finally {
             kernels.values().forEach(api::release);
@@ -186,16 +222,47 @@ public final class GemmTuner {
         }
     }
 
-    /** Runs p once (checked against ref when given), then {@code repeats} timed runs; the median ms. */
+    /** Half the weight on the training step, a quarter on each square product (weighted geometric mean). */
+    static double score(Map<String, Double> gflops) {
+        return Math.exp(0.5 * Math.log(gflops.get("step")) + 0.25 * Math.log(gflops.get(SQUARES.get(0).name()))
+                + 0.25 * Math.log(gflops.get(SQUARES.get(1).name())));
+    }
+
+    /**
+     * Runs p once with the identity epilogue (checked against ref when given), then {@code repeats}
+     * timed runs with the real one (ReLU and dropout P for "_bias", a mask of random sign for
+     * "_mask"); the median ms.
+     */
     private double run(ClApi.Kernel kernel, Problem p, int[] v, float[][] ab, double[] ref, int repeats) {
+        SplittableRandom rng = new SplittableRandom(11);
+        float[] hValues = new float[p.m() * p.n()];
+        float[] onesValues = new float[p.m() * p.n()];
+        for (int i = 0; i < hValues.length; i++) {
+            hValues[i] = (float) (rng.nextDouble() - 0.5);
+            onesValues[i] = 1f;
+        }
         try (Tensor a = Tensor.of(cl, ab[0], p.transA() ? p.k() : p.m(), p.transA() ? p.m() : p.k());
              Tensor b = Tensor.of(cl, ab[1], p.transB() ? p.n() : p.k(), p.transB() ? p.k() : p.n());
-             Tensor c = Tensor.of(cl, nans(p.m() * p.n()), p.m(), p.n())) {
+             Tensor c = Tensor.of(cl, nans(p.m() * p.n()), p.m(), p.n());
+             Tensor bias = Tensor.zeros(cl, Shape.of(p.n()));
+             Tensor ones = Tensor.of(cl, onesValues, p.m(), p.n());
+             Tensor h = Tensor.of(cl, hValues, p.m(), p.n())) {
             GemmShape s = GemmShape.of(p.transA(), p.transB(), a, b, c);
             long[] global = GemmRoutine.global(s, v[0], v[1], v[3], v[4]);
             long[] local = {v[4], v[3]};
-            Runnable launch = () -> cl.launch(kernel, p.kernel(), global, local, s.m(), s.n(), s.k(), 1f, a, b, 0f, c);
-            launch.run();
+            Object[] identity = switch (p.epilogue()) {
+                case "_bias" -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, bias, 0, Philox.threshold(0f), 1f, 0L,
+                        0L, c};
+                case "_mask" -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, ones, c};
+                default -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, 0f, c};
+            };
+            Object[] real = switch (p.epilogue()) {
+                case "_bias" -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, bias, 1, Philox.threshold(P),
+                        Philox.keepScale(P), 42L, 0L, c};
+                case "_mask" -> new Object[] {s.m(), s.n(), s.k(), Philox.keepScale(P), a, b, h, c};
+                default -> identity;
+            };
+            cl.launch(kernel, p.kernel(), global, local, identity);
             if (ref != null) {
                 float[] got = c.toArray();
                 double err = 0;
@@ -209,11 +276,12 @@ public final class GemmTuner {
                     throw new IllegalStateException(p.name() + " relative error " + rel + " against the float64 reference");
                 }
             }
+            cl.launch(kernel, p.kernel(), global, local, real);
             cl.finish();
             double[] ms = new double[repeats];
             for (int i = 0; i < repeats; i++) {
                 long t = System.nanoTime();
-                launch.run();
+                cl.launch(kernel, p.kernel(), global, local, real);
                 cl.finish();
                 ms[i] = (System.nanoTime() - t) / 1e6;
             }
@@ -230,14 +298,10 @@ public final class GemmTuner {
         return sb.toString();
     }
 
-    private static double geomean(Iterable<Double> xs) {
-        double s = 0;
-        int n = 0;
-        for (double x : xs) {
-            s += Math.log(x);
-            n++;
-        }
-        return Math.exp(s / n);
+    private static Map<String, String> rounded(Map<String, Double> gflops) {
+        Map<String, String> out = new LinkedHashMap<>();
+        gflops.forEach((k, x) -> out.put(k, String.format("%.1f", x)));
+        return out;
     }
 
     private static List<Problem> concat(List<Problem> a, List<Problem> b) {
