@@ -14,7 +14,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code clgrad kernels [--device SPEC] [--json]}: builds every kernel file for an OpenCL device and
- * reports, per file, whether its binary came from the program cache and how long the build took.
+ * reports, per file, whether it was built from a cached binary or from source (which a driver with
+ * its own cache, like PoCL, may still answer quickly) and how long the build took.
  */
 @Command(name = "kernels", description = "Build every kernel file for a device; show cache hits and build times.")
 final class KernelsCommand implements Callable<Integer> {
@@ -42,7 +43,7 @@ final class KernelsCommand implements Callable<Integer> {
             if (json) {
                 ObjectMapper mapper = new ObjectMapper();
                 ObjectNode root = mapper.createObjectNode().put("device", cl.info().name()).put("binding", cl.binding())
-                        .put("totalMs", total);
+                        .put("binaryCache", cl.cachesBinaries()).put("totalMs", total);
                 for (ProgramBuild p : cl.builds()) {
                     root.withArray("programs").addObject().put("file", p.file()).put("cached", p.fromCache())
                             .put("ms", p.millis());
@@ -50,9 +51,10 @@ final class KernelsCommand implements Callable<Integer> {
                 System.out.println(mapper.writeValueAsString(root));
             } else {
                 for (ProgramBuild p : cl.builds()) {
-                    System.out.printf("%-16s %-8s %8.1f ms%n", p.file(), p.fromCache() ? "cached" : "compiled", p.millis());
+                    System.out.printf("%-16s %-8s %8.1f ms%n", p.file(), p.fromCache() ? "binary" : "source", p.millis());
                 }
-                System.out.printf("%-16s %-8s %8.1f ms  (%s, %s)%n", "total", "", total, cl.info().name(), cl.binding());
+                System.out.printf("%-16s %-8s %8.1f ms  (%s, %s; %s)%n", "total", "", total, cl.info().name(), cl.binding(),
+                        cl.cachesBinaries() ? "binaries cached by clgrad" : "binaries left to the driver's own cache");
             }
         }
         return 0;

@@ -105,6 +105,11 @@ final class KernelLibrary implements AutoCloseable {
         return sources.computeIfAbsent(file, KernelLibrary::source);
     }
 
+    /** Whether program binaries are loaded from and stored in the cache. */
+    boolean cachesBinaries() {
+        return cache.enabled();
+    }
+
     /** Every program built so far, in order, with its timing. */
     synchronized List<ProgramBuild> builds() {
         return List.copyOf(builds);

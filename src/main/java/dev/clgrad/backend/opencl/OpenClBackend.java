@@ -136,6 +136,11 @@ public final class OpenClBackend implements Backend {
         return library.builds();
     }
 
+    /** Whether clgrad caches this device's program binaries (see {@code clgrad.binaryCache}). */
+    public boolean cachesBinaries() {
+        return library.cachesBinaries();
+    }
+
     /** The binding facade and kernel library, for the tuner in this package. */
     ClApi api() {
         return api;
