@@ -22,6 +22,9 @@ import java.util.Map;
  * and a fork-join pool (GEMM and large element-wise ops), and every op computes exactly the function
  * {@link Backend} documents. Dropout masks are bit-identical to every other backend's ({@link Philox}).
  * Reductions accumulate in double. Freed buffers are pooled by exact size up to {@link #POOL_BYTES}.
+ * With the Vector API, GEMM runs {@link VectorGemm} and Adam, bias, ReLU's backward, the column sum
+ * and dropout run {@link VectorOps} and {@link VectorDropout} on whole vectors, the scalar loops here
+ * doing the tails; both give the same bits.
  */
 public final class JavaBackend implements Backend {
     /** Largest total size of released arrays kept for reuse. */
@@ -33,6 +36,7 @@ public final class JavaBackend implements Backend {
 
     private final ParallelLoop loop;
     private final boolean vectorApi;
+    private final boolean vectorDropout;
     private final DeviceInfo info;
     private final Map<Integer, ArrayDeque<float[]>> pool = new HashMap<>();
     private long pooledBytes;
@@ -53,13 +57,14 @@ public final class JavaBackend implements Backend {
         this(threads, JavaGemm.VECTOR_API);
     }
 
-    /** As {@link #JavaBackend(int)}, choosing the GEMM kernel: the Vector API's or the auto-vectorised one. */
+    /** As {@link #JavaBackend(int)}, choosing the Vector API's kernels or the scalar (auto-vectorised) ones. */
     JavaBackend(int threads, boolean vectorApi) {
         if (vectorApi && !JavaGemm.VECTOR_API) {
             throw new IllegalStateException("the Vector API GEMM needs the JVM option --add-modules jdk.incubator.vector");
         }
         this.loop = new ParallelLoop(threads);
         this.vectorApi = vectorApi;
+        this.vectorDropout = vectorApi && VectorDropout.supported();
         long maxMemory = Runtime.getRuntime().maxMemory();
         String gemm = vectorApi ? "Vector API " + VectorGemm.vectorBits() + "-bit GEMM" : "auto-vectorised GEMM";
         this.info = new DeviceInfo("java", "java", "Java (" + threads + " threads, " + gemm + ")",
@@ -271,10 +276,11 @@ public final class JavaBackend implements Backend {
         int yo = off(y);
         int cols = x.shape().cols();
         loop.forRange(x.shape().rows(), Math.max(1, GRAIN / Math.max(cols, 1)), 1, (from, to) -> {
+            int tailCol = vectorApi ? VectorOps.bias(xd, xo, bd, bo, yd, yo, cols, relu, from, to) : 0;
             for (int r = from; r < to; r++) {
                 int xr = xo + r * cols;
                 int yr = yo + r * cols;
-                for (int c = 0; c < cols; c++) {
+                for (int c = tailCol; c < cols; c++) {
                     float v = xd[xr + c] + bd[bo + c];
                     yd[yr + c] = relu ? Math.max(0f, v) : v;
                 }
@@ -312,7 +318,8 @@ public final class JavaBackend implements Backend {
         int go = off(dY);
         int dOff = off(dX);
         loop.forRange(size(y), GRAIN, 16, (from, to) -> {
-            for (int i = from; i < to; i++) {
+            int done = vectorApi ? VectorOps.reluBackward(yd, yo, gd, go, dd, dOff, from, to) : from;
+            for (int i = done; i < to; i++) {
                 dd[dOff + i] = yd[yo + i] > 0f ? gd[go + i] : 0f;
             }
         });
@@ -356,9 +363,10 @@ public final class JavaBackend implements Backend {
         int n = size(in);
         int[] key = Philox.key(seed);
         loop.forRange((int) Philox.blocks(n), GRAIN / 4, PhiloxRun.CAPACITY, (from, to) -> {
+            int done = vectorDropout ? VectorDropout.dropout(id, io, od, oo, n, offset, key, t, scale, from, to) : from;
             PhiloxRun run = PHILOX.get();
             int[] words = run.words;
-            for (int blk = from; blk < to; blk += PhiloxRun.CAPACITY) {
+            for (int blk = done; blk < to; blk += PhiloxRun.CAPACITY) {
                 int count = Math.min(PhiloxRun.CAPACITY, to - blk);
                 run.generate(offset, blk, count, key);
                 int base = blk * 4;
@@ -397,7 +405,10 @@ public final class JavaBackend implements Backend {
         float bc1 = hyper.biasCorrection1(step);
         float bc2 = hyper.biasCorrection2(step);
         loop.forRange(size(params), GRAIN, 16, (from, to) -> {
-            for (int i = from; i < to; i++) {
+            int done = vectorApi
+                    ? VectorOps.adam(pd, po, gd, go, md, mo, vd, vo, lr, b1, b2, eps, decay, bc1, bc2, from, to)
+                    : from;
+            for (int i = done; i < to; i++) {
                 float p = pd[po + i] * decay;
                 float g = gd[go + i];
                 float mi = b1 * md[mo + i] + (1f - b1) * g;
@@ -616,15 +627,16 @@ public final class JavaBackend implements Backend {
         int rows = x.shape().rows();
         int cols = x.shape().cols();
         loop.forRange(cols, Math.max(16, GRAIN / Math.max(rows, 1)), 16, (from, to) -> {
-            double[] acc = new double[to - from];
+            int done = vectorApi ? VectorOps.columnSum(xd, xo, od, oo, rows, cols, from, to) : from;
+            double[] acc = new double[to - done];
             for (int r = 0; r < rows; r++) {
                 int row = xo + r * cols;
-                for (int c = from; c < to; c++) {
-                    acc[c - from] += xd[row + c];
+                for (int c = done; c < to; c++) {
+                    acc[c - done] += xd[row + c];
                 }
             }
-            for (int c = from; c < to; c++) {
-                od[oo + c] = (float) acc[c - from];
+            for (int c = done; c < to; c++) {
+                od[oo + c] = (float) acc[c - done];
             }
         });
         if (sink != null) {

@@ -1,0 +1,137 @@
+package dev.clgrad.backend.java;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The Java backend's memory-bound ops of a training step on the Vector API ({@code
+ * jdk.incubator.vector}), used when the JVM was started with {@code --add-modules
+ * jdk.incubator.vector}: Adam, bias with and without ReLU, ReLU's backward and the column sum.
+ *
+ * <p>Each method does the whole vectors of an index range {@code [from, to)} and returns the first
+ * index it did not do; {@link JavaBackend}'s scalar loop, the spec, does the rest. Every lane
+ * computes exactly the scalar expression, operation by operation in the same order (separate
+ * multiplies and adds, never fused; IEEE division and square root), so both paths give the same
+ * bits: no lane ever reads another lane's element.
+ */
+final class VectorOps {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /** Floats widened to one {@link #D} vector: as many lanes as D, half its bits. */
+    private static final VectorSpecies<Float> FD = VectorSpecies.of(float.class,
+            VectorShape.forBitSize(D.vectorBitSize() / 2));
+    /** Columns per register block of the column sum: four double vectors. */
+    private static final int SUM_COLS = 4 * D.length();
+
+    private VectorOps() {
+    }
+
+    /**
+     * Adam/AdamW ({@link JavaBackend#adamStep}) on {@code [from, to)}: {@code p = p·decay;
+     * m = b1·m + (1-b1)·g; v = b2·v + ((1-b2)·g)·g; p = p - (lr·(m/bc1)) / (sqrt(v/bc2) + eps)}.
+     * p, m, v modified; g not modified.
+     */
+    static int adam(float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, float lr, float b1,
+                    float b2, float eps, float decay, float bc1, float bc2, int from, int to) {
+        FloatVector vDecay = FloatVector.broadcast(F, decay);
+        FloatVector vB1 = FloatVector.broadcast(F, b1);
+        FloatVector vB2 = FloatVector.broadcast(F, b2);
+        FloatVector vC1 = FloatVector.broadcast(F, 1f - b1);
+        FloatVector vC2 = FloatVector.broadcast(F, 1f - b2);
+        FloatVector vLr = FloatVector.broadcast(F, lr);
+        FloatVector vBc1 = FloatVector.broadcast(F, bc1);
+        FloatVector vBc2 = FloatVector.broadcast(F, bc2);
+        FloatVector vEps = FloatVector.broadcast(F, eps);
+        int end = from + F.loopBound(to - from);
+        int i = from;
+        for (; i < end; i += F.length()) {
+            FloatVector pi = FloatVector.fromArray(F, p, po + i).mul(vDecay);
+            FloatVector gi = FloatVector.fromArray(F, g, go + i);
+            FloatVector mi = vB1.mul(FloatVector.fromArray(F, m, mo + i)).add(vC1.mul(gi));
+            FloatVector vi = vB2.mul(FloatVector.fromArray(F, v, vo + i)).add(vC2.mul(gi).mul(gi));
+            mi.intoArray(m, mo + i);
+            vi.intoArray(v, vo + i);
+            FloatVector denom = vi.div(vBc2).lanewise(VectorOperators.SQRT).add(vEps);
+            pi.sub(vLr.mul(mi.div(vBc1)).div(denom)).intoArray(p, po + i);
+        }
+        return i;
+    }
+
+    /**
+     * Rows {@code [from, to)} of x: (B, O), bias: (O) → {@code y[r, c] = x[r, c] + bias[c]}, then
+     * {@code max(0, ·)} when relu; returns the first column of those rows not done. y modified (may be x).
+     */
+    static int bias(float[] x, int xo, float[] bias, int bo, float[] y, int yo, int cols, boolean relu, int from,
+                    int to) {
+        int end = F.loopBound(cols);
+        FloatVector zero = FloatVector.zero(F);
+        for (int r = from; r < to; r++) {
+            int xr = xo + r * cols;
+            int yr = yo + r * cols;
+            for (int c = 0; c < end; c += F.length()) {
+                FloatVector s = FloatVector.fromArray(F, x, xr + c).add(FloatVector.fromArray(F, bias, bo + c));
+                (relu ? zero.max(s) : s).intoArray(y, yr + c);
+            }
+        }
+        return end;
+    }
+
+    /** {@code dX[i] = y[i] > 0 ? dY[i] : 0} on {@code [from, to)}. dX modified (may be dY). */
+    static int reluBackward(float[] y, int yo, float[] dY, int go, float[] dX, int dOff, int from, int to) {
+        FloatVector zero = FloatVector.zero(F);
+        int end = from + F.loopBound(to - from);
+        int i = from;
+        for (; i < end; i += F.length()) {
+            VectorMask<Float> positive = FloatVector.fromArray(F, y, yo + i).compare(VectorOperators.GT, 0f);
+            zero.blend(FloatVector.fromArray(F, dY, go + i), positive).intoArray(dX, dOff + i);
+        }
+        return i;
+    }
+
+    /**
+     * x: (R, C) → {@code out[c] = (float) sum_r x[r, c]} for columns in {@code [from, to)}, each sum
+     * accumulated in double over r = 0, 1, … in order. out modified.
+     */
+    static int columnSum(float[] x, int xo, float[] out, int oo, int rows, int cols, int from, int to) {
+        int n = D.length();
+        int c = from;
+        for (; c + SUM_COLS <= to; c += SUM_COLS) {
+            DoubleVector s0 = DoubleVector.zero(D);
+            DoubleVector s1 = DoubleVector.zero(D);
+            DoubleVector s2 = DoubleVector.zero(D);
+            DoubleVector s3 = DoubleVector.zero(D);
+            for (int r = 0, i = xo + c; r < rows; r++, i += cols) {
+                s0 = s0.add(widen(x, i));
+                s1 = s1.add(widen(x, i + n));
+                s2 = s2.add(widen(x, i + 2 * n));
+                s3 = s3.add(widen(x, i + 3 * n));
+            }
+            narrow(s0, out, oo + c);
+            narrow(s1, out, oo + c + n);
+            narrow(s2, out, oo + c + 2 * n);
+            narrow(s3, out, oo + c + 3 * n);
+        }
+        for (; c + n <= to; c += n) {
+            DoubleVector s = DoubleVector.zero(D);
+            for (int r = 0, i = xo + c; r < rows; r++, i += cols) {
+                s = s.add(widen(x, i));
+            }
+            narrow(s, out, oo + c);
+        }
+        return c;
+    }
+
+    /** {@code D.length()} floats of x from index i, as doubles. */
+    private static DoubleVector widen(float[] x, int i) {
+        return (DoubleVector) FloatVector.fromArray(FD, x, i).convertShape(VectorOperators.F2D, D, 0);
+    }
+
+    /** Stores the sums rounded to float at out[o…]. */
+    private static void narrow(DoubleVector s, float[] out, int o) {
+        ((FloatVector) s.convertShape(VectorOperators.D2F, FD, 0)).intoArray(out, o);
+    }
+}
