@@ -31,6 +31,8 @@ public final class JavaBackend implements Backend {
     static final long POOL_BYTES = 256L << 20;
     /** Element-wise ops over fewer elements than this per thread run on the calling thread. */
     private static final int GRAIN = 1 << 15;
+    /** As {@link #GRAIN} for the Vector API's memory-bound ops, about ten times faster per element. */
+    private static final int VECTOR_GRAIN = 1 << 18;
     /** Each thread's Philox scratch for dropout. */
     private static final ThreadLocal<PhiloxRun> PHILOX = ThreadLocal.withInitial(PhiloxRun::new);
 
@@ -187,6 +189,11 @@ public final class JavaBackend implements Backend {
         }
     }
 
+    /** Fewest elements per thread of the ops with a Vector API path. */
+    private int grain() {
+        return vectorApi ? VECTOR_GRAIN : GRAIN;
+    }
+
     private float[] data(Tensor t) {
         return own(t.buffer(), "op on " + t.name()).data;
     }
@@ -275,7 +282,7 @@ public final class JavaBackend implements Backend {
         int bo = off(bias);
         int yo = off(y);
         int cols = x.shape().cols();
-        loop.forRange(x.shape().rows(), Math.max(1, GRAIN / Math.max(cols, 1)), 1, (from, to) -> {
+        loop.forRange(x.shape().rows(), Math.max(1, grain() / Math.max(cols, 1)), 1, (from, to) -> {
             int tailCol = vectorApi ? VectorOps.bias(xd, xo, bd, bo, yd, yo, cols, relu, from, to) : 0;
             for (int r = from; r < to; r++) {
                 int xr = xo + r * cols;
@@ -317,7 +324,7 @@ public final class JavaBackend implements Backend {
         int yo = off(y);
         int go = off(dY);
         int dOff = off(dX);
-        loop.forRange(size(y), GRAIN, 16, (from, to) -> {
+        loop.forRange(size(y), grain(), 16, (from, to) -> {
             int done = vectorApi ? VectorOps.reluBackward(yd, yo, gd, go, dd, dOff, from, to) : from;
             for (int i = done; i < to; i++) {
                 dd[dOff + i] = yd[yo + i] > 0f ? gd[go + i] : 0f;
@@ -404,7 +411,7 @@ public final class JavaBackend implements Backend {
         float decay = 1f - lr * hyper.weightDecay(); // exactly 1 for Adam: p·1 == p
         float bc1 = hyper.biasCorrection1(step);
         float bc2 = hyper.biasCorrection2(step);
-        loop.forRange(size(params), GRAIN, 16, (from, to) -> {
+        loop.forRange(size(params), grain(), 16, (from, to) -> {
             int done = vectorApi
                     ? VectorOps.adam(pd, po, gd, go, md, mo, vd, vo, lr, b1, b2, eps, decay, bc1, bc2, from, to)
                     : from;
@@ -626,7 +633,7 @@ public final class JavaBackend implements Backend {
         int oo = off(out);
         int rows = x.shape().rows();
         int cols = x.shape().cols();
-        loop.forRange(cols, Math.max(16, GRAIN / Math.max(rows, 1)), 16, (from, to) -> {
+        loop.forRange(cols, Math.max(16, grain() / Math.max(rows, 1)), 16, (from, to) -> {
             int done = vectorApi ? VectorOps.columnSum(xd, xo, od, oo, rows, cols, from, to) : from;
             double[] acc = new double[to - done];
             for (int r = 0; r < rows; r++) {
