@@ -23,7 +23,7 @@ import java.util.logging.Logger;
  * Which CPU path {@code auto} takes when the only OpenCL device is a CPU: the OpenCL CPU device or
  * the Java backend, whichever runs a Dense layer's training step faster on this machine. The step
  * (x: (128, 784), w: (784, 256): forward GEMM with bias and ReLU, the two backward GEMMs, the
- * bias gradient) is timed on both, median of 7 after 0.5 s of warm-up, and the verdict is kept in
+ * bias gradient) is timed on both, median of 7 after 1 s of warm-up, and the verdict is kept in
  * the cache folder per device, driver and Java GEMM kernel, so it is measured once.
  */
 final class CpuChoice {
@@ -32,7 +32,7 @@ final class CpuChoice {
     private static final int I = 784;
     private static final int O = 256;
     /** Each path runs the step for this long first, so the JIT has compiled the Java backend's kernels. */
-    private static final long WARM_UP_NANOS = 500_000_000L;
+    private static final long WARM_UP_NANOS = 1_000_000_000L;
 
     /** The verdict: the faster path, both timings, and whether it came from the cache file. */
     record Verdict(boolean openClFaster, double openClMs, double javaMs, boolean cached) {
