@@ -68,8 +68,8 @@ public final class JavaBackend implements Backend {
         this.vectorApi = vectorApi;
         this.vectorDropout = vectorApi && VectorDropout.supported();
         long maxMemory = Runtime.getRuntime().maxMemory();
-        String gemm = vectorApi ? "Vector API " + VectorGemm.vectorBits() + "-bit GEMM" : "auto-vectorised GEMM";
-        this.info = new DeviceInfo("java", "java", "Java (" + threads + " threads, " + gemm + ")",
+        String kernels = vectorApi ? "Vector API " + VectorGemm.vectorBits() + "-bit kernels" : "auto-vectorised loops";
+        this.info = new DeviceInfo("java", "java", "Java (" + threads + " threads, " + kernels + ")",
                 System.getProperty("java.vendor"),
                 "CPU", "Java " + Runtime.version(), System.getProperty("java.vm.version"), threads, maxMemory,
                 Math.min(maxMemory, (long) Integer.MAX_VALUE * Float.BYTES));
