@@ -62,7 +62,7 @@ public final class JavaBackend implements Backend {
     /** As {@link #JavaBackend(int)}, choosing the Vector API's kernels or the scalar (auto-vectorised) ones. */
     JavaBackend(int threads, boolean vectorApi) {
         if (vectorApi && !JavaGemm.VECTOR_API) {
-            throw new IllegalStateException("the Vector API GEMM needs the JVM option --add-modules jdk.incubator.vector");
+            throw new IllegalStateException("the Vector API kernels need the JVM option --add-modules jdk.incubator.vector");
         }
         this.loop = new ParallelLoop(threads);
         this.vectorApi = vectorApi;
