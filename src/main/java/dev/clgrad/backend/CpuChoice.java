@@ -24,7 +24,7 @@ import java.util.logging.Logger;
  * the Java backend, whichever runs a Dense layer's training step faster on this machine. The step
  * (x: (128, 784), w: (784, 256): forward GEMM with bias and ReLU, the two backward GEMMs, the
  * bias gradient) is timed on both, median of 7 after 1 s of warm-up, and the verdict is kept in
- * the cache folder per device, driver and Java GEMM kernel, so it is measured once.
+ * the cache folder per device, driver, Java kernel kind and warm-up, so it is measured once.
  */
 final class CpuChoice {
     private static final Logger LOG = Logger.getLogger(CpuChoice.class.getName());
@@ -75,8 +75,8 @@ final class CpuChoice {
                 b.gemm(false, true, 1f, y, w, 0f, dX);
                 b.columnSum(y, dBias);
             };
-            long warm = System.nanoTime() + WARM_UP_NANOS;
-            for (int i = 0; i < 3 || System.nanoTime() < warm; i++) {
+            long start = System.nanoTime();
+            for (int i = 0; i < 3 || System.nanoTime() - start < WARM_UP_NANOS; i++) {
                 step.run();
                 b.finish();
             }
@@ -99,7 +99,8 @@ final class CpuChoice {
         }
         try {
             byte[] h = MessageDigest.getInstance("SHA-256").digest((cpu.name() + "\n" + cpu.driverVersion() + "\n"
-                    + Runtime.getRuntime().availableProcessors() + "\n" + javaName).getBytes(StandardCharsets.UTF_8));
+                    + Runtime.getRuntime().availableProcessors() + "\n" + javaName + "\n" + WARM_UP_NANOS)
+                    .getBytes(StandardCharsets.UTF_8));
             return dir.resolve("auto-cpu-" + HexFormat.of().formatHex(h, 0, 8) + ".json");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

@@ -16,9 +16,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
 /**
- * {@code clgrad bench train CONFIG.json}: training throughput of a model config. Warm-up epochs
- * (kernel builds, JIT; see {@link Benchmark}), then {@code --repeats} timed epochs of {@code fit} (shuffled batches, as in
- * real training); reports the median epoch as samples/s and µs per step. With {@code --rows R} only
+ * {@code clgrad bench train CONFIG.json}: training throughput of a model config. One epoch (kernel
+ * builds), the warm-up epochs of {@link Benchmark} (JIT), then {@code --repeats} timed epochs of
+ * {@code fit} (shuffled batches, as in real training); reports the median epoch as samples/s and
+ * µs per step. With {@code --rows R} only
  * the first R training rows are used; with {@code --profiled} the kernel profiler is on, which
  * shows its cost.
  */
@@ -61,7 +62,8 @@ final class BenchTrainCommand extends Benchmark {
         }
         Fit fit = Fit.epochs(1).withBatchSize(b).withSeed(cfg.seed()).withQuiet(true);
         try (Sequential model = cfg.build(backend)) {
-            progress("warming up on " + backend.id() + ": one epoch of " + train.rows() + " rows, batch " + b);
+            progress("warming up on " + backend.id() + ": epochs of " + train.rows() + " rows, batch " + b
+                    + ", at least " + (1 + warmup) + " and " + warmupSeconds + " s");
             model.fit(train, fit);
             Dataset data = train;
             double ms;

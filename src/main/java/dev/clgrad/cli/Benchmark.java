@@ -65,8 +65,9 @@ abstract class Benchmark implements Callable<Integer> {
 
     /** Median wall-clock milliseconds of {@code op} over the timed runs. */
     final double medianMs(Backend backend, Runnable op) {
-        long until = System.nanoTime() + (long) (warmupSeconds * 1e9);
-        for (int i = 0; i < warmup || System.nanoTime() < until; i++) {
+        long start = System.nanoTime();
+        double warmupNanos = warmupSeconds * 1e9;
+        for (int i = 0; i < warmup || System.nanoTime() - start < warmupNanos; i++) {
             op.run();
             backend.finish();
         }

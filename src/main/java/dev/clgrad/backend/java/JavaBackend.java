@@ -38,7 +38,6 @@ public final class JavaBackend implements Backend {
 
     private final ParallelLoop loop;
     private final boolean vectorApi;
-    private final boolean vectorDropout;
     private final DeviceInfo info;
     private final Map<Integer, ArrayDeque<float[]>> pool = new HashMap<>();
     private long pooledBytes;
@@ -62,11 +61,10 @@ public final class JavaBackend implements Backend {
     /** As {@link #JavaBackend(int)}, choosing the Vector API's kernels or the scalar (auto-vectorised) ones. */
     JavaBackend(int threads, boolean vectorApi) {
         if (vectorApi && !JavaGemm.VECTOR_API) {
-            throw new IllegalStateException("the Vector API kernels need the JVM option --add-modules jdk.incubator.vector");
+            throw new IllegalStateException("the Vector API kernels need the JVM option --add-modules jdk.incubator.vector and vectors of at least 128 bits");
         }
         this.loop = new ParallelLoop(threads);
         this.vectorApi = vectorApi;
-        this.vectorDropout = vectorApi && VectorDropout.supported();
         long maxMemory = Runtime.getRuntime().maxMemory();
         String kernels = vectorApi ? "Vector API " + VectorGemm.vectorBits() + "-bit kernels" : "auto-vectorised loops";
         this.info = new DeviceInfo("java", "java", "Java (" + threads + " threads, " + kernels + ")",
@@ -370,7 +368,7 @@ public final class JavaBackend implements Backend {
         int n = size(in);
         int[] key = Philox.key(seed);
         loop.forRange((int) Philox.blocks(n), GRAIN / 4, PhiloxRun.CAPACITY, (from, to) -> {
-            int done = vectorDropout ? VectorDropout.dropout(id, io, od, oo, n, offset, key, t, scale, from, to) : from;
+            int done = vectorApi ? VectorDropout.dropout(id, io, od, oo, n, offset, key, t, scale, from, to) : from;
             PhiloxRun run = PHILOX.get();
             int[] words = run.words;
             for (int blk = done; blk < to; blk += PhiloxRun.CAPACITY) {

@@ -53,8 +53,12 @@ final class JavaGemm {
     /** Column bands split between threads start at multiples of this. */
     private static final int COL_ALIGN = 32;
 
-    /** Whether the Vector API module is in this JVM, so {@link VectorGemm} can run. */
-    static final boolean VECTOR_API = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    /**
+     * Whether the Vector API module is in this JVM and its preferred vectors hold at least 128 bits
+     * (four floats, one Philox block), so the Java backend's Vector API kernels can run.
+     */
+    static final boolean VECTOR_API = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+            && VectorGemm.vectorBits() >= 128;
 
     /** One thread's packed panels and accumulators, grown on demand. */
     private static final class Scratch {
@@ -112,6 +116,9 @@ final class JavaGemm {
                 for (int p = from; p < to; p++) {
                     int r0 = Math.min(m, p * step);
                     int r1 = p == parts - 1 ? m : Math.min(m, r0 + step);
+                    if (r0 >= r1) {
+                        continue;
+                    }
                     block(vectorApi, transA, transB, m, n, k, alpha, a, aOff, b, bOff, c, cOff, r0, r1, 0, n);
                 }
             });
@@ -122,6 +129,9 @@ final class JavaGemm {
                 for (int p = from; p < to; p++) {
                     int c0 = Math.min(n, p * step);
                     int c1 = p == parts - 1 ? n : Math.min(n, c0 + step);
+                    if (c0 >= c1) {
+                        continue;
+                    }
                     block(vectorApi, transA, transB, m, n, k, alpha, a, aOff, b, bOff, c, cOff, 0, m, c0, c1);
                 }
             });

@@ -25,7 +25,8 @@ import jdk.incubator.vector.VectorSpecies;
  * one round's multiply, permute and xors form a dependency chain (14% faster than one at a time
  * on Zen 5). The mask is applied without a mask register: for
  * {@code u' = u >>> 8 < 2^24} and {@code t <= 2^24}, {@code (u' - t) >> 31} is all ones exactly
- * when the element is dropped, and clears the scaled element's bits to +0.
+ * when the element is dropped, and clears the scaled element's bits to +0. Needs preferred vectors
+ * of at least 128 bits (whole blocks), which {@link JavaGemm#VECTOR_API} guarantees.
  */
 final class VectorDropout {
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
@@ -45,11 +46,6 @@ final class VectorDropout {
     private static final VectorShuffle<Integer> REVERSE = VectorShuffle.fromOp(I, j -> j ^ 3);
 
     private VectorDropout() {
-    }
-
-    /** Whether the preferred vectors hold whole blocks (at least 128 bits), so this class can run. */
-    static boolean supported() {
-        return I.length() % 4 == 0 && L.vectorBitSize() == I.vectorBitSize() && F.length() == I.length();
     }
 
     /**

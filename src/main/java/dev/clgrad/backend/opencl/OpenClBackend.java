@@ -62,6 +62,7 @@ public final class OpenClBackend implements Backend {
         this.info = found.info();
         this.device = found.device();
         this.maxWorkGroupSize = found.maxWorkGroupSize();
+        Boolean binaryCache = Config.binaryCache();
         this.context = api.createContext(device);
         try {
             this.queue = api.createQueue(context, device, false);
@@ -71,7 +72,6 @@ public final class OpenClBackend implements Backend {
         }
         DeviceProfile profile = DeviceProfile.forDevice(found.platformName(), info.vendor(), info.name())
                 .withDefines(TuningFile.load(Config.cacheDir(), info.name(), info.driverVersion()));
-        Boolean binaryCache = Config.binaryCache();
         boolean cacheBinaries = binaryCache != null ? binaryCache : profile.binaryCache();
         this.library = new KernelLibrary(api, context, device, info.name(), info.driverVersion(), profile,
                 new ProgramCache(cacheBinaries ? Config.cacheDir() : null));

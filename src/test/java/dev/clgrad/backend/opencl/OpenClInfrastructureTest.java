@@ -94,7 +94,7 @@ class OpenClInfrastructureTest {
     }
 
     @OpenClTest
-    void withTheBinaryCacheOffNothingIsFetchedOrStored(OpenClBackend shared, @TempDir Path cache) throws IOException {
+    void withTheBinaryCacheOffEveryBuildIsFromSourceAndNothingIsStored(OpenClBackend shared, @TempDir Path cache) throws IOException {
         String old = System.getProperty("clgrad.cache");
         System.setProperty("clgrad.cache", cache.toString());
         System.setProperty("clgrad.binaryCache", "false");
