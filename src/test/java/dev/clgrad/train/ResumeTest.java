@@ -112,6 +112,9 @@ class ResumeTest {
 
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path")));
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+            cmd.addAll(List.of("--add-modules", "jdk.incubator.vector"));
+        }
         if (System.getProperty("clgrad.cache") != null) {
             cmd.add("-Dclgrad.cache=" + System.getProperty("clgrad.cache"));
         }
