@@ -47,7 +47,7 @@ public final class Backends {
     public static Backend select(String spec, String binding) {
         String s = spec == null || spec.isBlank() ? Config.device() : spec.trim().toLowerCase();
         if (s.equals("java")) {
-            return new JavaBackend();
+            return java();
         }
         List<DeviceInfo> cl = OpenClBackend.devices(binding);
         if (s.equals("auto")) {
@@ -63,10 +63,10 @@ public final class Backends {
                 CpuChoice.Verdict v = CpuChoice.decide(d, binding);
                 LOG.info("auto: no OpenCL GPU; using " + (v.openClFaster() ? d.id() + " (" + d.name() + ")" : "java")
                         + ", the faster CPU path: " + v.reason(d));
-                return v.openClFaster() ? OpenClBackend.open(d.id(), binding) : new JavaBackend();
+                return v.openClFaster() ? OpenClBackend.open(d.id(), binding) : java();
             }
             LOG.info("auto: using java: " + OpenClBackend.discoveryProblem(binding));
-            return new JavaBackend();
+            return java();
         }
         Optional<DeviceInfo> match = switch (s) {
             case "opencl" -> first(cl, "GPU").or(() -> cl.stream().findFirst());
@@ -81,6 +81,15 @@ public final class Backends {
                     + String.join(", ", ids) + " (and auto, opencl, opencl:gpu, opencl:cpu)");
         }
         return OpenClBackend.open(match.get().id(), binding);
+    }
+
+    /** A Java backend, saying once per selection when it lacks the Vector API kernels. */
+    private static Backend java() {
+        String missing = JavaBackend.missingVectorApi();
+        if (missing != null) {
+            LOG.info(missing);
+        }
+        return new JavaBackend();
     }
 
     private static Optional<DeviceInfo> first(List<DeviceInfo> devices, String type) {

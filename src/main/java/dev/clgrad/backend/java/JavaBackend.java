@@ -33,11 +33,18 @@ public final class JavaBackend implements Backend {
     private static final int GRAIN = 1 << 15;
     /** As {@link #GRAIN} for the Vector API's memory-bound ops, about ten times faster per element. */
     private static final int VECTOR_GRAIN = 1 << 18;
+    /**
+     * Element-wise ops over fewer elements than this take the scalar loop even with the Vector API:
+     * as fast at that size, and compiled early, where Vector API code runs interpreted, allocating
+     * per vector, for its first few hundred calls (0.3 s of the seed example's first epoch).
+     */
+    static final int VECTOR_MIN = 1024;
     /** Each thread's Philox scratch for dropout. */
     private static final ThreadLocal<PhiloxRun> PHILOX = ThreadLocal.withInitial(PhiloxRun::new);
 
     private final ParallelLoop loop;
     private final boolean vectorApi;
+    private final int vectorMin;
     private final DeviceInfo info;
     private final Map<Integer, ArrayDeque<float[]>> pool = new HashMap<>();
     private long pooledBytes;
@@ -58,13 +65,28 @@ public final class JavaBackend implements Backend {
         this(threads, JavaGemm.VECTOR_API);
     }
 
+    /**
+     * Why this JVM's Java backends run without the Vector API kernels and how to get them, or null
+     * when they have them (or the JVM has the module but vectors narrower than 128 bits).
+     */
+    public static String missingVectorApi() {
+        return JavaGemm.VECTOR_MODULE ? null : "the Java backend runs its auto-vectorised loops; the JVM option"
+                + " --add-modules jdk.incubator.vector gives it the Vector API kernels (GEMM 2-3x faster)";
+    }
+
     /** As {@link #JavaBackend(int)}, choosing the Vector API's kernels or the scalar (auto-vectorised) ones. */
     JavaBackend(int threads, boolean vectorApi) {
+        this(threads, vectorApi, VECTOR_MIN);
+    }
+
+    /** As {@link #JavaBackend(int, boolean)}, element-wise ops taking the Vector API from {@code vectorMin} elements. */
+    JavaBackend(int threads, boolean vectorApi, int vectorMin) {
         if (vectorApi && !JavaGemm.VECTOR_API) {
             throw new IllegalStateException("the Vector API kernels need the JVM option --add-modules jdk.incubator.vector and vectors of at least 128 bits");
         }
         this.loop = new ParallelLoop(threads);
         this.vectorApi = vectorApi;
+        this.vectorMin = vectorMin;
         long maxMemory = Runtime.getRuntime().maxMemory();
         String kernels = vectorApi ? "Vector API " + VectorGemm.vectorBits() + "-bit kernels" : "auto-vectorised loops";
         this.info = new DeviceInfo("java", "java", "Java (" + threads + " threads, " + kernels + ")",
@@ -187,6 +209,11 @@ public final class JavaBackend implements Backend {
         }
     }
 
+    /** Whether an element-wise op over {@code elements} takes its Vector API path. */
+    private boolean vector(long elements) {
+        return vectorApi && elements >= vectorMin;
+    }
+
     /** Fewest elements per thread of the ops with a Vector API path. */
     private int grain() {
         return vectorApi ? VECTOR_GRAIN : GRAIN;
@@ -280,8 +307,9 @@ public final class JavaBackend implements Backend {
         int bo = off(bias);
         int yo = off(y);
         int cols = x.shape().cols();
+        boolean vec = vector(x.shape().size());
         loop.forRange(x.shape().rows(), Math.max(1, grain() / Math.max(cols, 1)), 1, (from, to) -> {
-            int tailCol = vectorApi ? VectorOps.bias(xd, xo, bd, bo, yd, yo, cols, relu, from, to) : 0;
+            int tailCol = vec ? VectorOps.bias(xd, xo, bd, bo, yd, yo, cols, relu, from, to) : 0;
             for (int r = from; r < to; r++) {
                 int xr = xo + r * cols;
                 int yr = yo + r * cols;
@@ -322,8 +350,9 @@ public final class JavaBackend implements Backend {
         int yo = off(y);
         int go = off(dY);
         int dOff = off(dX);
+        boolean vec = vector(size(y));
         loop.forRange(size(y), grain(), 16, (from, to) -> {
-            int done = vectorApi ? VectorOps.reluBackward(yd, yo, gd, go, dd, dOff, from, to) : from;
+            int done = vec ? VectorOps.reluBackward(yd, yo, gd, go, dd, dOff, from, to) : from;
             for (int i = done; i < to; i++) {
                 dd[dOff + i] = yd[yo + i] > 0f ? gd[go + i] : 0f;
             }
@@ -367,8 +396,9 @@ public final class JavaBackend implements Backend {
         int oo = off(out);
         int n = size(in);
         int[] key = Philox.key(seed);
+        boolean vec = vector(n);
         loop.forRange((int) Philox.blocks(n), GRAIN / 4, PhiloxRun.CAPACITY, (from, to) -> {
-            int done = vectorApi ? VectorDropout.dropout(id, io, od, oo, n, offset, key, t, scale, from, to) : from;
+            int done = vec ? VectorDropout.dropout(id, io, od, oo, n, offset, key, t, scale, from, to) : from;
             PhiloxRun run = PHILOX.get();
             int[] words = run.words;
             for (int blk = done; blk < to; blk += PhiloxRun.CAPACITY) {
@@ -409,8 +439,9 @@ public final class JavaBackend implements Backend {
         float decay = 1f - lr * hyper.weightDecay(); // exactly 1 for Adam: p·1 == p
         float bc1 = hyper.biasCorrection1(step);
         float bc2 = hyper.biasCorrection2(step);
+        boolean vec = vector(size(params));
         loop.forRange(size(params), grain(), 16, (from, to) -> {
-            int done = vectorApi
+            int done = vec
                     ? VectorOps.adam(pd, po, gd, go, md, mo, vd, vo, lr, b1, b2, eps, decay, bc1, bc2, from, to)
                     : from;
             for (int i = done; i < to; i++) {
@@ -631,8 +662,9 @@ public final class JavaBackend implements Backend {
         int oo = off(out);
         int rows = x.shape().rows();
         int cols = x.shape().cols();
+        boolean vec = vector((long) rows * cols);
         loop.forRange(cols, Math.max(16, grain() / Math.max(rows, 1)), 16, (from, to) -> {
-            int done = vectorApi ? VectorOps.columnSum(xd, xo, od, oo, rows, cols, from, to) : from;
+            int done = vec ? VectorOps.columnSum(xd, xo, od, oo, rows, cols, from, to) : from;
             double[] acc = new double[to - done];
             for (int r = 0; r < rows; r++) {
                 int row = xo + r * cols;

@@ -53,12 +53,13 @@ final class JavaGemm {
     /** Column bands split between threads start at multiples of this. */
     private static final int COL_ALIGN = 32;
 
+    /** Whether the Vector API module is in this JVM ({@code --add-modules jdk.incubator.vector}). */
+    static final boolean VECTOR_MODULE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
     /**
      * Whether the Vector API module is in this JVM and its preferred vectors hold at least 128 bits
      * (four floats, one Philox block), so the Java backend's Vector API kernels can run.
      */
-    static final boolean VECTOR_API = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
-            && VectorGemm.vectorBits() >= 128;
+    static final boolean VECTOR_API = VECTOR_MODULE && VectorGemm.vectorBits() >= 128;
 
     /** One thread's packed panels and accumulators, grown on demand. */
     private static final class Scratch {

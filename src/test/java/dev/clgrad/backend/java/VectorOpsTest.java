@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * the arrays, at multiples of 16; every tensor is a view at an odd offset in a NaN-poisoned buffer,
  * and the whole buffer is compared, so a write out of range fails too. Inputs include ±0, NaN, ±∞ and subnormals. Any NaN equals any NaN: Java
  * leaves NaN payloads unspecified, and C2 may swap the operands of a commutative add, which picks
- * which NaN's payload survives.
+ * which NaN's payload survives. The vector backend here takes its Vector API paths at every size
+ * (the default leaves ops under {@link JavaBackend#VECTOR_MIN} elements to the scalar loops).
  */
 class VectorOpsTest {
     /** Element counts: tails around 16-lane vectors and 4-element blocks, and multi-thread splits. */
@@ -48,7 +49,7 @@ class VectorOpsTest {
 
     @BeforeAll
     static void open() {
-        vector = new JavaBackend(3, true);
+        vector = new JavaBackend(3, true, 1);
         scalar = new JavaBackend(3, false);
     }
 
