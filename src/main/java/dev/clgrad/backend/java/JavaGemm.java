@@ -85,6 +85,8 @@ final class JavaGemm {
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /** The calling thread's Tᵀ buffer of {@link #transposed}, grown on demand and kept between calls. */
+    private static final ThreadLocal<float[]> TRANSPOSED = ThreadLocal.withInitial(() -> new float[0]);
 
     private JavaGemm() {
     }
@@ -146,7 +148,11 @@ final class JavaGemm {
     private static void transposed(ParallelLoop loop, boolean vectorApi, boolean transA, boolean transB, int m,
                                    int n, int k, float alpha, float[] a, int aOff, float[] b, int bOff, float beta,
                                    float[] c, int cOff) {
-        float[] t = new float[m * n];
+        float[] t = TRANSPOSED.get();
+        if (t.length < m * n) {
+            t = new float[m * n];
+            TRANSPOSED.set(t);
+        }
         gemm(loop, vectorApi, !transB, !transA, n, m, k, alpha, b, bOff, a, aOff, 0f, t, 0);
         for (int i = 0; i < m; i++) {
             int row = cOff + i * n;
