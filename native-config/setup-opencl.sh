@@ -4,7 +4,7 @@
 # installed; otherwise installs PoCL (the portable OpenCL CPU runtime), the ICD loader with its
 # libOpenCL.so link (ocl-icd-opencl-dev) and clinfo with apt.
 set -euo pipefail
-loadable() { ls /usr/lib/libOpenCL.so /usr/lib/*/libOpenCL.so /usr/local/lib/libOpenCL.so >/dev/null 2>&1; }
+loadable() { for f in /usr/lib/libOpenCL.so /usr/lib/*/libOpenCL.so /usr/local/lib/libOpenCL.so; do [ -e "$f" ] && return 0; done; return 1; }
 if loadable && command -v clinfo >/dev/null 2>&1 && clinfo -l 2>/dev/null | grep -q '^Platform'; then
   echo "setup-opencl: OpenCL platform found:"; clinfo -l
   exit 0
