@@ -1,8 +1,6 @@
 package dev.clgrad.tensor;
 
 import dev.clgrad.Config;
-import dev.clgrad.backend.Backend;
-import dev.clgrad.backend.DeviceBuffer;
 
 import java.lang.ref.Cleaner;
 import java.util.concurrent.atomic.AtomicLong;
@@ -52,7 +50,7 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    private final Backend backend;
+    private final DeviceMemory backend;
     private final DeviceBuffer buffer;
     private final long offset;
     private final Shape shape;
@@ -62,7 +60,7 @@ public final class Tensor implements AutoCloseable {
     private final Cleaner.Cleanable cleanable;
     private boolean closed;
 
-    private Tensor(Backend backend, DeviceBuffer buffer, long offset, Shape shape, String name, Tensor parent) {
+    private Tensor(DeviceMemory backend, DeviceBuffer buffer, long offset, Shape shape, String name, Tensor parent) {
         this.backend = backend;
         this.buffer = buffer;
         this.offset = offset;
@@ -80,24 +78,24 @@ public final class Tensor implements AutoCloseable {
     }
 
     /** An uninitialised tensor on {@code backend}. */
-    public static Tensor empty(Backend backend, Shape shape, String name) {
+    public static Tensor empty(DeviceMemory backend, Shape shape, String name) {
         long n = Math.max(shape.size(), 1);
         return new Tensor(backend, backend.allocate(n), 0, shape, name, null);
     }
 
-    public static Tensor empty(Backend backend, Shape shape) {
+    public static Tensor empty(DeviceMemory backend, Shape shape) {
         return empty(backend, shape, "tensor#" + SEQUENCE.incrementAndGet());
     }
 
     /** A tensor of zeros. */
-    public static Tensor zeros(Backend backend, Shape shape) {
+    public static Tensor zeros(DeviceMemory backend, Shape shape) {
         Tensor t = empty(backend, shape);
-        backend.fill(t, 0f);
+        t.copyFrom(new float[Math.toIntExact(shape.size())]);
         return t;
     }
 
     /** Uploads {@code data} (row-major, length = product of dims) into a new tensor. Not modified. */
-    public static Tensor of(Backend backend, float[] data, int... dims) {
+    public static Tensor of(DeviceMemory backend, float[] data, int... dims) {
         Shape shape = Shape.of(dims);
         if (data.length != shape.size()) {
             throw new IllegalArgumentException("Tensor.of: " + data.length + " values do not fill shape " + shape
@@ -177,7 +175,8 @@ public final class Tensor implements AutoCloseable {
         return name;
     }
 
-    public Backend backend() {
+    /** The device memory holding this tensor. */
+    public DeviceMemory memory() {
         return backend;
     }
 

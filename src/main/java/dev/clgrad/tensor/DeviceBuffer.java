@@ -1,4 +1,4 @@
-package dev.clgrad.backend;
+package dev.clgrad.tensor;
 
 /**
  * A block of float32 storage owned by one backend: a {@code cl_mem} for OpenCL, a {@code float[]}

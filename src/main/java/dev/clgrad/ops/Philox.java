@@ -1,4 +1,4 @@
-package dev.clgrad.backend;
+package dev.clgrad.ops;
 
 /**
  * Philox4x32-10 (Salmon, Moraes, Dror, Shaw: "Parallel random numbers: as easy as 1, 2, 3", SC'11;

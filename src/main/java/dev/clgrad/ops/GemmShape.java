@@ -1,4 +1,4 @@
-package dev.clgrad.backend;
+package dev.clgrad.ops;
 
 import dev.clgrad.tensor.Tensor;
 

@@ -1,4 +1,4 @@
-package dev.clgrad.backend;
+package dev.clgrad.ops;
 
 /**
  * Hyperparameters of one Adam/AdamW step (PyTorch's formulation, see {@link Backend#adamStep}).
