@@ -1,7 +1,7 @@
 package dev.clgrad.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.clgrad.backend.AdamHyper;
+import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.BackendException;
 import dev.clgrad.tensor.Tensor;

@@ -3,7 +3,7 @@ package dev.clgrad.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.BackendException;
-import dev.clgrad.backend.Philox;
+import dev.clgrad.ops.Philox;
 import dev.clgrad.tensor.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

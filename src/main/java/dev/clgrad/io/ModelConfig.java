@@ -3,7 +3,7 @@ package dev.clgrad.io;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.clgrad.backend.AdamHyper;
+import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.nn.Dense;
 import dev.clgrad.nn.Dropout;

@@ -1,6 +1,6 @@
 package dev.clgrad.nn;
 
-import dev.clgrad.backend.Philox;
+import dev.clgrad.ops.Philox;
 import dev.clgrad.tensor.Tensor;
 
 /**

@@ -1,6 +1,6 @@
 package dev.clgrad.optim;
 
-import dev.clgrad.backend.AdamHyper;
+import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.tensor.Tensor;
 
 import java.util.LinkedHashMap;

@@ -1,6 +1,6 @@
 package dev.clgrad.optim;
 
-import dev.clgrad.backend.AdamHyper;
+import dev.clgrad.ops.AdamHyper;
 
 /**
  * AdamW (Loshchilov and Hutter, ICLR 2019): decoupled weight decay {@code p -= lr·wd·p} before the

@@ -1,8 +1,8 @@
 package dev.clgrad.selftest;
 
-import dev.clgrad.backend.AdamHyper;
+import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.backend.Backend;
-import dev.clgrad.backend.Philox;
+import dev.clgrad.ops.Philox;
 import dev.clgrad.backend.opencl.OpenClBackend;
 import dev.clgrad.tensor.Tensor;
 

@@ -1,7 +1,7 @@
 package dev.clgrad.selftest;
 
 import dev.clgrad.backend.Backend;
-import dev.clgrad.backend.Philox;
+import dev.clgrad.ops.Philox;
 
 /**
  * The float64 reference of every {@link Backend} op, forward and backward, in plain loops: the

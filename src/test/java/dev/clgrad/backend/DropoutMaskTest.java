@@ -1,5 +1,6 @@
 package dev.clgrad.backend;
 
+import dev.clgrad.ops.Philox;
 import dev.clgrad.selftest.RefOps;
 import dev.clgrad.tensor.Tensor;
 import org.junit.jupiter.api.Test;

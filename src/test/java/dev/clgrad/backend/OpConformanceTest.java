@@ -1,5 +1,6 @@
 package dev.clgrad.backend;
 
+import dev.clgrad.ops.Philox;
 import dev.clgrad.selftest.Check;
 import dev.clgrad.selftest.Comparison;
 import dev.clgrad.selftest.Conformance;

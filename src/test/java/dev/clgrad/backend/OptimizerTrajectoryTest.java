@@ -1,5 +1,6 @@
 package dev.clgrad.backend;
 
+import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.selftest.OpInputs;
 import dev.clgrad.selftest.RefOps;
 import dev.clgrad.tensor.Tensor;

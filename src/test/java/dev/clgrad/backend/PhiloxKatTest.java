@@ -1,5 +1,6 @@
 package dev.clgrad.backend;
 
+import dev.clgrad.ops.Philox;
 import dev.clgrad.selftest.PhiloxKat;
 import org.junit.jupiter.api.Test;
 

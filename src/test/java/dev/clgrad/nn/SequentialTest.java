@@ -1,7 +1,7 @@
 package dev.clgrad.nn;
 
 import dev.clgrad.backend.Backend;
-import dev.clgrad.backend.Philox;
+import dev.clgrad.ops.Philox;
 import dev.clgrad.backend.TestBackends;
 import dev.clgrad.optim.Sgd;
 import dev.clgrad.tensor.Tensor;

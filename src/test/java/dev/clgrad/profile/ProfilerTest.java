@@ -2,7 +2,7 @@ package dev.clgrad.profile;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.clgrad.backend.AdamHyper;
+import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.BackendTest;
 import dev.clgrad.backend.ProfileSink.KernelRecord;

@@ -1,13 +1,13 @@
 package dev.clgrad.backend.java;
 
-import dev.clgrad.backend.AdamHyper;
+import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.backend.Backend;
-import dev.clgrad.backend.DeviceBuffer;
+import dev.clgrad.tensor.DeviceBuffer;
 import dev.clgrad.backend.DeviceInfo;
-import dev.clgrad.backend.GemmShape;
+import dev.clgrad.ops.GemmShape;
 import dev.clgrad.backend.OpCost;
 import dev.clgrad.backend.OpShapes;
-import dev.clgrad.backend.Philox;
+import dev.clgrad.ops.Philox;
 import dev.clgrad.backend.ProfileSink;
 import dev.clgrad.backend.Span;
 import dev.clgrad.tensor.Tensor;

@@ -1,6 +1,6 @@
 package dev.clgrad.backend.java;
 
-import dev.clgrad.backend.DeviceBuffer;
+import dev.clgrad.tensor.DeviceBuffer;
 
 /** A Java backend buffer: a host {@code float[]} of exactly {@link #floats()} elements. */
 final class JavaBuffer extends DeviceBuffer {

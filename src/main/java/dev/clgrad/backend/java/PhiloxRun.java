@@ -1,6 +1,6 @@
 package dev.clgrad.backend.java;
 
-import dev.clgrad.backend.Philox;
+import dev.clgrad.ops.Philox;
 
 /**
  * Philox4x32-10 ({@link Philox}, the spec) over a run of consecutive counters at once, laid out so

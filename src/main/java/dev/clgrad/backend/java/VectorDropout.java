@@ -1,6 +1,6 @@
 package dev.clgrad.backend.java;
 
-import dev.clgrad.backend.Philox;
+import dev.clgrad.ops.Philox;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;

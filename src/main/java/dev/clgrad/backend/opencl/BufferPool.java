@@ -1,7 +1,7 @@
 package dev.clgrad.backend.opencl;
 
 import dev.clgrad.backend.BackendException;
-import dev.clgrad.backend.DeviceBuffer;
+import dev.clgrad.tensor.DeviceBuffer;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;

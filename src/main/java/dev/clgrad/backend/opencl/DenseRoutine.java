@@ -1,8 +1,8 @@
 package dev.clgrad.backend.opencl;
 
-import dev.clgrad.backend.GemmShape;
+import dev.clgrad.ops.GemmShape;
 import dev.clgrad.backend.OpShapes;
-import dev.clgrad.backend.Philox;
+import dev.clgrad.ops.Philox;
 import dev.clgrad.tensor.Tensor;
 
 /**

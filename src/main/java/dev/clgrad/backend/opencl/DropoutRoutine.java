@@ -1,7 +1,7 @@
 package dev.clgrad.backend.opencl;
 
 import dev.clgrad.backend.OpShapes;
-import dev.clgrad.backend.Philox;
+import dev.clgrad.ops.Philox;
 import dev.clgrad.tensor.Tensor;
 
 /**

@@ -1,7 +1,7 @@
 package dev.clgrad.backend.opencl;
 
 import dev.clgrad.backend.BackendException;
-import dev.clgrad.backend.GemmShape;
+import dev.clgrad.ops.GemmShape;
 import dev.clgrad.tensor.Tensor;
 
 import java.util.ArrayList;

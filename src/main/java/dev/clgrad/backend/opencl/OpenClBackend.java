@@ -1,11 +1,11 @@
 package dev.clgrad.backend.opencl;
 
 import dev.clgrad.Config;
-import dev.clgrad.backend.AdamHyper;
+import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.backend.Backend;
-import dev.clgrad.backend.DeviceBuffer;
+import dev.clgrad.tensor.DeviceBuffer;
 import dev.clgrad.backend.DeviceInfo;
-import dev.clgrad.backend.GemmShape;
+import dev.clgrad.ops.GemmShape;
 import dev.clgrad.backend.OpCost;
 import dev.clgrad.backend.ProfileSink;
 import dev.clgrad.backend.Span;

@@ -1,6 +1,6 @@
 package dev.clgrad.backend.opencl;
 
-import dev.clgrad.backend.AdamHyper;
+import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.backend.OpShapes;
 import dev.clgrad.tensor.Tensor;
 

@@ -1,6 +1,6 @@
 package dev.clgrad.backend.java;
 
-import dev.clgrad.backend.Philox;
+import dev.clgrad.ops.Philox;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

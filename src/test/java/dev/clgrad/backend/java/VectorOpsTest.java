@@ -1,6 +1,6 @@
 package dev.clgrad.backend.java;
 
-import dev.clgrad.backend.AdamHyper;
+import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 import org.junit.jupiter.api.AfterAll;

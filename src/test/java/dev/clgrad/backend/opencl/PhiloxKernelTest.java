@@ -1,7 +1,7 @@
 package dev.clgrad.backend.opencl;
 
 import dev.clgrad.backend.OpenClTest;
-import dev.clgrad.backend.Philox;
+import dev.clgrad.ops.Philox;
 import dev.clgrad.backend.TestBackends;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
