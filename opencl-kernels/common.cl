@@ -7,6 +7,9 @@
 //   VLOAD_N / VSTORE_N  vloadW / vstoreW for that width
 //   group_share         the part of 0 .. n-1 a work-item of a one-group reduction walks
 //   group_sum           sum of one float per work-item over a 1-D work-group (tree in local memory)
+//   ACT_*               the activation codes the host passes (dev.clgrad.ops.Activation#code)
+//   TANH_OF, SIGMOID_OF y = f(z) of the smooth activations, for float or any floatN
+//   *_GRAD_OF           their derivative from the output y: 1 - y^2, y (1 - y)
 //
 // group_sum math: with L = get_local_size(0) a power of two and s_l[L] in local memory,
 //   s_l[i] = v_i;  for h = L/2, L/4, ..., 1: s_l[i] += s_l[i + h] (i < h);  returns s_l[0] to all.
@@ -60,5 +63,17 @@ inline float group_sum(float v, __local float* s_l) {
     barrier(CLK_LOCAL_MEM_FENCE);
     return total;
 }
+
+// Activation codes, as dev.clgrad.ops.Activation#code() numbers them. ReLU keeps its own code
+// paths (fmax in the forward, a select in the backward) at each kernel; the smooth ones share these.
+#define ACT_LINEAR 0    // y = z
+#define ACT_RELU 1      // y = max(0, z)
+#define ACT_TANH 2      // y = tanh(z)
+#define ACT_SIGMOID 3   // y = 1 / (1 + e^-z)
+
+#define TANH_OF(z) tanh(z)
+#define SIGMOID_OF(z) (1.0f / (1.0f + exp(-(z))))
+#define TANH_GRAD_OF(y) (1.0f - (y) * (y))
+#define SIGMOID_GRAD_OF(y) ((y) * (1.0f - (y)))
 
 #endif

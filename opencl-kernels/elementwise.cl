@@ -1,10 +1,15 @@
-// elementwise.cl — fill, bias add, ReLU forward/backward and fused bias + ReLU.
+// elementwise.cl — fill, bias add, activations forward/backward and fused bias + activation.
 //
 //   fill_value:     x: (n)                      x[i] = value
 //   bias_add:       x: (B, O), bias: (O)        y[b, o] = x[b, o] + bias[o]
 //   bias_relu:      x: (B, O), bias: (O)        y[b, o] = max(0, x[b, o] + bias[o])
 //   relu_forward:   x: (n)                      y[i] = max(0, x[i])
 //   relu_backward:  y, dy: (n)                  dx[i] = y[i] > 0 ? dy[i] : 0    (y the forward output)
+//   bias_act:       x: (B, O), bias: (O)        y[b, o] = f(x[b, o] + bias[o])
+//   act_forward:    x: (n)                      y[i] = f(x[i])
+//   act_backward:   y, dy: (n)                  dx[i] = dy[i] * g(y[i])          (y the forward output)
+// with f, g the activation `act` (ACT_TANH: tanh, 1 - y^2; ACT_SIGMOID: 1 / (1 + e^-z), y (1 - y);
+// ACT_LINEAR: identity, 1). ReLU runs bias_relu / relu_forward / relu_backward, never these.
 // Row-major and contiguous, each buffer at x_g + x_off. Outputs may alias their inputs element for
 // element (y == x, dx == dy): every work-item reads its element before writing it.
 //
@@ -13,6 +18,8 @@
 //   bias_*:      local = (L, 1) with L = min(ELEMENTWISE_WG, O rounded up to a multiple of 8),
 //                global = (ceil(O / L) * L, B); dimension 0 runs along a row so neighbouring
 //                work-items touch neighbouring floats, and a narrow row does not launch a wide group.
+
+#include "common.cl"
 
 #ifndef ELEMENTWISE_WG
 #define ELEMENTWISE_WG 256   // work-items per work-group
@@ -60,5 +67,43 @@ void relu_backward(const int n, __global const float* y_g, const int y_off, __gl
     const int i = get_global_id(0);
     if (i < n) {
         dx_g[dx_off + i] = y_g[y_off + i] > 0.0f ? dy_g[dy_off + i] : 0.0f;
+    }
+}
+
+// f(z) of a smooth activation (or the identity).
+inline float act_apply(const int act, const float z) {
+    return act == ACT_TANH ? TANH_OF(z) : act == ACT_SIGMOID ? SIGMOID_OF(z) : z;
+}
+
+// g(y) = f'(z) from the output y of a smooth activation (or 1).
+inline float act_grad(const int act, const float y) {
+    return act == ACT_TANH ? TANH_GRAD_OF(y) : act == ACT_SIGMOID ? SIGMOID_GRAD_OF(y) : 1.0f;
+}
+
+__kernel void bias_act(const int B, const int O, const int act, __global const float* x_g, const int x_off,
+                       __global const float* bias_g, const int bias_off, __global float* y_g, const int y_off) {
+    const int o = get_global_id(0);
+    const int b = get_global_id(1);
+    if (o < O) {
+        const int i = b * O + o;
+        y_g[y_off + i] = act_apply(act, x_g[x_off + i] + bias_g[bias_off + o]);
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(ELEMENTWISE_WG, 1, 1)))
+void act_forward(const int n, const int act, __global const float* x_g, const int x_off, __global float* y_g,
+                 const int y_off) {
+    const int i = get_global_id(0);
+    if (i < n) {
+        y_g[y_off + i] = act_apply(act, x_g[x_off + i]);
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(ELEMENTWISE_WG, 1, 1)))
+void act_backward(const int n, const int act, __global const float* y_g, const int y_off,
+                  __global const float* dy_g, const int dy_off, __global float* dx_g, const int dx_off) {
+    const int i = get_global_id(0);
+    if (i < n) {
+        dx_g[dx_off + i] = dy_g[dy_off + i] * act_grad(act, y_g[y_off + i]);
     }
 }

@@ -11,7 +11,8 @@
 //   gemm_naive                           one work-item per C element; the reference and the fallback
 //                                        for shapes much smaller than a tile
 //   gemm_nn_bias, gemm_naive_bias        the Dense forward in one launch (epilogue EPI_BIAS):
-//                                        z = alpha * A * B + bias[n]; a = relu ? max(0, z) : z;
+//                                        z = alpha * A * B + bias[n]; a = f(z) with f the activation
+//                                        `act` (ACT_LINEAR, ACT_RELU max(0, z), ACT_TANH, ACT_SIGMOID);
 //                                        C[m, n] = keep(m*N + n) ? a * scale : 0   (threshold > 0)
 //                                        with keep the Philox dropout mask of DESIGN.md (offset, seed)
 //   gemm_nt_mask, gemm_naive_mask        a Dense input gradient through the previous layer's ReLU and
@@ -63,6 +64,7 @@
 // so the register block (MWI x NWI with VWN = 16 for AVX-512) is what makes the FLOPs; on GPUs a
 // 16 x 16 work-group with 4 x 4 blocks and float4 vectors is the usual start.
 
+#include "common.cl"
 #include "philox.cl"
 
 #ifndef GEMM_MWG
@@ -183,13 +185,13 @@ inline void global_to_local_b(const int N, const int K, const int n0, const int 
 
 // What a kernel does with alpha * acc before storing it to C[m, n].
 #define EPI_PLAIN 0   // C = alpha * acc + beta * C
-#define EPI_BIAS 1    // C = dropout(act(alpha * acc + bias[n]))
+#define EPI_BIAS 1    // C = dropout(f(alpha * acc + bias[n])), f the activation ACT_*
 #define EPI_MASK 2    // C = alpha * acc * [h[m, n] > 0]
 
 typedef struct {
     int mode;                        // EPI_*, a constant after inlining
     __global const float* bias_g;    // EPI_BIAS: (N)
-    int relu;                        // EPI_BIAS: 1 for max(0, z)
+    int act;                         // EPI_BIAS: ACT_* (common.cl)
     uint threshold;                  // EPI_BIAS: ceil(p * 2^24); 0 = no dropout
     float scale;                     // EPI_BIAS: 1 / (1 - p)
     ulong seed;                      // EPI_BIAS: Philox key
@@ -226,8 +228,12 @@ PHILOX_ELEMENT_WORD(philox_word_n, ulongn)
 inline float epilogue_one(const epilogue e, float r, const int m, const int n, const int N) {
     if (e.mode == EPI_BIAS) {
         r += e.bias_g[n];
-        if (e.relu) {
+        if (e.act == ACT_RELU) {
             r = fmax(r, 0.0f);
+        } else if (e.act == ACT_TANH) {
+            r = TANH_OF(r);
+        } else if (e.act == ACT_SIGMOID) {
+            r = SIGMOID_OF(r);
         }
         if (e.threshold != 0) {
             const ulong w = philox_word_1(e.seed, e.offset, (ulong)m * N + n);
@@ -246,8 +252,12 @@ inline realn epilogue_vec(const epilogue e, realn r, const int m, const int n, c
 #else
     if (e.mode == EPI_BIAS) {
         r += VLOADN(0, e.bias_g + n);
-        if (e.relu) {
+        if (e.act == ACT_RELU) {
             r = fmax(r, (realn)0.0f);
+        } else if (e.act == ACT_TANH) {
+            r = TANH_OF(r);
+        } else if (e.act == ACT_SIGMOID) {
+            r = SIGMOID_OF(r);
         }
         if (e.threshold != 0) {
             const ulongn w = philox_word_n(e.seed, e.offset, (ulong)m * N + n + LANES);
@@ -366,11 +376,11 @@ GEMM_ENTRY(gemm_tt, true, true)
 #if !defined(ONE_KERNEL) || defined(KERNEL_gemm_nn_bias)
 TILED void gemm_nn_bias(const int M, const int N, const int K, const float alpha,
                         __global const float* a_g, const int a_off, __global const float* b_g, const int b_off,
-                        __global const float* bias_g, const int bias_off, const int relu, const uint threshold,
+                        __global const float* bias_g, const int bias_off, const int act, const uint threshold,
                         const float scale, const ulong seed, const ulong offset, __global float* c_g,
                         const int c_off) {
     TILE_LOCAL;
-    const epilogue e = {EPI_BIAS, bias_g + bias_off, relu, threshold, scale, seed, offset, 0};
+    const epilogue e = {EPI_BIAS, bias_g + bias_off, act, threshold, scale, seed, offset, 0};
     gemm_tile(M, N, K, alpha, a_g + a_off, b_g + b_off, 0.0f, c_g + c_off, false, false, e, alm_l, blm_l);
 }
 #endif
@@ -417,14 +427,14 @@ __kernel void gemm_naive(const int trans_a, const int trans_b, const int M, cons
 __kernel void gemm_naive_bias(const int trans_a, const int trans_b, const int M, const int N, const int K,
                               const float alpha, __global const float* a_g, const int a_off,
                               __global const float* b_g, const int b_off, __global const float* bias_g,
-                              const int bias_off, const int relu, const uint threshold, const float scale,
+                              const int bias_off, const int act, const uint threshold, const float scale,
                               const ulong seed, const ulong offset, __global float* c_g, const int c_off) {
     const int n = get_global_id(0);
     const int m = get_global_id(1);
     if (m >= M || n >= N) {
         return;
     }
-    const epilogue e = {EPI_BIAS, bias_g + bias_off, relu, threshold, scale, seed, offset, 0};
+    const epilogue e = {EPI_BIAS, bias_g + bias_off, act, threshold, scale, seed, offset, 0};
     const float acc = naive_dot(trans_a, trans_b, M, N, K, a_g + a_off, b_g + b_off, m, n);
     c_g[c_off + m * N + n] = epilogue_one(e, alpha * acc, m, n, N);
 }

@@ -6,7 +6,7 @@ import dev.clgrad.data.Dataset;
 import dev.clgrad.data.IdxReader;
 import dev.clgrad.nn.Dense;
 import dev.clgrad.nn.Dropout;
-import dev.clgrad.nn.Sequential;
+import dev.clgrad.model.Sequential;
 import dev.clgrad.nn.SoftmaxCrossEntropy;
 import dev.clgrad.optim.Adam;
 import dev.clgrad.train.Fit;

@@ -4,7 +4,7 @@ import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.Backends;
 import dev.clgrad.io.ModelWeights;
 import dev.clgrad.nn.Dense;
-import dev.clgrad.nn.Sequential;
+import dev.clgrad.model.Sequential;
 import dev.clgrad.train.EarlyStopping;
 import dev.clgrad.train.Fit;
 

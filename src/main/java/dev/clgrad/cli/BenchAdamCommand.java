@@ -1,9 +1,11 @@
 package dev.clgrad.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.BackendException;
+import dev.clgrad.ops.AdamHyper;
+import dev.clgrad.ops.AdamUpdate;
+import dev.clgrad.ops.Counter;
 import dev.clgrad.tensor.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -11,7 +13,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code clgrad bench adam --n N}: one AdamW step over N parameters, first checked against the
  * DESIGN.md formula in float64; {@code gbps} counts params, grads, m, v read once and params, m, v
- * written once (28·N bytes); {@code copyGbps} is {@link Backend#copy} over N floats in the same run.
+ * written once (28·N bytes, the op's {@link AdamUpdate#cost()}); {@code copyGbps} is the
+ * {@code Copy} op over N floats in the same run. The timed steps replay one prepared op with its
+ * step counter advanced, as training does.
  */
 @Command(name = "adam", description = "Time one AdamW step and compare with buffer-copy bandwidth.")
 final class BenchAdamCommand extends Benchmark {
@@ -28,8 +32,11 @@ final class BenchAdamCommand extends Benchmark {
         float[] g = random(5, n);
         try (Tensor tp = Tensor.of(backend, p, n); Tensor tg = Tensor.of(backend, g, n);
              Tensor tm = Tensor.zeros(backend, tp.shape()); Tensor tv = Tensor.zeros(backend, tp.shape())) {
+            Counter step = new Counter(1);
+            AdamUpdate op = new AdamUpdate(tp, tg, tm, tv, h, step);
+            Backend.Launch launch = backend.prepare(op);
             progress("checking one AdamW step of " + n + " parameters on " + backend.id() + " against float64");
-            backend.adamStep(tp, tg, tm, tv, h, 1);
+            launch.run();
             float[] out = tp.toArray();
             double bc1 = 1 - h.beta1();
             double bc2 = 1 - h.beta2();
@@ -44,9 +51,11 @@ final class BenchAdamCommand extends Benchmark {
                 }
             }
             progress("timing " + repeats + " runs");
-            long[] step = {1};
-            double ms = medianMs(backend, () -> backend.adamStep(tp, tg, tm, tv, h, ++step[0]));
-            double gbps = gbps(7.0 * n * Float.BYTES, ms);
+            double ms = medianMs(backend, () -> {
+                step.getAndAdd(1);
+                launch.run();
+            });
+            double gbps = gbps(op.cost().bytes(), ms);
             double copy = copyGbps(backend, tg, tm);
             return result.put("op", "adam").put("device", backend.id()).put("deviceName", backend.info().name())
                     .put("n", n).put("repeats", repeats).put("medianMs", ms).put("gbps", gbps)

@@ -3,6 +3,8 @@ package dev.clgrad.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.BackendException;
+import dev.clgrad.ops.ApplyMask;
+import dev.clgrad.ops.Mask;
 import dev.clgrad.ops.Philox;
 import dev.clgrad.tensor.Tensor;
 import picocli.CommandLine.Command;
@@ -11,7 +13,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code clgrad bench dropout --n N --p P}: the Philox dropout forward over N floats, first checked
  * element by element against {@link Philox#keep}; {@code gbps} counts x read once and y written
- * once (8·N bytes), {@code copyGbps} is {@link Backend#copy} over the same tensors in the same run.
+ * once (8·N bytes, the op's {@link ApplyMask#cost()}), {@code copyGbps} is the {@code Copy} op over
+ * the same tensors in the same run.
  */
 @Command(name = "dropout", description = "Time the Philox dropout forward pass and compare with buffer-copy bandwidth.")
 final class BenchDropoutCommand extends Benchmark {
@@ -30,8 +33,10 @@ final class BenchDropoutCommand extends Benchmark {
         int t = Philox.threshold(p);
         float[] x = random(3, n);
         try (Tensor tx = Tensor.of(backend, x, n); Tensor ty = Tensor.empty(backend, tx.shape())) {
+            ApplyMask op = new ApplyMask(tx, Mask.fixed(p, SEED, OFFSET), ty);
+            Backend.Launch launch = backend.prepare(op);
             progress("checking dropout of " + n + " floats on " + backend.id() + " against Philox.keep");
-            backend.dropoutForward(tx, p, SEED, OFFSET, ty);
+            launch.run();
             float[] y = ty.toArray();
             float scale = Philox.keepScale(p);
             for (int i = 0; i < n; i++) {
@@ -42,8 +47,8 @@ final class BenchDropoutCommand extends Benchmark {
                 }
             }
             progress("timing " + repeats + " runs");
-            double ms = medianMs(backend, () -> backend.dropoutForward(tx, p, SEED, OFFSET, ty));
-            double gbps = gbps(2.0 * n * Float.BYTES, ms);
+            double ms = medianMs(backend, launch::run);
+            double gbps = gbps(op.cost().bytes(), ms);
             double copy = copyGbps(backend, tx, ty);
             return result.put("op", "dropout").put("device", backend.id()).put("deviceName", backend.info().name())
                     .put("n", n).put("p", p).put("repeats", repeats).put("medianMs", ms).put("gbps", gbps)

@@ -3,6 +3,7 @@ package dev.clgrad.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.BackendException;
+import dev.clgrad.ops.MatMul;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 import picocli.CommandLine.Command;
@@ -46,18 +47,20 @@ final class BenchGemmCommand extends Benchmark {
         try (Tensor ta = transA ? Tensor.of(backend, a, k, m) : Tensor.of(backend, a, m, k);
              Tensor tb = transB ? Tensor.of(backend, b, n, k) : Tensor.of(backend, b, k, n);
              Tensor tc = Tensor.empty(backend, Shape.of(m, n))) {
+            MatMul op = MatMul.of(transA, transB, 1f, ta, tb, 0f, tc);
+            Backend.Launch launch = backend.prepare(op);
             progress("checking " + m + "x" + n + "x" + k + " on " + backend.id() + " against float64");
-            backend.gemm(transA, transB, 1f, ta, tb, 0f, tc);
+            launch.run();
             double error = maxRelError(a, b, tc.toArray());
             if (!(error <= MAX_ERROR)) {
                 throw new BackendException("bench gemm: result differs from the float64 reference on " + backend.id()
                         + ": maxRelError " + error + " > " + MAX_ERROR + "; not timing a wrong kernel");
             }
             progress("timing " + repeats + " runs");
-            double ms = medianMs(backend, () -> backend.gemm(transA, transB, 1f, ta, tb, 0f, tc));
+            double ms = medianMs(backend, launch::run);
             return result.put("op", "gemm").put("device", backend.id()).put("deviceName", backend.info().name())
                     .put("m", m).put("n", n).put("k", k).put("transA", transA).put("transB", transB)
-                    .put("repeats", repeats).put("medianMs", ms).put("gflops", 2.0 * m * n * k / (ms * 1e6))
+                    .put("repeats", repeats).put("medianMs", ms).put("gflops", op.cost().flops() / (ms * 1e6))
                     .put("maxRelError", error);
         }
     }

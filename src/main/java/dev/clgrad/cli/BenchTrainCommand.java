@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.data.Dataset;
 import dev.clgrad.io.ModelConfig;
-import dev.clgrad.nn.Sequential;
+import dev.clgrad.model.Sequential;
 import dev.clgrad.profile.Profiler;
 import dev.clgrad.train.Fit;
 import picocli.CommandLine.Command;

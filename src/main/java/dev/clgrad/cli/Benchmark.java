@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.Backends;
+import dev.clgrad.ops.Copy;
+import dev.clgrad.ops.Op;
 import dev.clgrad.tensor.Tensor;
 import picocli.CommandLine.Option;
 
@@ -15,8 +17,9 @@ import java.util.concurrent.Callable;
  * What every {@code clgrad bench} subcommand shares: {@code --device}, {@code --json},
  * {@code --repeats}, wall-clock timing (warm-up runs, at least {@code --warmup} of them and for at
  * least {@code --warmup-seconds}, so the JIT has compiled the hot code; then the median of the timed
- * runs, each ended by {@link Backend#finish()}), the host-to-device copy bandwidth of the same backend for
- * comparison, and the output (one JSON object on stdout, or a line of text).
+ * runs, each ended by {@link Backend#finish()}), the device copy bandwidth of the same backend for
+ * comparison, and the output (one JSON object on stdout, or a line of text). An op is timed as a
+ * training step runs it: prepared once ({@link Backend#prepare}) and its launch replayed.
  */
 abstract class Benchmark implements Callable<Integer> {
     @Option(names = "--device", paramLabel = "SPEC", defaultValue = "auto",
@@ -82,10 +85,11 @@ abstract class Benchmark implements Callable<Integer> {
         return repeats % 2 == 1 ? ms[repeats / 2] : (ms[repeats / 2 - 1] + ms[repeats / 2]) / 2;
     }
 
-    /** Bandwidth of {@link Backend#copy} over {@code n} floats (n read + n written), in GB/s. */
+    /** Bandwidth of the {@link Copy} op from src to dst (each element read once and written once), in GB/s. */
     final double copyGbps(Backend backend, Tensor src, Tensor dst) {
-        double ms = medianMs(backend, () -> backend.copy(src, dst));
-        return gbps(2.0 * src.shape().size() * Float.BYTES, ms);
+        Op copy = new Copy(src, dst);
+        double ms = medianMs(backend, backend.prepare(copy)::run);
+        return gbps(copy.cost().bytes(), ms);
     }
 
     static double gbps(double bytes, double ms) {

@@ -3,7 +3,8 @@ package dev.clgrad.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.Backends;
-import dev.clgrad.backend.OpShapes;
+import dev.clgrad.ops.ApplyMask;
+import dev.clgrad.ops.Mask;
 import dev.clgrad.tensor.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -45,7 +46,7 @@ final class DropoutMaskCommand implements Callable<Integer> {
         }
         long s = parse64("--seed", seed);
         long o = parse64("--offset", offset);
-        OpShapes.dropoutRate(p);
+        Mask mask = Mask.fixed(p, s, o);
         float[] ones = new float[n];
         Arrays.fill(ones, 1f);
         StringBuilder bits = new StringBuilder(n);
@@ -53,7 +54,7 @@ final class DropoutMaskCommand implements Callable<Integer> {
         try (Backend backend = Backends.select(device);
              Tensor x = Tensor.of(backend, ones, n); Tensor y = Tensor.empty(backend, x.shape())) {
             id = backend.id();
-            backend.dropoutForward(x, p, s, o, y);
+            backend.run(new ApplyMask(x, mask, y));
             for (float v : y.toArray()) {
                 bits.append(v != 0f ? '1' : '0');
             }

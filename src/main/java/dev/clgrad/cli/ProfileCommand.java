@@ -7,7 +7,7 @@ import dev.clgrad.backend.Backends;
 import dev.clgrad.data.Dataset;
 import dev.clgrad.io.DataSpec;
 import dev.clgrad.io.ModelConfig;
-import dev.clgrad.nn.Sequential;
+import dev.clgrad.model.Sequential;
 import dev.clgrad.profile.Profiler;
 import dev.clgrad.train.Fit;
 import picocli.CommandLine.Command;

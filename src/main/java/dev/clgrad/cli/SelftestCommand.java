@@ -21,9 +21,11 @@ import java.util.concurrent.Callable;
  * forward and backward against the float64 reference at awkward sizes, the Philox known answers)
  * on one device, to validate an OpenCL driver. Exit code 0 only when every check passes, 1
  * otherwise. With {@code --json} stdout holds
- * {@code {"device", "deviceName", "passed", "checks": [{"name", "maxRelError", "tolerance", "passed"}]}}
- * (a failed check adds {@code "detail"}; a non-finite error is null); else one line per check and
- * a summary line. Details of failures also go to stderr.
+ * {@code {"device", "deviceName", "passed", "checks": [{"name", "maxRelError", "tolerance", "passed"}],
+ * "checksPerOp": {"MatMul": n, …}, "uncheckedOps": […]}} (a failed check adds {@code "detail"}; a
+ * non-finite error is null); else one line per check and a summary line. The coverage line (how
+ * many checks run each op record of the sealed family, {@link Conformance#coverageLine()}) and the
+ * details of failures go to stderr.
  */
 @Command(name = "selftest", description = "Check every op on a device against the float64 reference; exit 0 when all pass.")
 final class SelftestCommand implements Callable<Integer> {
@@ -41,6 +43,7 @@ final class SelftestCommand implements Callable<Integer> {
         try (Backend backend = Backends.select(device)) {
             System.err.println("clgrad selftest: " + checks.size() + " checks on " + backend.id() + " ("
                     + backend.info().name() + ")");
+            System.err.println("clgrad selftest: coverage: " + Conformance.coverageLine());
             for (Check check : checks) {
                 CheckResult r = check.run(backend);
                 results.add(r);
@@ -78,6 +81,10 @@ final class SelftestCommand implements Callable<Integer> {
                 c.put("detail", r.detail());
             }
         }
+        ObjectNode perOp = root.putObject("checksPerOp");
+        Conformance.checksPerOp().forEach((op, n) -> perOp.put(op.getSimpleName(), n));
+        ArrayNode unchecked = root.putArray("uncheckedOps");
+        Conformance.uncheckedOps().forEach(op -> unchecked.add(op.getSimpleName()));
         System.out.println(mapper.writeValueAsString(root));
     }
 

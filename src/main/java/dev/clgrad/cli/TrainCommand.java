@@ -9,7 +9,7 @@ import dev.clgrad.io.Checkpoint;
 import dev.clgrad.io.DataSpec;
 import dev.clgrad.io.ModelConfig;
 import dev.clgrad.io.ModelWeights;
-import dev.clgrad.nn.Sequential;
+import dev.clgrad.model.Sequential;
 import dev.clgrad.profile.Profiler;
 import dev.clgrad.train.Fit;
 import dev.clgrad.train.History;

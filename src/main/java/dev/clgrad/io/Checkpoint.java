@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.clgrad.data.HostArray;
 import dev.clgrad.nn.Dropout;
 import dev.clgrad.nn.Layer;
-import dev.clgrad.nn.Sequential;
+import dev.clgrad.model.Sequential;
 import dev.clgrad.optim.Optimizer;
 import dev.clgrad.tensor.Tensor;
 import dev.clgrad.train.Position;
@@ -46,6 +46,13 @@ import java.util.function.Function;
  * always good.
  */
 public final class Checkpoint {
+    /**
+     * Version 2 stores {@code loss_sum} as the sum over the epoch's rows so far (each batch's mean
+     * loss times its rows, Keras's convention); version 1 stored the sum of the batch means, which
+     * the loader converts (a mid-epoch position covers full batches only, so times the batch size).
+     */
+    static final String VERSION = "2";
+
     public static final String FILE = "checkpoint.safetensors";
     static final String FORMAT = "clgrad.checkpoint";
     private static final String SUM_KEY = "sha256";
@@ -95,7 +102,7 @@ public final class Checkpoint {
         }
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
-        meta.put("version", "1");
+        meta.put("version", VERSION);
         meta.put("model", SavedModel.toJson(model).toString());
         meta.put("epoch", Integer.toString(position.epoch()));
         meta.put("step", Integer.toString(position.step()));
@@ -144,9 +151,10 @@ public final class Checkpoint {
         Safetensors.Contents contents = Safetensors.decode(bytes, src);
         Map<String, String> meta = contents.metadata();
         verifyChecksum(bytes, meta, src);
-        if (!FORMAT.equals(meta.get("format")) || !"1".equals(meta.get("version"))) {
-            throw new IOException(src + ": not a clgrad checkpoint of version 1 (format " + meta.get("format")
-                    + ", version " + meta.get("version") + ")");
+        String version = meta.get("version");
+        if (!FORMAT.equals(meta.get("format")) || !("1".equals(version) || VERSION.equals(version))) {
+            throw new IOException(src + ": not a clgrad checkpoint of version 1 or " + VERSION + " (format "
+                    + meta.get("format") + ", version " + version + ")");
         }
         Optimizer opt = model.optimizer();
         if (opt == null) {
@@ -193,7 +201,7 @@ public final class Checkpoint {
         try {
             position = new Position(Math.toIntExact(number(meta, "epoch", src)), Math.toIntExact(number(meta, "step", src)),
                     number(meta, "data.seed", src), Math.toIntExact(number(meta, "data.batch_size", src)),
-                    bool(meta, "data.shuffle", src), floatValue(meta, "loss_sum", src),
+                    bool(meta, "data.shuffle", src), lossSum(meta, version, src),
                     floatValue(meta, "correct_sum", src));
             opt.restore(model.parameters(), state, iterations);
         } catch (IllegalArgumentException | ArithmeticException e) {
@@ -299,5 +307,11 @@ public final class Checkpoint {
             throw new IOException(src + ": metadata " + key + " is '" + v + "', expected true or false");
         }
         return v.equals("true");
+    }
+
+    /** The epoch's loss sum over rows, converted from version 1's sum of batch means. */
+    private static float lossSum(Map<String, String> meta, String version, String src) throws IOException {
+        float saved = floatValue(meta, "loss_sum", src);
+        return "1".equals(version) ? saved * Math.toIntExact(number(meta, "data.batch_size", src)) : saved;
     }
 }

@@ -10,7 +10,7 @@ import dev.clgrad.nn.Dropout;
 import dev.clgrad.nn.Layer;
 import dev.clgrad.nn.Loss;
 import dev.clgrad.nn.ReLU;
-import dev.clgrad.nn.Sequential;
+import dev.clgrad.model.Sequential;
 import dev.clgrad.optim.Adam;
 import dev.clgrad.optim.AdamW;
 import dev.clgrad.optim.Optimizer;

@@ -4,7 +4,7 @@ import dev.clgrad.data.HostArray;
 import dev.clgrad.nn.Dense;
 import dev.clgrad.nn.Layer;
 import dev.clgrad.nn.Parameter;
-import dev.clgrad.nn.Sequential;
+import dev.clgrad.model.Sequential;
 import dev.clgrad.tensor.Tensor;
 
 import java.io.IOException;

@@ -1,28 +1,26 @@
 package dev.clgrad.nn;
 
+import dev.clgrad.ops.ApplyMask;
+import dev.clgrad.ops.Counter;
+import dev.clgrad.ops.Mask;
 import dev.clgrad.ops.Philox;
+import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
 /**
- * Inverted dropout, Keras's {@code Dropout(rate)}: in training, x: (B, I) → {@code y = keep ? x/(1-p) : 0}
- * with the Philox mask of DESIGN.md; at inference the identity (x itself is returned, nothing runs).
+ * Inverted dropout, Keras's {@code Dropout(rate)}: in training, x: (B, …) → {@code y = keep ? x/(1-p) : 0}
+ * with the Philox mask of DESIGN.md ({@link ApplyMask}); at inference the identity (x itself is
+ * returned, nothing runs).
  *
- * <p>Counters: the layer's seed is derived from the model seed; each training call uses the
- * 64-bit counter base {@code offset} and then advances it by {@code ceil(n/4)} blocks (n = B·I
- * elements, four 32-bit words per Philox block), so no two calls share a counter. Backward
+ * <p>Counters: the layer's seed is derived from the model seed; each training step uses the
+ * 64-bit counter base {@link #offset()} and then advances it by {@code ceil(n/4)} blocks (n = B·…
+ * elements, four 32-bit words per Philox block), so no two steps share a counter. Backward
  * regenerates the mask from the same (seed, offset) instead of storing it.
- *
- * <p>Fused after a Dense(relu) (see {@link Dense}), that layer applies the mask with the same
- * counters ({@link #claimCounters}) and this layer passes x through; its backward regenerates the
- * mask as usual, or passes dY through when the next Dense has already masked it.
  */
 public final class Dropout extends Layer {
     private final float rate;
+    private final Counter offset = new Counter(0);
     private long seed;
-    private long offset;
-    private long lastOffset;
-    private boolean fused;
-    private boolean passGradient;
 
     /** @param rate fraction of inputs dropped, in [0, 1) */
     public Dropout(double rate) {
@@ -41,14 +39,14 @@ public final class Dropout extends Layer {
         return seed;
     }
 
-    /** The counter base the next training call will use. */
+    /** The counter base the next training step will use. */
     public long offset() {
-        return offset;
+        return offset.get();
     }
 
-    /** Sets the counter base of the next training call, as a checkpoint saved it. Modified: this. */
+    /** Sets the counter base of the next training step, as a checkpoint saved it. Modified: this. */
     public void restoreOffset(long counterBase) {
-        this.offset = counterBase;
+        offset.set(counterBase);
     }
 
     @Override
@@ -62,7 +60,7 @@ public final class Dropout extends Layer {
     }
 
     @Override
-    protected int outputWidth(int in) {
+    protected Shape outputShape(Shape in) {
         return in;
     }
 
@@ -71,46 +69,28 @@ public final class Dropout extends Layer {
         this.seed = layerSeed;
     }
 
-    /** The previous Dense applies this layer's mask in its forward launch. */
-    void fuseInto() {
-        fused = true;
-    }
-
-    /** The next Dense masks the gradient itself: backward passes dY through. */
-    void passGradient() {
-        passGradient = true;
-    }
-
-    /** Takes the counters of a training call over {@code n} elements: returns the offset, then advances it. */
-    long claimCounters(long n) {
-        lastOffset = offset;
-        offset += Philox.blocks(n);
-        return lastOffset;
+    private Mask mask() {
+        return new Mask(rate, seed, offset);
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
-        if (!training || fused) {
+    public Tensor forward(Lowering g, Tensor x) {
+        if (!g.training()) {
             return x;
         }
-        Tensor out = output(x.shape().rows());
-        lastOffset = offset;
-        backend().dropoutForward(x, rate, seed, lastOffset, out);
-        offset += Philox.blocks(x.shape().size());
-        return out;
+        Tensor y = g.workspace(this, "y", outputShape());
+        g.emit(this, new ApplyMask(x, mask(), y));
+        g.advanceAfterStep(offset, Philox.blocks(x.shape().size()));
+        return y;
     }
 
     @Override
-    public Tensor backward(Tensor dY, boolean inputGradient) {
-        if (!inputGradient) {
+    public Tensor backward(Lowering g, Tensor dY) {
+        if (!g.needsInputGradient(this)) {
             return null;
         }
-        if (passGradient) {
-            return dY;
-        }
-        Tensor out = inputGradient(dY.shape().rows());
-        backend().dropoutBackward(dY, rate, seed, lastOffset, out);
-        return out;
+        Tensor dX = g.workspace(this, "dX", inputShape());
+        g.emit(this, new ApplyMask(dY, mask(), dX));
+        return dX;
     }
-
 }

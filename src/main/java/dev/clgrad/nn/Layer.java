@@ -1,27 +1,24 @@
 package dev.clgrad.nn;
 
-import dev.clgrad.backend.Backend;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
 import java.util.List;
 
 /**
- * One stage of a {@link Sequential} model: x: (B, I) → y: (B, O), with {@link #forward} and
- * {@link #backward} side by side and explicit gradients (no tape).
+ * One stage of a model: a per-sample input shape in, a per-sample output shape out, its parameters
+ * declared, and its forward and backward lowered to ops side by side ({@link Lowering}). A layer
+ * never knows its neighbours; what runs fused with what is the planner's decision.
  *
- * <p>Life cycle: {@link #build} once with the input width seen at the first batch (as Keras
- * does); the model then lays the parameters of every layer out in one flat tensor and calls
- * {@link #initialize} and {@link #bind}; {@link #allocate} sizes the layer's workspace for the
- * largest batch, and each step runs on views of it with the batch's row count.
+ * <p>Life cycle: {@link #build} once with the per-sample input shape seen at the first batch (as
+ * Keras does) and the layer's seed; the model places the declared {@link #parameters()} in a
+ * {@link ParameterStore} and calls {@link #initialize}; the planner then calls {@link #forward}
+ * and {@link #backward} once per program (a batch size, training or inference), not per step.
  */
 public abstract class Layer {
     private String name;
-    private int inFeatures = -1;
-    private int outFeatures = -1;
-    private Backend backend;
-    private Tensor y;
-    private Tensor dX;
+    private Shape inputShape;
+    private Shape outputShape;
 
     /** The Keras-style type name shown by {@code summary()}, such as {@code Dense}. */
     public abstract String type();
@@ -29,124 +26,85 @@ public abstract class Layer {
     /** The name prefix used for automatic names, such as {@code dense} for {@code dense_1}. */
     public abstract String namePrefix();
 
-    /** The output width for input width {@code in}; throws if {@code in} does not fit. */
-    protected abstract int outputWidth(int in);
+    /** The per-sample output shape for per-sample input {@code in}; throws if {@code in} does not fit. */
+    protected abstract Shape outputShape(Shape in);
 
-    /**
-     * Fixes the input width and the seed from which the layer draws its initial weights and
-     * dropout masks; returns the output width. Called once, by the model.
-     */
-    final int build(int in, long seed) {
-        if (inFeatures >= 0) {
-            throw new IllegalStateException("layer " + name + " is already built with input width " + inFeatures);
+    /** Fixes the input shape and the seed of the layer's weights and masks; returns the output shape. */
+    public final Shape build(Shape in, long seed) {
+        if (inputShape != null) {
+            throw new IllegalStateException("layer " + name + " is already built with input shape " + inputShape);
         }
-        outFeatures = outputWidth(in);
-        inFeatures = in;
+        Shape out = outputShape(in);
         onBuild(seed);
-        return outFeatures;
+        inputShape = in;
+        outputShape = out;
+        return out;
     }
 
-    /** Hook for subclasses that need the seed at build time. */
+    /** Hook for layers that need the seed at build time. */
     protected void onBuild(long seed) {
     }
 
-    /** Parameters' names (without the layer prefix) and shapes, in flat-buffer order. Empty by default. */
-    protected List<ParamShape> parameterShapes() {
+    /** The parameters, in flat-buffer order; none by default. */
+    public List<ParamSpec> parameters() {
         return List.of();
     }
 
     /**
-     * Writes the initial values of this layer's parameters, in {@link #parameterShapes()} order,
-     * into {@code flat} from {@code offset}. Modified: flat.
+     * Writes the initial values of this layer's trainable parameters, in {@link #parameters()}
+     * order and each at its offset in {@code flat} ({@code offsets[i]} for parameter i). Modified: flat.
      */
-    protected void initialize(float[] flat, int offset) {
-    }
-
-    /** Receives views of the flat parameter and gradient tensors, one per parameter, in order. */
-    protected void bind(List<Tensor> params, List<Tensor> grads) {
+    protected void initialize(float[] flat, int[] offsets) {
     }
 
     /**
-     * Allocates the workspace for batches of up to {@code maxBatch} rows on {@code backend}: the
-     * output y: (maxBatch, O) and the input gradient dX: (maxBatch, I), freeing any earlier one.
+     * x: (B, in…) → y: (B, out…): emits the forward ops into {@code g} and returns y (x itself for
+     * a layer that is the identity here, such as dropout at inference). Saves what backward needs.
      */
-    protected void allocate(Backend b, int maxBatch) {
-        release();
-        backend = b;
-        y = Tensor.empty(b, Shape.of(maxBatch, outFeatures), name + ".y");
-        dX = Tensor.empty(b, Shape.of(maxBatch, inFeatures), name + ".dX");
-    }
-
-    /** Frees the workspace, dX then y; idempotent, never throws. */
-    protected void release() {
-        if (dX != null) {
-            dX.close();
-            dX = null;
-        }
-        if (y != null) {
-            y.close();
-            y = null;
-        }
-    }
-
-    /** The backend of the workspace. */
-    protected Backend backend() {
-        return backend;
-    }
-
-    /** The first {@code rows} rows of the output workspace y, as a view. */
-    protected Tensor output(int rows) {
-        return y.rows(rows);
-    }
-
-    /** The first {@code rows} rows of the input-gradient workspace dX, as a view. */
-    protected Tensor inputGradient(int rows) {
-        return dX.rows(rows);
-    }
+    public abstract Tensor forward(Lowering g, Tensor x);
 
     /**
-     * x: (B, I) → y: (B, O), a view of this layer's workspace (or x itself where the layer is the
-     * identity). x is not modified and must stay unchanged until {@link #backward}.
+     * dY: (B, out…) → dX: (B, in…) for the forward lowered last into {@code g}: emits the ops that
+     * write this layer's parameter gradients (overwriting) and, when
+     * {@link Lowering#needsInputGradient}, dX, which it returns; else null.
      */
-    public abstract Tensor forward(Tensor x, boolean training);
-
-    /**
-     * dY: (B, O) → dX: (B, I), for the batch of the last {@link #forward}; writes the gradients of
-     * this layer's parameters (overwriting, not accumulating). dY may be modified (used as scratch).
-     * With {@code inputGradient} false dX is not computed and null is returned.
-     */
-    public abstract Tensor backward(Tensor dY, boolean inputGradient);
+    public abstract Tensor backward(Lowering g, Tensor dY);
 
     public String name() {
         return name;
     }
 
-    void name(String n) {
+    /** Sets the name; by the model when the layer is added. */
+    public void name(String n) {
         this.name = n;
     }
 
     public boolean isBuilt() {
-        return inFeatures >= 0;
+        return inputShape != null;
     }
 
-    public int inFeatures() {
-        return inFeatures;
+    /** The per-sample input shape; null before {@link #build}. */
+    public Shape inputShape() {
+        return inputShape;
     }
 
-    public int outFeatures() {
-        return outFeatures;
+    /** The per-sample output shape; null before {@link #build}. */
+    public Shape outputShape() {
+        return outputShape;
     }
 
-    /** Number of trainable values. */
+    /** Values in trainable parameters. */
+    public long trainableCount() {
+        return parameters().stream().filter(ParamSpec::trainable).mapToLong(p -> p.shape().size()).sum();
+    }
+
+    /** Values in non-trainable buffers. */
+    public long bufferCount() {
+        return parameters().stream().filter(p -> !p.trainable()).mapToLong(p -> p.shape().size()).sum();
+    }
+
+    /** Trainable and buffer values together, as Keras's "Param #". */
     public long parameterCount() {
-        long n = 0;
-        for (ParamShape p : parameterShapes()) {
-            n += p.shape().size();
-        }
-        return n;
-    }
-
-    /** A parameter's local name and shape, before the model places it in the flat buffer. */
-    protected record ParamShape(String name, Shape shape) {
+        return trainableCount() + bufferCount();
     }
 }

@@ -1,11 +1,11 @@
 package dev.clgrad.nn;
 
-import dev.clgrad.backend.Backend;
 import dev.clgrad.tensor.Tensor;
 
 /**
  * A training objective over one batch: pred: (B, O) and target: (B, T) → a scalar, the mean over
- * the batch. Forward adds into a device scalar so a loop can sum many batches before one read.
+ * the batch, added into a device scalar so a loop can sum many batches before one read. A loss
+ * lowers like a layer ({@link Lowering}): its forward and, in training, its gradient as one op.
  */
 public interface Loss {
 
@@ -15,17 +15,11 @@ public interface Loss {
     /** Target columns T per row for a model with {@code outputs} outputs. */
     int targetColumns(int outputs);
 
-    /** {@code loss[0] (+)= L(pred, target)}. pred, target not modified; loss modified. */
-    void forward(Backend backend, Tensor pred, Tensor target, Tensor loss, boolean accumulate);
-
-    /** {@code dPred = ∂L/∂pred}: (B, O). pred, target not modified; dPred modified. */
-    void backward(Backend backend, Tensor pred, Tensor target, Tensor dPred);
-
     /**
-     * {@link #forward} and {@link #backward} as one backend op (one launch on OpenCL): {@code loss[0] (+)= L}
-     * and {@code dPred = ∂L/∂pred}. pred, target not modified; loss, dPred modified.
+     * Emits {@code lossSum[0] += L(pred, target)} and, when {@code dPred} is not null, the
+     * gradient {@code dPred = ∂L/∂pred}: (B, O), as one op. pred, target not modified.
      */
-    void forwardBackward(Backend backend, Tensor pred, Tensor target, Tensor loss, boolean accumulate, Tensor dPred);
+    void lower(Lowering g, Tensor pred, Tensor target, Tensor lossSum, Tensor dPred);
 
     /** Whether targets are class indices, so that the {@code accuracy} metric applies. */
     boolean classification();

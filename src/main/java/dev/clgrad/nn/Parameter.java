@@ -4,8 +4,8 @@ import dev.clgrad.tensor.Shape;
 
 /**
  * One named parameter of a layer, such as {@code dense_1.kernel} with shape (I, O). Its values live
- * in the model's flat parameter tensor at {@code offset}, its gradient at the same offset of the
- * flat gradient tensor.
+ * in its group's flat tensor at {@code offset} (a trainable parameter's gradient at the same
+ * offset of the group's gradient tensor).
  */
-public record Parameter(String name, Shape shape, long offset) {
+public record Parameter(String name, Shape shape, long offset, boolean trainable) {
 }

@@ -1,10 +1,12 @@
 package dev.clgrad.nn;
 
-import dev.clgrad.tensor.Tensor;
+import dev.clgrad.ops.Activation;
 
-/** x: (B, I) → {@code y = max(0, x)}: (B, I); backward {@code dX = dY·[y > 0]}. */
-public final class ReLU extends Layer {
-    private Tensor lastY;
+/** Keras's {@code ReLU()}: x: (B, …) → {@code y = max(0, x)}; backward {@code dX = y > 0 ? dY : 0}. */
+public final class ReLU extends ActivationLayer {
+    public ReLU() {
+        super(Activation.RELU);
+    }
 
     @Override
     public String type() {
@@ -14,27 +16,5 @@ public final class ReLU extends Layer {
     @Override
     public String namePrefix() {
         return "re_lu";
-    }
-
-    @Override
-    protected int outputWidth(int in) {
-        return in;
-    }
-
-    @Override
-    public Tensor forward(Tensor x, boolean training) {
-        lastY = output(x.shape().rows());
-        backend().reluForward(x, lastY);
-        return lastY;
-    }
-
-    @Override
-    public Tensor backward(Tensor dY, boolean inputGradient) {
-        if (!inputGradient) {
-            return null;
-        }
-        Tensor out = inputGradient(dY.shape().rows());
-        backend().reluBackward(lastY, dY, out);
-        return out;
     }
 }

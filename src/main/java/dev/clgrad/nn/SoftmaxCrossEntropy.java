@@ -1,6 +1,5 @@
 package dev.clgrad.nn;
 
-import dev.clgrad.backend.Backend;
 import dev.clgrad.tensor.Tensor;
 
 /**
@@ -20,19 +19,9 @@ public final class SoftmaxCrossEntropy implements Loss {
     }
 
     @Override
-    public void forward(Backend backend, Tensor logits, Tensor labels, Tensor loss, boolean accumulate) {
-        backend.softmaxCrossEntropyForward(logits, labels, loss, accumulate);
-    }
-
-    @Override
-    public void backward(Backend backend, Tensor logits, Tensor labels, Tensor dLogits) {
-        backend.softmaxCrossEntropyBackward(logits, labels, dLogits);
-    }
-
-    @Override
-    public void forwardBackward(Backend backend, Tensor pred, Tensor target, Tensor loss, boolean accumulate,
-                                Tensor dPred) {
-        backend.softmaxCrossEntropyForwardBackward(pred, target, loss, accumulate, dPred);
+    public void lower(Lowering g, Tensor logits, Tensor labels, Tensor lossSum, Tensor dLogits) {
+        g.emit(null, new dev.clgrad.ops.SoftmaxCrossEntropy(logits, labels.reshape(labels.shape().rows()), lossSum,
+                true, dLogits));
     }
 
     @Override

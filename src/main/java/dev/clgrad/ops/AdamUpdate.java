@@ -9,7 +9,8 @@ import java.util.function.UnaryOperator;
  * One Adam/AdamW step over a flat parameter group, in place (DESIGN.md's Adam): params, grads, m,
  * v: (P) each; {@code p -= lr·wd·p} (AdamW only), then {@code m = b1·m + (1-b1)·g;
  * v = b2·v + (1-b2)·g²; p -= lr·(m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)}. params, m, v modified;
- * grads not. The step t (from 1) is read from {@code step} when the op runs.
+ * grads not. The step t (from 1) is read from {@code step} when the op runs (a planned update is built
+ * before the first step).
  */
 public record AdamUpdate(Tensor params, Tensor grads, Tensor m, Tensor v, AdamHyper hyper, Counter step)
         implements Op {
@@ -21,9 +22,6 @@ public record AdamUpdate(Tensor params, Tensor grads, Tensor m, Tensor v, AdamHy
     @Override
     public void validate() {
         Shapes.sameSize(name(), params, grads, m, v);
-        if (step.get() < 1) {
-            throw new IllegalArgumentException("adamStep: step counts from 1, got " + step.get());
-        }
     }
 
     @Override

@@ -97,19 +97,19 @@ public record Composite(Kind kind, List<Op> parts) implements Op {
         if (!dW.transA() || dW.transB() || dW.alpha() != 1f || dW.beta() != 0f || !dW.epilogue().isNone()) {
             throw new IllegalArgumentException(name() + ": the weight gradient must be a plain TN product, got " + dW);
         }
-        if (columnSum().x() != dY) {
+        if (!Shapes.sameStorage(columnSum().x(), dY)) {
             throw new IllegalArgumentException(name() + ": the bias gradient must sum the same dY as the weight gradient");
         }
         if (kind == Kind.DENSE_WEIGHT_GRADS) {
             return;
         }
         MatMul dX = inputGrad();
-        if (dX.transA() || !dX.transB() || dX.a() != dY || dX.beta() != 0f || !dX.epilogue().isGate()
-                || dX.epilogue().activation() != Activation.RELU || dX.epilogue().gate() != dW.a()) {
+        if (dX.transA() || !dX.transB() || !Shapes.sameStorage(dX.a(), dY) || dX.beta() != 0f || !dX.epilogue().isGate()
+                || dX.epilogue().activation() != Activation.RELU || !Shapes.sameStorage(dX.epilogue().gate(), dW.a())) {
             throw new IllegalArgumentException(name() + ": the input gradient must be dY·Wᵀ gated by ReLU of the "
                     + "layer input, got " + dX);
         }
-        if (kind == Kind.MSE_DENSE_BACKWARD && (mse().dPred() != dY || mse().loss() == null)) {
+        if (kind == Kind.MSE_DENSE_BACKWARD && (!Shapes.sameStorage(mse().dPred(), dY) || mse().loss() == null)) {
             throw new IllegalArgumentException(name() + ": the loss must write both the loss and the dPred the "
                     + "gradients read");
         }

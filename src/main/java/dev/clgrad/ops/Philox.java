@@ -60,8 +60,14 @@ public final class Philox {
      * @throws IllegalArgumentException when p is outside [0, 1)
      */
     public static int threshold(float p) {
-        OpShapes.dropoutRate(p);
+        checkRate(p);
         return (int) Math.ceil(p * 16777216.0);
+    }
+
+    private static void checkRate(float p) {
+        if (!(p >= 0f && p < 1f)) {
+            throw new IllegalArgumentException("dropout: rate must be in [0, 1), got " + p);
+        }
     }
 
     /** Whether element {@code i} (≥ 0) of the call at {@code offset} is kept; see the class comment. */
@@ -74,7 +80,7 @@ public final class Philox {
 
     /** The factor kept elements are multiplied by, {@code (float) (1 / (1 - p))}, computed on the host once. */
     public static float keepScale(float p) {
-        OpShapes.dropoutRate(p);
+        checkRate(p);
         return (float) (1.0 / (1.0 - p));
     }
 

@@ -53,6 +53,12 @@ final class Shapes {
         }
     }
 
+    /** Whether a and b are views of the same elements. */
+    static boolean sameStorage(Tensor a, Tensor b) {
+        return a != null && b != null && a.buffer() == b.buffer() && a.offset() == b.offset()
+                && a.shape().size() == b.shape().size();
+    }
+
     /** An operand that must be present. */
     static Tensor required(String op, String what, Tensor t) {
         return Objects.requireNonNull(t, () -> op + ": " + what + " is null");

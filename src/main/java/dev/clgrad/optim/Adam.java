@@ -1,22 +1,26 @@
 package dev.clgrad.optim;
 
 import dev.clgrad.ops.AdamHyper;
+import dev.clgrad.ops.AdamUpdate;
+import dev.clgrad.ops.Counter;
+import dev.clgrad.ops.Op;
 import dev.clgrad.tensor.Tensor;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * Adam (Kingma and Ba, ICLR 2015) in PyTorch's form, one {@code adamStep} launch over the flat
+ * Adam (Kingma and Ba, ICLR 2015) in PyTorch's form, one {@link AdamUpdate} launch over the flat
  * parameters: {@code m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²;
  * p -= lr (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)}. Defaults lr 1e-3, b1 0.9, b2 0.999, eps 1e-8.
  */
 public class Adam implements Optimizer {
     private final AdamHyper hyper;
+    private final Counter t = new Counter(0);
     private Tensor m;
     private Tensor v;
-    private long t;
 
     public Adam() {
         this(1e-3);
@@ -40,16 +44,20 @@ public class Adam implements Optimizer {
     }
 
     @Override
-    public void step(Tensor params, Tensor grads) {
+    public List<Op> updates(Tensor params, Tensor grads) {
         m = State.matching(m, params, name() + ".m");
         v = State.matching(v, params, name() + ".v");
-        t++;
-        params.backend().adamStep(params, grads, m, v, hyper, t);
+        return List.of(new AdamUpdate(params, grads, m, v, hyper, t));
+    }
+
+    @Override
+    public void beginStep() {
+        t.set(t.get() + 1);
     }
 
     @Override
     public long iterations() {
-        return t;
+        return t.get();
     }
 
     @Override
@@ -65,13 +73,11 @@ public class Adam implements Optimizer {
     @Override
     public void restore(Tensor params, Map<String, float[]> values, long iterations) {
         State.checkRestore(name(), params, values, iterations, Set.of("m", "v"));
-        if (values.isEmpty()) {
-            close();
-        } else {
+        if (!values.isEmpty() || m != null) {
             m = State.restored(m, params, name() + ".m", values.get("m"));
             v = State.restored(v, params, name() + ".v", values.get("v"));
         }
-        t = iterations;
+        t.set(iterations);
     }
 
     @Override

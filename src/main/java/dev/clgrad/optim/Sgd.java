@@ -1,13 +1,17 @@
 package dev.clgrad.optim;
 
+import dev.clgrad.ops.Op;
+import dev.clgrad.ops.SgdUpdate;
+
 import dev.clgrad.tensor.Tensor;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * Stochastic gradient descent with momentum, PyTorch's form, one {@code sgdStep} launch over the
- * flat parameters: {@code g' = g + wd·p; vel = momentum·vel + g'; p -= lr·vel}. Defaults (Keras):
+ * Stochastic gradient descent with momentum, PyTorch's form, one launch over the
+ * flat parameters ({@link SgdUpdate}): {@code g' = g + wd·p; vel = momentum·vel + g'; p -= lr·vel}. Defaults (Keras):
  * lr 0.01, momentum 0, wd 0.
  */
 public final class Sgd implements Optimizer {
@@ -58,12 +62,16 @@ public final class Sgd implements Optimizer {
     }
 
     @Override
-    public void step(Tensor params, Tensor grads) {
+    public List<Op> updates(Tensor params, Tensor grads) {
         if (momentum != 0) {
             velocity = State.matching(velocity, params, "sgd.velocity");
         }
+        return List.of(new SgdUpdate(params, grads, velocity, lr, momentum, weightDecay));
+    }
+
+    @Override
+    public void beginStep() {
         t++;
-        params.backend().sgdStep(params, grads, velocity, lr, momentum, weightDecay);
     }
 
     @Override
@@ -79,9 +87,7 @@ public final class Sgd implements Optimizer {
     @Override
     public void restore(Tensor params, Map<String, float[]> values, long iterations) {
         State.checkRestore(name(), params, values, iterations, momentum != 0 ? Set.of("velocity") : Set.of());
-        if (values.isEmpty()) {
-            close();
-        } else {
+        if (!values.isEmpty() || velocity != null) {
             velocity = State.restored(velocity, params, "sgd.velocity", values.get("velocity"));
         }
         t = iterations;

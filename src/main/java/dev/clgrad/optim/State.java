@@ -15,15 +15,16 @@ final class State {
     /** Allocates zeros the size of params, or checks that an existing state still matches. */
     static Tensor matching(Tensor state, Tensor params, String name) {
         if (state != null) {
-            if (state.shape().size() != params.shape().size() || state.backend() != params.backend()) {
+            if (state.shape().size() != params.shape().size() || state.memory() != params.memory()) {
                 throw new IllegalArgumentException(name + ": optimizer state is " + state.shape() + " on "
-                        + state.backend().id() + " but params are " + params.shape() + " on "
-                        + params.backend().id() + "; one optimizer serves one model");
+                        + state.memory().id() + " but params are " + params.shape() + " on "
+                        + params.memory().id() + "; one optimizer serves one model");
             }
             return state;
         }
-        Tensor t = Tensor.empty(params.backend(), Shape.of(Math.toIntExact(params.shape().size())), name);
-        params.backend().fill(t, 0f);
+        int n = Math.toIntExact(params.shape().size());
+        Tensor t = Tensor.empty(params.memory(), Shape.of(n), name);
+        t.copyFrom(new float[n]);
         return t;
     }
 
@@ -49,10 +50,13 @@ final class State {
         }
     }
 
-    /** Uploads saved values into the state tensor, allocating it when needed. Modified: the returned tensor. */
+    /**
+     * Writes saved values (or zeros when {@code values} is null) into the state tensor, allocating
+     * it when needed. Modified: the returned tensor.
+     */
     static Tensor restored(Tensor state, Tensor params, String name, float[] values) {
         Tensor t = matching(state, params, name);
-        t.copyFrom(values);
+        t.copyFrom(values != null ? values : new float[Math.toIntExact(params.shape().size())]);
         return t;
     }
 }

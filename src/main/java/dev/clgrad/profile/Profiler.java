@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.ProfileSink;
-import dev.clgrad.nn.Sequential;
+import dev.clgrad.model.Sequential;
 
 import java.io.IOException;
 import java.nio.file.Path;

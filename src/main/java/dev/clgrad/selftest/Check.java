@@ -1,15 +1,19 @@
 package dev.clgrad.selftest;
 
 import dev.clgrad.backend.Backend;
+import dev.clgrad.ops.Op;
 
 import java.util.List;
 
 /**
  * One named conformance check: fresh operands from {@code seed} on a backend (outputs poisoned,
- * every operand a view at an offset, see {@link OpInputs}), the op run, its outputs compared with
- * {@link RefOps} at {@code tolerance} (0 for bit-exact checks).
+ * every operand a view at an offset, see {@link OpInputs}), the op run ({@code Backend.run}), its
+ * outputs compared with {@link RefOps} at {@code tolerance} (0 for bit-exact checks).
+ *
+ * @param op the op record the check runs, counted by {@link Conformance#uncheckedOps()}; null only
+ *           for a check of no op (the Philox known answers run the generator itself)
  */
-public record Check(String name, double tolerance, long seed, Body body) {
+public record Check(String name, Class<? extends Op> op, double tolerance, long seed, Body body) {
 
     /** What a check does on one backend. */
     @FunctionalInterface

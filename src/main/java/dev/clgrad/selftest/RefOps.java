@@ -1,12 +1,15 @@
 package dev.clgrad.selftest;
 
-import dev.clgrad.backend.Backend;
+import dev.clgrad.ops.Activation;
+import dev.clgrad.ops.Op;
 import dev.clgrad.ops.Philox;
 
 /**
- * The float64 reference of every {@link Backend} op, forward and backward, in plain loops: the
- * oracle {@link Conformance} compares every backend against. Inputs are not modified unless a
- * method says so. Matrices are row-major; dropout uses {@link Philox#keep}, the mask spec.
+ * The float64 reference of every {@link Op}, forward and backward, in plain loops: the oracle
+ * {@link Conformance} compares every backend against. A fused op's reference is the composition of
+ * its parts' references, never a fused formula of its own. Inputs are not modified unless a method
+ * says so. Matrices are row-major; activations use {@link Activation#reference} and
+ * {@link Activation#referenceDerivative}; dropout uses {@link Philox#keep}, the mask spec.
  */
 public final class RefOps {
     private RefOps() {
@@ -28,32 +31,78 @@ public final class RefOps {
         return out;
     }
 
-    /** x: (R, C), bias: (C) → x[r, c] + bias[c], then max(0, ·) when relu. */
-    public static double[] biasAdd(double[] x, double[] bias, boolean relu) {
-        int cols = bias.length;
+    /** x: any → {@code y = f(x)} ({@link Activation#reference}). */
+    public static double[] act(Activation a, double[] x) {
         double[] y = new double[x.length];
         for (int i = 0; i < x.length; i++) {
-            double v = x[i] + bias[i % cols];
-            y[i] = relu ? Math.max(0, v) : v;
+            y[i] = a.reference(x[i]);
         }
         return y;
     }
 
-    public static double[] reluForward(double[] x) {
+    /**
+     * y, dY: the same shape → {@code dX = dY·g(y)}, g the derivative from the output
+     * ({@link Activation#referenceDerivative}).
+     */
+    public static double[] actBackward(Activation a, double[] y, double[] dY) {
+        double[] dX = new double[y.length];
+        for (int i = 0; i < y.length; i++) {
+            dX[i] = dY[i] * a.referenceDerivative(y[i]);
+        }
+        return dX;
+    }
+
+    /** x: (R, C), bias: (C) → {@code f(x[r, c] + bias[c])}: (R, C). */
+    public static double[] biasAct(double[] x, double[] bias, Activation a) {
+        int cols = bias.length;
         double[] y = new double[x.length];
         for (int i = 0; i < x.length; i++) {
-            y[i] = Math.max(0, x[i]);
+            y[i] = a.reference(x[i] + bias[i % cols]);
         }
         return y;
+    }
+
+    /** x: (R, C), bias: (C) → x[r, c] + bias[c], then max(0, ·) when relu. */
+    public static double[] biasAdd(double[] x, double[] bias, boolean relu) {
+        return biasAct(x, bias, relu ? Activation.RELU : Activation.LINEAR);
+    }
+
+    public static double[] reluForward(double[] x) {
+        return act(Activation.RELU, x);
     }
 
     /** dX = dY·[y > 0]. */
     public static double[] reluBackward(double[] y, double[] dY) {
-        double[] dX = new double[y.length];
-        for (int i = 0; i < y.length; i++) {
-            dX[i] = y[i] > 0 ? dY[i] : 0;
+        return actBackward(Activation.RELU, y, dY);
+    }
+
+    /**
+     * A matmul's forward epilogue on its product s: (M, N), unfused: {@code mask(f(s + bias))}, the
+     * mask indexed by the row-major element {@code m·N + n}; bias may be null (none), p 0 means no
+     * mask. s not modified.
+     */
+    public static double[] forwardEpilogue(double[] s, int cols, double[] bias, Activation a, float p, long seed,
+                                           long offset) {
+        if (bias != null && bias.length != cols) {
+            throw new IllegalArgumentException("forwardEpilogue: bias has " + bias.length + " values for " + cols
+                    + " columns");
         }
-        return dX;
+        double[] y = bias == null ? act(a, s) : biasAct(s, bias, a);
+        return p > 0 ? dropout(y, p, seed, offset) : y;
+    }
+
+    /** A matmul's gate epilogue on its product s, unfused: {@code s·g(gate)}, the activation's backward. */
+    public static double[] gateEpilogue(double[] s, Activation a, double[] gate) {
+        return actBackward(a, gate, s);
+    }
+
+    /** Each value rounded to float32, as a backend stores it: a reference then sees the operand the backend sees. */
+    public static double[] rounded(double[] x) {
+        double[] r = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            r[i] = (float) x[i];
+        }
+        return r;
     }
 
     /** y = keep(i) ? x/(1-p) : 0; the backward is the same map applied to dY. */

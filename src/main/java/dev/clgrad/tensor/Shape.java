@@ -56,6 +56,19 @@ public final class Shape {
         return dims.length == 1 ? 1 : (int) (size / Math.max(dims[0], 1));
     }
 
+    /** (rows, this…): a batch of samples of this shape. */
+    public Shape withBatch(int rows) {
+        int[] d = new int[dims.length + 1];
+        d[0] = rows;
+        System.arraycopy(dims, 0, d, 1, dims.length);
+        return new Shape(d);
+    }
+
+    /** The last dimension. */
+    public int last() {
+        return dims[dims.length - 1];
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof Shape s && Arrays.equals(dims, s.dims);

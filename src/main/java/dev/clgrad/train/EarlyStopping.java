@@ -1,5 +1,6 @@
 package dev.clgrad.train;
 
+import dev.clgrad.ops.Copy;
 import dev.clgrad.tensor.Tensor;
 
 import java.util.Map;
@@ -61,9 +62,9 @@ public final class EarlyStopping implements Callback {
             if (restoreBestWeights) {
                 Tensor params = state.model().parameters();
                 if (bestWeights == null) {
-                    bestWeights = Tensor.empty(params.backend(), params.shape(), "earlyStopping.best");
+                    bestWeights = Tensor.empty(params.memory(), params.shape(), "earlyStopping.best");
                 }
-                params.backend().copy(params, bestWeights);
+                state.model().backend().run(new Copy(params, bestWeights));
             }
         } else if (++wait > patience) {
             stoppedEpoch = state.epoch();
@@ -74,7 +75,7 @@ public final class EarlyStopping implements Callback {
     @Override
     public void onTrainEnd(TrainingState state) {
         if (bestWeights != null) {
-            state.model().backend().copy(bestWeights, state.model().parameters());
+            state.model().backend().run(new Copy(bestWeights, state.model().parameters()));
             bestWeights.close();
             bestWeights = null;
         }

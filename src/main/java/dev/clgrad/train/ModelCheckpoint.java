@@ -1,7 +1,7 @@
 package dev.clgrad.train;
 
 import dev.clgrad.io.Checkpoint;
-import dev.clgrad.nn.Sequential;
+import dev.clgrad.model.Sequential;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -55,7 +55,7 @@ public final class ModelCheckpoint implements Callback {
     public void onBatchEnd(TrainingState state) {
         if (everySteps > 0 && state.globalStep() % everySteps == 0) {
             double[] totals = state.model().totals();
-            Trainer.finiteLoss(state.model(), state, totals[0] / Math.max(state.step(), 1));
+            Trainer.finiteLoss(state.model(), state, totals[0] / Math.max(state.samples(), 1));
             save(state.model(), position(state, state.epoch(), state.step(), (float) totals[0], (float) totals[1]));
         }
     }

@@ -5,7 +5,7 @@ import dev.clgrad.backend.Span;
 import dev.clgrad.data.Batches;
 import dev.clgrad.data.Dataset;
 import dev.clgrad.nn.Parameter;
-import dev.clgrad.nn.Sequential;
+import dev.clgrad.model.Sequential;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -102,7 +102,7 @@ public final class Trainer {
                 }
                 state.endStep(done);
                 if ((b + 1) % fit.lossEvery() == 0) {
-                    state.runningLoss(finiteLoss(model, state, model.totals()[0] / (b + 1)));
+                    state.runningLoss(finiteLoss(model, state, model.totals()[0] / state.samples()));
                 }
                 callbacks.forEach(c -> c.onBatchEnd(state));
             }
@@ -110,7 +110,7 @@ public final class Trainer {
             state.endTrainingSteps();
             history.addTraining(data.rows(), state.epochSeconds());
             Map<String, Double> logs = new LinkedHashMap<>();
-            logs.put("loss", finiteLoss(model, state, totals[0] / batches.count()));
+            logs.put("loss", finiteLoss(model, state, totals[0] / data.rows()));
             if (model.tracksAccuracy()) {
                 logs.put("accuracy", totals[1] / data.rows());
             }
@@ -199,7 +199,7 @@ public final class Trainer {
         }
         double[] totals = model.totals();
         Map<String, Double> out = new LinkedHashMap<>();
-        out.put("loss", totals[0] / batches.count());
+        out.put("loss", totals[0] / data.rows());
         if (model.tracksAccuracy()) {
             out.put("accuracy", totals[1] / data.rows());
         }

@@ -1,6 +1,6 @@
 package dev.clgrad.train;
 
-import dev.clgrad.nn.Sequential;
+import dev.clgrad.model.Sequential;
 
 /** Where {@code fit} is, as callbacks see it; a callback may ask it to stop after the current epoch. */
 public final class TrainingState {

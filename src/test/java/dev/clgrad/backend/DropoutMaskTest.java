@@ -1,7 +1,15 @@
 package dev.clgrad.backend;
 
+import dev.clgrad.ops.Activation;
+import dev.clgrad.ops.ApplyMask;
+import dev.clgrad.ops.Counter;
+import dev.clgrad.ops.Epilogue;
+import dev.clgrad.ops.Fill;
+import dev.clgrad.ops.Mask;
+import dev.clgrad.ops.MatMul;
 import dev.clgrad.ops.Philox;
 import dev.clgrad.selftest.RefOps;
+import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -15,8 +23,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Dropout masks across backends: bit-identical to {@link Philox#keep} on every backend for many
- * (seed, offset, p, n), including counters that carry past 2^32 and 2^64; the kept fraction; p = 0;
- * invalid rates; backward regenerating the forward's mask.
+ * (seed, offset, p, n), including counters that carry past 2^32 and 2^64, through {@link ApplyMask}
+ * and through a matmul's epilogue (element m·N + n of the product); the kept fraction; p = 0;
+ * invalid rates; backward regenerating the forward's mask from the same counter.
  */
 class DropoutMaskTest {
     static final long[] SEEDS = {0L, 1L, 0x0123_4567_89AB_CDEFL, -1L};
@@ -29,14 +38,30 @@ class DropoutMaskTest {
         float[] ones = new float[n];
         Arrays.fill(ones, 1f);
         try (Tensor x = Tensor.of(b, ones, n); Tensor y = Tensor.of(b, new float[n], n)) {
-            b.dropoutForward(x, p, seed, offset, y);
-            float[] out = y.toArray();
-            boolean[] keep = new boolean[n];
-            for (int i = 0; i < n; i++) {
-                keep[i] = out[i] != 0f;
-            }
-            return keep;
+            b.run(new ApplyMask(x, Mask.fixed(p, seed, offset), y));
+            return kept(y.toArray());
         }
+    }
+
+    /** The keep bits of a matmul's forward epilogue {@code c = mask(ones(rows, 1)·ones(1, cols))}. */
+    static boolean[] epilogueMask(Backend b, int rows, int cols, Mask mask) {
+        float[] ones = new float[cols];
+        Arrays.fill(ones, 1f);
+        float[] column = new float[rows];
+        Arrays.fill(column, 1f);
+        try (Tensor a = Tensor.of(b, column, rows, 1); Tensor w = Tensor.of(b, ones, 1, cols);
+             Tensor c = Tensor.empty(b, Shape.of(rows, cols))) {
+            b.run(new MatMul(false, false, 1f, a, w, 0f, c, Epilogue.forward(null, Activation.LINEAR, mask)));
+            return kept(c.toArray());
+        }
+    }
+
+    private static boolean[] kept(float[] out) {
+        boolean[] keep = new boolean[out.length];
+        for (int i = 0; i < out.length; i++) {
+            keep[i] = out[i] != 0f;
+        }
+        return keep;
     }
 
     @Test
@@ -52,6 +77,21 @@ class DropoutMaskTest {
                                     + " seed=" + seed + " offset=" + Long.toUnsignedString(offset) + " n=" + n + " p=" + p);
                         }
                     }
+                }
+            }
+        }
+    }
+
+    @Test
+    void epilogueMasksMatchTheSpecRowMajor() {
+        for (Backend b : TestBackends.all()) {
+            for (long offset : new long[] {0L, 0xFFFF_FFF0L, -3L}) {
+                for (int[] rc : new int[][] {{1, 1}, {3, 5}, {17, 33}, {130, 67}}) {
+                    int n = rc[0] * rc[1];
+                    boolean[] spec = RefOps.dropoutMask(n, 0.5f, 0x5EED, offset);
+                    assertArrayEquals(spec, epilogueMask(b, rc[0], rc[1], Mask.fixed(0.5f, 0x5EED, offset)),
+                            "epilogue mask on " + TestBackends.label(b) + " " + rc[0] + "x" + rc[1] + " offset="
+                                    + Long.toUnsignedString(offset));
                 }
             }
         }
@@ -91,9 +131,10 @@ class DropoutMaskTest {
         float[] x = {1.5f, -2f, 0f, 3e-7f, -1e30f, 7f, 8f};
         for (Backend b : TestBackends.all()) {
             try (Tensor tx = Tensor.of(b, x, x.length); Tensor ty = Tensor.of(b, new float[x.length], x.length)) {
-                b.dropoutForward(tx, 0f, 99, 123, ty);
+                b.run(new ApplyMask(tx, Mask.fixed(0f, 99, 123), ty));
                 assertArrayEquals(x, ty.toArray(), "p=0 forward on " + TestBackends.label(b));
-                b.dropoutBackward(tx, 0f, 99, 123, ty);
+                b.run(new Fill(ty, Float.NaN));
+                b.run(new ApplyMask(tx, Mask.fixed(0f, 99, 123), ty));
                 assertArrayEquals(x, ty.toArray(), "p=0 backward on " + TestBackends.label(b));
             }
         }
@@ -105,9 +146,10 @@ class DropoutMaskTest {
             try (Tensor x = Tensor.of(b, new float[4], 4)) {
                 for (float p : new float[] {1f, -0.25f, 1.5f, Float.NaN}) {
                     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                            () -> b.dropoutForward(x, p, 1, 0, x));
+                            () -> b.run(new ApplyMask(x, Mask.fixed(p, 1, 0), x)));
                     assertTrue(e.getMessage().contains(String.valueOf(p)), e.getMessage());
-                    assertThrows(IllegalArgumentException.class, () -> b.dropoutBackward(x, p, 1, 0, x));
+                    assertThrows(IllegalArgumentException.class,
+                            () -> b.run(new ApplyMask(x, new Mask(p, 1, Counter.of(0)), x)));
                 }
             }
         }
@@ -120,14 +162,22 @@ class DropoutMaskTest {
         for (Backend b : TestBackends.all()) {
             float[] ones = new float[n];
             Arrays.fill(ones, 1f);
+            Counter counter = Counter.of(0xFFFF_FFFDL);
+            Mask mask = new Mask(p, 77, counter);
             try (Tensor dy = Tensor.of(b, ones, n); Tensor dx = Tensor.of(b, new float[n], n)) {
-                b.dropoutBackward(dy, p, 77, 0xFFFF_FFFDL, dx);
+                boolean[] forward = epilogueMask(b, 1, n, mask);
+                b.run(new ApplyMask(dy, mask, dx));
                 float[] grad = dx.toArray();
-                boolean[] forward = mask(b, n, p, 77, 0xFFFF_FFFDL);
+                assertArrayEquals(mask(b, n, p, 77, 0xFFFF_FFFDL), forward, "the epilogue's mask is ApplyMask's on "
+                        + TestBackends.label(b));
                 for (int i = 0; i < n; i++) {
                     assertEquals(forward[i] ? Philox.keepScale(p) : 0f, grad[i], "element " + i + " on "
                             + TestBackends.label(b));
                 }
+                counter.getAndAdd(Philox.blocks(n));
+                assertArrayEquals(RefOps.dropoutMask(n, p, 77, 0xFFFF_FFFDL + Philox.blocks(n)),
+                        epilogueMask(b, 1, n, mask), "the next call draws from the advanced counter on "
+                                + TestBackends.label(b));
             }
         }
     }

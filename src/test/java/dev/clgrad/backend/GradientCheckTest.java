@@ -1,5 +1,10 @@
 package dev.clgrad.backend;
 
+import dev.clgrad.ops.ActBackward;
+import dev.clgrad.ops.Activation;
+import dev.clgrad.ops.BiasAct;
+import dev.clgrad.ops.ColumnSum;
+import dev.clgrad.ops.MatMul;
 import dev.clgrad.selftest.Conformance;
 import dev.clgrad.selftest.OpInputs;
 import dev.clgrad.selftest.RefOps;
@@ -19,9 +24,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Finite-difference checks in float64 of every backward in {@link RefOps} against its forward
- * (scalarised as {@code L = Σ w ⊙ f(x)} with random weights w, central differences), and of each
- * backend's Dense backward GEMMs ({@code dX = dY·Wᵀ}, {@code dW = Xᵀ·dY}) against RefOps. The other
- * backward ops are compared with RefOps on every backend in {@link OpConformanceTest}.
+ * (scalarised as {@code L = Σ w ⊙ f(x)} with random weights w, central differences), for every
+ * {@link Activation}; of each backend's activation backward ({@link BiasAct} forward, then
+ * {@link ActBackward} and {@link ColumnSum} for dX and dBias) against finite differences of the
+ * float64 forward; and of each backend's Dense backward GEMMs ({@code dX = dY·Wᵀ},
+ * {@code dW = Xᵀ·dY}) against RefOps. The other backward ops are compared with RefOps on every
+ * backend in {@link OpConformanceTest}.
  */
 class GradientCheckTest {
     static final double H = 1e-6;
@@ -109,6 +117,33 @@ class GradientCheckTest {
     }
 
     @Test
+    void activationBackwards() {
+        for (Activation a : Activation.values()) {
+            double[] x = a == Activation.RELU ? awayFromZero(57) : uniform(57, 3);
+            double[] w = uniform(57, 1);
+            check(a.kerasName() + "Backward", RefOps.actBackward(a, RefOps.act(a, x), w),
+                    numeric(v -> dot(w, RefOps.act(a, v)), x));
+        }
+    }
+
+    @Test
+    void biasActBackwardForEveryActivation() {
+        int rows = 9;
+        int cols = 7;
+        for (Activation a : Activation.values()) {
+            double[] x = awayFromZero(rows * cols);
+            double[] bias = uniform(cols, a == Activation.RELU ? 0.005 : 1);
+            double[] w = uniform(rows * cols, 1);
+            double[] y = RefOps.biasAct(x, bias, a);
+            String name = "bias" + a.kerasName();
+            check(name + " dBias = columnSum(actBackward(y, dY))", RefOps.columnSum(RefOps.actBackward(a, y, w), cols),
+                    numeric(b -> dot(w, RefOps.biasAct(x, b, a)), bias));
+            check(name + " dX = actBackward(y, dY)", RefOps.actBackward(a, y, w),
+                    numeric(v -> dot(w, RefOps.biasAct(v, bias, a)), x));
+        }
+    }
+
+    @Test
     void dropoutBackward() {
         double[] x = uniform(41, 1);
         double[] w = uniform(41, 1);
@@ -173,12 +208,48 @@ class GradientCheckTest {
             Tensor tdy = in.tensor(dy, b, o);
             Tensor dx = in.poisoned(b, i);
             Tensor dw = in.poisoned(i, o);
-            backend.gemm(false, true, 1f, tdy, tw, 0f, dx);
-            backend.gemm(true, false, 1f, tx, tdy, 0f, dw);
+            backend.run(MatMul.of(false, true, 1f, tdy, tw, 0f, dx));
+            backend.run(MatMul.of(true, false, 1f, tx, tdy, 0f, dw));
             assertClose("dX on " + backend.id(), RefOps.gemm(false, true, b, i, o, 1, dy, w, 0, null), dx.toArray(),
                     Conformance.GEMM);
             assertClose("dW on " + backend.id(), RefOps.gemm(true, false, i, o, b, 1, x, dy, 0, null), dw.toArray(),
                     Conformance.GEMM);
+        }
+    }
+
+    /**
+     * On each backend, y = f(x + bias) by {@link BiasAct}, then dX = {@link ActBackward}(y, dY)
+     * and dBias = {@link ColumnSum}(dX), against central differences of the float64 forward
+     * {@code L = Σ dY ⊙ f(x + bias)}: the backend's backward is the gradient of its forward, for
+     * every activation (tanh and sigmoid through their saturation).
+     */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void backendActivationBackwardsMatchFiniteDifferences(Backend backend) {
+        int rows = 13;
+        int cols = 11;
+        for (Activation a : Activation.values()) {
+            try (OpInputs in = new OpInputs(backend, 4242 + a.ordinal())) {
+                double[] x = in.uniform(rows * cols, 3);
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) (x[i] + Math.copySign(0.01, x[i]));
+                }
+                double[] bias = a == Activation.RELU ? new double[cols] : in.uniform(cols, 1);
+                double[] dy = in.uniform(rows * cols, 1);
+                Tensor y = in.poisoned(rows, cols);
+                Tensor dx = in.poisoned(rows, cols);
+                Tensor dBias = in.poisoned(cols);
+                backend.run(new BiasAct(in.tensor(x, rows, cols), in.tensor(bias, cols), a, y));
+                backend.run(new ActBackward(a, y, in.tensor(dy, rows, cols), dx));
+                backend.run(new ColumnSum(dx, dBias));
+                String what = a.kerasName() + " on " + TestBackends.label(backend);
+                assertClose(what + " dX vs finite differences",
+                        numeric(v -> dot(dy, RefOps.biasAct(v, bias, a)), x.clone()), dx.toArray(),
+                        Conformance.ELEMENTWISE);
+                assertClose(what + " dBias vs finite differences",
+                        numeric(v -> dot(dy, RefOps.biasAct(x, v, a)), bias.clone()), dBias.toArray(),
+                        Conformance.ELEMENTWISE);
+            }
         }
     }
 }

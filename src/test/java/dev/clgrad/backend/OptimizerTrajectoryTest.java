@@ -1,6 +1,8 @@
 package dev.clgrad.backend;
 
 import dev.clgrad.ops.AdamHyper;
+import dev.clgrad.ops.AdamUpdate;
+import dev.clgrad.ops.Counter;
 import dev.clgrad.selftest.OpInputs;
 import dev.clgrad.selftest.RefOps;
 import dev.clgrad.tensor.Tensor;
@@ -15,7 +17,8 @@ import static dev.clgrad.backend.TensorAssert.assertClose;
 /**
  * Adam and AdamW over 10 steps on every backend, against the DESIGN.md formula in float64
  * ({@link RefOps#adamStep}); gradients change every step as a function of the current parameters
- * (a quadratic bowl), so errors compound as they would in training.
+ * (a quadratic bowl), so errors compound as they would in training. One {@link AdamUpdate} is
+ * prepared once and replayed with its step counter advanced, as a step program runs it.
  */
 class OptimizerTrajectoryTest {
     static final int N = 1037;
@@ -47,6 +50,8 @@ class OptimizerTrajectoryTest {
             Tensor tm = in.tensor(m, N);
             Tensor tv = in.tensor(v, N);
             Tensor tg = in.poisoned(N);
+            Counter step = new Counter(1);
+            Backend.Launch launch = backend.prepare(new AdamUpdate(tp, tg, tm, tv, h, step));
             for (int t = 1; t <= STEPS; t++) {
                 float[] current = tp.toArray();
                 double[] g = new double[N];
@@ -54,7 +59,8 @@ class OptimizerTrajectoryTest {
                     g[i] = (float) (current[i] - target[i]);
                 }
                 tg.copyFrom(OpInputs.floats(g));
-                backend.adamStep(tp, tg, tm, tv, h, t);
+                step.set(t);
+                launch.run();
                 RefOps.adamStep(p, g, m, v, h.lr(), h.beta1(), h.beta2(), h.eps(), h.weightDecay(), t);
                 String what = "step " + t + " wd=" + h.weightDecay() + " on " + backend.id();
                 assertClose(what + " params", p, tp.toArray(), 1e-5);

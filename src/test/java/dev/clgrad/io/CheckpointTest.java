@@ -6,7 +6,7 @@ import dev.clgrad.data.Dataset;
 import dev.clgrad.nn.Dense;
 import dev.clgrad.nn.Dropout;
 import dev.clgrad.nn.MSE;
-import dev.clgrad.nn.Sequential;
+import dev.clgrad.model.Sequential;
 import dev.clgrad.optim.Adam;
 import dev.clgrad.optim.Sgd;
 import dev.clgrad.train.Fit;

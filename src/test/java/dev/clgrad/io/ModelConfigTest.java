@@ -1,7 +1,7 @@
 package dev.clgrad.io;
 
 import dev.clgrad.backend.TestBackends;
-import dev.clgrad.nn.Sequential;
+import dev.clgrad.model.Sequential;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

@@ -5,7 +5,7 @@ import dev.clgrad.backend.TestBackends;
 import dev.clgrad.data.HostArray;
 import dev.clgrad.nn.Dense;
 import dev.clgrad.nn.Dropout;
-import dev.clgrad.nn.Sequential;
+import dev.clgrad.model.Sequential;
 import dev.clgrad.train.Fit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

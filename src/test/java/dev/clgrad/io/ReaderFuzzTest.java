@@ -6,7 +6,7 @@ import dev.clgrad.data.IdxReader;
 import dev.clgrad.data.NpyReader;
 import dev.clgrad.nn.Dense;
 import dev.clgrad.nn.Dropout;
-import dev.clgrad.nn.Sequential;
+import dev.clgrad.model.Sequential;
 import dev.clgrad.train.Fit;
 import dev.clgrad.train.Position;
 import org.junit.jupiter.api.Test;

@@ -8,7 +8,7 @@ import dev.clgrad.backend.TestBackends;
 import dev.clgrad.nn.Dense;
 import dev.clgrad.nn.Dropout;
 import dev.clgrad.nn.ReLU;
-import dev.clgrad.nn.Sequential;
+import dev.clgrad.model.Sequential;
 import dev.clgrad.nn.SoftmaxCrossEntropy;
 import dev.clgrad.optim.AdamW;
 import dev.clgrad.tensor.Tensor;

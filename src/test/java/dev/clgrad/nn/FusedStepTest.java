@@ -1,5 +1,6 @@
 package dev.clgrad.nn;
 
+import dev.clgrad.model.Sequential;
 import dev.clgrad.backend.OpenClTest;
 import dev.clgrad.backend.ProfileSink;
 import dev.clgrad.backend.opencl.OpenClBackend;

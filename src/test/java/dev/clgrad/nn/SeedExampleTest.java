@@ -1,5 +1,6 @@
 package dev.clgrad.nn;
 
+import dev.clgrad.model.Sequential;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.TestBackends;
 import dev.clgrad.train.Fit;

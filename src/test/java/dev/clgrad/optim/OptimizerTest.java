@@ -2,7 +2,10 @@ package dev.clgrad.optim;
 
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.TestBackends;
+import dev.clgrad.ops.Op;
 import dev.clgrad.tensor.Tensor;
+import java.util.List;
+
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,8 +22,10 @@ class OptimizerTest {
         int live = java.liveBuffers();
         float[] out;
         try (opt; Tensor p = Tensor.of(java, P0.clone(), 3); Tensor g = Tensor.of(java, G, 3)) {
+            List<Op> update = opt.updates(p, g);
             for (int s = 0; s < steps; s++) {
-                opt.step(p, g);
+                opt.beginStep();
+                update.forEach(java::run);
             }
             assertEquals(steps, opt.iterations());
             out = p.toArray();

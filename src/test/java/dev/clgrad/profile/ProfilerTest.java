@@ -2,7 +2,14 @@ package dev.clgrad.profile;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.clgrad.ops.Act;
+import dev.clgrad.ops.Activation;
 import dev.clgrad.ops.AdamHyper;
+import dev.clgrad.ops.AdamUpdate;
+import dev.clgrad.ops.ApplyMask;
+import dev.clgrad.ops.Counter;
+import dev.clgrad.ops.Mask;
+import dev.clgrad.ops.MatMul;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.BackendTest;
 import dev.clgrad.backend.ProfileSink.KernelRecord;
@@ -25,10 +32,10 @@ class ProfilerTest {
 
     private static void work(Backend b, Tensor x, Tensor w, Tensor y, Tensor m, Tensor v) {
         try (Span s = b.span("step")) {
-            b.gemm(false, false, 1f, x, w, 0f, y);
-            b.reluForward(y, y);
-            b.dropoutForward(y, 0.5f, 7, 0, y);
-            b.adamStep(w, w, m, v, AdamHyper.adam(1e-3f), 1);
+            b.run(MatMul.of(false, false, 1f, x, w, 0f, y));
+            b.run(new Act(Activation.RELU, y, y));
+            b.run(new ApplyMask(y, Mask.fixed(0.5f, 7, 0), y));
+            b.run(new AdamUpdate(w, w, m, v, AdamHyper.adam(1e-3f), Counter.of(1)));
         }
     }
 

@@ -3,7 +3,9 @@ package dev.clgrad.tensor;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.BackendTest;
 import dev.clgrad.backend.TestBackends;
-
+import dev.clgrad.ops.Act;
+import dev.clgrad.ops.Activation;
+import dev.clgrad.ops.Fill;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,7 +22,7 @@ class TensorTest {
             x[i] = (i % 7) - 3.5f;
         }
         try (Tensor in = Tensor.of(b, x, 1027); Tensor out = Tensor.empty(b, Shape.of(1027))) {
-            b.reluForward(in, out);
+            b.run(new Act(Activation.RELU, in, out));
             float[] got = out.toArray();
             for (int i = 0; i < x.length; i++) {
                 assertEquals(Math.max(0f, x[i]), got[i], "element " + i + " on " + TestBackends.label(b));
@@ -39,7 +41,7 @@ class TensorTest {
         assertEquals(live, b.liveBuffers());
         IllegalStateException e = assertThrows(IllegalStateException.class, t::toArray);
         assertTrue(e.getMessage().contains("weights"), e.getMessage());
-        assertThrows(IllegalStateException.class, () -> b.fill(t, 1f));
+        assertThrows(IllegalStateException.class, () -> b.run(new Fill(t, 1f)));
     }
 
     @BackendTest
@@ -47,7 +49,7 @@ class TensorTest {
         try (Tensor flat = Tensor.of(b, new float[] {1, 2, 3, 4, 5, 6}, 6)) {
             Tensor v = flat.view(2, Shape.of(2, 2), "w");
             assertArrayEquals(new float[] {3, 4, 5, 6}, v.toArray());
-            b.fill(v, 9f);
+            b.run(new Fill(v, 9f));
             v.close();
             assertArrayEquals(new float[] {1, 2, 9, 9, 9, 9}, flat.toArray());
             assertThrows(IllegalArgumentException.class, () -> flat.view(5, Shape.of(2), "out of range"));
@@ -57,7 +59,8 @@ class TensorTest {
     @BackendTest
     void shapesAreCheckedWithBothSidesInTheMessage(Backend b) {
         try (Tensor x = Tensor.zeros(b, Shape.of(3, 4)); Tensor y = Tensor.zeros(b, Shape.of(4, 3))) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.reluForward(x, y));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> b.run(new Act(Activation.RELU, x, y)));
             assertTrue(e.getMessage().contains("(3, 4)") && e.getMessage().contains("(4, 3)"), e.getMessage());
         }
     }

@@ -6,7 +6,7 @@ import dev.clgrad.data.Dataset;
 import dev.clgrad.data.IdxReader;
 import dev.clgrad.nn.Dense;
 import dev.clgrad.nn.Dropout;
-import dev.clgrad.nn.Sequential;
+import dev.clgrad.model.Sequential;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -4,7 +4,7 @@ import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.TestBackends;
 import dev.clgrad.data.Dataset;
 import dev.clgrad.nn.Dense;
-import dev.clgrad.nn.Sequential;
+import dev.clgrad.model.Sequential;
 import dev.clgrad.nn.SoftmaxCrossEntropy;
 import dev.clgrad.optim.Adam;
 import org.junit.jupiter.api.Test;

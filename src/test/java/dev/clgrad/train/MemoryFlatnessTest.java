@@ -6,7 +6,7 @@ import dev.clgrad.backend.opencl.OpenClBackend;
 import dev.clgrad.data.Dataset;
 import dev.clgrad.nn.Dense;
 import dev.clgrad.nn.Dropout;
-import dev.clgrad.nn.Sequential;
+import dev.clgrad.model.Sequential;
 import dev.clgrad.nn.SoftmaxCrossEntropy;
 import dev.clgrad.optim.Adam;
 import org.junit.jupiter.api.io.TempDir;

@@ -11,7 +11,7 @@ import dev.clgrad.io.Safetensors;
 import dev.clgrad.nn.Dense;
 import dev.clgrad.nn.Dropout;
 import dev.clgrad.nn.MSE;
-import dev.clgrad.nn.Sequential;
+import dev.clgrad.model.Sequential;
 import dev.clgrad.optim.Adam;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;

@@ -1,15 +1,33 @@
 package dev.clgrad.backend.java;
 
-import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.backend.Backend;
-import dev.clgrad.tensor.DeviceBuffer;
 import dev.clgrad.backend.DeviceInfo;
-import dev.clgrad.ops.GemmShape;
-import dev.clgrad.backend.OpCost;
-import dev.clgrad.backend.OpShapes;
-import dev.clgrad.ops.Philox;
 import dev.clgrad.backend.ProfileSink;
 import dev.clgrad.backend.Span;
+import dev.clgrad.ops.AccuracyCount;
+import dev.clgrad.ops.Act;
+import dev.clgrad.ops.ActBackward;
+import dev.clgrad.ops.Activation;
+import dev.clgrad.ops.AdamHyper;
+import dev.clgrad.ops.AdamUpdate;
+import dev.clgrad.ops.ApplyMask;
+import dev.clgrad.ops.BiasAct;
+import dev.clgrad.ops.ColumnSum;
+import dev.clgrad.ops.Composite;
+import dev.clgrad.ops.Copy;
+import dev.clgrad.ops.Cost;
+import dev.clgrad.ops.Epilogue;
+import dev.clgrad.ops.Fill;
+import dev.clgrad.ops.GemmShape;
+import dev.clgrad.ops.Mask;
+import dev.clgrad.ops.MatMul;
+import dev.clgrad.ops.MseLoss;
+import dev.clgrad.ops.Op;
+import dev.clgrad.ops.Philox;
+import dev.clgrad.ops.SgdUpdate;
+import dev.clgrad.ops.SoftmaxCrossEntropy;
+import dev.clgrad.ops.Sum;
+import dev.clgrad.tensor.DeviceBuffer;
 import dev.clgrad.tensor.Tensor;
 
 import java.util.ArrayDeque;
@@ -18,13 +36,22 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The pure-Java CPU backend: buffers are {@code float[]}, ops run synchronously on the calling thread
- * and a fork-join pool (GEMM and large element-wise ops), and every op computes exactly the function
- * {@link Backend} documents. Dropout masks are bit-identical to every other backend's ({@link Philox}).
- * Reductions accumulate in double. Freed buffers are pooled by exact size up to {@link #POOL_BYTES}.
- * With the Vector API, GEMM runs {@link VectorGemm} and Adam, bias, ReLU's backward, the column sum
- * and dropout run {@link VectorOps} and {@link VectorDropout} on whole vectors, the scalar loops here
- * doing the tails; both give the same bits.
+ * The pure-Java CPU backend and the living spec of every op: buffers are {@code float[]}, ops run
+ * synchronously on the calling thread and a fork-join pool (GEMM and large element-wise ops), and
+ * {@link #run} computes exactly the function each op's record documents (package
+ * {@code dev.clgrad.ops}); tanh and sigmoid are {@link Activation#apply} and
+ * {@link Activation#derivativeFromOutput}, element by element. Dropout masks are bit-identical to
+ * every other backend's ({@link Philox}). Reductions accumulate in double. Freed buffers are pooled
+ * by exact size up to {@link #POOL_BYTES}.
+ *
+ * <p>Every {@link MatMul} epilogue is fused ({@link #fuses}): after the GEMM, one pass over C in
+ * cache-sized row blocks applies the bias and activation and then the dropout mask to each block,
+ * or the gradient gate, giving the bits of {@link MatMul#decompose} run op by op. A
+ * {@link Composite} runs its parts in order.
+ *
+ * <p>With the Vector API, GEMM runs {@link VectorGemm} and Adam, bias (linear and ReLU), ReLU's
+ * backward, the column sum and dropout run {@link VectorOps} and {@link VectorDropout} on whole
+ * vectors, the scalar loops here doing the tails; both give the same bits.
  */
 public final class JavaBackend implements Backend {
     /** Largest total size of released arrays kept for reuse. */
@@ -39,6 +66,11 @@ public final class JavaBackend implements Backend {
      * per vector, for its first few hundred calls (0.3 s of the seed example's first epoch).
      */
     static final int VECTOR_MIN = 1024;
+    /**
+     * Elements of C per row block of a fused epilogue (64 KiB): the block stays in L2 between its
+     * bias-and-activation pass and its dropout pass.
+     */
+    static final int EPILOGUE_BLOCK = 1 << 14;
     /** Each thread's Philox scratch for dropout. */
     private static final ThreadLocal<PhiloxRun> PHILOX = ThreadLocal.withInitial(PhiloxRun::new);
 
@@ -166,16 +198,6 @@ public final class JavaBackend implements Backend {
         return Span.open(sink, name);
     }
 
-    /** The op's start time when profiling, else 0 (no clock read). */
-    private long clock() {
-        return sink == null ? 0 : System.nanoTime();
-    }
-
-    /** Reports an op that ran from {@code t0} until now; ops run synchronously, so wall clock is its time. */
-    private void timed(String op, long t0, OpCost cost) {
-        sink.kernel(new ProfileSink.KernelRecord(op, op, t0, t0, System.nanoTime(), cost.flops(), cost.bytes()));
-    }
-
     /** Ops complete before they return: nothing to wait for. */
     @Override
     public void finish() {
@@ -231,39 +253,167 @@ public final class JavaBackend implements Backend {
         return (int) t.shape().size();
     }
 
+    // ---- running ops -----------------------------------------------------------------------------
+
+    /**
+     * Validates and runs {@code op} before returning. A {@link Composite} runs its parts in order;
+     * while profiling, each op (each part of a composite) is reported with its wall-clock time and
+     * its declared {@link Op#cost}.
+     */
+    @Override
+    public void run(Op op) {
+        op.validate();
+        if (op instanceof Composite composite) {
+            for (Op part : composite.parts()) {
+                timed(part);
+            }
+        } else {
+            timed(op);
+        }
+    }
+
+    /** Every op but a {@link Composite} is one pass here, {@link MatMul} epilogues included. */
+    @Override
+    public boolean fuses(Op op) {
+        return !(op instanceof Composite);
+    }
+
+    /** Runs a validated plain op, reporting it when profiling (no clock read otherwise). */
+    private void timed(Op op) {
+        ProfileSink s = sink;
+        if (s == null) {
+            execute(op);
+            return;
+        }
+        long t0 = System.nanoTime();
+        execute(op);
+        long t1 = System.nanoTime();
+        Cost cost = op.cost();
+        s.kernel(new ProfileSink.KernelRecord(op.name(), op.name(), t0, t0, t1, cost.flops(), cost.bytes()));
+    }
+
+    /** Dispatches a validated op other than a {@link Composite} to its computation. */
+    private void execute(Op op) {
+        if (op instanceof MatMul m) {
+            matmul(m);
+        } else if (op instanceof BiasAct b) {
+            biasAct(b.x(), b.bias(), b.activation(), b.y());
+        } else if (op instanceof Act a) {
+            act(a.activation(), a.x(), a.y());
+        } else if (op instanceof ActBackward a) {
+            actBackward(a.activation(), a.y(), a.dY(), a.dX());
+        } else if (op instanceof ApplyMask d) {
+            dropout(d.x(), d.mask(), d.y());
+        } else if (op instanceof Fill f) {
+            fill(f.x(), f.value());
+        } else if (op instanceof Copy c) {
+            copy(c.src(), c.dst());
+        } else if (op instanceof ColumnSum c) {
+            columnSum(c.x(), c.out());
+        } else if (op instanceof Sum s) {
+            store(s.out(), s.mean() ? total(s.x()) / s.x().shape().size() : total(s.x()), false);
+        } else if (op instanceof AdamUpdate a) {
+            adamStep(a.params(), a.grads(), a.m(), a.v(), a.hyper(), a.step().get());
+        } else if (op instanceof SgdUpdate u) {
+            sgdStep(u.params(), u.grads(), u.velocity(), u.lr(), u.momentum(), u.weightDecay());
+        } else if (op instanceof MseLoss l) {
+            mse(l);
+        } else if (op instanceof SoftmaxCrossEntropy l) {
+            softmaxCrossEntropy(l);
+        } else if (op instanceof AccuracyCount a) {
+            accuracyCount(a);
+        } else {
+            throw new IllegalArgumentException("java backend: no computation for op " + op.name() + " (" + op + ")");
+        }
+    }
+
     // ---- linear algebra --------------------------------------------------------------------------
 
-    @Override
-    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        long t0 = clock();
-        GemmShape s = GemmShape.of(transA, transB, a, b, c);
-        JavaGemm.gemm(loop, vectorApi, transA, transB, s.m(), s.n(), s.k(), alpha, data(a), off(a), data(b), off(b), beta,
-                data(c), off(c));
-        if (sink != null) {
-            timed("gemm", t0, OpCost.gemm(s, beta));
+    /** GEMM (op(A): (M, K), op(B): (K, N) → C: (M, N)), then its epilogue over C. */
+    private void matmul(MatMul op) {
+        GemmShape s = op.shape();
+        Tensor a = op.a();
+        Tensor b = op.b();
+        Tensor c = op.c();
+        JavaGemm.gemm(loop, vectorApi, op.transA(), op.transB(), s.m(), s.n(), s.k(), op.alpha(), data(a), off(a),
+                data(b), off(b), op.beta(), data(c), off(c));
+        Epilogue e = op.epilogue();
+        if (e.isNone()) {
+            return;
         }
+        if (e.isGate()) {
+            actBackward(e.activation(), e.gate(), c, c);
+        } else if (e.mask() == null) {
+            activate(c, e.bias(), e.activation());
+        } else if (e.bias() == null && e.activation() == Activation.LINEAR) {
+            dropout(c, e.mask(), c);
+        } else {
+            activateAndDrop(c, e.bias(), e.activation(), e.mask());
+        }
+    }
+
+    /** C: (M, N), bias: (N) or null → {@code C = activation(C + bias)} in place. */
+    private void activate(Tensor c, Tensor bias, Activation activation) {
+        if (bias != null) {
+            biasAct(c, bias, activation, c);
+        } else {
+            act(activation, c, c);
+        }
+    }
+
+    /**
+     * C: (M, N), bias: (N) or null → {@code C = mask(activation(C + bias))} in place, row block by
+     * row block: each block of about {@link #EPILOGUE_BLOCK} elements gets its bias and activation,
+     * then, while still in cache, its dropout, with the mask of C's global element indices. Threads'
+     * row ranges and blocks start at rows r with r·N a multiple of 4, so each covers whole Philox
+     * blocks of its own elements (the last block of C may be partial, as in a whole-C dropout) and
+     * never masks an element another thread has yet to bias.
+     */
+    private void activateAndDrop(Tensor c, Tensor bias, Activation activation, Mask mask) {
+        float[] cd = data(c);
+        int co = off(c);
+        int rows = c.shape().rows();
+        int cols = c.shape().cols();
+        int n = rows * cols;
+        float[] bd = bias == null ? null : data(bias);
+        int bo = bias == null ? 0 : off(bias);
+        boolean vec = vector(n);
+        long offset = mask.offset().get();
+        int[] key = Philox.key(mask.seed());
+        int t = mask.threshold();
+        float scale = mask.scale();
+        int align = 4 / gcd(cols, 4);
+        int blockRows = Math.max(align, EPILOGUE_BLOCK / cols / align * align);
+        int grainRows = Math.max(align, grain() / cols);
+        loop.forRange(rows, grainRows, align, (from, to) -> {
+            for (int r0 = from; r0 < to; r0 += blockRows) {
+                int r1 = Math.min(to, r0 + blockRows);
+                if (bd != null) {
+                    biasRows(cd, co, bd, bo, cd, co, cols, activation, vec, r0, r1);
+                } else {
+                    actRange(activation, cd, co, cd, co, r0 * cols, r1 * cols);
+                }
+                int lastBlock = r1 == rows ? (int) Philox.blocks(n) : r1 * cols / 4;
+                dropoutBlocks(cd, co, cd, co, n, offset, key, t, scale, vec, r0 * cols / 4, lastBlock);
+            }
+        });
+    }
+
+    private static int gcd(int a, int b) {
+        return b == 0 ? a : gcd(b, a % b);
     }
 
     // ---- element-wise ----------------------------------------------------------------------------
 
-    @Override
-    public void fill(Tensor x, float value) {
-        long t0 = clock();
+    /** x: any shape → {@code x[i] = value}. */
+    private void fill(Tensor x, float value) {
         float[] xd = data(x);
         int xo = off(x);
         loop.forRange(size(x), GRAIN, 16, (from, to) -> Arrays.fill(xd, xo + from, xo + to, value));
-        if (sink != null) {
-            timed("fill", t0, OpCost.elementwise(x.shape().size(), 0, 1, 0));
-        }
     }
 
-    @Override
-    public void copy(Tensor src, Tensor dst) {
-        long t0 = clock();
-        if (src.shape().size() != dst.shape().size()) {
-            throw new IllegalArgumentException("copy: src " + src.name() + " is " + src.shape() + " but dst "
-                    + dst.name() + " is " + dst.shape() + "; expected the same number of elements");
-        }
+    /** src, dst: n elements each → {@code dst[i] = src[i]}. */
+    private void copy(Tensor src, Tensor dst) {
         float[] sd = data(src);
         float[] dd = data(dst);
         int so = off(src);
@@ -273,33 +423,10 @@ public final class JavaBackend implements Backend {
         } else {
             loop.forRange(size(src), GRAIN, 16, (from, to) -> System.arraycopy(sd, so + from, dd, dOff + from, to - from));
         }
-        if (sink != null) {
-            timed("copy", t0, OpCost.elementwise(src.shape().size(), 1, 1, 0));
-        }
     }
 
-    @Override
-    public void biasAdd(Tensor x, Tensor bias, Tensor y) {
-        long t0 = clock();
-        OpShapes.bias("biasAdd", x, bias, y);
-        bias(x, bias, y, false);
-        if (sink != null) {
-            timed("biasAdd", t0, OpCost.bias(x.shape().rows(), x.shape().cols()));
-        }
-    }
-
-    @Override
-    public void biasRelu(Tensor x, Tensor bias, Tensor y) {
-        long t0 = clock();
-        OpShapes.bias("biasRelu", x, bias, y);
-        bias(x, bias, y, true);
-        if (sink != null) {
-            timed("biasRelu", t0, OpCost.bias(x.shape().rows(), x.shape().cols()));
-        }
-    }
-
-    /** y[r, c] = x[r, c] + bias[c], then max(0, ·) when relu. */
-    private void bias(Tensor x, Tensor bias, Tensor y, boolean relu) {
+    /** x: (B, O), bias: (O) → {@code y[r, c] = activation(x[r, c] + bias[c])}: (B, O). y may be x. */
+    private void biasAct(Tensor x, Tensor bias, Activation activation, Tensor y) {
         float[] xd = data(x);
         float[] bd = data(bias);
         float[] yd = data(y);
@@ -308,7 +435,18 @@ public final class JavaBackend implements Backend {
         int yo = off(y);
         int cols = x.shape().cols();
         boolean vec = vector(x.shape().size());
-        loop.forRange(x.shape().rows(), Math.max(1, grain() / Math.max(cols, 1)), 1, (from, to) -> {
+        loop.forRange(x.shape().rows(), Math.max(1, grain() / Math.max(cols, 1)), 1,
+                (from, to) -> biasRows(xd, xo, bd, bo, yd, yo, cols, activation, vec, from, to));
+    }
+
+    /**
+     * Rows {@code [from, to)} of x: (B, cols), bias: (cols) → {@code y = activation(x + bias)}: the
+     * Vector API's whole vectors (linear and ReLU, when vec), then the scalar loop. y may be x.
+     */
+    private static void biasRows(float[] xd, int xo, float[] bd, int bo, float[] yd, int yo, int cols,
+                                 Activation activation, boolean vec, int from, int to) {
+        if (activation == Activation.LINEAR || activation == Activation.RELU) {
+            boolean relu = activation == Activation.RELU;
             int tailCol = vec ? VectorOps.bias(xd, xo, bd, bo, yd, yo, cols, relu, from, to) : 0;
             for (int r = from; r < to; r++) {
                 int xr = xo + r * cols;
@@ -318,38 +456,58 @@ public final class JavaBackend implements Backend {
                     yd[yr + c] = relu ? Math.max(0f, v) : v;
                 }
             }
-        });
+            return;
+        }
+        for (int r = from; r < to; r++) {
+            int xr = xo + r * cols;
+            int yr = yo + r * cols;
+            for (int c = 0; c < cols; c++) {
+                yd[yr + c] = activation.apply(xd[xr + c] + bd[bo + c]);
+            }
+        }
     }
 
-    @Override
-    public void reluForward(Tensor x, Tensor y) {
-        long t0 = clock();
-        OpShapes.same("reluForward", "x", x, "y", y);
+    /** x, y: n elements → {@code y[i] = activation(x[i])}. y may be x. */
+    private void act(Activation activation, Tensor x, Tensor y) {
         float[] xd = data(x);
         float[] yd = data(y);
         int xo = off(x);
         int yo = off(y);
-        loop.forRange(size(x), GRAIN, 16, (from, to) -> {
+        loop.forRange(size(x), GRAIN, 16, (from, to) -> actRange(activation, xd, xo, yd, yo, from, to));
+    }
+
+    /** Elements {@code [from, to)}: {@code y[i] = activation(x[i])}. y may be x. */
+    private static void actRange(Activation activation, float[] xd, int xo, float[] yd, int yo, int from, int to) {
+        if (activation == Activation.RELU) {
             for (int i = from; i < to; i++) {
                 yd[yo + i] = Math.max(0f, xd[xo + i]);
             }
-        });
-        if (sink != null) {
-            timed("reluForward", t0, OpCost.elementwise(x.shape().size(), 1, 1, 1));
+            return;
+        }
+        for (int i = from; i < to; i++) {
+            yd[yo + i] = activation.apply(xd[xo + i]);
         }
     }
 
-    @Override
-    public void reluBackward(Tensor y, Tensor dY, Tensor dX) {
-        long t0 = clock();
-        OpShapes.same("reluBackward", "y", y, "dY", dY);
-        OpShapes.same("reluBackward", "dY", dY, "dX", dX);
+    /**
+     * y, dY, dX: n elements → {@code dX[i] = dY[i]·g(y[i])}, g the activation's derivative from its
+     * output; ReLU's is the select {@code y > 0 ? dY : 0}. dX may be dY.
+     */
+    private void actBackward(Activation activation, Tensor y, Tensor dY, Tensor dX) {
         float[] yd = data(y);
         float[] gd = data(dY);
         float[] dd = data(dX);
         int yo = off(y);
         int go = off(dY);
         int dOff = off(dX);
+        if (activation != Activation.RELU) {
+            loop.forRange(size(y), GRAIN, 16, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    dd[dOff + i] = gd[go + i] * activation.derivativeFromOutput(yd[yo + i]);
+                }
+            });
+            return;
+        }
         boolean vec = vector(size(y));
         loop.forRange(size(y), grain(), 16, (from, to) -> {
             int done = vec ? VectorOps.reluBackward(yd, yo, gd, go, dd, dOff, from, to) : from;
@@ -357,73 +515,54 @@ public final class JavaBackend implements Backend {
                 dd[dOff + i] = yd[yo + i] > 0f ? gd[go + i] : 0f;
             }
         });
-        if (sink != null) {
-            timed("reluBackward", t0, OpCost.elementwise(y.shape().size(), 2, 1, 1));
-        }
-    }
-
-    @Override
-    public void dropoutForward(Tensor x, float p, long seed, long offset, Tensor y) {
-        long t0 = clock();
-        OpShapes.same("dropoutForward", "x", x, "y", y);
-        dropout(x, p, seed, offset, y);
-        if (sink != null) {
-            timed("dropoutForward", t0, OpCost.elementwise(x.shape().size(), 1, 1, 1));
-        }
-    }
-
-    @Override
-    public void dropoutBackward(Tensor dY, float p, long seed, long offset, Tensor dX) {
-        long t0 = clock();
-        OpShapes.same("dropoutBackward", "dY", dY, "dX", dX);
-        dropout(dY, p, seed, offset, dX);
-        if (sink != null) {
-            timed("dropoutBackward", t0, OpCost.elementwise(dY.shape().size(), 1, 1, 1));
-        }
     }
 
     /**
-     * out[i] = keep(i) ? in[i]·scale : 0 with the Philox mask; forward and backward are the same
-     * function of their input. One Philox block decides four consecutive elements; each thread
-     * generates its blocks {@link PhiloxRun#CAPACITY} at a time.
+     * in, out: n elements → {@code out[i] = keep(i) ? in[i]·scale : 0} with the Philox mask; the
+     * forward and the backward of dropout are this same function. out may be in.
      */
-    private void dropout(Tensor in, float p, long seed, long offset, Tensor out) {
-        int t = Philox.threshold(p);
-        float scale = Philox.keepScale(p);
+    private void dropout(Tensor in, Mask mask, Tensor out) {
+        int t = mask.threshold();
+        float scale = mask.scale();
+        long offset = mask.offset().get();
         float[] id = data(in);
         float[] od = data(out);
         int io = off(in);
         int oo = off(out);
         int n = size(in);
-        int[] key = Philox.key(seed);
+        int[] key = Philox.key(mask.seed());
         boolean vec = vector(n);
-        loop.forRange((int) Philox.blocks(n), GRAIN / 4, PhiloxRun.CAPACITY, (from, to) -> {
-            int done = vec ? VectorDropout.dropout(id, io, od, oo, n, offset, key, t, scale, from, to) : from;
-            PhiloxRun run = PHILOX.get();
-            int[] words = run.words;
-            for (int blk = done; blk < to; blk += PhiloxRun.CAPACITY) {
-                int count = Math.min(PhiloxRun.CAPACITY, to - blk);
-                run.generate(offset, blk, count, key);
-                int base = blk * 4;
-                int len = Math.min(4 * count, n - base);
-                int src = io + base;
-                int dst = oo + base;
-                for (int q = 0; q < len; q++) {
-                    od[dst + q] = (words[q] >>> 8) >= t ? id[src + q] * scale : 0f;
-                }
+        loop.forRange((int) Philox.blocks(n), GRAIN / 4, PhiloxRun.CAPACITY,
+                (from, to) -> dropoutBlocks(id, io, od, oo, n, offset, key, t, scale, vec, from, to));
+    }
+
+    /**
+     * Philox blocks {@code [from, to)} of a dropout over n elements (elements 4·from up to
+     * min(4·to, n)): the Vector API's whole vectors when vec, then the scalar loop, which generates
+     * its blocks {@link PhiloxRun#CAPACITY} at a time. out may be in.
+     */
+    private static void dropoutBlocks(float[] id, int io, float[] od, int oo, int n, long offset, int[] key, int t,
+                                      float scale, boolean vec, int from, int to) {
+        int done = vec ? VectorDropout.dropout(id, io, od, oo, n, offset, key, t, scale, from, to) : from;
+        PhiloxRun run = PHILOX.get();
+        int[] words = run.words;
+        for (int blk = done; blk < to; blk += PhiloxRun.CAPACITY) {
+            int count = Math.min(PhiloxRun.CAPACITY, to - blk);
+            run.generate(offset, blk, count, key);
+            int base = blk * 4;
+            int len = Math.min(4 * count, n - base);
+            int src = io + base;
+            int dst = oo + base;
+            for (int q = 0; q < len; q++) {
+                od[dst + q] = (words[q] >>> 8) >= t ? id[src + q] * scale : 0f;
             }
-        });
+        }
     }
 
     // ---- optimizers ------------------------------------------------------------------------------
 
-    @Override
-    public void adamStep(Tensor params, Tensor grads, Tensor m, Tensor v, AdamHyper hyper, long step) {
-        long t0 = clock();
-        OpShapes.optimizerState("adamStep", params, grads, m, v);
-        if (step < 1) {
-            throw new IllegalArgumentException("adamStep: step counts from 1, got " + step);
-        }
+    /** params, grads, m, v: (P) → one Adam/AdamW step at step t (from 1), in place ({@link AdamUpdate}). */
+    private void adamStep(Tensor params, Tensor grads, Tensor m, Tensor v, AdamHyper hyper, long step) {
         float[] pd = data(params);
         float[] gd = data(grads);
         float[] md = data(m);
@@ -454,21 +593,10 @@ public final class JavaBackend implements Backend {
                 pd[po + i] = p - lr * (mi / bc1) / ((float) Math.sqrt(vi / bc2) + eps);
             }
         });
-        if (sink != null) {
-            timed("adamStep", t0, OpCost.adam(params.shape().size()));
-        }
     }
 
-    @Override
-    public void sgdStep(Tensor params, Tensor grads, Tensor velocity, float lr, float momentum, float weightDecay) {
-        long t0 = clock();
-        OpShapes.optimizerState("sgdStep", params, grads);
-        if (momentum != 0f) {
-            if (velocity == null) {
-                throw new IllegalArgumentException("sgdStep: momentum " + momentum + " needs a velocity tensor, got null");
-            }
-            OpShapes.optimizerState("sgdStep", params, velocity);
-        }
+    /** params, grads, velocity: (P) → one SGD step with momentum, in place ({@link SgdUpdate}). */
+    private void sgdStep(Tensor params, Tensor grads, Tensor velocity, float lr, float momentum, float weightDecay) {
         float[] pd = data(params);
         float[] gd = data(grads);
         float[] vd = momentum != 0f ? data(velocity) : null;
@@ -485,66 +613,56 @@ public final class JavaBackend implements Backend {
                 pd[po + i] -= lr * g;
             }
         });
-        if (sink != null) {
-            timed("sgdStep", t0, OpCost.sgd(params.shape().size(), momentum != 0));
-        }
     }
 
     // ---- losses and metrics ----------------------------------------------------------------------
 
-    @Override
-    public void mseForward(Tensor pred, Tensor target, Tensor loss, boolean accumulate) {
-        long t0 = clock();
-        OpShapes.same("mseForward", "pred", pred, "target", target);
-        OpShapes.scalar("mseForward", loss);
+    /**
+     * pred, target: (B, O), n = B·O → {@code loss[0] (+)= mean((pred - target)²)} (in double) when
+     * loss is set, then {@code dPred = 2·(pred - target)/n} when dPred is set.
+     */
+    private void mse(MseLoss op) {
+        Tensor pred = op.pred();
+        Tensor target = op.target();
         float[] pd = data(pred);
         float[] td = data(target);
         int po = off(pred);
         int to = off(target);
         int n = size(pred);
-        double s = 0;
-        for (int i = 0; i < n; i++) {
-            double d = (double) pd[po + i] - td[to + i];
-            s += d * d;
+        if (op.loss() != null) {
+            double s = 0;
+            for (int i = 0; i < n; i++) {
+                double d = (double) pd[po + i] - td[to + i];
+                s += d * d;
+            }
+            store(op.loss(), s / n, op.accumulate());
         }
-        store(loss, s / n, accumulate);
-        if (sink != null) {
-            timed("mseForward", t0, OpCost.loss(pred.shape().rows(), pred.shape().cols(), target.shape().size(), false));
-        }
-    }
-
-    @Override
-    public void mseBackward(Tensor pred, Tensor target, Tensor dPred) {
-        long t0 = clock();
-        OpShapes.same("mseBackward", "pred", pred, "target", target);
-        OpShapes.same("mseBackward", "pred", pred, "dPred", dPred);
-        float[] pd = data(pred);
-        float[] td = data(target);
-        float[] dd = data(dPred);
-        int po = off(pred);
-        int to = off(target);
-        int dOff = off(dPred);
-        int n = size(pred);
-        float k = 2f / n;
-        for (int i = 0; i < n; i++) {
-            dd[dOff + i] = k * (pd[po + i] - td[to + i]);
-        }
-        if (sink != null) {
-            timed("mseBackward", t0, OpCost.loss(pred.shape().rows(), pred.shape().cols(), target.shape().size(), true));
+        if (op.dPred() != null) {
+            float[] dd = data(op.dPred());
+            int dOff = off(op.dPred());
+            float k = 2f / n;
+            for (int i = 0; i < n; i++) {
+                dd[dOff + i] = k * (pd[po + i] - td[to + i]);
+            }
         }
     }
 
-    @Override
-    public void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor loss, boolean accumulate) {
-        long t0 = clock();
-        String op = "softmaxCrossEntropyForward";
-        OpShapes.labels(op, logits, labels);
-        OpShapes.scalar(op, loss);
+    /**
+     * logits: (B, C), labels: (B) → per row, from the max-subtracted exponentials summed in double:
+     * {@code loss[0] (+)= mean_b(logsumexp(logits[b]) - logits[b, label_b])} when loss is set, and
+     * {@code dLogits[b, c] = (softmax(logits[b])[c] - [c == label_b]) / B} when dLogits is set. Each
+     * row is read before it is written, so dLogits may be logits.
+     */
+    private void softmaxCrossEntropy(SoftmaxCrossEntropy op) {
+        Tensor logits = op.logits();
         float[] xd = data(logits);
         int xo = off(logits);
         int rows = logits.shape().rows();
         int cols = logits.shape().cols();
-        int[] label = labels(op, labels, cols);
+        int[] label = labels(op.name(), op.labels(), cols);
+        boolean forward = op.loss() != null;
+        float[] dd = op.dLogits() == null ? null : data(op.dLogits());
+        int dOff = op.dLogits() == null ? 0 : off(op.dLogits());
         double s = 0;
         for (int r = 0; r < rows; r++) {
             int row = xo + r * cols;
@@ -553,55 +671,30 @@ public final class JavaBackend implements Backend {
             for (int c = 0; c < cols; c++) {
                 e += Math.exp((double) xd[row + c] - max);
             }
-            s += max + Math.log(e) - xd[row + label[r]];
+            if (forward) {
+                s += max + Math.log(e) - xd[row + label[r]];
+            }
+            if (dd != null) {
+                int drow = dOff + r * cols;
+                for (int c = 0; c < cols; c++) {
+                    double softmax = Math.exp((double) xd[row + c] - max) / e;
+                    dd[drow + c] = (float) ((softmax - (c == label[r] ? 1 : 0)) / rows);
+                }
+            }
         }
-        store(loss, s / rows, accumulate);
-        if (sink != null) {
-            timed("softmaxCrossEntropyForward", t0, OpCost.loss(logits.shape().rows(), logits.shape().cols(), labels.shape().size(), false));
+        if (forward) {
+            store(op.loss(), s / rows, op.accumulate());
         }
     }
 
-    @Override
-    public void softmaxCrossEntropyBackward(Tensor logits, Tensor labels, Tensor dLogits) {
-        long t0 = clock();
-        String op = "softmaxCrossEntropyBackward";
-        OpShapes.labels(op, logits, labels);
-        OpShapes.same(op, "logits", logits, "dLogits", dLogits);
-        float[] xd = data(logits);
-        float[] dd = data(dLogits);
-        int xo = off(logits);
-        int dOff = off(dLogits);
-        int rows = logits.shape().rows();
-        int cols = logits.shape().cols();
-        int[] label = labels(op, labels, cols);
-        for (int r = 0; r < rows; r++) {
-            int row = xo + r * cols;
-            int drow = dOff + r * cols;
-            float max = rowMax(xd, row, cols);
-            double e = 0;
-            for (int c = 0; c < cols; c++) {
-                e += Math.exp((double) xd[row + c] - max);
-            }
-            for (int c = 0; c < cols; c++) {
-                double softmax = Math.exp((double) xd[row + c] - max) / e;
-                dd[drow + c] = (float) ((softmax - (c == label[r] ? 1 : 0)) / rows);
-            }
-        }
-        if (sink != null) {
-            timed("softmaxCrossEntropyBackward", t0, OpCost.loss(logits.shape().rows(), logits.shape().cols(), labels.shape().size(), true));
-        }
-    }
-
-    @Override
-    public void accuracyCount(Tensor logits, Tensor labels, Tensor count, boolean accumulate) {
-        long t0 = clock();
-        OpShapes.labels("accuracyCount", logits, labels);
-        OpShapes.scalar("accuracyCount", count);
+    /** logits: (B, C), labels: (B) → {@code count[0] (+)= #{b : argmax(logits[b]) == label_b}}, first max on ties. */
+    private void accuracyCount(AccuracyCount op) {
+        Tensor logits = op.logits();
         float[] xd = data(logits);
         int xo = off(logits);
         int rows = logits.shape().rows();
         int cols = logits.shape().cols();
-        int[] label = labels("accuracyCount", labels, cols);
+        int[] label = labels(op.name(), op.labels(), cols);
         int hits = 0;
         for (int r = 0; r < rows; r++) {
             int row = xo + r * cols;
@@ -613,10 +706,7 @@ public final class JavaBackend implements Backend {
             }
             hits += best == label[r] ? 1 : 0;
         }
-        store(count, hits, accumulate);
-        if (sink != null) {
-            timed("accuracyCount", t0, OpCost.loss(logits.shape().rows(), logits.shape().cols(), labels.shape().size(), false));
-        }
+        store(op.count(), hits, op.accumulate());
     }
 
     private static float rowMax(float[] x, int row, int cols) {
@@ -652,10 +742,8 @@ public final class JavaBackend implements Backend {
 
     // ---- reductions ------------------------------------------------------------------------------
 
-    @Override
-    public void columnSum(Tensor x, Tensor out) {
-        long t0 = clock();
-        OpShapes.columnSum(x, out);
+    /** x: (R, C) → {@code out[c] = Σ_r x[r, c]}: (C), each column summed in double over r in order. */
+    private void columnSum(Tensor x, Tensor out) {
         float[] xd = data(x);
         float[] od = data(out);
         int xo = off(x);
@@ -676,31 +764,9 @@ public final class JavaBackend implements Backend {
                 od[oo + c] = (float) acc[c - done];
             }
         });
-        if (sink != null) {
-            timed("columnSum", t0, OpCost.reduce(x.shape().size(), out.shape().size()));
-        }
     }
 
-    @Override
-    public void sum(Tensor x, Tensor out) {
-        long t0 = clock();
-        OpShapes.scalar("sum", out);
-        store(out, total(x), false);
-        if (sink != null) {
-            timed("sum", t0, OpCost.reduce(x.shape().size(), 1));
-        }
-    }
-
-    @Override
-    public void mean(Tensor x, Tensor out) {
-        long t0 = clock();
-        OpShapes.scalar("mean", out);
-        store(out, total(x) / x.shape().size(), false);
-        if (sink != null) {
-            timed("mean", t0, OpCost.reduce(x.shape().size(), 1));
-        }
-    }
-
+    /** x: n elements → {@code Σ_i x[i]} in double, in order. */
     private double total(Tensor x) {
         float[] xd = data(x);
         int xo = off(x);

@@ -31,7 +31,7 @@ final class VectorOps {
     }
 
     /**
-     * Adam/AdamW ({@link JavaBackend#adamStep}) on {@code [from, to)}: {@code p = p·decay;
+     * Adam/AdamW ({@link dev.clgrad.ops.AdamUpdate}) on {@code [from, to)}: {@code p = p·decay;
      * m = b1·m + (1-b1)·g; v = b2·v + ((1-b2)·g)·g; p = p - (lr·(m/bc1)) / (sqrt(v/bc2) + eps)}.
      * p, m, v modified; g not modified.
      */

@@ -1,12 +1,20 @@
 package dev.clgrad.backend.opencl;
 
-import dev.clgrad.backend.OpShapes;
+import dev.clgrad.ops.Act;
+import dev.clgrad.ops.ActBackward;
+import dev.clgrad.ops.Activation;
+import dev.clgrad.ops.BiasAct;
+import dev.clgrad.ops.Copy;
+import dev.clgrad.ops.Fill;
 import dev.clgrad.tensor.Tensor;
 
 /**
- * Fill, copy, bias add, ReLU forward/backward and fused bias + ReLU on OpenCL
- * ({@code elementwise.cl}; copy is {@code clEnqueueCopyBuffer}). Each method validates shapes,
- * then enqueues one launch; the math is in {@link dev.clgrad.backend.Backend}'s javadoc.
+ * Fill, copy, bias + activation and activations forward/backward on OpenCL ({@code elementwise.cl};
+ * copy is {@code clEnqueueCopyBuffer}). Each method turns its op (validated by the caller) into
+ * one call, or null when there is nothing to do; the math is the op's. ReLU keeps its own kernels
+ * ({@code bias_relu}, {@code relu_forward}, {@code relu_backward}); tanh and sigmoid run
+ * {@code bias_act}, {@code act_forward} and {@code act_backward} with the activation code; linear
+ * is {@code bias_add} or a copy.
  */
 final class ElementwiseRoutine {
     static final String FILE = "elementwise.cl";
@@ -17,82 +25,92 @@ final class ElementwiseRoutine {
     }
 
     /** {@code x[i] = value}. x modified. */
-    static void fill(OpenClBackend cl, Tensor x, float value) {
-        int n = size(x);
+    static Call fill(OpenClBackend cl, Fill op) {
+        int n = size(op.x());
         if (n == 0) {
-            return;
+            return null;
         }
-        int wg = Launch.groupSize(cl, WG, WG_DEFAULT);
-        cl.enqueue(FILE, "fill_value", Launch.global(n, wg), Launch.local(wg), n, value, x);
+        int wg = Geometry.groupSize(cl, WG, WG_DEFAULT);
+        return new Call.Kernel(FILE, "fill_value", Geometry.global(n, wg), Geometry.local(wg),
+                new Object[] {n, op.value(), op.x()});
     }
 
     /**
      * {@code dst[i] = src[i]}; the shapes may differ when the sizes match. src not modified; dst
      * modified. dst may be src itself (nothing to do) but no other overlap of the two.
      */
-    static void copy(OpenClBackend cl, Tensor src, Tensor dst) {
-        if (src.shape().size() != dst.shape().size()) {
-            throw new IllegalArgumentException("copy: src is " + src.shape() + " (" + src.shape().size()
-                    + " elements) but dst is " + dst.shape() + " (" + dst.shape().size()
-                    + " elements); expected equal sizes");
-        }
+    static Call copy(OpenClBackend cl, Copy op) {
+        return copy(op.src(), op.dst());
+    }
+
+    private static Call copy(Tensor src, Tensor dst) {
         if (src.shape().size() == 0) {
-            return;
+            return null;
         }
         if (src.sharesStorageWith(dst)) {
             if (src.offset() == dst.offset()) {
-                return;
+                return null;
             }
             throw new IllegalArgumentException("copy: " + src.name() + " and " + dst.name()
                     + " overlap in one buffer at offsets " + src.offset() + " and " + dst.offset());
         }
-        cl.copyBuffer(src, dst);
+        return new Call.Copy(src, dst);
     }
 
-    /** x: (B, O), bias: (O) → {@code y[b, o] = x[b, o] + bias[o]}. x, bias not modified; y modified (may be x). */
-    static void biasAdd(OpenClBackend cl, Tensor x, Tensor bias, Tensor y) {
-        OpShapes.bias("biasAdd", x, bias, y);
-        bias(cl, "bias_add", x, bias, y);
-    }
-
-    /** x: (B, O), bias: (O) → {@code y[b, o] = max(0, x[b, o] + bias[o])}. y modified (may be x). */
-    static void biasRelu(OpenClBackend cl, Tensor x, Tensor bias, Tensor y) {
-        OpShapes.bias("biasRelu", x, bias, y);
-        bias(cl, "bias_relu", x, bias, y);
-    }
-
-    /** {@code y = max(0, x)}. x not modified; y modified (may be x). */
-    static void reluForward(OpenClBackend cl, Tensor x, Tensor y) {
-        OpShapes.same("reluForward", "x", x, "y", y);
-        int n = size(x);
-        if (n == 0) {
-            return;
-        }
-        int wg = Launch.groupSize(cl, WG, WG_DEFAULT);
-        cl.enqueue(FILE, "relu_forward", Launch.global(n, wg), Launch.local(wg), n, x, y);
-    }
-
-    /** {@code dX = dY · [y > 0]}, y the forward output. y, dY not modified; dX modified (may be dY). */
-    static void reluBackward(OpenClBackend cl, Tensor y, Tensor dY, Tensor dX) {
-        OpShapes.same("reluBackward", "y", y, "dY", dY);
-        OpShapes.same("reluBackward", "dY", dY, "dX", dX);
-        int n = size(y);
-        if (n == 0) {
-            return;
-        }
-        int wg = Launch.groupSize(cl, WG, WG_DEFAULT);
-        cl.enqueue(FILE, "relu_backward", Launch.global(n, wg), Launch.local(wg), n, y, dY, dX);
-    }
-
-    private static void bias(OpenClBackend cl, String kernel, Tensor x, Tensor bias, Tensor y) {
+    /** x: (B, O), bias: (O) → {@code y[b, o] = f(x[b, o] + bias[o])}. x, bias not modified; y modified (may be x). */
+    static Call biasAct(OpenClBackend cl, BiasAct op) {
+        Tensor x = op.x();
         int rows = x.shape().rows();
         int cols = x.shape().cols();
         if (rows == 0 || cols == 0) {
-            return;
+            return null;
         }
-        int local = (int) Math.min(Launch.groupSize(cl, WG, WG_DEFAULT), Launch.cover(cols, 8));
-        cl.enqueue(FILE, kernel, new long[] {Launch.cover(cols, local), rows}, new long[] {local, 1},
-                rows, cols, x, bias, y);
+        int local = (int) Math.min(Geometry.groupSize(cl, WG, WG_DEFAULT), Geometry.cover(cols, 8));
+        long[] global = {Geometry.cover(cols, local), rows};
+        long[] group = {local, 1};
+        return switch (op.activation()) {
+            case LINEAR -> new Call.Kernel(FILE, "bias_add", global, group, new Object[] {rows, cols, x, op.bias(), op.y()});
+            case RELU -> new Call.Kernel(FILE, "bias_relu", global, group, new Object[] {rows, cols, x, op.bias(), op.y()});
+            default -> new Call.Kernel(FILE, "bias_act", global, group,
+                    new Object[] {rows, cols, op.activation().code(), x, op.bias(), op.y()});
+        };
+    }
+
+    /** {@code y = f(x)}. x not modified; y modified (may be x). */
+    static Call act(OpenClBackend cl, Act op) {
+        if (op.activation() == Activation.LINEAR) {
+            return copy(op.x(), op.y());
+        }
+        int n = size(op.x());
+        if (n == 0) {
+            return null;
+        }
+        int wg = Geometry.groupSize(cl, WG, WG_DEFAULT);
+        return op.activation() == Activation.RELU
+                ? new Call.Kernel(FILE, "relu_forward", Geometry.global(n, wg), Geometry.local(wg),
+                        new Object[] {n, op.x(), op.y()})
+                : new Call.Kernel(FILE, "act_forward", Geometry.global(n, wg), Geometry.local(wg),
+                        new Object[] {n, op.activation().code(), op.x(), op.y()});
+    }
+
+    /**
+     * {@code dX = dY·g(y)}, y the forward output (ReLU: {@code y > 0 ? dY : 0}). y, dY not modified;
+     * dX modified (may be dY).
+     */
+    static Call actBackward(OpenClBackend cl, ActBackward op) {
+        if (op.activation() == Activation.LINEAR) {
+            return copy(op.dY(), op.dX());
+        }
+        int n = size(op.y());
+        if (n == 0) {
+            return null;
+        }
+        int wg = Geometry.groupSize(cl, WG, WG_DEFAULT);
+        return op.activation() == Activation.RELU
+                ? new Call.Kernel(FILE, "relu_backward", Geometry.global(n, wg), Geometry.local(wg),
+                        new Object[] {n, op.y(), op.dY(), op.dX()})
+                : new Call.Kernel(FILE, "act_backward", Geometry.global(n, wg), Geometry.local(wg),
+                        new Object[] {n, op.activation().code(), op.y(), op.dY(), op.dX()});
     }
 
     /** The element count as the kernels' {@code int}. */

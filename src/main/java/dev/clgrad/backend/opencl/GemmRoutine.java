@@ -2,6 +2,7 @@ package dev.clgrad.backend.opencl;
 
 import dev.clgrad.backend.BackendException;
 import dev.clgrad.ops.GemmShape;
+import dev.clgrad.ops.MatMul;
 import dev.clgrad.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -13,7 +14,7 @@ import java.util.List;
  * mostly compute padding (say M = 1, or N = 10 against a 128-wide tile) run the one-element-per-
  * work-item {@code gemm_naive}; everything else runs the tiled {@code gemm_nn/nt/tn/tt}, which
  * handles partial tiles itself, so the caller never pads. {@link DenseRoutine} launches the same
- * kernels with an epilogue.
+ * kernels with an epilogue. The math is {@link MatMul}'s.
  */
 final class GemmRoutine {
     static final String FILE = "gemm.cl";
@@ -28,24 +29,19 @@ final class GemmRoutine {
     private GemmRoutine() {
     }
 
-    /**
-     * See {@link dev.clgrad.backend.Backend#gemm}. a, b not modified; c modified.
-     *
-     * @throws IllegalArgumentException for shapes {@link GemmShape#of} rejects
-     */
-    static void gemm(OpenClBackend cl, boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta,
-                     Tensor c) {
-        GemmShape s = GemmShape.of(transA, transB, a, b, c);
-        launch(cl, s, transA, transB, "", alpha, a, b, new Object[] {beta}, c);
+    /** The plain product of {@code op} (its epilogue is the caller's business). a, b not modified; c modified. */
+    static Call.Kernel gemm(OpenClBackend cl, MatMul op) {
+        return call(cl, op.shape(), op.transA(), op.transB(), "", op.alpha(), op.a(), op.b(),
+                new Object[] {op.beta()}, op.c());
     }
 
     /**
-     * Enqueues {@code gemm_XY<suffix>} (tiled) or {@code gemm_naive<suffix>} for the shape s, with
+     * The launch of {@code gemm_XY<suffix>} (tiled) or {@code gemm_naive<suffix>} for the shape s, with
      * the arguments {@code M, N, K, alpha, a, b, epilogue..., c} (the naive kernel takes the two
      * transpose flags first). The suffix names an epilogue of gemm.cl ("", "_bias", "_mask").
      */
-    static void launch(OpenClBackend cl, GemmShape s, boolean transA, boolean transB, String suffix, float alpha,
-                       Tensor a, Tensor b, Object[] epilogue, Tensor c) {
+    static Call.Kernel call(OpenClBackend cl, GemmShape s, boolean transA, boolean transB, String suffix,
+                            float alpha, Tensor a, Tensor b, Object[] epilogue, Tensor c) {
         int mdimc = cl.define("GEMM_MDIMC", MDIMC);
         int ndimc = cl.define("GEMM_NDIMC", NDIMC);
         List<Object> args = new ArrayList<>(List.of(s.m(), s.n(), s.k(), alpha, a, b));
@@ -53,10 +49,9 @@ final class GemmRoutine {
         args.add(c);
         if (naive(cl, s)) {
             args.addAll(0, List.of(transA ? 1 : 0, transB ? 1 : 0));
-            cl.enqueue(FILE, "gemm_naive" + suffix,
-                    new long[] {Launch.cover(s.n(), NAIVE_LOCAL), Launch.cover(s.m(), NAIVE_LOCAL)},
+            return new Call.Kernel(FILE, "gemm_naive" + suffix,
+                    new long[] {Geometry.cover(s.n(), NAIVE_LOCAL), Geometry.cover(s.m(), NAIVE_LOCAL)},
                     new long[] {NAIVE_LOCAL, NAIVE_LOCAL}, args.toArray());
-            return;
         }
         if ((long) mdimc * ndimc > cl.maxWorkGroupSize()) {
             throw new BackendException("GEMM_MDIMC * GEMM_NDIMC = " + mdimc + " * " + ndimc + " exceeds the "
@@ -66,7 +61,8 @@ final class GemmRoutine {
         int mwg = cl.define("GEMM_MWG", MWG);
         int nwg = cl.define("GEMM_NWG", NWG);
         String kernel = "gemm_" + (transA ? 't' : 'n') + (transB ? 't' : 'n') + suffix;
-        cl.enqueue(FILE, kernel, global(s, mwg, nwg, mdimc, ndimc), new long[] {ndimc, mdimc}, args.toArray());
+        return new Call.Kernel(FILE, kernel, global(s, mwg, nwg, mdimc, ndimc), new long[] {ndimc, mdimc},
+                args.toArray());
     }
 
     /** Whether the shape s runs the naive kernel on this device (its tiles would be mostly padding). */

@@ -3,6 +3,7 @@ package dev.clgrad.backend.opencl;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.clgrad.Config;
+import dev.clgrad.ops.Activation;
 import dev.clgrad.ops.GemmShape;
 import dev.clgrad.ops.Philox;
 import dev.clgrad.selftest.RefOps;
@@ -294,14 +295,14 @@ public final class GemmTuner {
             long[] global = GemmRoutine.global(s, v[0], v[1], v[3], v[4]);
             long[] local = {v[4], v[3]};
             Object[] identity = switch (p.epilogue()) {
-                case "_bias" -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, biasZeros, 0, Philox.threshold(0f), 1f,
-                        0L, 0L, c};
+                case "_bias" -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, biasZeros, Activation.LINEAR.code(),
+                        Philox.threshold(0f), 1f, 0L, 0L, c};
                 case "_mask" -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, ones, c};
                 default -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, 0f, c};
             };
             Object[] real = switch (p.epilogue()) {
-                case "_bias" -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, biasZeros, 1, Philox.threshold(P),
-                        Philox.keepScale(P), 42L, 0L, c};
+                case "_bias" -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, biasZeros, Activation.RELU.code(),
+                        Philox.threshold(P), Philox.keepScale(P), 42L, 0L, c};
                 case "_mask" -> new Object[] {s.m(), s.n(), s.k(), Philox.keepScale(P), a, b, h, c};
                 default -> identity;
             };

@@ -70,6 +70,14 @@ final class KernelLibrary implements AutoCloseable {
         return k;
     }
 
+    /**
+     * A new kernel object for {@code name} of {@code file}, owned by the caller (who releases it):
+     * a prepared launch keeps its arguments set on its own object, which no other launch touches.
+     */
+    synchronized ClApi.Kernel newKernel(String file, String name) {
+        return api.createKernel(cachedSource(file).contains(ONE_KERNEL) ? program(file, name) : program(file), name);
+    }
+
     /** Builds {@code file} with every entry point (from the cache when possible). */
     synchronized ClApi.Program program(String file) {
         ClApi.Program p = programs.get(file);

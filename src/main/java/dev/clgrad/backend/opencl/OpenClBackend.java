@@ -1,33 +1,61 @@
 package dev.clgrad.backend.opencl;
 
 import dev.clgrad.Config;
-import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.backend.Backend;
-import dev.clgrad.tensor.DeviceBuffer;
 import dev.clgrad.backend.DeviceInfo;
-import dev.clgrad.ops.GemmShape;
-import dev.clgrad.backend.OpCost;
 import dev.clgrad.backend.ProfileSink;
 import dev.clgrad.backend.Span;
+import dev.clgrad.ops.AccuracyCount;
+import dev.clgrad.ops.Act;
+import dev.clgrad.ops.ActBackward;
+import dev.clgrad.ops.Activation;
+import dev.clgrad.ops.AdamUpdate;
+import dev.clgrad.ops.ApplyMask;
+import dev.clgrad.ops.BiasAct;
+import dev.clgrad.ops.ColumnSum;
+import dev.clgrad.ops.Composite;
+import dev.clgrad.ops.Copy;
+import dev.clgrad.ops.Cost;
+import dev.clgrad.ops.Epilogue;
+import dev.clgrad.ops.Fill;
+import dev.clgrad.ops.MatMul;
+import dev.clgrad.ops.MseLoss;
+import dev.clgrad.ops.Op;
+import dev.clgrad.ops.SgdUpdate;
+import dev.clgrad.ops.SoftmaxCrossEntropy;
+import dev.clgrad.ops.Sum;
+import dev.clgrad.tensor.DeviceBuffer;
 import dev.clgrad.tensor.Tensor;
 
+import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.logging.Logger;
 
 /**
  * The {@link Backend} on one OpenCL device: a context, one in-order queue, the device's
  * {@link KernelLibrary} and a {@link BufferPool}. Ops are enqueued without waiting; only
- * {@link #download} and {@link #finish} block. Each op is a routine class that validates its
- * arguments and then calls {@link #enqueue}.
+ * {@link #download} and {@link #finish} block.
+ *
+ * <p>{@link #run} validates an op, lowers it to {@link Call}s (one routine class per op family:
+ * {@link GemmRoutine}, {@link DenseRoutine}, {@link ElementwiseRoutine}, {@link DropoutRoutine},
+ * {@link LossRoutine}, {@link ReduceRoutine}, {@link OptimizerRoutine}) and enqueues them. A fused op
+ * this device has no kernel for at its shapes ({@link #fuses} false) lowers to its decomposition,
+ * each part its own op. {@link #prepare} lowers once and binds each call to a kernel object of its
+ * own with its arguments set; its {@link Backend.Launch} then only re-reads the dynamic arguments
+ * (a mask's counter, Adam's step) and enqueues.
  *
  * <p>While profiling ({@link #profile}), the queue has profiling enabled and every launch keeps its
  * event; events are read at the next {@link #finish} or {@link #download}, their device time
- * stamps shifted onto the host clock, and delivered to the sink with the FLOPs and bytes of the op
- * that launched them (an op's cost goes to its first kernel).
+ * stamps shifted onto the host clock, and delivered to the sink with the name and the
+ * {@link Op#cost} of the op each kernel runs (a composite run as one kernel declares its own cost;
+ * run as parts, each part declares its own).
  */
 public final class OpenClBackend implements Backend {
     private static final Logger LOG = Logger.getLogger(OpenClBackend.class.getName());
@@ -43,8 +71,15 @@ public final class OpenClBackend implements Backend {
     private boolean closed;
 
     /** A launch whose event is read at the next synchronisation. */
-    private record Pending(ClApi.Event event, String kernel, String op, OpCost cost, long hostNs) {
+    private record Pending(ClApi.Event event, String kernel, String op, Cost cost, long hostNs) {
     }
+
+    /** One call of a lowered op, with the op it runs (its name and cost go to the profile). */
+    private record Step(Op op, Call call) {
+    }
+
+    /** Releases the kernel objects of prepared launches nobody holds any more. */
+    private static final Cleaner CLEANER = Cleaner.create();
 
     /** Uploads up to this many floats go through a staging buffer and do not block. */
     static final int STAGED_FLOATS = 1 << 22;
@@ -53,8 +88,7 @@ public final class OpenClBackend implements Backend {
     private int nextStaging;
     private ProfileSink sink;
     private final List<Pending> pending = new ArrayList<>();
-    private String op;
-    private OpCost opCost;
+    private final OwnedKernels owned;
     private long clockOffsetNs = Long.MIN_VALUE;
 
     OpenClBackend(ClApi api, ClDiscovery.Found found) {
@@ -76,6 +110,7 @@ public final class OpenClBackend implements Backend {
         this.library = new KernelLibrary(api, context, device, info.name(), info.driverVersion(), profile,
                 new ProgramCache(cacheBinaries ? Config.cacheDir() : null));
         this.pool = new BufferPool(api, context, info.maxAllocBytes());
+        this.owned = new OwnedKernels(api);
     }
 
     /** The devices the binding can see ({@code jocl} or {@code lwjgl}). */
@@ -157,9 +192,10 @@ public final class OpenClBackend implements Backend {
 
     /**
      * Launches {@code kernel} from {@code file} over {@code global} work-items in work-groups of
-     * {@code local} (null lets the driver choose). Arguments in order: a {@link Tensor} fills two
-     * kernel parameters, its buffer and its element offset ({@code int}); an Integer is an
-     * {@code int}, a Float a {@code float}, a Long a {@code long}/{@code ulong}.
+     * {@code local} (null lets the driver choose), for tools and tests; the profile names the
+     * kernel as its op, with no cost. Arguments in order: a {@link Tensor} fills two kernel
+     * parameters, its buffer and its element offset ({@code int}); an Integer is an {@code int}, a
+     * Float a {@code float}, a Long a {@code long}/{@code ulong}.
      */
     public synchronized void enqueue(String file, String kernel, long[] global, long[] local, Object... args) {
         checkOpen();
@@ -169,34 +205,41 @@ public final class OpenClBackend implements Backend {
     /** {@link #enqueue} of a kernel object the caller built (the GEMM tuner's candidates). */
     synchronized void launch(ClApi.Kernel k, String kernel, long[] global, long[] local, Object... args) {
         checkOpen();
+        setArgs(k, kernel, args, true);
+        submit(k, kernel, global, local, kernel, Cost.NONE);
+    }
+
+    /** Sets every argument of {@code args} on the kernel object, in order ({@link Call.Kernel}). */
+    private void setArgs(ClApi.Kernel k, String kernel, Object[] args, boolean dynamicToo) {
         int index = 0;
         for (Object arg : args) {
             if (arg instanceof Tensor t) {
-                api.setArg(k, index++, mem(t));
-                api.setArg(k, index++, Math.toIntExact(t.offset()));
+                api.setArg(k, index, mem(t));
+                api.setArg(k, index + 1, Math.toIntExact(t.offset()));
             } else if (arg instanceof Integer i) {
-                api.setArg(k, index++, i.intValue());
+                api.setArg(k, index, i.intValue());
             } else if (arg instanceof Float f) {
-                api.setArg(k, index++, f.floatValue());
+                api.setArg(k, index, f.floatValue());
             } else if (arg instanceof Long l) {
-                api.setArg(k, index++, l.longValue());
+                api.setArg(k, index, l.longValue());
+            } else if (arg instanceof Call.Dynamic d) {
+                if (dynamicToo) {
+                    d.set(api, k, index);
+                }
             } else {
                 throw new IllegalArgumentException(kernel + ": argument " + index + " has unsupported type "
                         + (arg == null ? "null" : arg.getClass().getName()));
             }
-        }
-        ClApi.Event event = api.enqueue(queue, k, kernel, global, local, sink != null);
-        if (event != null) {
-            pending.add(new Pending(event, kernel, op == null ? kernel : op, opCost == null ? new OpCost(0, 0) : opCost,
-                    System.nanoTime()));
-            opCost = null;
+            index += Call.width(arg);
         }
     }
 
-    /** Names the op whose kernels follow and what it costs; only while profiling. */
-    private void declare(String name, OpCost cost) {
-        op = name;
-        opCost = cost;
+    /** Enqueues the kernel object as it is set; while profiling, keeps its event for the op's name and cost. */
+    private void submit(ClApi.Kernel k, String kernel, long[] global, long[] local, String op, Cost cost) {
+        ClApi.Event event = api.enqueue(queue, k, kernel, global, local, sink != null);
+        if (event != null) {
+            pending.add(new Pending(event, kernel, op, cost, System.nanoTime()));
+        }
     }
 
     @Override
@@ -210,8 +253,6 @@ public final class OpenClBackend implements Backend {
             queue = next;
         }
         sink = newSink;
-        op = null;
-        opCost = null;
     }
 
     @Override
@@ -247,8 +288,8 @@ public final class OpenClBackend implements Backend {
     }
 
     private ClApi.Mem mem(Tensor t) {
-        if (t.backend() != this) {
-            throw new IllegalArgumentException("tensor " + t.name() + " lives on " + t.backend().id()
+        if (t.memory() != this) {
+            throw new IllegalArgumentException("tensor " + t.name() + " lives on " + t.memory().id()
                     + ", not on " + info.id());
         }
         return ((BufferPool.ClBuffer) t.buffer()).mem;
@@ -366,6 +407,7 @@ public final class OpenClBackend implements Backend {
             LOG.warning(info.id() + " closed with " + pool.live() + " device buffers still live");
         }
         pool.close();
+        owned.close();
         library.close();
         api.release(queue);
         api.release(context);
@@ -376,222 +418,319 @@ public final class OpenClBackend implements Backend {
         return "OpenClBackend " + info.id() + " (" + info.name() + ", " + api.name() + ")";
     }
 
-    // ---- ops: each delegates to its routine ----------------------------------------------------
+    // ---- ops: validate, lower to calls, enqueue --------------------------------------------------
 
     @Override
-    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        if (sink != null) {
-            declare("gemm", OpCost.gemm(GemmShape.of(transA, transB, a, b, c), beta));
-        }
-        GemmRoutine.gemm(this, transA, transB, alpha, a, b, beta, c);
+    public void run(Op op) {
+        op.validate();
+        execute(lower(op));
     }
 
+    /**
+     * Which ops run as one launch here. Every plain op does (Copy as one buffer copy, a linear Act
+     * as a copy or nothing). A {@link MatMul}: without an epilogue (or with a linear gate) always;
+     * with a forward epilogue when it has a bias and is an NN product ({@code gemm_nn_bias},
+     * {@code gemm_naive_bias}; any activation, any mask); with a ReLU gate when it is an NT product
+     * ({@code gemm_nt_mask}, {@code gemm_naive_mask}); anything else (no bias, transposes, a tanh or
+     * sigmoid gate) runs {@link MatMul#decompose}. A {@link Composite}: DENSE_WEIGHT_GRADS when its
+     * weight-gradient product is a naive-kernel shape ({@code gemm_naive_wgrad}); DENSE_BACKWARD and
+     * MSE_DENSE_BACKWARD when both its products are ({@code dense_backward_naive},
+     * {@code dense_mse_backward_naive}); else its parts. A naive shape is one whose tiles would be
+     * mostly padding on this device's GEMM tile ({@link GemmRoutine#naive}).
+     *
+     * @throws IllegalArgumentException for an op that does not validate
+     */
     @Override
-    public void denseForward(Tensor x, Tensor w, Tensor bias, boolean relu, float p, long seed, long offset,
-                             Tensor y) {
-        if (sink != null) {
-            declare("denseForward", OpCost.gemm(GemmShape.of(false, false, x, w, y), 0f));
+    public boolean fuses(Op op) {
+        op.validate();
+        if (op instanceof MatMul m) {
+            return plain(m) || DenseRoutine.fusesForward(m) || DenseRoutine.fusesGate(m);
         }
-        DenseRoutine.forward(this, x, w, bias, relu, p, seed, offset, y);
+        if (op instanceof Composite c) {
+            return c.kind() == Composite.Kind.DENSE_WEIGHT_GRADS ? DenseRoutine.fusesWeightGrads(this, c)
+                    : DenseRoutine.fusesBackward(this, c);
+        }
+        return true;
     }
 
+    /**
+     * Validates and lowers {@code op} once, and binds each of its calls to a kernel object of its own
+     * with the arguments set, the global and local sizes resolved, and the op's name and cost kept
+     * for the profile. The returned launch re-reads only the dynamic arguments (a mask's counter
+     * base, Adam's step and bias corrections) and enqueues; its tensors must stay open while it is
+     * used. Kernel objects are released when the launch is no longer reachable, or at {@link #close}.
+     */
     @Override
-    public void denseBackwardMasked(Tensor dY, Tensor w, Tensor h, float p, Tensor dX) {
-        if (sink != null) {
-            declare("denseBackwardMasked", OpCost.gemm(GemmShape.of(false, true, dY, w, dX), 0f));
+    public Backend.Launch prepare(Op op) {
+        op.validate();
+        List<Step> steps = lower(op);
+        synchronized (this) {
+            checkOpen();
+            Backend.Launch[] bound = new Backend.Launch[steps.size()];
+            for (int i = 0; i < bound.length; i++) {
+                bound[i] = bind(steps.get(i));
+            }
+            if (bound.length == 1) {
+                return bound[0];
+            }
+            return () -> {
+                synchronized (this) {
+                    for (Backend.Launch b : bound) {
+                        b.run();
+                    }
+                }
+            };
         }
-        DenseRoutine.backwardMasked(this, dY, w, h, p, dX);
     }
 
-    @Override
-    public void denseBackwardWeights(Tensor x, Tensor dY, Tensor dW, Tensor dBias) {
-        if (sink != null) {
-            declare("denseBackwardWeights", OpCost.gemm(GemmShape.of(true, false, x, dY, dW), 0f));
-        }
-        DenseRoutine.backwardWeights(this, x, dY, dW, dBias);
+    /** The kernels {@code run(op)} launches here, in order ({@code copy} for a buffer copy); for plans and tests. */
+    public List<String> kernels(Op op) {
+        op.validate();
+        return lower(op).stream().map(s -> s.call() instanceof Call.Kernel k ? k.name() : "copy").toList();
     }
 
-    @Override
-    public void denseBackward(Tensor h, Tensor dY, Tensor w, float p, Tensor dW, Tensor dBias, Tensor dX) {
-        if (sink != null) {
-            OpCost weights = OpCost.gemm(GemmShape.of(true, false, h, dY, dW), 0f);
-            OpCost input = OpCost.gemm(GemmShape.of(false, true, dY, w, dX), 0f);
-            declare("denseBackward", new OpCost(weights.flops() + input.flops(), weights.bytes() + input.bytes()));
-        }
-        DenseRoutine.backward(this, h, dY, w, p, dW, dBias, dX);
+    /** A product with nothing to apply after it: no epilogue, or a gate whose derivative is 1. */
+    private static boolean plain(MatMul m) {
+        Epilogue e = m.epilogue();
+        return e.isNone() || (e.isGate() && e.activation() == Activation.LINEAR);
     }
 
-    @Override
-    public void mseDenseBackward(Tensor pred, Tensor target, Tensor h, Tensor w, float p, Tensor loss,
-                                 boolean accumulate, Tensor dPred, Tensor dW, Tensor dBias, Tensor dX) {
-        if (sink != null) {
-            OpCost mse = OpCost.loss(pred.shape().rows(), pred.shape().cols(), target.shape().size(), true);
-            OpCost weights = OpCost.gemm(GemmShape.of(true, false, h, pred, dW), 0f);
-            OpCost input = OpCost.gemm(GemmShape.of(false, true, pred, w, dX), 0f);
-            declare("mseDenseBackward", new OpCost(mse.flops() + weights.flops() + input.flops(),
-                    mse.bytes() + weights.bytes() + input.bytes()));
-        }
-        DenseRoutine.mseBackward(this, pred, target, h, w, p, loss, accumulate, dPred, dW, dBias, dX);
+    /** The calls of a validated op, each with the op it runs: one for a plain op, the parts' for a decomposed one. */
+    private List<Step> lower(Op op) {
+        List<Step> steps = new ArrayList<>(4);
+        lower(op, steps);
+        return steps;
     }
 
-    @Override
-    public void fill(Tensor x, float value) {
-        if (sink != null) {
-            declare("fill", OpCost.elementwise(x.shape().size(), 0, 1, 0));
+    private void lower(Op op, List<Step> out) {
+        if (op instanceof MatMul m) {
+            if (plain(m)) {
+                add(out, m, GemmRoutine.gemm(this, m));
+            } else if (DenseRoutine.fusesForward(m)) {
+                add(out, m, DenseRoutine.forward(this, m));
+            } else if (DenseRoutine.fusesGate(m)) {
+                add(out, m, DenseRoutine.backwardMasked(this, m));
+            } else {
+                for (Op part : m.decompose()) {
+                    lower(part, out);
+                }
+            }
+        } else if (op instanceof Composite c) {
+            lowerComposite(c, out);
+        } else {
+            add(out, op, call(op));
         }
-        ElementwiseRoutine.fill(this, x, value);
     }
 
-    @Override
-    public void copy(Tensor src, Tensor dst) {
-        if (sink != null) {
-            declare("copy", OpCost.elementwise(src.shape().size(), 1, 1, 0));
+    /**
+     * A composite as one naive kernel where {@link #fuses} says so; else DENSE_WEIGHT_GRADS runs its
+     * parts, DENSE_BACKWARD the DENSE_WEIGHT_GRADS of its first two parts and then its gated
+     * product, MSE_DENSE_BACKWARD its loss and then the DENSE_BACKWARD of the rest.
+     */
+    private void lowerComposite(Composite c, List<Step> out) {
+        List<Op> parts = c.parts();
+        switch (c.kind()) {
+            case DENSE_WEIGHT_GRADS -> {
+                if (DenseRoutine.fusesWeightGrads(this, c)) {
+                    add(out, c, DenseRoutine.weightGrads(this, c));
+                } else {
+                    parts.forEach(p -> lower(p, out));
+                }
+            }
+            case DENSE_BACKWARD -> {
+                if (DenseRoutine.fusesBackward(this, c)) {
+                    add(out, c, DenseRoutine.backward(this, c));
+                } else {
+                    lower(new Composite(Composite.Kind.DENSE_WEIGHT_GRADS, parts.subList(0, 2)), out);
+                    lower(parts.get(2), out);
+                }
+            }
+            case MSE_DENSE_BACKWARD -> {
+                if (DenseRoutine.fusesBackward(this, c)) {
+                    add(out, c, DenseRoutine.mseBackward(this, c));
+                } else {
+                    lower(parts.get(0), out);
+                    lower(new Composite(Composite.Kind.DENSE_BACKWARD, parts.subList(1, 4)), out);
+                }
+            }
+            default -> throw new IllegalArgumentException("no OpenCL lowering for composite " + c.name());
         }
-        ElementwiseRoutine.copy(this, src, dst);
     }
 
-    @Override
-    public void biasAdd(Tensor x, Tensor bias, Tensor y) {
-        if (sink != null) {
-            declare("biasAdd", OpCost.bias(x.shape().rows(), x.shape().cols()));
+    /** The one call of a plain op, or null when it has nothing to do (no elements, a copy onto itself). */
+    private Call call(Op op) {
+        if (op instanceof BiasAct o) {
+            return ElementwiseRoutine.biasAct(this, o);
+        } else if (op instanceof Act o) {
+            return ElementwiseRoutine.act(this, o);
+        } else if (op instanceof ActBackward o) {
+            return ElementwiseRoutine.actBackward(this, o);
+        } else if (op instanceof ApplyMask o) {
+            return DropoutRoutine.apply(this, o);
+        } else if (op instanceof Fill o) {
+            return ElementwiseRoutine.fill(this, o);
+        } else if (op instanceof Copy o) {
+            return ElementwiseRoutine.copy(this, o);
+        } else if (op instanceof ColumnSum o) {
+            return ReduceRoutine.columnSum(this, o);
+        } else if (op instanceof Sum o) {
+            return ReduceRoutine.sum(this, o);
+        } else if (op instanceof AdamUpdate o) {
+            return OptimizerRoutine.adam(this, o);
+        } else if (op instanceof SgdUpdate o) {
+            return OptimizerRoutine.sgd(this, o);
+        } else if (op instanceof MseLoss o) {
+            return LossRoutine.mse(this, o);
+        } else if (op instanceof SoftmaxCrossEntropy o) {
+            return LossRoutine.softmaxCrossEntropy(this, o);
+        } else if (op instanceof AccuracyCount o) {
+            return LossRoutine.accuracyCount(this, o);
         }
-        ElementwiseRoutine.biasAdd(this, x, bias, y);
+        throw new IllegalArgumentException("no OpenCL routine for op " + op.name() + " (" + op.getClass().getSimpleName()
+                + ")");
     }
 
-    @Override
-    public void biasRelu(Tensor x, Tensor bias, Tensor y) {
-        if (sink != null) {
-            declare("biasRelu", OpCost.bias(x.shape().rows(), x.shape().cols()));
+    private static void add(List<Step> out, Op op, Call call) {
+        if (call != null) {
+            out.add(new Step(op, call));
         }
-        ElementwiseRoutine.biasRelu(this, x, bias, y);
     }
 
-    @Override
-    public void reluForward(Tensor x, Tensor y) {
-        if (sink != null) {
-            declare("reluForward", OpCost.elementwise(x.shape().size(), 1, 1, 1));
+    /** Enqueues the calls of one op, naming each launch's op and cost to the profile while profiling. */
+    private synchronized void execute(List<Step> steps) {
+        checkOpen();
+        for (Step s : steps) {
+            if (s.call() instanceof Call.Kernel k) {
+                ClApi.Kernel kernel = library.kernel(k.file(), k.name());
+                setArgs(kernel, k.name(), k.args(), true);
+                submit(kernel, k.name(), k.global(), k.local(), s.op().name(), sink != null ? s.op().cost() : Cost.NONE);
+            } else if (s.call() instanceof Call.Copy c) {
+                copyBuffer(c.src(), c.dst());
+            }
         }
-        ElementwiseRoutine.reluForward(this, x, y);
     }
 
-    @Override
-    public void reluBackward(Tensor y, Tensor dY, Tensor dX) {
-        if (sink != null) {
-            declare("reluBackward", OpCost.elementwise(y.shape().size(), 2, 1, 1));
+    /** One call bound for replay; called with the lock held. */
+    private Backend.Launch bind(Step step) {
+        if (step.call() instanceof Call.Copy c) {
+            ClApi.Mem src = mem(c.src());
+            ClApi.Mem dst = mem(c.dst());
+            long srcOffset = c.src().offset() * Float.BYTES;
+            long dstOffset = c.dst().offset() * Float.BYTES;
+            long bytes = c.src().shape().size() * Float.BYTES;
+            return () -> {
+                synchronized (this) {
+                    checkOpen();
+                    api.copy(queue, src, srcOffset, dst, dstOffset, bytes);
+                }
+            };
         }
-        ElementwiseRoutine.reluBackward(this, y, dY, dX);
+        Call.Kernel k = (Call.Kernel) step.call();
+        ClApi.Kernel kernel = owned.create(library, k.file(), k.name());
+        try {
+            List<Integer> at = new ArrayList<>();
+            List<Call.Dynamic> dynamic = new ArrayList<>();
+            int index = 0;
+            for (Object arg : k.args()) {
+                if (arg instanceof Call.Dynamic d) {
+                    at.add(index);
+                    dynamic.add(d);
+                }
+                index += Call.width(arg);
+            }
+            setArgs(kernel, k.name(), k.args(), false);
+            Bound bound = new Bound(kernel, k.name(), k.global(), k.local(), at.stream().mapToInt(Integer::intValue)
+                    .toArray(), dynamic.toArray(Call.Dynamic[]::new), step.op().name(), step.op().cost());
+            CLEANER.register(bound, new Release(owned, kernel));
+            return bound;
+        } catch (RuntimeException e) {
+            owned.release(kernel);
+            throw e;
+        }
     }
 
-    @Override
-    public void dropoutForward(Tensor x, float p, long seed, long offset, Tensor y) {
-        if (sink != null) {
-            declare("dropoutForward", OpCost.elementwise(x.shape().size(), 1, 1, 1));
+    /** A prepared kernel launch: its own kernel object, arguments set but the dynamic ones. */
+    private final class Bound implements Backend.Launch {
+        private final ClApi.Kernel kernel;
+        private final String name;
+        private final long[] global;
+        private final long[] local;
+        private final int[] dynamicAt;
+        private final Call.Dynamic[] dynamic;
+        private final String op;
+        private final Cost cost;
+
+        Bound(ClApi.Kernel kernel, String name, long[] global, long[] local, int[] dynamicAt, Call.Dynamic[] dynamic,
+              String op, Cost cost) {
+            this.kernel = kernel;
+            this.name = name;
+            this.global = global;
+            this.local = local;
+            this.dynamicAt = dynamicAt;
+            this.dynamic = dynamic;
+            this.op = op;
+            this.cost = cost;
         }
-        DropoutRoutine.forward(this, x, p, seed, offset, y);
+
+        @Override
+        public void run() {
+            synchronized (OpenClBackend.this) {
+                checkOpen();
+                for (int i = 0; i < dynamic.length; i++) {
+                    dynamic[i].set(api, kernel, dynamicAt[i]);
+                }
+                submit(kernel, name, global, local, op, cost);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "prepared " + name + " (" + op + ")";
+        }
     }
 
-    @Override
-    public void dropoutBackward(Tensor dY, float p, long seed, long offset, Tensor dX) {
-        if (sink != null) {
-            declare("dropoutBackward", OpCost.elementwise(dY.shape().size(), 1, 1, 1));
+    /** The kernel objects of prepared launches, released once each: by the {@link #CLEANER} or at close. */
+    private static final class OwnedKernels {
+        private final ClApi api;
+        private final Set<ClApi.Kernel> live = Collections.newSetFromMap(new IdentityHashMap<>());
+
+        OwnedKernels(ClApi api) {
+            this.api = api;
         }
-        DropoutRoutine.backward(this, dY, p, seed, offset, dX);
+
+        synchronized ClApi.Kernel create(KernelLibrary library, String file, String name) {
+            ClApi.Kernel k = library.newKernel(file, name);
+            live.add(k);
+            return k;
+        }
+
+        synchronized void release(ClApi.Kernel k) {
+            if (live.remove(k)) {
+                try {
+                    api.release(k);
+                } catch (RuntimeException e) {
+                    LOG.warning("releasing a prepared kernel failed: " + e.getMessage());
+                }
+            }
+        }
+
+        synchronized void close() {
+            for (ClApi.Kernel k : live) {
+                try {
+                    api.release(k);
+                } catch (RuntimeException e) {
+                    LOG.warning("releasing a prepared kernel failed: " + e.getMessage());
+                }
+            }
+            live.clear();
+        }
     }
 
-    @Override
-    public void adamStep(Tensor params, Tensor grads, Tensor m, Tensor v, AdamHyper hyper, long step) {
-        if (sink != null) {
-            declare("adamStep", OpCost.adam(params.shape().size()));
+    /** The cleaning action of a {@link Bound}: holds the kernel, not the launch. */
+    private record Release(OwnedKernels owned, ClApi.Kernel kernel) implements Runnable {
+        @Override
+        public void run() {
+            owned.release(kernel);
         }
-        OptimizerRoutine.adamStep(this, params, grads, m, v, hyper, step);
-    }
-
-    @Override
-    public void sgdStep(Tensor params, Tensor grads, Tensor velocity, float lr, float momentum, float weightDecay) {
-        if (sink != null) {
-            declare("sgdStep", OpCost.sgd(params.shape().size(), momentum != 0));
-        }
-        OptimizerRoutine.sgdStep(this, params, grads, velocity, lr, momentum, weightDecay);
-    }
-
-    @Override
-    public void mseForward(Tensor pred, Tensor target, Tensor loss, boolean accumulate) {
-        if (sink != null) {
-            declare("mseForward", OpCost.loss(pred.shape().rows(), pred.shape().cols(), target.shape().size(), false));
-        }
-        LossRoutine.mseForward(this, pred, target, loss, accumulate);
-    }
-
-    @Override
-    public void mseBackward(Tensor pred, Tensor target, Tensor dPred) {
-        if (sink != null) {
-            declare("mseBackward", OpCost.loss(pred.shape().rows(), pred.shape().cols(), target.shape().size(), true));
-        }
-        LossRoutine.mseBackward(this, pred, target, dPred);
-    }
-
-    @Override
-    public void mseForwardBackward(Tensor pred, Tensor target, Tensor loss, boolean accumulate, Tensor dPred) {
-        if (sink != null) {
-            declare("mseForwardBackward", OpCost.loss(pred.shape().rows(), pred.shape().cols(), target.shape().size(), true));
-        }
-        LossRoutine.mseForwardBackward(this, pred, target, loss, accumulate, dPred);
-    }
-
-    @Override
-    public void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor loss, boolean accumulate) {
-        if (sink != null) {
-            declare("softmaxCrossEntropyForward", OpCost.loss(logits.shape().rows(), logits.shape().cols(), labels.shape().size(), false));
-        }
-        LossRoutine.softmaxCrossEntropyForward(this, logits, labels, loss, accumulate);
-    }
-
-    @Override
-    public void softmaxCrossEntropyBackward(Tensor logits, Tensor labels, Tensor dLogits) {
-        if (sink != null) {
-            declare("softmaxCrossEntropyBackward", OpCost.loss(logits.shape().rows(), logits.shape().cols(), labels.shape().size(), true));
-        }
-        LossRoutine.softmaxCrossEntropyBackward(this, logits, labels, dLogits);
-    }
-
-    @Override
-    public void softmaxCrossEntropyForwardBackward(Tensor logits, Tensor labels, Tensor loss, boolean accumulate,
-                                                   Tensor dLogits) {
-        if (sink != null) {
-            declare("softmaxCrossEntropyForwardBackward", OpCost.loss(logits.shape().rows(), logits.shape().cols(), labels.shape().size(), true));
-        }
-        LossRoutine.softmaxCrossEntropyForwardBackward(this, logits, labels, loss, accumulate, dLogits);
-    }
-
-    @Override
-    public void accuracyCount(Tensor logits, Tensor labels, Tensor count, boolean accumulate) {
-        if (sink != null) {
-            declare("accuracyCount", OpCost.loss(logits.shape().rows(), logits.shape().cols(), labels.shape().size(), false));
-        }
-        LossRoutine.accuracyCount(this, logits, labels, count, accumulate);
-    }
-
-    @Override
-    public void columnSum(Tensor x, Tensor out) {
-        if (sink != null) {
-            declare("columnSum", OpCost.reduce(x.shape().size(), out.shape().size()));
-        }
-        ReduceRoutine.columnSum(this, x, out);
-    }
-
-    @Override
-    public void sum(Tensor x, Tensor out) {
-        if (sink != null) {
-            declare("sum", OpCost.reduce(x.shape().size(), 1));
-        }
-        ReduceRoutine.sum(this, x, out);
-    }
-
-    @Override
-    public void mean(Tensor x, Tensor out) {
-        if (sink != null) {
-            declare("mean", OpCost.reduce(x.shape().size(), 1));
-        }
-        ReduceRoutine.mean(this, x, out);
     }
 }

@@ -1,13 +1,14 @@
 package dev.clgrad.backend.opencl;
 
 import dev.clgrad.ops.AdamHyper;
-import dev.clgrad.backend.OpShapes;
-import dev.clgrad.tensor.Tensor;
+import dev.clgrad.ops.AdamUpdate;
+import dev.clgrad.ops.SgdUpdate;
 
 /**
  * Adam/AdamW and SGD steps on OpenCL ({@code adam.cl}): one launch updates a whole flat parameter
  * buffer in place. The bias corrections {@code 1 - beta^t} are folded on the host, in double, into
- * PyTorch's {@code step_size = lr / (1 - beta1^t)} and {@code 1 / sqrt(1 - beta2^t)}.
+ * PyTorch's {@code step_size = lr / (1 - beta1^t)} and {@code 1 / sqrt(1 - beta2^t)}, with t read
+ * from the op's step counter at each launch ({@link Call.AdamCorrections}).
  */
 final class OptimizerRoutine {
     static final String FILE = "adam.cl";
@@ -17,55 +18,34 @@ final class OptimizerRoutine {
     private OptimizerRoutine() {
     }
 
-    /**
-     * See {@link dev.clgrad.backend.Backend#adamStep}. params, m, v modified; grads not modified.
-     *
-     * @throws IllegalArgumentException when a state tensor's size differs from params', or step < 1
-     */
-    static void adamStep(OpenClBackend cl, Tensor params, Tensor grads, Tensor m, Tensor v, AdamHyper hyper,
-                         long step) {
-        OpShapes.optimizerState("adamStep", params, grads, m, v);
-        if (step < 1) {
-            throw new IllegalArgumentException("adamStep: step counts from 1, got " + step);
-        }
-        int n = ElementwiseRoutine.size(params);
+    /** The {@link AdamUpdate}: params, m, v modified; grads not modified. Null when there are no parameters. */
+    static Call adam(OpenClBackend cl, AdamUpdate op) {
+        int n = ElementwiseRoutine.size(op.params());
         if (n == 0) {
-            return;
+            return null;
         }
-        int wg = Launch.groupSize(cl, WG, WG_DEFAULT);
-        double bc1 = 1 - Math.pow(hyper.beta1(), step);
-        double bc2 = 1 - Math.pow(hyper.beta2(), step);
-        float stepSize = (float) (hyper.lr() / bc1);
-        float invSqrtBc2 = (float) (1 / Math.sqrt(bc2));
-        cl.enqueue(FILE, "adam_step", Launch.global(n, wg), Launch.local(wg), n, hyper.lr(), hyper.beta1(),
-                hyper.beta2(), hyper.eps(), hyper.weightDecay(), stepSize, invSqrtBc2, params, grads, m, v);
+        AdamHyper h = op.hyper();
+        int wg = Geometry.groupSize(cl, WG, WG_DEFAULT);
+        return new Call.Kernel(FILE, "adam_step", Geometry.global(n, wg), Geometry.local(wg),
+                new Object[] {n, h.lr(), h.beta1(), h.beta2(), h.eps(), h.weightDecay(),
+                        new Call.AdamCorrections(h, op.step()), op.params(), op.grads(), op.m(), op.v()});
     }
 
     /**
-     * See {@link dev.clgrad.backend.Backend#sgdStep}. params and velocity modified; grads not
-     * modified. Without a velocity buffer the momentum must be 0.
-     *
-     * @throws IllegalArgumentException for mismatched sizes, or momentum != 0 without velocity
+     * The {@link SgdUpdate}: params and velocity modified; grads not modified. With momentum 0 the
+     * velocity is not touched ({@code sgd_step_plain}). Null when there are no parameters.
      */
-    static void sgdStep(OpenClBackend cl, Tensor params, Tensor grads, Tensor velocity, float lr, float momentum,
-                        float weightDecay) {
-        OpShapes.optimizerState("sgdStep", params, grads);
-        int n = ElementwiseRoutine.size(params);
-        int wg = Launch.groupSize(cl, WG, WG_DEFAULT);
-        if (velocity == null) {
-            if (momentum != 0f) {
-                throw new IllegalArgumentException("sgdStep: momentum " + momentum + " needs a velocity tensor, got null");
-            }
-            if (n > 0) {
-                cl.enqueue(FILE, "sgd_step_plain", Launch.global(n, wg), Launch.local(wg), n, lr, weightDecay,
-                        params, grads);
-            }
-            return;
+    static Call sgd(OpenClBackend cl, SgdUpdate op) {
+        int n = ElementwiseRoutine.size(op.params());
+        if (n == 0) {
+            return null;
         }
-        OpShapes.optimizerState("sgdStep", params, velocity);
-        if (n > 0) {
-            cl.enqueue(FILE, "sgd_step", Launch.global(n, wg), Launch.local(wg), n, lr, momentum, weightDecay,
-                    params, grads, velocity);
+        int wg = Geometry.groupSize(cl, WG, WG_DEFAULT);
+        if (op.momentum() == 0f) {
+            return new Call.Kernel(FILE, "sgd_step_plain", Geometry.global(n, wg), Geometry.local(wg),
+                    new Object[] {n, op.lr(), op.weightDecay(), op.params(), op.grads()});
         }
+        return new Call.Kernel(FILE, "sgd_step", Geometry.global(n, wg), Geometry.local(wg),
+                new Object[] {n, op.lr(), op.momentum(), op.weightDecay(), op.params(), op.grads(), op.velocity()});
     }
 }

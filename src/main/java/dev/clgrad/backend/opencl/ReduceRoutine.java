@@ -1,6 +1,7 @@
 package dev.clgrad.backend.opencl;
 
-import dev.clgrad.backend.OpShapes;
+import dev.clgrad.ops.ColumnSum;
+import dev.clgrad.ops.Sum;
 import dev.clgrad.tensor.Tensor;
 
 /**
@@ -17,34 +18,26 @@ final class ReduceRoutine {
     private ReduceRoutine() {
     }
 
-    /** x: (R, C) → {@code out[c] = sum_r x[r, c]}. x not modified; out modified. */
-    static void columnSum(OpenClBackend cl, Tensor x, Tensor out) {
-        OpShapes.columnSum(x, out);
-        requireNoAlias("columnSum", x, out);
+    /** x: (R, C) → {@code out[c] = sum_r x[r, c]}. x not modified; out modified. Null when C = 0. */
+    static Call columnSum(OpenClBackend cl, ColumnSum op) {
+        Tensor x = op.x();
+        requireNoAlias("columnSum", x, op.out());
         int cols = x.shape().cols();
         if (cols == 0) {
-            return;
+            return null;
         }
-        int wg = Launch.groupSize(cl, WG, WG_DEFAULT);
+        int wg = Geometry.groupSize(cl, WG, WG_DEFAULT);
         int vw = cl.define(VW, VW_DEFAULT);
-        cl.enqueue(FILE, "column_sum", Launch.global((cols + vw - 1) / vw, wg), Launch.local(wg), x.shape().rows(), cols, x, out);
+        return new Call.Kernel(FILE, "column_sum", Geometry.global((cols + vw - 1) / vw, wg), Geometry.local(wg),
+                new Object[] {x.shape().rows(), cols, x, op.out()});
     }
 
-    /** {@code out[0] = sum_i x[i]}. x not modified; out modified. */
-    static void sum(OpenClBackend cl, Tensor x, Tensor out) {
-        whole(cl, "sum", "sum_all", x, out);
-    }
-
-    /** {@code out[0] = sum_i x[i] / n}. x not modified; out modified. */
-    static void mean(OpenClBackend cl, Tensor x, Tensor out) {
-        whole(cl, "mean", "mean_all", x, out);
-    }
-
-    private static void whole(OpenClBackend cl, String op, String kernel, Tensor x, Tensor out) {
-        OpShapes.scalar(op, out);
-        requireNoAlias(op, x, out);
-        int wg = Launch.groupSize(cl, WG, WG_DEFAULT);
-        cl.enqueue(FILE, kernel, Launch.oneGroup(wg), Launch.local(wg), ElementwiseRoutine.size(x), x, out);
+    /** {@code out[0] = sum_i x[i]}, or that over n when the op asks for the mean. x not modified; out modified. */
+    static Call sum(OpenClBackend cl, Sum op) {
+        requireNoAlias(op.name(), op.x(), op.out());
+        int wg = Geometry.groupSize(cl, WG, WG_DEFAULT);
+        return new Call.Kernel(FILE, op.mean() ? "mean_all" : "sum_all", Geometry.oneGroup(wg), Geometry.local(wg),
+                new Object[] {ElementwiseRoutine.size(op.x()), op.x(), op.out()});
     }
 
     private static void requireNoAlias(String op, Tensor x, Tensor out) {

@@ -1,6 +1,15 @@
 package dev.clgrad.backend.java;
 
+import dev.clgrad.ops.ActBackward;
+import dev.clgrad.ops.Activation;
 import dev.clgrad.ops.AdamHyper;
+import dev.clgrad.ops.AdamUpdate;
+import dev.clgrad.ops.ApplyMask;
+import dev.clgrad.ops.BiasAct;
+import dev.clgrad.ops.ColumnSum;
+import dev.clgrad.ops.Counter;
+import dev.clgrad.ops.Fill;
+import dev.clgrad.ops.Mask;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 import org.junit.jupiter.api.AfterAll;
@@ -16,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * The Java backend's Vector API ops ({@link VectorOps}, {@link VectorDropout}) against its scalar
  * loops, bit for bit: Adam and AdamW, bias with and without ReLU (also in place), ReLU's backward,
  * the column sum (each column framed by ±2^30..2^39 in its first and last rows, so that a change
- * of summation order or precision shows after rounding to float), and dropout forward and backward,
+ * of summation order or precision shows after rounding to float), and dropout (also in place),
  * including counters that carry past 2^64 inside a call. Sizes reach every tail (1, below one
  * vector, odd, not a multiple of the vector length or of a Philox block) and split between three
  * threads (the largest above the vector ops' 2^18-element grain), so vector runs also start inside
@@ -41,9 +50,9 @@ class VectorOpsTest {
     private static JavaBackend vector;
     private static JavaBackend scalar;
 
-    /** One op on tensors of a backend; the tensors are views of the given shapes. */
+    /** Runs ops on tensors of a backend; the tensors are views of the given shapes. */
     @FunctionalInterface
-    private interface Op {
+    private interface Run {
         void run(JavaBackend backend, Tensor[] t);
     }
 
@@ -76,7 +85,7 @@ class VectorOpsTest {
                     }
                     float[][] data = {random(rnd, n, true), random(rnd, n, true), random(rnd, n, true), v};
                     compare("adamStep n=" + n + " " + h + " step=" + step, data, shapes(4, n),
-                            (b, t) -> b.adamStep(t[0], t[1], t[2], t[3], h, step));
+                            (b, t) -> b.run(new AdamUpdate(t[0], t[1], t[2], t[3], h, Counter.of(step))));
                 }
             }
         }
@@ -87,8 +96,8 @@ class VectorOpsTest {
         Random rnd = new Random(2);
         for (int n : SIZES) {
             float[][] data = {random(rnd, n, true), random(rnd, n, true), new float[n]};
-            compare("reluBackward n=" + n, data, shapes(3, n), (b, t) -> b.reluBackward(t[0], t[1], t[2]));
-            compare("reluBackward in place n=" + n, data, shapes(3, n), (b, t) -> b.reluBackward(t[0], t[1], t[1]));
+            compare("reluBackward n=" + n, data, shapes(3, n), (b, t) -> b.run(new ActBackward(Activation.RELU, t[0], t[1], t[2])));
+            compare("reluBackward in place n=" + n, data, shapes(3, n), (b, t) -> b.run(new ActBackward(Activation.RELU, t[0], t[1], t[1])));
         }
     }
 
@@ -101,9 +110,9 @@ class VectorOpsTest {
             float[][] data = {random(rnd, rows * cols, true), random(rnd, cols, true), new float[rows * cols]};
             int[][] shapes = {{rows, cols}, {cols}, {rows, cols}};
             String shape = " " + rows + "x" + cols;
-            compare("biasRelu" + shape, data, shapes, (b, t) -> b.biasRelu(t[0], t[1], t[2]));
-            compare("biasRelu in place" + shape, data, shapes, (b, t) -> b.biasRelu(t[0], t[1], t[0]));
-            compare("biasAdd" + shape, data, shapes, (b, t) -> b.biasAdd(t[0], t[1], t[2]));
+            compare("biasRelu" + shape, data, shapes, (b, t) -> b.run(new BiasAct(t[0], t[1], Activation.RELU, t[2])));
+            compare("biasRelu in place" + shape, data, shapes, (b, t) -> b.run(new BiasAct(t[0], t[1], Activation.RELU, t[0])));
+            compare("biasAdd" + shape, data, shapes, (b, t) -> b.run(new BiasAct(t[0], t[1], Activation.LINEAR, t[2])));
         }
     }
 
@@ -123,7 +132,7 @@ class VectorOpsTest {
             }
             float[][] data = {x, new float[cols]};
             compare("columnSum " + rows + "x" + cols, data, new int[][] {{rows, cols}, {cols}},
-                    (b, t) -> b.columnSum(t[0], t[1]));
+                    (b, t) -> b.run(new ColumnSum(t[0], t[1])));
         }
     }
 
@@ -136,18 +145,18 @@ class VectorOpsTest {
                 for (float p : new float[] {0f, 0.1f, 0.5f, 0.73f}) {
                     long seed = rnd.nextLong();
                     float[][] data = {random(rnd, n, true), new float[n]};
+                    Mask mask = Mask.fixed(p, seed, offset);
                     String what = " n=" + n + " offset=" + Long.toUnsignedString(offset) + " p=" + p + " seed=" + seed;
-                    compare("dropoutForward" + what, data, shapes(2, n),
-                            (b, t) -> b.dropoutForward(t[0], p, seed, offset, t[1]));
-                    compare("dropoutBackward in place" + what, data, shapes(2, n),
-                            (b, t) -> b.dropoutBackward(t[0], p, seed, offset, t[0]));
+                    compare("dropout" + what, data, shapes(2, n), (b, t) -> b.run(new ApplyMask(t[0], mask, t[1])));
+                    compare("dropout in place" + what, data, shapes(2, n),
+                            (b, t) -> b.run(new ApplyMask(t[0], mask, t[0])));
                 }
             }
         }
     }
 
     /** Runs op on both backends from the same data and compares every bit of every buffer afterwards. */
-    private static void compare(String what, float[][] data, int[][] shapes, Op op) {
+    private static void compare(String what, float[][] data, int[][] shapes, Run op) {
         int[][] want = run(scalar, data, shapes, op);
         int[][] got = run(vector, data, shapes, op);
         for (int k = 0; k < want.length; k++) {
@@ -166,13 +175,13 @@ class VectorOpsTest {
      * Uploads each data array into a view at offset {@link #PAD} of a NaN-filled buffer 2·PAD+1
      * floats longer, runs op on the views, and returns each whole buffer's bits, NaNs canonical.
      */
-    private static int[][] run(JavaBackend backend, float[][] data, int[][] shapes, Op op) {
+    private static int[][] run(JavaBackend backend, float[][] data, int[][] shapes, Run op) {
         Tensor[] parents = new Tensor[data.length];
         Tensor[] views = new Tensor[data.length];
         try {
             for (int k = 0; k < data.length; k++) {
                 parents[k] = Tensor.empty(backend, Shape.of(data[k].length + 2 * PAD + 1));
-                backend.fill(parents[k], Float.NaN);
+                backend.run(new Fill(parents[k], Float.NaN));
                 views[k] = parents[k].view(PAD, Shape.of(shapes[k]), "t" + k);
                 views[k].copyFrom(data[k]);
             }

@@ -2,6 +2,7 @@ package dev.clgrad.backend.opencl;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.clgrad.backend.TestBackends;
+import dev.clgrad.ops.MatMul;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 import org.junit.jupiter.api.AfterEach;
@@ -61,7 +62,7 @@ class GemmTunerTest {
              Tensor b = Tensor.of(tuned, new float[] {1, 0, 0, 1, 1, 1}, 3, 2);
              Tensor c = Tensor.empty(tuned, Shape.of(2, 2))) {
             assertEquals(mwg, tuned.define("GEMM_MWG", -1), "the tuned define is used");
-            tuned.gemm(false, false, 1f, a, b, 0f, c);
+            tuned.run(MatMul.of(false, false, 1f, a, b, 0f, c));
             assertEquals(List.of(4f, 5f, 10f, 11f), List.of(box(c.toArray())));
         }
         Files.writeString(file, "{ not json");

@@ -6,8 +6,8 @@ import dev.clgrad.backend.BackendException;
  * Launch geometry shared by the routines: a work-group size read from the device profile, checked
  * against the device, and the global size that covers a count of work-items with whole groups.
  */
-final class Launch {
-    private Launch() {
+final class Geometry {
+    private Geometry() {
     }
 
     /**

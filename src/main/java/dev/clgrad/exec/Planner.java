@@ -1,0 +1,374 @@
+package dev.clgrad.exec;
+
+import dev.clgrad.backend.Backend;
+import dev.clgrad.nn.Layer;
+import dev.clgrad.nn.Loss;
+import dev.clgrad.nn.ParameterStore;
+import dev.clgrad.ops.AccuracyCount;
+import dev.clgrad.ops.Fill;
+import dev.clgrad.ops.Op;
+import dev.clgrad.optim.Optimizer;
+import dev.clgrad.tensor.Shape;
+import dev.clgrad.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+
+/**
+ * The scheduler of one model on one backend. For each program kind (a training step, an
+ * evaluation batch, a prediction batch) and batch size it lowers the layers, the loss and the
+ * optimizer to ops ({@link Graph}), applies the {@link Fusion} rules, places every workspace value
+ * in one arena by liveness ({@link Layout}) and binds the result into a replayable
+ * {@link Program}. Layouts are computed at the largest batch and reused by smaller ones, so one
+ * arena serves every program; programs are cached per (kind, rows).
+ *
+ * <p>Losses accumulate per batch size into their own slot of a device vector (the mean of each
+ * batch), so {@link #lossSum} can weight each slot by its rows: epoch and evaluation losses are
+ * means over samples, as Keras reports them, whatever the size of the last batch.
+ */
+public final class Planner implements AutoCloseable {
+    /** What a program computes. */
+    public enum Kind { TRAIN, EVALUATE, PREDICT }
+
+    private static final int SLOTS = 16;
+    private static final int CORRECT = 0;
+    private static final int RESTORED = 1;
+
+    private final Backend backend;
+    private final List<Layer> layers;
+    private final ParameterStore store;
+    private final Shape inputShape;
+    private final Set<Layer> inputGradients = new HashSet<>();
+    private final boolean trainable;
+    private final Map<String, Program> programs = new HashMap<>();
+    private final Map<Integer, Integer> slots = new HashMap<>();
+    private Loss loss;
+    private boolean accuracy;
+    private Optimizer optimizer;
+    private int targetColumns;
+    private int maxRows;
+    private Tensor sums;
+    private Tensor batch;
+    private Tensor arena;
+    private final Map<Kind, Layout> layouts = new HashMap<>();
+
+    /** A planner for built layers whose parameters live in {@code store}; per-sample input {@code inputShape}. */
+    public Planner(Backend backend, List<Layer> layers, ParameterStore store, Shape inputShape) {
+        this.backend = backend;
+        this.layers = List.copyOf(layers);
+        this.store = store;
+        this.inputShape = inputShape;
+        int first = layers.size();
+        for (int k = 0; k < layers.size(); k++) {
+            if (layers.get(k).trainableCount() > 0) {
+                first = Math.min(first, k);
+            }
+        }
+        for (int k = first + 1; k < layers.size(); k++) {
+            inputGradients.add(layers.get(k));
+        }
+        this.trainable = first < layers.size();
+        this.sums = Tensor.zeros(backend, Shape.of(2 + SLOTS));
+    }
+
+    /** Sets the loss, the accuracy metric and the optimizer; drops every program. */
+    public void compile(Loss l, boolean acc, Optimizer opt) {
+        this.loss = l;
+        this.accuracy = acc;
+        this.optimizer = opt;
+        invalidate();
+    }
+
+    private void invalidate() {
+        programs.clear();
+        layouts.clear();
+    }
+
+    private int outputs() {
+        return (int) layers.get(layers.size() - 1).outputShape().size();
+    }
+
+    /** Per-sample input values. */
+    public int inputValues() {
+        return (int) inputShape.size();
+    }
+
+    /** Target values per row the compiled loss takes (the outputs when no loss is compiled). */
+    public int targetColumns() {
+        return loss == null ? outputs() : loss.targetColumns(outputs());
+    }
+
+    /** The largest batch the workspace holds. */
+    public int maxRows() {
+        return maxRows;
+    }
+
+    /**
+     * Sizes the batch tensor and the arena for batches of up to {@code rows} rows; reallocates only
+     * to grow (or when a new loss needs another target width). When the device cannot hold the new
+     * workspace the previous one is kept and the error says the size asked and the size allowed.
+     *
+     * @throws IllegalArgumentException when the workspace does not fit on the device
+     */
+    public void reserve(int rows) {
+        int t = targetColumns();
+        if (rows <= maxRows && t == targetColumns && batch != null) {
+            return;
+        }
+        int previous = maxRows;
+        int wanted = Math.max(rows, maxRows);
+        try {
+            allocate(wanted, t);
+        } catch (RuntimeException e) {
+            if (previous > 0) {
+                allocate(previous, t);
+            }
+            throw new IllegalArgumentException("batch size " + rows + ": the workspace does not fit on "
+                    + backend.id() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void allocate(int rows, int t) {
+        release();
+        invalidate();
+        long packed = (long) rows * (inputValues() + t);
+        if (packed > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("the batch of " + rows + " rows needs " + packed
+                    + " floats of host staging; a Java array holds at most " + (Integer.MAX_VALUE - 8));
+        }
+        maxRows = rows;
+        targetColumns = t;
+        batch = Tensor.empty(backend, Shape.of((int) packed), "batch");
+        long peak = 1;
+        for (Kind k : Kind.values()) {
+            if (k == Kind.PREDICT || loss != null) {
+                peak = Math.max(peak, layout(k).peakFloats());
+            }
+        }
+        if (peak > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("the workspace of " + rows + " rows needs " + peak
+                    + " floats; at most " + (Integer.MAX_VALUE - 8) + " fit in one buffer");
+        }
+        arena = Tensor.empty(backend, Shape.of((int) peak), "workspace");
+    }
+
+    private void release() {
+        for (Tensor x : new Tensor[]{arena, batch}) {
+            if (x != null) {
+                x.close();
+            }
+        }
+        arena = batch = null;
+        maxRows = 0;
+    }
+
+    /** The layout of {@code kind} at the largest batch. */
+    private Layout layout(Kind kind) {
+        return layouts.computeIfAbsent(kind, k -> {
+            Graph g = lower(k, maxRows);
+            return Layout.of(g.values(), g.nodes(), List.of(g.output()));
+        });
+    }
+
+    /** The batch inputs (rows, input…), the start of the batch tensor. */
+    public Tensor input(int rows) {
+        return batchView(0, inputShape.withBatch(rows), "input");
+    }
+
+    /** The batch targets (rows, T), right after the inputs. */
+    public Tensor target(int rows) {
+        return batchView((long) rows * inputValues(), Shape.of(rows, targetColumns), "target");
+    }
+
+    private Tensor batchView(long offset, Shape shape, String name) {
+        if (batch == null) {
+            throw new IllegalStateException("no workspace yet: call reserve(batchSize) first");
+        }
+        return batch.view(offset, shape, name);
+    }
+
+    /** The device vector of loss slots and the correct count. */
+    private Tensor slot(int rows) {
+        Integer s = slots.get(rows);
+        if (s == null) {
+            if (slots.size() == SLOTS) {
+                throw new IllegalStateException("more than " + SLOTS + " batch sizes since the last resetTotals()");
+            }
+            s = slots.size();
+            slots.put(rows, s);
+        }
+        return sums.view(2 + s, Shape.of(1), "lossSum[" + rows + "]");
+    }
+
+    /** Lowers program {@code kind} for {@code rows} rows, fused, before binding. */
+    private Graph lower(Kind kind, int rows) {
+        boolean training = kind == Kind.TRAIN;
+        Graph g = new Graph(store, training, rows, inputGradients);
+        Tensor h = input(rows);
+        g.phase("forward");
+        for (Layer layer : layers) {
+            h = layer.forward(g, h);
+        }
+        g.output(h);
+        if (kind != Kind.PREDICT) {
+            Tensor target = target(rows);
+            Tensor lossSum = slot(rows);
+            g.phase("loss");
+            Tensor dPred = training && trainable ? g.value("dPred", h.shape()) : null;
+            loss.lower(g, h, target, lossSum, dPred);
+            if (accuracy) {
+                g.emit("loss", new AccuracyCount(h, target.reshape(rows), sums.view(CORRECT, Shape.of(1), "correct"),
+                        true));
+            }
+            if (training && trainable) {
+                g.phase("backward");
+                Tensor d = dPred;
+                for (int k = layers.size() - 1; k >= 0 && d != null; k--) {
+                    d = layers.get(k).backward(g, d);
+                }
+                g.phase("optimizer");
+                for (Op op : optimizer.updates(store.params(), store.grads())) {
+                    g.emit("optimizer", op);
+                }
+            }
+        }
+        Fusion.apply(g.nodes());
+        return g;
+    }
+
+    /** The bound, prepared program of {@code kind} for {@code rows} rows (cached). */
+    public Program program(Kind kind, int rows) {
+        if (batch == null || rows < 1 || rows > maxRows) {
+            throw new IllegalArgumentException("batch of " + rows + " rows; the workspace holds 1.." + maxRows
+                    + " (call reserve first)");
+        }
+        if (kind != Kind.PREDICT && loss == null) {
+            throw new IllegalStateException("the model is not compiled: call compile(optimizer, loss) first");
+        }
+        return programs.computeIfAbsent(kind + ":" + rows, key -> bind(kind, rows));
+    }
+
+    private Program bind(Kind kind, int rows) {
+        Layout layout = layout(kind);
+        Graph g = lower(kind, rows);
+        Tensor out = g.output();
+        List<Tensor> values = g.values();
+        UnaryOperator<Tensor> place = t -> {
+            if (t.buffer() instanceof Symbols.Symbol s) {
+                long at = layout.offset(s.index);
+                if (at < 0) {
+                    throw new IllegalStateException("plan: " + s.name + " is used but has no place in the workspace");
+                }
+                return arena.view(at + t.offset(), t.shape(), s.name);
+            }
+            return t;
+        };
+        List<Node> bound = new ArrayList<>();
+        for (Node n : g.nodes()) {
+            bound.add(n.withOp(n.op().rebind(place)));
+        }
+        if (values.size() != layout.size()) {
+            throw new IllegalStateException("plan: " + values.size() + " workspace values at " + rows
+                    + " rows but " + layout.size() + " at " + maxRows);
+        }
+        return new Program(backend, bound, g.advances(), kind == Kind.TRAIN && trainable ? optimizer : null,
+                place.apply(out), layout.peakFloats());
+    }
+
+    /** Packs x: (rows·I) and y: (rows·T) into one upload to the batch tensor (y may be null). */
+    public void upload(float[] staging, float[] x, float[] y, int rows) {
+        int nx = rows * inputValues();
+        if (x.length < nx) {
+            throw new IllegalArgumentException("batch of " + rows + " rows needs " + nx + " values for input, got "
+                    + x.length);
+        }
+        if (y == null) {
+            backend.upload(x, 0, batch.buffer(), batch.offset(), nx);
+            return;
+        }
+        int ny = rows * targetColumns;
+        if (y.length < ny) {
+            throw new IllegalArgumentException("batch of " + rows + " rows needs " + ny + " values for target, got "
+                    + y.length);
+        }
+        System.arraycopy(x, 0, staging, 0, nx);
+        System.arraycopy(y, 0, staging, nx, ny);
+        backend.upload(staging, 0, batch.buffer(), batch.offset(), nx + ny);
+    }
+
+    /** Floats of host staging a packed batch of {@link #maxRows} rows needs. */
+    public int stagingFloats() {
+        return maxRows * (inputValues() + targetColumns);
+    }
+
+    /** Zeroes the loss slots and the correct count. */
+    public void resetTotals() {
+        backend.run(new Fill(sums, 0f));
+        recycleSlots();
+    }
+
+    /** Forgets the batch sizes' slots once half are taken (the programs bound to them are rebound). */
+    private void recycleSlots() {
+        if (slots.size() > SLOTS / 2) {
+            slots.clear();
+            programs.keySet().removeIf(k -> !k.startsWith(Kind.PREDICT.name()));
+        }
+    }
+
+    /** Sets the sums to a saved {row-weighted loss sum, correct count}. */
+    public void restoreTotals(float lossRowSum, float correct) {
+        float[] v = new float[2 + SLOTS];
+        v[CORRECT] = correct;
+        v[RESTORED] = lossRowSum;
+        sums.copyFrom(v);
+        recycleSlots();
+    }
+
+    /** Reads the sums in one copy (waits for the queue): {Σ rows·(batch mean loss), correct count}. */
+    public double[] totals() {
+        float[] v = sums.toArray();
+        double loss = v[RESTORED];
+        for (Map.Entry<Integer, Integer> e : slots.entrySet()) {
+            loss += (double) v[2 + e.getValue()] * e.getKey();
+        }
+        return new double[]{loss, v[CORRECT]};
+    }
+
+    /**
+     * The plan of {@code kind} at {@code rows} rows, one line per launch: the op (with its
+     * epilogue), its layers, the ops it fuses, its buffers, whether the backend runs it as one
+     * kernel; then the peak workspace and, for comparison, the per-layer y/dX buffers of an
+     * unplanned model.
+     */
+    public String explain(Kind kind, int rows) {
+        reserve(rows);
+        Program p = program(kind, rows);
+        return Explain.of(backend, p, kind, rows, layers, store, perLayerBytes(rows));
+    }
+
+    /** What per-layer y and dX buffers (every layer's own, as before the planner) would take for {@code rows}. */
+    private long perLayerBytes(int rows) {
+        long floats = 0;
+        for (Layer l : layers) {
+            floats += (long) rows * (l.inputShape().size() + l.outputShape().size());
+        }
+        floats += (long) rows * outputs();
+        return floats * Float.BYTES;
+    }
+
+    /** Frees the arena, the batch and the sums; idempotent. */
+    @Override
+    public void close() {
+        release();
+        if (sums != null) {
+            sums.close();
+            sums = null;
+        }
+        programs.clear();
+    }
+}

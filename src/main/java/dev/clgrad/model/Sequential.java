@@ -1,0 +1,478 @@
+package dev.clgrad.model;
+
+import dev.clgrad.backend.Backend;
+import dev.clgrad.backend.Span;
+import dev.clgrad.data.Dataset;
+import dev.clgrad.exec.Planner;
+import dev.clgrad.io.SavedModel;
+import dev.clgrad.nn.Layer;
+import dev.clgrad.nn.Loss;
+import dev.clgrad.nn.Parameter;
+import dev.clgrad.nn.ParameterStore;
+import dev.clgrad.optim.Optimizer;
+import dev.clgrad.tensor.Shape;
+import dev.clgrad.tensor.Tensor;
+import dev.clgrad.train.Fit;
+import dev.clgrad.train.History;
+import dev.clgrad.train.Trainer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A stack of layers trained end to end, Keras's {@code Sequential}: {@code add} layers,
+ * {@code compile} with an optimizer, a loss and metrics, then {@code fit}, {@code evaluate},
+ * {@code predict}. Dimensions: B batch rows, I per-sample input values, O outputs.
+ *
+ * <p>The facade composes the parts below it: the layers (package {@code nn}), their parameters in
+ * a {@link ParameterStore} (one flat tensor per group, so the optimizer updates all of them in one
+ * launch), the {@link Planner} that lowers, fuses and replays the steps over one workspace arena
+ * ({@code exec}), the training loop ({@code train}) and the formats ({@code io}). It holds no step
+ * logic of its own. A step copies nothing between host and device except the packed batch upload;
+ * the loss and accuracy sums stay on the device until {@link #totals()} reads them.
+ * {@link #close()} frees all of it.
+ *
+ * <p>Seeds: layer k (from 0) draws its initial weights and dropout masks from
+ * {@code splitmix64(seed + (k+1)·0x9E3779B97F4A7C15)}, so the same seed gives the same model on
+ * every backend.
+ */
+public final class Sequential implements AutoCloseable {
+    private final Backend backend;
+    private final long seed;
+    private final List<Layer> layers = new ArrayList<>();
+    private final Map<String, Integer> nameCounts = new HashMap<>();
+    private Optimizer optimizer;
+    private Loss loss;
+    private boolean accuracy;
+    private Shape inputShape;
+    private ParameterStore store;
+    private Planner planner;
+    private float[] staging;
+    private boolean closed;
+
+    /** A model on {@code backend} with seed 0. The backend is not owned: the caller closes it. */
+    public Sequential(Backend backend) {
+        this(backend, 0);
+    }
+
+    public Sequential(Backend backend, long seed) {
+        this.backend = backend;
+        this.seed = seed;
+    }
+
+    /** Appends a layer, naming it {@code <prefix>_<n>} (dense_1, dense_2, dropout_1, …). */
+    public Sequential add(Layer layer) {
+        checkOpen();
+        if (inputShape != null) {
+            throw new IllegalStateException("add: the model is already built; add layers before the first batch");
+        }
+        if (layers.contains(layer)) {
+            throw new IllegalArgumentException("add: layer " + layer.name() + " is already in the model");
+        }
+        int n = nameCounts.merge(layer.namePrefix(), 1, Integer::sum);
+        layer.name(layer.namePrefix() + "_" + n);
+        layers.add(layer);
+        return this;
+    }
+
+    /**
+     * Sets the optimizer (owned by the model from now on), the loss and the metrics; the only
+     * metric is {@code "accuracy"}, which needs a classification loss.
+     */
+    public Sequential compile(Optimizer opt, Loss lossFn, String... metrics) {
+        checkOpen();
+        boolean acc = false;
+        for (String m : metrics) {
+            if (!m.equals("accuracy") && !m.equals("acc")) {
+                throw new IllegalArgumentException("compile: unknown metric '" + m + "'; expected \"accuracy\"");
+            }
+            if (!lossFn.classification()) {
+                throw new IllegalArgumentException("compile: metric accuracy needs a classification loss "
+                        + "(sparse_categorical_crossentropy), got " + lossFn.name());
+            }
+            acc = true;
+        }
+        if (optimizer != null && optimizer != opt) {
+            optimizer.close();
+        }
+        optimizer = opt;
+        loss = lossFn;
+        accuracy = acc;
+        if (planner != null) {
+            planner.compile(loss, accuracy, optimizer);
+        }
+        return this;
+    }
+
+    /** {@code compile("adam", "mse")}: names as in Keras (see {@link Optimizer#of}, {@link Loss#of}). */
+    public Sequential compile(String opt, String lossName, String... metrics) {
+        return compile(Optimizer.of(opt), Loss.of(lossName), metrics);
+    }
+
+    /** {@link #build(Shape)} for a flat input of {@code in} features. */
+    public Sequential build(int in) {
+        if (in < 1) {
+            throw new IllegalArgumentException("build: input features must be >= 1, got " + in);
+        }
+        return build(Shape.of(in));
+    }
+
+    /**
+     * Builds every layer for the per-sample input shape {@code in} (Keras's {@code input_shape}),
+     * allocates and initialises the parameters. {@code fit}, {@code evaluate} and {@code predict}
+     * call it at the first batch.
+     */
+    public Sequential build(Shape in) {
+        checkOpen();
+        if (inputShape != null) {
+            if (!in.equals(inputShape)) {
+                throw new IllegalArgumentException(inputShape.rank() == 1 && in.rank() == 1
+                        ? "input has " + in.dim(0) + " features (columns) but the model was built for "
+                        + inputShape.dim(0) + " input features"
+                        : "input samples have shape " + in + " but the model was built for " + inputShape);
+            }
+            return this;
+        }
+        if (layers.isEmpty()) {
+            throw new IllegalStateException("build: the model has no layers; add some first");
+        }
+        Shape shape = in;
+        for (int k = 0; k < layers.size(); k++) {
+            shape = layers.get(k).build(shape, splitmix64(seed + (k + 1) * 0x9E3779B97F4A7C15L));
+        }
+        store = ParameterStore.create(backend, layers);
+        planner = new Planner(backend, layers, store, in);
+        if (loss != null) {
+            planner.compile(loss, accuracy, optimizer);
+        }
+        inputShape = in;
+        return this;
+    }
+
+    /**
+     * Sizes the workspace for batches of up to {@code batch} rows; reallocates only to grow (or when
+     * a new loss needs another target width). When the device cannot hold the new workspace the
+     * previous one is kept, so the model stays usable, and the error says the size asked and the
+     * size the device allows.
+     *
+     * @throws IllegalArgumentException when the workspace does not fit on the device
+     */
+    public void reserve(int batch) {
+        checkBuilt();
+        if (batch < 1) {
+            throw new IllegalArgumentException("reserve: batch size must be >= 1, got " + batch);
+        }
+        planner.reserve(batch);
+        if (staging == null || staging.length < planner.stagingFloats()) {
+            staging = new float[planner.stagingFloats()];
+        }
+    }
+
+    /**
+     * One training step on {@code rows} rows: x: (rows·I) and y: (rows·T) host arrays, row-major,
+     * at least that long (not modified). Uploads the batch (x and y in one copy) and replays the
+     * planned training step: forward, the loss (added to the device sums), backward and the update.
+     */
+    public void trainBatch(float[] x, float[] y, int rows) {
+        checkCompiled();
+        Planner.Kind kind = Planner.Kind.TRAIN;
+        var program = planner.program(kind, rows);
+        try (Span s = backend.span("batch upload")) {
+            planner.upload(staging, x, y, rows);
+        }
+        program.run();
+    }
+
+    /** Like {@link #trainBatch} at inference (dropout off, no update): adds to the loss and accuracy sums. */
+    public void testBatch(float[] x, float[] y, int rows) {
+        checkCompiled();
+        var program = planner.program(Planner.Kind.EVALUATE, rows);
+        planner.upload(staging, x, y, rows);
+        program.run();
+    }
+
+    /** Inference on {@code rows} rows of x (not modified); writes (rows·O) outputs into out from outOffset. */
+    public void predictBatch(float[] x, int rows, float[] out, int outOffset) {
+        checkBuilt();
+        var program = planner.program(Planner.Kind.PREDICT, rows);
+        planner.upload(staging, x, null, rows);
+        program.run();
+        Tensor y = program.output();
+        backend.download(y.buffer(), y.offset(), out, outOffset, Math.toIntExact(y.shape().size()));
+    }
+
+    /** Zeroes the device loss and correct-count sums. */
+    public void resetTotals() {
+        checkBuilt();
+        planner.resetTotals();
+    }
+
+    /**
+     * Sets the device sums to a saved {sum over rows of the loss, correct count}, so that an epoch
+     * resumed from a checkpoint reports the same loss as one run straight through.
+     */
+    public void restoreTotals(float lossTotal, float correctTotal) {
+        checkBuilt();
+        planner.restoreTotals(lossTotal, correctTotal);
+    }
+
+    /**
+     * Reads the device sums in one host copy (waits for the queue): {sum over rows of the loss
+     * (each batch's mean weighted by its rows), correct count}. Divided by the rows, the first is
+     * the mean loss over samples, as Keras reports it.
+     */
+    public double[] totals() {
+        checkBuilt();
+        return planner.totals();
+    }
+
+    /**
+     * The plan of one training step at {@code batch} rows ({@link Planner#explain}): each launch with
+     * the ops it fuses, its layers and buffers, and the peak workspace.
+     */
+    public String explain(int batch) {
+        checkCompiled();
+        reserve(batch);
+        return planner.explain(Planner.Kind.TRAIN, batch);
+    }
+
+    // ---- Keras surface: fit / evaluate / predict (the loop lives in dev.clgrad.train) -------------
+
+    public History fit(Dataset train, Fit options) {
+        return Trainer.fit(this, train, options);
+    }
+
+    public History fit(float[][] x, float[][] y, Fit options) {
+        return fit(Dataset.of(x, y), options);
+    }
+
+    /** Classification: labels are class indices. */
+    public History fit(float[][] x, float[] labels, Fit options) {
+        return fit(Dataset.of(x, labels), options);
+    }
+
+    /** Loss (and accuracy) on the data, batch size 32: {@code {"loss": …, "accuracy": …}}, means over samples. */
+    public Map<String, Double> evaluate(Dataset data) {
+        return Trainer.evaluate(this, data, 32);
+    }
+
+    public Map<String, Double> evaluate(float[][] x, float[][] y) {
+        return evaluate(Dataset.of(x, y));
+    }
+
+    public Map<String, Double> evaluate(float[][] x, float[] labels) {
+        return evaluate(Dataset.of(x, labels));
+    }
+
+    /** Outputs (N, O) for inputs (N, I), batch size 32. */
+    public float[][] predict(float[][] x) {
+        return Trainer.predict(this, x, 32);
+    }
+
+    // ---- saving: config JSON and safetensors weights (the formats live in dev.clgrad.io) ----------
+
+    /**
+     * Writes {@code dir/model.json} (layers, seed, input shape, optimizer, loss, metrics) and
+     * {@code dir/model.safetensors} (one F32 tensor per parameter: {@code dense_1.kernel} (I, O),
+     * {@code dense_1.bias} (O), …), each atomically; creates dir. Not modified: this.
+     */
+    public void save(Path dir) throws IOException {
+        SavedModel.save(this, dir);
+    }
+
+    /** The model {@link #save} wrote to {@code dir}, built and compiled on {@code backend}. */
+    public static Sequential load(Path dir, Backend backend) throws IOException {
+        return SavedModel.load(dir, backend);
+    }
+
+    // ---- introspection ---------------------------------------------------------------------------
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    public List<Layer> layers() {
+        return Collections.unmodifiableList(layers);
+    }
+
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
+    public Loss loss() {
+        return loss;
+    }
+
+    /** Whether the accuracy metric was compiled in. */
+    public boolean tracksAccuracy() {
+        return accuracy;
+    }
+
+    public boolean isBuilt() {
+        return inputShape != null;
+    }
+
+    /** The per-sample input shape; null before build. */
+    public Shape inputShape() {
+        return inputShape;
+    }
+
+    /** Values per input sample (the features of a flat input). */
+    public int inFeatures() {
+        return inputShape == null ? -1 : (int) inputShape.size();
+    }
+
+    /** Outputs per sample. */
+    public int outFeatures() {
+        checkBuilt();
+        return (int) layers.get(layers.size() - 1).outputShape().size();
+    }
+
+    /** Target values per row the compiled loss takes. */
+    public int targetColumns() {
+        checkBuilt();
+        return planner.targetColumns();
+    }
+
+    /** Named parameters with their offsets into {@link #parameters()}, in flat order (trainable ones). */
+    public List<Parameter> parameterList() {
+        return store == null ? List.of() : store.trainable();
+    }
+
+    /** The parameters and buffers. */
+    public ParameterStore parameterStore() {
+        checkBuilt();
+        return store;
+    }
+
+    /** The flat parameter tensor (P); every layer's weights are views of it. */
+    public Tensor parameters() {
+        checkBuilt();
+        return store.params();
+    }
+
+    /** The flat gradient tensor (P), written by the last training step. */
+    public Tensor gradients() {
+        checkBuilt();
+        return store.grads();
+    }
+
+    /** Views of each named parameter and buffer, in flat order; the views share storage with the model. */
+    public Map<String, Tensor> namedParameters() {
+        return store == null ? new LinkedHashMap<>() : store.stateDict();
+    }
+
+    /** Trainable values and buffers (alignment padding excluded). */
+    public long parameterCount() {
+        long n = 0;
+        for (Layer layer : layers) {
+            n += layer.isBuilt() ? layer.parameterCount() : 0;
+        }
+        return n;
+    }
+
+    /** The Keras-style table of layers, output shapes and parameter counts. */
+    public String summary() {
+        String rule = "_".repeat(65) + "\n";
+        StringBuilder sb = new StringBuilder("Model: \"sequential\"\n").append(rule);
+        sb.append(String.format(Locale.ROOT, " %-27s %-25s %s%n", "Layer (type)", "Output Shape", "Param #"));
+        sb.append("=".repeat(65)).append('\n');
+        long trainable = 0;
+        long buffers = 0;
+        for (Layer layer : layers) {
+            String shape = layer.isBuilt() ? batchShape(layer.outputShape()) : "?";
+            String count = layer.isBuilt() ? String.format(Locale.ROOT, "%,d", layer.parameterCount()) : "0 (unbuilt)";
+            sb.append(String.format(Locale.ROOT, " %-27s %-25s %s%n", layer.name() + " (" + layer.type() + ")",
+                    shape, count));
+            if (layer.isBuilt()) {
+                trainable += layer.trainableCount();
+                buffers += layer.bufferCount();
+            }
+        }
+        sb.append("=".repeat(65)).append('\n');
+        sb.append("Total params: ").append(counted(trainable + buffers)).append('\n');
+        sb.append("Trainable params: ").append(counted(trainable)).append('\n');
+        sb.append("Non-trainable params: ").append(counted(buffers)).append('\n').append(rule);
+        return sb.toString();
+    }
+
+    /** (None, d1, d2, …) as Keras prints a batch shape. */
+    private static String batchShape(Shape s) {
+        StringBuilder sb = new StringBuilder("(None");
+        for (int d : s.dims()) {
+            sb.append(", ").append(d);
+        }
+        return sb.append(')').toString();
+    }
+
+    private static String counted(long n) {
+        return String.format(Locale.ROOT, "%,d (%s)", n, humanBytes(n * Float.BYTES));
+    }
+
+    private static String humanBytes(long b) {
+        String[] units = {"B", "KB", "MB", "GB"};
+        double v = b;
+        int u = 0;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(Locale.ROOT, "%.2f %s", v, units[u]);
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("the model is closed");
+        }
+    }
+
+    private void checkBuilt() {
+        checkOpen();
+        if (inputShape == null) {
+            throw new IllegalStateException("the model is not built yet: call build(inputFeatures), fit or predict first");
+        }
+    }
+
+    private void checkCompiled() {
+        checkBuilt();
+        if (loss == null) {
+            throw new IllegalStateException("the model is not compiled: call compile(optimizer, loss) first");
+        }
+    }
+
+    /** Frees the workspace, the optimizer state and the parameters, in reverse order; idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (planner != null) {
+            planner.close();
+        }
+        if (optimizer != null) {
+            optimizer.close();
+        }
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    /** SplitMix64's finaliser (Steele, Lea and Flood, OOPSLA 2014): a well-mixed 64-bit value. */
+    static long splitmix64(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}

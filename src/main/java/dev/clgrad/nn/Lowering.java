@@ -1,0 +1,48 @@
+package dev.clgrad.nn;
+
+import dev.clgrad.ops.Counter;
+import dev.clgrad.ops.Op;
+import dev.clgrad.tensor.Shape;
+import dev.clgrad.tensor.Tensor;
+
+/**
+ * What a layer lowers its forward and backward into: the planner's side of {@link Layer#forward}
+ * and {@link Layer#backward}. A layer asks for workspace tensors, emits ops over them and its
+ * parameters, and saves what its backward needs; it never sees its neighbours. The planner
+ * ({@code dev.clgrad.exec}) implements this, fuses the emitted ops and places the workspace.
+ */
+public interface Lowering {
+
+    /** Whether this is a training step (dropout on, backward follows) or inference. */
+    boolean training();
+
+    /** B: the rows of the batch this program runs. */
+    int rows();
+
+    /**
+     * A new workspace tensor of shape (B, perSample…) for {@code owner}, named
+     * {@code owner.what}: one value written once, placed in the shared arena by liveness.
+     */
+    Tensor workspace(Layer owner, String what, Shape perSample);
+
+    /** The parameter {@code name} of {@code owner}, such as {@code kernel}: (its declared shape). */
+    Tensor parameter(Layer owner, String name);
+
+    /** The gradient of {@link #parameter}, overwritten by the backward each step. */
+    Tensor gradient(Layer owner, String name);
+
+    /** Appends an op to the step, attributed to {@code owner} in plans and profiles. */
+    void emit(Layer owner, Op op);
+
+    /** Keeps {@code t} for the layer's backward under {@code key}. */
+    void save(Layer owner, String key, Tensor t);
+
+    /** What {@link #save} kept. */
+    Tensor saved(Layer owner, String key);
+
+    /** Whether the layer's backward must compute its input gradient dX. */
+    boolean needsInputGradient(Layer owner);
+
+    /** Adds {@code delta} to {@code counter} after each run of the step (a dropout layer's Philox counter base). */
+    void advanceAfterStep(Counter counter, long delta);
+}

@@ -1,0 +1,181 @@
+package dev.clgrad.nn;
+
+import dev.clgrad.tensor.DeviceMemory;
+import dev.clgrad.tensor.Shape;
+import dev.clgrad.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every parameter of a model, in two groups, each one flat device tensor so that an optimizer
+ * updates a whole group in one launch: the trainable parameters params: (P) with their gradients
+ * grads: (P), and the buffers (non-trainable state such as moving statistics) buffers: (Q). Each
+ * parameter is a view by offset; offsets are multiples of {@link #ALIGN} floats (128 bytes).
+ * {@link #close} frees the group tensors.
+ */
+public final class ParameterStore implements AutoCloseable {
+    /** Parameter offsets in a group are multiples of this many floats. */
+    public static final int ALIGN = 32;
+    /** Most floats a group holds: the Java backend's largest array and the kernels' int offsets. */
+    public static final long MAX_FLOATS = Integer.MAX_VALUE - 8;
+
+    private final List<Parameter> parameters;
+    private final Map<String, Parameter> byName = new HashMap<>();
+    private final Tensor params;
+    private final Tensor grads;
+    private final Tensor buffers;
+
+    private ParameterStore(List<Parameter> parameters, Tensor params, Tensor grads, Tensor buffers) {
+        this.parameters = Collections.unmodifiableList(parameters);
+        for (Parameter p : parameters) {
+            byName.put(p.name(), p);
+        }
+        this.params = params;
+        this.grads = grads;
+        this.buffers = buffers;
+    }
+
+    /**
+     * Lays out the layers' declared parameters (names {@code layer.param}), allocates the groups on
+     * {@code memory} and writes the layers' initial values; gradients start at zero.
+     *
+     * @throws IllegalArgumentException when a group would exceed {@link #MAX_FLOATS}, naming the sizes
+     */
+    public static ParameterStore create(DeviceMemory memory, List<Layer> layers) {
+        List<Parameter> ps = new ArrayList<>();
+        long trainable = 0;
+        long buffer = 0;
+        for (Layer layer : layers) {
+            for (ParamSpec s : layer.parameters()) {
+                long aligned = (s.shape().size() + ALIGN - 1) / ALIGN * ALIGN;
+                if (s.trainable()) {
+                    ps.add(new Parameter(layer.name() + "." + s.name(), s.shape(), trainable, true));
+                    trainable += aligned;
+                } else {
+                    ps.add(new Parameter(layer.name() + "." + s.name(), s.shape(), buffer, false));
+                    buffer += aligned;
+                }
+                if (trainable > MAX_FLOATS || buffer > MAX_FLOATS) {
+                    throw new IllegalArgumentException("the model's parameters need " + Math.max(trainable, buffer)
+                            + " floats in one group (" + layer.name() + "." + s.name() + " " + s.shape()
+                            + "); at most " + MAX_FLOATS + " fit");
+                }
+            }
+        }
+        float[] init = new float[(int) Math.max(trainable, 1)];
+        int p = 0;
+        for (Layer layer : layers) {
+            List<ParamSpec> specs = layer.parameters();
+            int[] offsets = new int[specs.size()];
+            for (int i = 0; i < specs.size(); i++) {
+                offsets[i] = (int) ps.get(p++).offset();
+            }
+            if (!specs.isEmpty()) {
+                layer.initialize(init, offsets);
+            }
+        }
+        Tensor params = null;
+        Tensor grads = null;
+        Tensor buffers = null;
+        try {
+            params = Tensor.empty(memory, Shape.of((int) Math.max(trainable, 1)), "params");
+            grads = Tensor.zeros(memory, Shape.of((int) Math.max(trainable, 1)));
+            if (buffer > 0) {
+                buffers = Tensor.zeros(memory, Shape.of((int) buffer));
+            }
+            params.copyFrom(init);
+        } catch (RuntimeException e) {
+            for (Tensor t : new Tensor[]{buffers, grads, params}) {
+                if (t != null) {
+                    t.close();
+                }
+            }
+            throw e;
+        }
+        return new ParameterStore(ps, params, grads, buffers);
+    }
+
+    /** Every parameter, trainable ones and buffers, in layer order. */
+    public List<Parameter> list() {
+        return parameters;
+    }
+
+    /** The trainable parameters, in flat order. */
+    public List<Parameter> trainable() {
+        return parameters.stream().filter(Parameter::trainable).toList();
+    }
+
+    /** The flat trainable group (P). */
+    public Tensor params() {
+        return params;
+    }
+
+    /** The flat gradient group (P), written by each training step. */
+    public Tensor grads() {
+        return grads;
+    }
+
+    /** Whether there are trainable parameters at all. */
+    public boolean hasTrainable() {
+        return parameters.stream().anyMatch(Parameter::trainable);
+    }
+
+    /** The view of parameter {@code name} ({@code layer.param}). */
+    public Tensor value(String name) {
+        Parameter p = find(name);
+        return (p.trainable() ? params : buffers).view(p.offset(), p.shape(), p.name());
+    }
+
+    /** The gradient view of trainable parameter {@code name}. */
+    public Tensor gradient(String name) {
+        Parameter p = find(name);
+        if (!p.trainable()) {
+            throw new IllegalArgumentException(name + " is a buffer; it has no gradient");
+        }
+        return grads.view(p.offset(), p.shape(), "d" + p.name());
+    }
+
+    private Parameter find(String name) {
+        Parameter p = byName.get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("no parameter " + name + "; the model has " + byName.keySet());
+        }
+        return p;
+    }
+
+    /**
+     * The state a model saves without knowing its layers: each parameter and buffer by name, as
+     * views (read them; do not close them).
+     */
+    public Map<String, Tensor> stateDict() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Parameter p : parameters) {
+            out.put(p.name(), value(p.name()));
+        }
+        return out;
+    }
+
+    /** Values in trainable parameters (alignment padding excluded). */
+    public long trainableCount() {
+        return parameters.stream().filter(Parameter::trainable).mapToLong(p -> p.shape().size()).sum();
+    }
+
+    /** Values in buffers. */
+    public long bufferCount() {
+        return parameters.stream().filter(p -> !p.trainable()).mapToLong(p -> p.shape().size()).sum();
+    }
+
+    @Override
+    public void close() {
+        for (Tensor t : new Tensor[]{buffers, grads, params}) {
+            if (t != null) {
+                t.close();
+            }
+        }
+    }
+}
