@@ -38,10 +38,10 @@ public final class LibraryUse {
                 model.fit(x, labels, Fit.epochs(30).batchSize(64).withValidationSplit(0.2).withQuiet(true)
                         .withCallbacks(new EarlyStopping("val_loss", 3, 1e-4, true)));
                 System.out.printf("trained: %s%n", model.evaluate(x, labels));
-                ModelWeights.save(model, weights);
+                model.saveWeights(weights);
             }
             try (Sequential served = classifier(backend)) {
-                ModelWeights.load(served, weights);
+                served.loadWeights(weights);
                 float[][] queries = {{0f, 0f}, {0.5f, -0.5f}, {1.2f, 1.2f}, {-1.4f, 0.1f}};
                 float[][] logits = served.predict(queries);
                 for (int i = 0; i < queries.length; i++) {

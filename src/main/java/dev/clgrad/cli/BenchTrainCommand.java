@@ -61,7 +61,7 @@ final class BenchTrainCommand extends Benchmark {
             train = train.slice(0, Math.min(rows, train.rows()));
         }
         Fit fit = Fit.epochs(1).withBatchSize(b).withSeed(cfg.seed()).withQuiet(true);
-        try (Sequential model = cfg.build(backend)) {
+        try (Sequential model = Sequential.fromConfig(cfg, backend)) {
             progress("warming up on " + backend.id() + ": epochs of " + train.rows() + " rows, batch " + b
                     + ", at least " + (1 + warmup) + " and " + warmupSeconds + " s");
             model.fit(train, fit);

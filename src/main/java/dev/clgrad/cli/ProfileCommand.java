@@ -59,7 +59,7 @@ final class ProfileCommand implements Callable<Integer> {
         Dataset train = cfg.data().load(data).train();
         int rows = Math.min(train.rows(), steps * b);
         Fit fit = Fit.epochs(1).withBatchSize(b).withSeed(cfg.seed()).withQuiet(true);
-        try (Backend backend = Backends.select(device); Sequential model = cfg.build(backend)) {
+        try (Backend backend = Backends.select(device); Sequential model = Sequential.fromConfig(cfg, backend)) {
             model.fit(train.slice(0, Math.min(rows, b)), fit);
             try (Profiler p = Profiler.start(backend)) {
                 long t0 = System.nanoTime();

@@ -105,9 +105,9 @@ final class TrainCommand implements Callable<Integer> {
         if (checkpoint != null) {
             fit = fit.withCallbacks(new ModelCheckpoint(checkpoint, checkpointEvery == null ? 0 : checkpointEvery, 1));
         }
-        try (Backend backend = Backends.select(device); Sequential model = cfg.build(backend)) {
+        try (Backend backend = Backends.select(device); Sequential model = Sequential.fromConfig(cfg, backend)) {
             if (resume != null) {
-                Position at = Checkpoint.restore(resume, model);
+                Position at = model.restoreCheckpoint(resume);
                 fit = fit.resumeFrom(at);
                 System.err.printf(Locale.ROOT, "clgrad: resuming from %s at epoch %d, step %d%n",
                         Checkpoint.file(resume), at.epoch() + 1, at.step());
@@ -127,7 +127,7 @@ final class TrainCommand implements Callable<Integer> {
                 HistoryPlot.write(history, plot);
             }
             if (save != null) {
-                ModelWeights.save(model, save);
+                model.saveWeights(save);
             }
             if (json) {
                 ObjectMapper mapper = new ObjectMapper();

@@ -1,18 +1,34 @@
 package dev.clgrad.data;
 
+import dev.clgrad.tensor.Shape;
+
 /**
- * An in-memory data set: N rows of inputs x: (N, I) and targets y: (N, T), row-major float arrays
- * on the host. For classification T = 1 and y holds class indices. Not modified by anything.
+ * An in-memory data set: N samples of inputs x: (N, sample…) and targets y: (N, T), row-major
+ * float arrays on the host; each sample keeps its shape (an IDX image is (28, 28, 1), channels
+ * last), I = the sample's size. For classification T = 1 and y holds class indices. Not modified
+ * by anything.
  */
 public final class Dataset {
     private final float[] x;
     private final float[] y;
     private final int rows;
     private final int features;
+    private final Shape sample;
     private final int targets;
 
-    /** Wraps (not copies) x: (rows·features) and y: (rows·targets). */
+    /** Wraps (not copies) x: (rows·features) and y: (rows·targets); samples of shape (features). */
     public Dataset(float[] x, float[] y, int rows, int features, int targets) {
+        this(x, y, rows, Shape.of(Math.max(features, 0)), targets);
+    }
+
+    /** Wraps (not copies) x: (rows, sample…) and y: (rows·targets). */
+    public Dataset(float[] x, float[] y, int rows, Shape sample, int targets) {
+        long size = sample.size();
+        if (size > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("Dataset: samples of shape " + sample + " hold " + size
+                    + " values; at most " + Integer.MAX_VALUE + " fit");
+        }
+        int features = (int) size;
         if (rows < 1 || features < 1 || targets < 1) {
             throw new IllegalArgumentException("Dataset: rows, features and targets must be >= 1, got " + rows
                     + ", " + features + ", " + targets);
@@ -29,6 +45,7 @@ public final class Dataset {
         this.y = y;
         this.rows = rows;
         this.features = features;
+        this.sample = sample;
         this.targets = targets;
     }
 
@@ -54,7 +71,9 @@ public final class Dataset {
         if (x.rows() != y.rows()) {
             throw new IllegalArgumentException("Dataset: x has " + x.rows() + " rows but y has " + y.rows());
         }
-        return new Dataset(x.data(), y.data(), x.rows(), x.cols(), y.cols());
+        int[] d = x.shape();
+        Shape sample = d.length == 1 ? Shape.of(1) : Shape.of(java.util.Arrays.copyOfRange(d, 1, d.length));
+        return new Dataset(x.data(), y.data(), x.rows(), sample, y.cols());
     }
 
     private static int width(String what, float[][] a) {
@@ -81,8 +100,22 @@ public final class Dataset {
         return rows;
     }
 
+    /** Values per sample (the sample shape's size). */
     public int features() {
         return features;
+    }
+
+    /** The shape of one sample, such as (20) or (28, 28, 1). */
+    public Shape sampleShape() {
+        return sample;
+    }
+
+    /** The same samples seen with another per-sample shape of the same size. */
+    public Dataset withSampleShape(Shape shape) {
+        if (shape.size() != features) {
+            throw new IllegalArgumentException("Dataset: samples of " + features + " values cannot have shape " + shape);
+        }
+        return new Dataset(x, y, rows, shape, targets);
     }
 
     public int targets() {
@@ -109,7 +142,7 @@ public final class Dataset {
         float[] ys = new float[(to - from) * targets];
         System.arraycopy(x, from * features, xs, 0, xs.length);
         System.arraycopy(y, from * targets, ys, 0, ys.length);
-        return new Dataset(xs, ys, to - from, features, targets);
+        return new Dataset(xs, ys, to - from, sample, targets);
     }
 
     /** Copies rows {@code index[from .. from+count)} into xOut and yOut (row-major, from 0). Modified: xOut, yOut. */

@@ -1,72 +1,93 @@
 package dev.clgrad.exec;
 
 import dev.clgrad.backend.Backend;
-import dev.clgrad.nn.Layer;
 import dev.clgrad.nn.ParameterStore;
 import dev.clgrad.ops.Composite;
 import dev.clgrad.ops.MatMul;
 import dev.clgrad.ops.Op;
 import dev.clgrad.tensor.Tensor;
 
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
-/** The text of {@code explain}: a program's launches with their layers, fused ops and buffers. */
+/**
+ * {@code explain}: a program's launches with their layers, fused ops and buffers, as data
+ * ({@link Planner.Plan}) and as the text printed from that data.
+ */
 final class Explain {
     private Explain() {
     }
 
-    static String of(Backend backend, Program p, Planner.Kind kind, int rows, List<Layer> layers, ParameterStore store,
-                     long perLayerBytes) {
+    /** The plan of program {@code p}, which {@code backend} runs. */
+    static Planner.Plan plan(Backend backend, Program p, Planner.Kind kind, int rows, ParameterStore store,
+                             long perLayerBytes) {
+        List<Op> ops = p.ops();
+        List<Planner.Plan.Launch> launches = new ArrayList<>(ops.size());
+        for (int i = 0; i < ops.size(); i++) {
+            Op op = ops.get(i);
+            int parts = op instanceof Composite c ? c.parts().size()
+                    : op instanceof MatMul m ? m.decompose().size() : 1;
+            launches.add(new Planner.Plan.Launch(op.name(), describe(op), p.label(i), p.fused(i), backend.fuses(op),
+                    parts, buffers(op)));
+        }
+        return new Planner.Plan(kind, rows, backend.id(), launches, p.arenaFloats() * Float.BYTES, perLayerBytes,
+                store.trainableCount(), store.bufferCount());
+    }
+
+    /** The text of {@code plan}: a header, three lines per launch, the workspace and the parameters. */
+    static String text(Planner.Plan plan) {
         StringBuilder sb = new StringBuilder();
-        String what = switch (kind) {
+        String what = switch (plan.kind()) {
             case TRAIN -> "training step";
             case EVALUATE -> "evaluation batch";
             case PREDICT -> "prediction batch";
         };
-        List<Op> ops = p.ops();
-        sb.append(String.format(Locale.ROOT, "%s, batch %d on %s: %d launches after the batch upload%n", what, rows,
-                backend.id(), ops.size()));
-        for (int i = 0; i < ops.size(); i++) {
-            Op op = ops.get(i);
-            boolean one = backend.fuses(op);
-            int parts = op instanceof Composite c ? c.parts().size()
-                    : op instanceof MatMul m ? m.decompose().size() : 1;
-            sb.append(String.format(Locale.ROOT, "%3d  %-44s %s%n", i + 1, describe(op), p.label(i)));
-            sb.append(String.format(Locale.ROOT, "     fuses %s; %s%n", String.join(" + ", p.fused(i)),
-                    one ? "one launch" : "runs as " + parts + " launches (no fused kernel for these shapes)"));
-            sb.append("     ").append(buffers(op)).append('\n');
+        List<Planner.Plan.Launch> launches = plan.launches();
+        sb.append(String.format(Locale.ROOT, "%s, batch %d on %s: %d launches after the batch upload%n", what,
+                plan.rows(), plan.device(), launches.size()));
+        for (int i = 0; i < launches.size(); i++) {
+            Planner.Plan.Launch l = launches.get(i);
+            sb.append(String.format(Locale.ROOT, "%3d  %-44s %s%n", i + 1, describe(l), l.layers()));
+            sb.append(String.format(Locale.ROOT, "     fuses %s; %s%n", String.join(" + ", l.fuses()),
+                    l.oneLaunch() ? "one launch" : "runs as " + l.parts() + " launches (no fused kernel for these shapes)"));
+            sb.append("     ").append(l.buffers()).append('\n');
         }
-        long peak = p.arenaFloats() * Float.BYTES;
+        long peak = plan.peakWorkspaceBytes();
+        long perLayer = plan.perLayerBytes();
         sb.append(String.format(Locale.ROOT, "peak workspace: %s (%,d bytes) in one arena; per-layer y/dX buffers "
-                + "would take %s (%,d bytes)%n", human(peak), peak, human(perLayerBytes), perLayerBytes));
+                + "would take %s (%,d bytes)%n", human(peak), peak, human(perLayer), perLayer));
         sb.append(String.format(Locale.ROOT, "parameters: %,d trainable, %,d non-trainable, in %d flat group(s)%n",
-                store.trainableCount(), store.bufferCount(), store.bufferCount() > 0 ? 2 : 1));
+                plan.trainable(), plan.buffers(), plan.buffers() > 0 ? 2 : 1));
         return sb.toString();
     }
 
+    /** The op column: the op with its epilogue, or just its name where that does not fit. */
+    private static String describe(Planner.Plan.Launch l) {
+        return l.op().length() > 44 ? l.name() : l.op();
+    }
+
+    /** A composite as its name and size ({@code denseBackward (3 ops)}), any other op as it prints itself. */
     private static String describe(Op op) {
-        if (op instanceof Composite c) {
-            return c.name() + " (" + c.parts().size() + " ops)";
-        }
-        return op.toString().length() > 44 ? op.name() : op.toString();
+        return op instanceof Composite c ? c.name() + " (" + c.parts().size() + " ops)" : op.toString();
     }
 
+    /**
+     * {@code in, … -> out, …}, each tensor as its name and shape, once: the parts of a composite read
+     * the same value through views of their own, so tensors are told apart by what they print.
+     */
     private static String buffers(Op op) {
-        Set<Tensor> in = new LinkedHashSet<>(op.inputs());
-        StringBuilder sb = new StringBuilder();
-        for (Tensor t : in) {
-            sb.append(sb.length() > 0 ? ", " : "").append(t.name()).append(' ').append(t.shape());
+        return operands(op.inputs()) + " -> " + operands(op.outputs());
+    }
+
+    private static String operands(List<Tensor> ts) {
+        Set<String> seen = new LinkedHashSet<>();
+        for (Tensor t : ts) {
+            seen.add(t.name() + " " + t.shape());
         }
-        sb.append(" -> ");
-        boolean first = true;
-        for (Tensor t : op.outputs()) {
-            sb.append(first ? "" : ", ").append(t.name()).append(' ').append(t.shape());
-            first = false;
-        }
-        return sb.toString();
+        return String.join(", ", seen);
     }
 
     static String human(long bytes) {

@@ -37,7 +37,6 @@ public final class Planner implements AutoCloseable {
 
     private static final int SLOTS = 16;
     private static final int CORRECT = 0;
-    private static final int RESTORED = 1;
 
     private final Backend backend;
     private final List<Layer> layers;
@@ -73,7 +72,7 @@ public final class Planner implements AutoCloseable {
             inputGradients.add(layers.get(k));
         }
         this.trainable = first < layers.size();
-        this.sums = Tensor.zeros(backend, Shape.of(2 + SLOTS));
+        this.sums = Tensor.zeros(backend, Shape.of(1 + SLOTS));
     }
 
     /** Sets the loss, the accuracy metric and the optimizer; drops every program. */
@@ -192,8 +191,13 @@ public final class Planner implements AutoCloseable {
         return batch.view(offset, shape, name);
     }
 
-    /** The device vector of loss slots and the correct count. */
+    /** The loss slot of batches of {@code rows} rows: a view of the sums. */
     private Tensor slot(int rows) {
+        return sums.view(1 + slotIndex(rows), Shape.of(1), "lossSum[" + rows + "]");
+    }
+
+    /** The index of the loss slot of batches of {@code rows} rows, taking a free one the first time. */
+    private int slotIndex(int rows) {
         Integer s = slots.get(rows);
         if (s == null) {
             if (slots.size() == SLOTS) {
@@ -202,7 +206,7 @@ public final class Planner implements AutoCloseable {
             s = slots.size();
             slots.put(rows, s);
         }
-        return sums.view(2 + s, Shape.of(1), "lossSum[" + rows + "]");
+        return s;
     }
 
     /** Lowers program {@code kind} for {@code rows} rows, fused, before binding. */
@@ -320,21 +324,26 @@ public final class Planner implements AutoCloseable {
         }
     }
 
-    /** Sets the sums to a saved {row-weighted loss sum, correct count}. */
-    public void restoreTotals(float lossRowSum, float correct) {
-        float[] v = new float[2 + SLOTS];
-        v[CORRECT] = correct;
-        v[RESTORED] = lossRowSum;
-        sums.copyFrom(v);
+    /**
+     * Sets the sums to a saved {loss summed over rows, correct count} of full batches of
+     * {@code batchRows} rows: the loss goes back into that batch size's slot as the sum of batch
+     * means ({@code lossRowSum / batchRows}, exact for a sum {@link #totals} reported), so the sums
+     * continue as they would have.
+     */
+    public void restoreTotals(double lossRowSum, double correct, int batchRows) {
         recycleSlots();
+        float[] v = new float[1 + SLOTS];
+        v[CORRECT] = (float) correct;
+        v[1 + slotIndex(batchRows)] = (float) (lossRowSum / batchRows);
+        sums.copyFrom(v);
     }
 
     /** Reads the sums in one copy (waits for the queue): {Σ rows·(batch mean loss), correct count}. */
     public double[] totals() {
         float[] v = sums.toArray();
-        double loss = v[RESTORED];
+        double loss = 0;
         for (Map.Entry<Integer, Integer> e : slots.entrySet()) {
-            loss += (double) v[2 + e.getValue()] * e.getKey();
+            loss += (double) v[1 + e.getValue()] * e.getKey();
         }
         return new double[]{loss, v[CORRECT]};
     }
@@ -346,9 +355,56 @@ public final class Planner implements AutoCloseable {
      * unplanned model.
      */
     public String explain(Kind kind, int rows) {
+        return Explain.text(plan(kind, rows));
+    }
+
+    /**
+     * The plan of {@code kind} at {@code rows} rows as data: what {@link #explain} prints, and
+     * {@code clgrad explain --json} gives. Reserves the workspace for {@code rows} and binds the
+     * program (cached), so the launches are those a step replays.
+     */
+    public Plan plan(Kind kind, int rows) {
         reserve(rows);
-        Program p = program(kind, rows);
-        return Explain.of(backend, p, kind, rows, layers, store, perLayerBytes(rows));
+        return Explain.plan(backend, program(kind, rows), kind, rows, store, perLayerBytes(rows));
+    }
+
+    /**
+     * A planned program as data.
+     *
+     * @param device             the backend's id, such as {@code java} or {@code opencl:0:0}
+     * @param launches           the program's launches, in order (one op each, after fusion)
+     * @param peakWorkspaceBytes the arena bytes this program's workspace values occupy at most
+     * @param perLayerBytes      what every layer's own y and dX buffers (and dPred) would take instead
+     * @param trainable          trainable parameter values; {@code buffers}: non-trainable ones
+     */
+    public record Plan(Kind kind, int rows, String device, List<Launch> launches, long peakWorkspaceBytes,
+                       long perLayerBytes, long trainable, long buffers) {
+        public Plan {
+            launches = List.copyOf(launches);
+        }
+
+        /** Kernel launches a run enqueues: one per launch the backend fuses, else its parts. */
+        public int kernelLaunches() {
+            return launches.stream().mapToInt(l -> l.oneLaunch() ? 1 : l.parts()).sum();
+        }
+
+        /**
+         * One launch of a plan.
+         *
+         * @param name      the op's name, such as {@code matmul} or {@code mseDenseBackward}
+         * @param op        the op with its epilogue, such as {@code matmul NN [+bias relu dropout(0.5)]}
+         * @param layers    the layers and phases it belongs to, such as {@code dense_1.forward+dropout_1.forward}
+         * @param fuses     the names of the ops it replaced, in the order the layers emitted them
+         * @param oneLaunch whether the backend runs it as one kernel ({@link Backend#fuses})
+         * @param parts     the launches it runs as otherwise (its decomposition)
+         * @param buffers   what it reads and writes: {@code name (shape), … -> name (shape), …}
+         */
+        public record Launch(String name, String op, String layers, List<String> fuses, boolean oneLaunch, int parts,
+                             String buffers) {
+            public Launch {
+                fuses = List.copyOf(fuses);
+            }
+        }
     }
 
     /** What per-layer y and dX buffers (every layer's own, as before the planner) would take for {@code rows}. */

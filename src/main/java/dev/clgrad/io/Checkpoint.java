@@ -4,9 +4,9 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.clgrad.data.HostArray;
-import dev.clgrad.nn.Dropout;
 import dev.clgrad.nn.Layer;
-import dev.clgrad.model.Sequential;
+import dev.clgrad.ops.Counter;
+import dev.clgrad.tensor.Shape;
 import dev.clgrad.optim.Optimizer;
 import dev.clgrad.tensor.Tensor;
 import dev.clgrad.train.Position;
@@ -36,8 +36,8 @@ import java.util.function.Function;
  *       {@code epoch}, {@code step} (the next batch), {@code data.seed}, {@code data.batch_size},
  *       {@code data.shuffle}, {@code loss_sum}, {@code correct_sum} (the epoch's device sums so far),
  *       {@code optimizer.type}, {@code optimizer.iterations}, {@code rng.seed} (the model seed) and
- *       per dropout layer {@code rng.dropout_1.seed}, {@code rng.dropout_1.offset} (the Philox
- *       counter base of its next call), and {@code sha256}.</li>
+ *       each layer counter {@code rng.<layer>.<counter>}, such as {@code rng.dropout_1.offset}
+ *       (the Philox counter base of its next call), and {@code sha256}.</li>
  * </ul>
  * The checksum is the SHA-256 of the whole file with the 64 hex digits of the {@code sha256}
  * value written as zeros; {@link #restore} verifies it before anything else is trusted. The file
@@ -80,13 +80,13 @@ public final class Checkpoint {
      * @throws IllegalStateException when the model is not compiled, or a weight is NaN or infinite
      *                               (the previous checkpoint is kept)
      */
-    public static void save(Path dir, Sequential model, Position position) throws IOException {
+    public static void save(Path dir, ModelParts model, Position position) throws IOException {
         Optimizer opt = model.optimizer();
-        if (opt == null || !model.isBuilt()) {
-            throw new IllegalStateException("checkpoint: the model must be built and compiled");
+        if (opt == null) {
+            throw new IllegalStateException("checkpoint: the model must be compiled");
         }
         Map<String, HostArray> tensors = new LinkedHashMap<>();
-        for (Map.Entry<String, Tensor> e : model.namedParameters().entrySet()) {
+        for (Map.Entry<String, Tensor> e : model.store().stateDict().entrySet()) {
             float[] v = e.getValue().toArray();
             for (int i = 0; i < v.length; i++) {
                 if (!Float.isFinite(v[i])) {
@@ -109,15 +109,14 @@ public final class Checkpoint {
         meta.put("data.seed", Long.toString(position.seed()));
         meta.put("data.batch_size", Integer.toString(position.batchSize()));
         meta.put("data.shuffle", Boolean.toString(position.shuffle()));
-        meta.put("loss_sum", Float.toString(position.lossSum()));
-        meta.put("correct_sum", Float.toString(position.correctSum()));
+        meta.put("loss_sum", Double.toString(position.lossSum()));
+        meta.put("correct_sum", Double.toString(position.correctSum()));
         meta.put("optimizer.type", opt.name());
         meta.put("optimizer.iterations", Long.toString(opt.iterations()));
         meta.put("rng.seed", Long.toString(model.seed()));
         for (Layer layer : model.layers()) {
-            if (layer instanceof Dropout d) {
-                meta.put("rng." + d.name() + ".seed", Long.toString(d.seed()));
-                meta.put("rng." + d.name() + ".offset", Long.toUnsignedString(d.offset()));
+            for (Map.Entry<String, Counter> c : layer.counters().entrySet()) {
+                meta.put("rng." + layer.name() + "." + c.getKey(), Long.toUnsignedString(c.getValue().get()));
             }
         }
         meta.put(SUM_KEY, ZEROS);
@@ -132,43 +131,35 @@ public final class Checkpoint {
     }
 
     /**
-     * Loads dir/checkpoint.safetensors into {@code model} (compiled from the same config; built
-     * or not) and returns where training stood. Everything is checked — checksum, format, layers,
+     * Loads dir/checkpoint.safetensors into {@code model} (compiled from the same config and built
+     * for {@link #inputShape}) and returns where training stood. Everything is checked — checksum, format, layers,
      * seed, names and shapes of every tensor, optimizer type and state — before the model is
      * touched, so a bad checkpoint leaves it as it was. The optimizer's learning rate is the
      * model's, so it may be changed between runs; the layers and seed may not.
      * Modified: model's parameters, optimizer state and dropout counters.
      */
-    public static Position restore(Path dir, Sequential model) throws IOException {
-        Path f = file(dir);
-        String src = f.toString();
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(f);
-        } catch (NoSuchFileException e) {
-            throw new IOException(src + ": no checkpoint here (no such file)");
-        }
+    public static Position restore(Path dir, ModelParts model) throws IOException {
+        String src = file(dir).toString();
+        byte[] bytes = read(dir);
         Safetensors.Contents contents = Safetensors.decode(bytes, src);
         Map<String, String> meta = contents.metadata();
         verifyChecksum(bytes, meta, src);
-        String version = meta.get("version");
-        if (!FORMAT.equals(meta.get("format")) || !("1".equals(version) || VERSION.equals(version))) {
-            throw new IOException(src + ": not a clgrad checkpoint of version 1 or " + VERSION + " (format "
-                    + meta.get("format") + ", version " + version + ")");
-        }
+        String version = version(meta, src);
         Optimizer opt = model.optimizer();
         if (opt == null) {
             throw new IllegalStateException("restore: the model is not compiled: call compile(optimizer, loss) first");
         }
-        JsonNode saved = savedModel(meta, src);
-        if (!model.isBuilt()) {
-            model.build(saved.path("inputFeatures").asInt());
-        }
+        SavedModel.Description saved = SavedModel.fromJson(text(meta, "model", src), src + " (metadata model)");
+        JsonNode savedJson = new ObjectMapper().readTree(text(meta, "model", src));
         JsonNode now = SavedModel.toJson(model);
-        for (String key : new String[]{"inputFeatures", "seed", "layers"}) {
-            if (!now.path(key).toString().equals(saved.path(key).toString())) {
-                throw new IOException(src + ": the checkpoint's model differs in " + key + ": it has " + saved.path(key)
-                        + ", this model has " + now.path(key));
+        if (!saved.inputShape().equals(model.inputShape())) {
+            throw new IOException(src + ": the checkpoint's model differs in inputShape: it has " + saved.inputShape()
+                    + ", this model has " + model.inputShape());
+        }
+        for (String key : new String[]{"seed", "layers"}) {
+            if (!now.path(key).toString().equals(savedJson.path(key).toString())) {
+                throw new IOException(src + ": the checkpoint's model differs in " + key + ": it has "
+                        + savedJson.path(key) + ", this model has " + now.path(key));
             }
         }
         Map<String, HostArray> weights = new LinkedHashMap<>();
@@ -180,21 +171,16 @@ public final class Checkpoint {
                 weights.put(name, a);
             }
         });
-        ModelWeights.check(model, weights, src);
+        ModelWeights.check(model.store(), weights, src);
         if (!opt.name().equals(text(meta, "optimizer.type", src))) {
             throw new IOException(src + ": the checkpoint was saved with optimizer " + meta.get("optimizer.type")
                     + ", this model uses " + opt.name());
         }
         long iterations = number(meta, "optimizer.iterations", src);
-        Map<Dropout, Long> offsets = new LinkedHashMap<>();
+        Map<Counter, Long> counters = new LinkedHashMap<>();
         for (Layer layer : model.layers()) {
-            if (layer instanceof Dropout d) {
-                String key = "rng." + d.name();
-                if (number(meta, key + ".seed", src) != d.seed()) {
-                    throw new IOException(src + ": " + key + ".seed is " + meta.get(key + ".seed") + ", this model's "
-                            + d.name() + " has seed " + d.seed());
-                }
-                offsets.put(d, unsigned(meta, key + ".offset", src));
+            for (Map.Entry<String, Counter> c : layer.counters().entrySet()) {
+                counters.put(c.getValue(), unsigned(meta, "rng." + layer.name() + "." + c.getKey(), src));
             }
         }
         Position position;
@@ -203,26 +189,39 @@ public final class Checkpoint {
                     number(meta, "data.seed", src), Math.toIntExact(number(meta, "data.batch_size", src)),
                     bool(meta, "data.shuffle", src), lossSum(meta, version, src),
                     floatValue(meta, "correct_sum", src));
-            opt.restore(model.parameters(), state, iterations);
+            opt.restore(model.store().params(), state, iterations);
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw new IOException(src + ": " + e.getMessage(), e);
         }
-        ModelWeights.upload(model, weights);
-        offsets.forEach(Dropout::restoreOffset);
+        ModelWeights.upload(model.store(), weights);
+        counters.forEach(Counter::set);
         return position;
     }
 
-    private static JsonNode savedModel(Map<String, String> meta, String src) throws IOException {
+    /** The per-sample input shape of the model saved in dir's checkpoint, to build a model before {@link #restore}. */
+    public static Shape inputShape(Path dir) throws IOException {
+        String src = file(dir).toString();
+        Map<String, String> meta = Safetensors.decode(read(dir), src).metadata();
+        version(meta, src);
+        return SavedModel.fromJson(text(meta, "model", src), src + " (metadata model)").inputShape();
+    }
+
+    private static byte[] read(Path dir) throws IOException {
+        Path f = file(dir);
         try {
-            JsonNode saved = new ObjectMapper().readTree(text(meta, "model", src));
-            if (saved == null || !saved.isObject() || !saved.path("inputFeatures").canConvertToInt()
-                    || saved.path("inputFeatures").asInt() < 1) {
-                throw new IOException(src + ": metadata model is not a model.json object with inputFeatures >= 1");
-            }
-            return saved;
-        } catch (JacksonException e) {
-            throw new IOException(src + ": metadata model is malformed JSON: " + e.getOriginalMessage(), e);
+            return Files.readAllBytes(f);
+        } catch (NoSuchFileException e) {
+            throw new IOException(f + ": no checkpoint here (no such file)");
         }
+    }
+
+    private static String version(Map<String, String> meta, String src) throws IOException {
+        String version = meta.get("version");
+        if (!FORMAT.equals(meta.get("format")) || !("1".equals(version) || VERSION.equals(version))) {
+            throw new IOException(src + ": not a clgrad checkpoint of version 1 or " + VERSION + " (format "
+                    + meta.get("format") + ", version " + version + ")");
+        }
+        return version;
     }
 
     private static void verifyChecksum(byte[] bytes, Map<String, String> meta, String src) throws IOException {
@@ -309,9 +308,9 @@ public final class Checkpoint {
         return v.equals("true");
     }
 
-    /** The epoch's loss sum over rows, converted from version 1's sum of batch means. */
-    private static float lossSum(Map<String, String> meta, String version, String src) throws IOException {
-        float saved = floatValue(meta, "loss_sum", src);
+    /** The epoch's loss sum over rows, converted from version 1's float sum of batch means. */
+    private static double lossSum(Map<String, String> meta, String version, String src) throws IOException {
+        double saved = floatValue(meta, "loss_sum", src);
         return "1".equals(version) ? saved * Math.toIntExact(number(meta, "data.batch_size", src)) : saved;
     }
 }

@@ -23,6 +23,11 @@ final class ConfigNode {
         this.file = file;
     }
 
+    /** This object as the spec of a layer of {@code type}. */
+    ModelConfig.LayerSpec layerSpec(String type) {
+        return new ModelConfig.LayerSpec(type, node, path, file);
+    }
+
     ConfigException error(String field, String message) {
         return new ConfigException(file + ": " + (field == null ? path : path + "." + field) + ": " + message);
     }
@@ -133,6 +138,23 @@ final class ConfigNode {
     }
 
     /** The elements of an array of strings; empty when the field is absent. */
+    /** The required array {@code field} of integers, each in [min, max]. */
+    List<Integer> integers(String field, int min, int max) throws ConfigException {
+        JsonNode v = require(field, "an array of integers in [" + min + ", " + max + "]");
+        if (!v.isArray()) {
+            throw error(field, "expected an array of integers in [" + min + ", " + max + "], got " + v);
+        }
+        List<Integer> out = new ArrayList<>();
+        for (int i = 0; i < v.size(); i++) {
+            JsonNode e = v.get(i);
+            if (!e.isIntegralNumber() || !e.canConvertToInt() || e.asInt() < min || e.asInt() > max) {
+                throw error(field + "[" + i + "]", "expected an integer in [" + min + ", " + max + "], got " + e);
+            }
+            out.add(e.asInt());
+        }
+        return out;
+    }
+
     List<String> strings(String field) throws ConfigException {
         if (!has(field)) {
             return List.of();

@@ -3,6 +3,7 @@ package dev.clgrad.io;
 import dev.clgrad.data.CsvReader;
 import dev.clgrad.data.Dataset;
 import dev.clgrad.data.HostArray;
+import dev.clgrad.tensor.Shape;
 import dev.clgrad.data.IdxReader;
 import dev.clgrad.data.NpyReader;
 
@@ -100,12 +101,12 @@ public record DataSpec(String type, Path dir, Path baseDir, int train, int test,
             case "idx" -> {
                 HostArray x = IdxReader.read(file(folder, files[0]), 1f / 255);
                 HostArray y = IdxReader.read(file(folder, files[1]), 1f);
-                Dataset tr = Dataset.of(x, y);
+                Dataset tr = images(Dataset.of(x, y));
                 if (limit < tr.rows()) {
                     tr = tr.slice(0, limit);
                 }
-                return new Split(tr, Dataset.of(IdxReader.read(file(folder, files[2]), 1f / 255),
-                        IdxReader.read(file(folder, files[3]), 1f)));
+                return new Split(tr, images(Dataset.of(IdxReader.read(file(folder, files[2]), 1f / 255),
+                        IdxReader.read(file(folder, files[3]), 1f))));
             }
             case "csv" -> {
                 Dataset tr = CsvReader.toDataset(CsvReader.read(file(folder, files[0]), header), labelColumn);
@@ -140,5 +141,11 @@ public record DataSpec(String type, Path dir, Path baseDir, int train, int test,
             throw new IOException(p + ": no such data file");
         }
         return p;
+    }
+
+    /** IDX images (N, H, W) as samples of shape (H, W, 1), channels last as Keras reads them. */
+    private static Dataset images(Dataset d) {
+        Shape s = d.sampleShape();
+        return s.rank() == 2 ? d.withSampleShape(Shape.of(s.dim(0), s.dim(1), 1)) : d;
     }
 }

@@ -4,13 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.clgrad.ops.AdamHyper;
-import dev.clgrad.backend.Backend;
-import dev.clgrad.nn.Dense;
-import dev.clgrad.nn.Dropout;
 import dev.clgrad.nn.Layer;
-import dev.clgrad.nn.Loss;
-import dev.clgrad.nn.ReLU;
-import dev.clgrad.model.Sequential;
+import dev.clgrad.nn.LayerTypes;
 import dev.clgrad.optim.Adam;
 import dev.clgrad.optim.AdamW;
 import dev.clgrad.optim.Optimizer;
@@ -22,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -36,22 +32,27 @@ import java.util.Set;
  *  "loss": "mse", "metrics": [], "epochs": 10, "batchSize": 32,
  *  "data": {"type": "random-normal", "train": 1000, "test": 200, "features": 20, "targets": 1}}
  * }</pre>
- * Layer types: {@code dense} (units ≥ 1, activation relu|linear), {@code relu}, {@code dropout}
- * (rate in [0, 1)). Optimizers: {@code adam}, {@code adamw} (lr, weightDecay), {@code sgd} (lr,
+ * Layer types are those of {@link LayerTypes}, each reading its own keys: {@code dense} (units ≥ 1,
+ * activation relu|tanh|sigmoid|linear), {@code dropout} (rate in [0, 1)), {@code relu}, {@code tanh},
+ * {@code sigmoid}, {@code flatten}. Optimizers: {@code adam}, {@code adamw} (lr, weightDecay), {@code sgd} (lr,
  * momentum, weightDecay), given as an object or just the name. The data section is
  * {@link DataSpec}. Errors are {@link ConfigException}s naming the file and the JSON path.
  */
 public record ModelConfig(String name, long seed, List<LayerSpec> layers, OptimizerSpec optimizer, String loss,
                           List<String> metrics, int epochs, int batchSize, DataSpec data) {
 
-    /** One layer: type {@code dense} (units, activation), {@code relu} or {@code dropout} (rate). */
-    public record LayerSpec(String type, int units, String activation, double rate) {
-        Layer create() {
-            return switch (type) {
-                case "dense" -> new Dense(units, activation);
-                case "dropout" -> new Dropout(rate);
-                default -> new ReLU();
-            };
+    /**
+     * One layer's JSON object, of a type in {@link LayerTypes} ({@code dense}, {@code dropout},
+     * {@code relu}, {@code tanh}, {@code sigmoid}, {@code flatten}); the layer reads its own keys.
+     */
+    public record LayerSpec(String type, JsonNode json, String path, String file) {
+        /** A new layer as the config describes it. */
+        public Layer create() {
+            try {
+                return LayerTypes.create(type, new JsonLayerConfig(new ConfigNode(json, path, file)));
+            } catch (IllegalArgumentException e) {
+                throw new JsonLayerConfig.Invalid(new ConfigNode(json, path, file).error(null, e.getMessage()));
+            }
         }
     }
 
@@ -61,7 +62,7 @@ public record ModelConfig(String name, long seed, List<LayerSpec> layers, Optimi
      */
     public record OptimizerSpec(String type, double lr, double momentum, double weightDecay, double beta1,
                                 double beta2, double epsilon) {
-        Optimizer create() {
+        public Optimizer create() {
             return switch (type) {
                 case "adam" -> new Adam(adamHyper(0));
                 case "adamw" -> new AdamW(adamHyper(Double.isNaN(weightDecay) ? 0.01 : weightDecay));
@@ -133,25 +134,20 @@ public record ModelConfig(String name, long seed, List<LayerSpec> layers, Optimi
 
     static LayerSpec layer(ConfigNode l) throws ConfigException {
         String type = l.string("type");
-        return switch (type) {
-            case "dense" -> {
-                l.onlyKeys(Set.of("type", "units", "activation"));
-                String act = l.string("activation", "linear");
-                if (!act.equals("relu") && !act.equals("linear")) {
-                    throw l.error("activation", "unknown activation '" + act + "'; expected \"relu\" or \"linear\"");
-                }
-                yield new LayerSpec(type, l.integer("units", 1, 1 << 24), act, 0);
-            }
-            case "dropout" -> {
-                l.onlyKeys(Set.of("type", "rate"));
-                yield new LayerSpec(type, 0, null, l.number("rate", 0, 1, true));
-            }
-            case "relu" -> {
-                l.onlyKeys(Set.of("type"));
-                yield new LayerSpec(type, 0, null, 0);
-            }
-            default -> throw l.error("type", "unknown layer type '" + type + "'; expected one of dense, dropout, relu");
-        };
+        LayerTypes.Type t = LayerTypes.get(type);
+        if (t == null) {
+            throw l.error("type", "unknown layer type '" + type + "'; expected one of " + LayerTypes.names());
+        }
+        Set<String> keys = new HashSet<>(t.keys());
+        keys.add("type");
+        l.onlyKeys(keys);
+        LayerSpec spec = l.layerSpec(type);
+        try {
+            spec.create();
+        } catch (JsonLayerConfig.Invalid e) {
+            throw e.cause();
+        }
+        return spec;
     }
 
     static OptimizerSpec optimizer(ConfigNode top) throws ConfigException {
@@ -187,14 +183,5 @@ public record ModelConfig(String name, long seed, List<LayerSpec> layers, Optimi
                 o.number("momentum", 0, 1, true, nan), o.number("weightDecay", 0, 10, false, nan),
                 o.number("beta1", 0, 1, true, nan), o.number("beta2", 0, 1, true, nan),
                 o.number("epsilon", Double.MIN_VALUE, 1, false, nan));
-    }
-
-    /** A compiled model on {@code backend} with this config's layers, optimizer, loss, metrics and seed. */
-    public Sequential build(Backend backend) {
-        Sequential model = new Sequential(backend, seed);
-        for (LayerSpec l : layers) {
-            model.add(l.create());
-        }
-        return model.compile(optimizer.create(), Loss.of(loss), metrics.toArray(new String[0]));
     }
 }

@@ -1,10 +1,8 @@
 package dev.clgrad.io;
 
 import dev.clgrad.data.HostArray;
-import dev.clgrad.nn.Dense;
-import dev.clgrad.nn.Layer;
 import dev.clgrad.nn.Parameter;
-import dev.clgrad.model.Sequential;
+import dev.clgrad.nn.ParameterStore;
 import dev.clgrad.tensor.Tensor;
 
 import java.io.IOException;
@@ -21,50 +19,39 @@ public final class ModelWeights {
     private ModelWeights() {
     }
 
-    /** Downloads every parameter and writes the file. Not modified: model. */
-    public static void save(Sequential model, Path file) throws IOException {
+    /** Downloads every parameter and buffer ({@link ParameterStore#stateDict()}) and writes the file. */
+    public static void save(ParameterStore store, Path file) throws IOException {
         Map<String, HostArray> out = new LinkedHashMap<>();
-        for (Map.Entry<String, Tensor> e : model.namedParameters().entrySet()) {
+        for (Map.Entry<String, Tensor> e : store.stateDict().entrySet()) {
             out.put(e.getKey(), new HostArray(e.getValue().shape().dims(), e.getValue().toArray()));
         }
         Safetensors.write(file, out);
     }
 
     /**
-     * Loads every parameter of the model from the file. An unbuilt model is built first, with the
-     * input width taken from the first Dense kernel's rows. Names and shapes must match exactly;
-     * all are checked before any is copied, so a bad file leaves the model as it was.
-     * Modified: model's parameters.
+     * Loads every parameter and buffer of {@code store} from the file. Names and shapes must match
+     * exactly; all are checked before any is copied, so a bad file leaves the store as it was.
+     * Modified: store's values.
      */
-    public static void load(Sequential model, Path file) throws IOException {
+    public static void load(ParameterStore store, Path file) throws IOException {
         Map<String, HostArray> in = Safetensors.read(file);
-        if (!model.isBuilt()) {
-            Layer first = model.layers().stream().filter(l -> l instanceof Dense).findFirst()
-                    .orElseThrow(() -> new IllegalArgumentException("load: the model has no Dense layer to take weights"));
-            HostArray kernel = in.get(first.name() + ".kernel");
-            if (kernel == null || kernel.shape().length != 2) {
-                throw new IOException(file + ": no 2-D tensor " + first.name() + ".kernel to infer the input width from; "
-                        + "tensors are " + in.keySet());
-            }
-            model.build(kernel.shape()[0]);
-        }
-        check(model, in, file.toString());
-        upload(model, in);
+        check(store, in, file.toString());
+        upload(store, in);
     }
 
     /**
-     * Checks that {@code tensors} are exactly the model's parameters, names and shapes; {@code source}
-     * names the file in errors. Not modified: model, tensors.
+     * Checks that {@code tensors} are exactly the store's parameters and buffers, names and shapes;
+     * {@code source} names the file in errors. Not modified: store, tensors.
      */
-    static void check(Sequential model, Map<String, HostArray> tensors, String source) throws IOException {
-        Map<String, Tensor> params = model.namedParameters();
+    static void check(ParameterStore store, Map<String, HostArray> tensors, String source) throws IOException {
+        Map<String, Tensor> params = store.stateDict();
         for (String name : tensors.keySet()) {
             if (!params.containsKey(name)) {
                 throw new IOException(source + ": tensor " + name + " is not a parameter of the model; expected "
                         + params.keySet());
             }
         }
-        for (Parameter p : model.parameterList()) {
+        for (Parameter p : store.list()) {
             HostArray a = tensors.get(p.name());
             if (a == null) {
                 throw new IOException(source + ": parameter " + p.name() + " is missing; the file has " + tensors.keySet());
@@ -76,10 +63,10 @@ public final class ModelWeights {
         }
     }
 
-    /** Copies checked tensors into the model's parameters. Modified: model's parameters. */
-    static void upload(Sequential model, Map<String, HostArray> tensors) {
-        Map<String, Tensor> params = model.namedParameters();
-        for (Parameter p : model.parameterList()) {
+    /** Copies checked tensors into the store. Modified: store's values. */
+    static void upload(ParameterStore store, Map<String, HostArray> tensors) {
+        Map<String, Tensor> params = store.stateDict();
+        for (Parameter p : store.list()) {
             params.get(p.name()).copyFrom(tensors.get(p.name()).data());
         }
     }

@@ -5,17 +5,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.clgrad.ops.AdamHyper;
-import dev.clgrad.backend.Backend;
-import dev.clgrad.nn.Dense;
-import dev.clgrad.nn.Dropout;
 import dev.clgrad.nn.Layer;
-import dev.clgrad.nn.Loss;
-import dev.clgrad.nn.ReLU;
-import dev.clgrad.model.Sequential;
+import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.optim.Adam;
 import dev.clgrad.optim.Optimizer;
 import dev.clgrad.optim.Sgd;
+import dev.clgrad.tensor.Shape;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -24,44 +19,52 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * A model saved to a folder: {@code model.json}, the architecture and training setup,
  * <pre>{@code
- * {"format": "clgrad.sequential", "version": 1, "seed": 42, "inputFeatures": 20,
+ * {"format": "clgrad.sequential", "version": 2, "seed": 42, "inputShape": [20],
  *  "layers": [{"type": "dense", "units": 10, "activation": "relu"}, {"type": "dropout", "rate": 0.5},
  *             {"type": "dense", "units": 1, "activation": "linear"}],
  *  "optimizer": {"type": "adam", "lr": 0.001, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8},
  *  "loss": "mse", "metrics": []}
  * }</pre>
- * (layers and optimizer as in {@link ModelConfig}; optimizer and loss absent for a model never
- * compiled), and {@code model.safetensors}, the weights (see {@link ModelWeights}). Both are
- * written atomically. Optimizer state is not saved here; a {@link Checkpoint} holds it.
+ * (each layer's entries are its own {@link Layer#config()}; optimizer and loss absent for a model
+ * never compiled), and {@code model.safetensors}, the parameters and buffers (see
+ * {@link ModelWeights}). Both are written atomically. Optimizer state is not saved here; a
+ * {@link Checkpoint} holds it. Version 1 files ({@code "inputFeatures": N} instead of
+ * {@code inputShape}) still load.
  */
 public final class SavedModel {
     public static final String CONFIG = "model.json";
     public static final String WEIGHTS = "model.safetensors";
     static final String FORMAT = "clgrad.sequential";
-    private static final Set<String> KEYS = Set.of("format", "version", "seed", "inputFeatures", "layers",
-            "optimizer", "loss", "metrics");
+    static final int VERSION = 2;
+    private static final Set<String> KEYS = Set.of("format", "version", "seed", "inputShape", "inputFeatures",
+            "layers", "optimizer", "loss", "metrics");
+
+    /**
+     * What a model.json describes: the seed, the input shape, the layers (new, unbuilt), and the
+     * training setup (optimizer null when the model was never compiled).
+     */
+    public record Description(long seed, Shape inputShape, List<Layer> layers, Optimizer optimizer, String loss,
+                              List<String> metrics) {
+    }
 
     private SavedModel() {
     }
 
-    /** Writes dir/model.json and dir/model.safetensors (dir is created). Not modified: model. */
-    public static void save(Sequential model, Path dir) throws IOException {
-        if (!model.isBuilt()) {
-            throw new IllegalStateException("save: the model is not built yet, so it has no weights: "
-                    + "call build(inputFeatures) or fit first");
-        }
+    /** Writes dir/model.json and dir/model.safetensors (dir is created). Not modified: the model. */
+    public static void save(ModelParts model, Path dir) throws IOException {
         ObjectMapper mapper = new ObjectMapper();
         AtomicFile.write(dir.resolve(CONFIG), mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(toJson(model)));
-        ModelWeights.save(model, dir.resolve(WEIGHTS));
+        ModelWeights.save(model.store(), dir.resolve(WEIGHTS));
     }
 
-    /** Reads what {@link #save} wrote: the model, built and (when it was) compiled, on backend. */
-    public static Sequential load(Path dir, Backend backend) throws IOException {
+    /** Reads dir/model.json; the weights are dir/{@link #WEIGHTS}, for {@link ModelWeights#load}. */
+    public static Description read(Path dir) throws IOException {
         Path config = dir.resolve(CONFIG);
         String text;
         try {
@@ -71,34 +74,23 @@ public final class SavedModel {
         } catch (CharacterCodingException e) {
             throw new ConfigException(config + ": not UTF-8 text", e);
         }
-        Path weights = dir.resolve(WEIGHTS);
-        long maxParams = Files.isRegularFile(weights) ? Files.size(weights) / Float.BYTES : 0;
-        Sequential model = fromJson(text, config.toString(), backend, maxParams);
-        try {
-            ModelWeights.load(model, weights);
-        } catch (IOException | RuntimeException e) {
-            model.close();
-            throw e;
-        }
-        return model;
+        return fromJson(text, config.toString());
     }
 
     /** The model's architecture and training setup as the JSON object of model.json. Not modified: model. */
-    static ObjectNode toJson(Sequential model) {
-        ObjectNode root = new ObjectMapper().createObjectNode();
-        root.put("format", FORMAT).put("version", 1).put("seed", model.seed()).put("inputFeatures", model.inFeatures());
+    static ObjectNode toJson(ModelParts model) {
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode root = mapper.createObjectNode();
+        root.put("format", FORMAT).put("version", VERSION).put("seed", model.seed());
+        ArrayNode shape = root.putArray("inputShape");
+        for (int d : model.inputShape().dims()) {
+            shape.add(d);
+        }
         ArrayNode layers = root.putArray("layers");
         for (Layer layer : model.layers()) {
-            ObjectNode l = layers.addObject();
-            if (layer instanceof Dense d) {
-                l.put("type", "dense").put("units", d.units()).put("activation", d.activation());
-            } else if (layer instanceof Dropout d) {
-                l.put("type", "dropout").put("rate", exact(d.rate()));
-            } else if (layer instanceof ReLU) {
-                l.put("type", "relu");
-            } else {
-                throw new IllegalArgumentException("save: layer " + layer.name() + " of type " + layer.type()
-                        + " has no JSON form; expected Dense, Dropout or ReLU");
+            ObjectNode l = layers.addObject().put("type", layer.configType());
+            for (Map.Entry<String, Object> e : layer.config().entrySet()) {
+                l.set(e.getKey(), mapper.valueToTree(e.getValue()));
             }
         }
         Optimizer opt = model.optimizer();
@@ -118,7 +110,7 @@ public final class SavedModel {
         if (model.loss() != null) {
             root.put("loss", model.loss().name());
             ArrayNode metrics = root.putArray("metrics");
-            if (model.tracksAccuracy()) {
+            if (model.accuracy()) {
                 metrics.add("accuracy");
             }
         }
@@ -130,12 +122,8 @@ public final class SavedModel {
         return Double.parseDouble(Float.toString(f));
     }
 
-    /**
-     * Builds (and compiles, when the JSON has a loss) the model that {@code text}, a model.json,
-     * describes; {@code source} names it in errors. A model of more than {@code maxParams}
-     * parameters (what the weights file can hold) is refused before anything is allocated.
-     */
-    static Sequential fromJson(String text, String source, Backend backend, long maxParams) throws ConfigException {
+    /** Parses a model.json; {@code source} names it in errors. */
+    static Description fromJson(String text, String source) throws ConfigException {
         JsonNode root;
         try {
             root = new ObjectMapper().readTree(text);
@@ -151,43 +139,30 @@ public final class SavedModel {
         if (!top.string("format").equals(FORMAT)) {
             throw top.error("format", "expected \"" + FORMAT + "\", got \"" + top.string("format") + "\"");
         }
-        top.integer("version", 1, 1);
-        int in = top.integer("inputFeatures", 1, 1 << 24);
+        int version = top.integer("version", 1, VERSION);
+        Shape in;
+        if (version == 1) {
+            in = Shape.of(top.integer("inputFeatures", 1, 1 << 24));
+        } else {
+            List<Integer> dims = top.integers("inputShape", 1, 1 << 24);
+            if (dims.isEmpty()) {
+                throw top.error("inputShape", "expected at least one dimension");
+            }
+            in = Shape.of(dims.stream().mapToInt(Integer::intValue).toArray());
+        }
         long seed = top.longValue("seed", 0);
-        List<ModelConfig.LayerSpec> layers = new ArrayList<>();
+        List<Layer> layers = new ArrayList<>();
         for (ConfigNode l : top.objects("layers")) {
-            layers.add(ModelConfig.layer(l));
+            layers.add(ModelConfig.layer(l).create());
         }
-        long width = in;
-        long params = 0;
-        for (ModelConfig.LayerSpec l : layers) {
-            if (l.type().equals("dense")) {
-                params += width * l.units() + l.units();
-                width = l.units();
-                if (params > maxParams) {
-                    throw top.error("layers", "the layers need more than the " + maxParams
-                            + " parameters the weights file holds");
-                }
-            }
-        }
-        Sequential model = new Sequential(backend, seed);
-        layers.forEach(l -> model.add(l.create()));
+        Optimizer opt = null;
+        String loss = null;
+        List<String> metrics = List.of();
         if (top.has("loss")) {
-            ModelConfig.OptimizerSpec opt = ModelConfig.optimizer(top);
-            String loss = top.string("loss");
-            try {
-                model.compile(opt.create(), Loss.of(loss), top.strings("metrics").toArray(new String[0]));
-            } catch (IllegalArgumentException e) {
-                model.close();
-                throw top.error(null, e.getMessage());
-            }
+            opt = ModelConfig.optimizer(top).create();
+            loss = top.string("loss");
+            metrics = top.strings("metrics");
         }
-        try {
-            model.build(in);
-        } catch (RuntimeException e) {
-            model.close();
-            throw e;
-        }
-        return model;
+        return new Description(seed, in, layers, opt, loss, metrics);
     }
 }

@@ -4,6 +4,12 @@ import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.Span;
 import dev.clgrad.data.Dataset;
 import dev.clgrad.exec.Planner;
+import dev.clgrad.data.HostArray;
+import dev.clgrad.io.Checkpoint;
+import dev.clgrad.io.ModelConfig;
+import dev.clgrad.io.ModelParts;
+import dev.clgrad.io.ModelWeights;
+import dev.clgrad.io.Safetensors;
 import dev.clgrad.io.SavedModel;
 import dev.clgrad.nn.Layer;
 import dev.clgrad.nn.Loss;
@@ -14,9 +20,12 @@ import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 import dev.clgrad.train.Fit;
 import dev.clgrad.train.History;
+import dev.clgrad.train.Position;
+import dev.clgrad.train.Trainable;
 import dev.clgrad.train.Trainer;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -43,7 +52,7 @@ import java.util.Map;
  * {@code splitmix64(seed + (k+1)·0x9E3779B97F4A7C15)}, so the same seed gives the same model on
  * every backend.
  */
-public final class Sequential implements AutoCloseable {
+public final class Sequential implements Trainable, AutoCloseable {
     private final Backend backend;
     private final long seed;
     private final List<Layer> layers = new ArrayList<>();
@@ -127,12 +136,23 @@ public final class Sequential implements AutoCloseable {
     /**
      * Builds every layer for the per-sample input shape {@code in} (Keras's {@code input_shape}),
      * allocates and initialises the parameters. {@code fit}, {@code evaluate} and {@code predict}
-     * call it at the first batch.
+     * call it at the first batch; afterwards it checks that {@code in} is the built shape (a model
+     * built for flat inputs of N values takes samples of any shape of N values, row-major).
      */
+    @Override
     public Sequential build(Shape in) {
+        return build(in, Long.MAX_VALUE, null);
+    }
+
+    /**
+     * {@link #build(Shape)}, refusing before anything is allocated a model of more than
+     * {@code room} parameter values (what a weights file can hold), naming {@code source}.
+     */
+    private Sequential build(Shape in, long room, Path source) {
         checkOpen();
         if (inputShape != null) {
-            if (!in.equals(inputShape)) {
+            boolean flatOfSameSize = inputShape.rank() == 1 && in.size() == inputShape.size();
+            if (!in.equals(inputShape) && !flatOfSameSize) {
                 throw new IllegalArgumentException(inputShape.rank() == 1 && in.rank() == 1
                         ? "input has " + in.dim(0) + " features (columns) but the model was built for "
                         + inputShape.dim(0) + " input features"
@@ -146,6 +166,11 @@ public final class Sequential implements AutoCloseable {
         Shape shape = in;
         for (int k = 0; k < layers.size(); k++) {
             shape = layers.get(k).build(shape, splitmix64(seed + (k + 1) * 0x9E3779B97F4A7C15L));
+        }
+        long values = layers.stream().mapToLong(Layer::parameterCount).sum();
+        if (values > room) {
+            throw new IllegalArgumentException(source + ": the layers need " + values + " parameter values, more "
+                    + "than the " + room + " the weights file holds");
         }
         store = ParameterStore.create(backend, layers);
         planner = new Planner(backend, layers, store, in);
@@ -164,6 +189,7 @@ public final class Sequential implements AutoCloseable {
      *
      * @throws IllegalArgumentException when the workspace does not fit on the device
      */
+    @Override
     public void reserve(int batch) {
         checkBuilt();
         if (batch < 1) {
@@ -180,6 +206,7 @@ public final class Sequential implements AutoCloseable {
      * at least that long (not modified). Uploads the batch (x and y in one copy) and replays the
      * planned training step: forward, the loss (added to the device sums), backward and the update.
      */
+    @Override
     public void trainBatch(float[] x, float[] y, int rows) {
         checkCompiled();
         Planner.Kind kind = Planner.Kind.TRAIN;
@@ -191,6 +218,7 @@ public final class Sequential implements AutoCloseable {
     }
 
     /** Like {@link #trainBatch} at inference (dropout off, no update): adds to the loss and accuracy sums. */
+    @Override
     public void testBatch(float[] x, float[] y, int rows) {
         checkCompiled();
         var program = planner.program(Planner.Kind.EVALUATE, rows);
@@ -199,6 +227,7 @@ public final class Sequential implements AutoCloseable {
     }
 
     /** Inference on {@code rows} rows of x (not modified); writes (rows·O) outputs into out from outOffset. */
+    @Override
     public void predictBatch(float[] x, int rows, float[] out, int outOffset) {
         checkBuilt();
         var program = planner.program(Planner.Kind.PREDICT, rows);
@@ -209,6 +238,7 @@ public final class Sequential implements AutoCloseable {
     }
 
     /** Zeroes the device loss and correct-count sums. */
+    @Override
     public void resetTotals() {
         checkBuilt();
         planner.resetTotals();
@@ -218,9 +248,10 @@ public final class Sequential implements AutoCloseable {
      * Sets the device sums to a saved {sum over rows of the loss, correct count}, so that an epoch
      * resumed from a checkpoint reports the same loss as one run straight through.
      */
-    public void restoreTotals(float lossTotal, float correctTotal) {
+    @Override
+    public void restoreTotals(double lossTotal, double correctTotal, int batchRows) {
         checkBuilt();
-        planner.restoreTotals(lossTotal, correctTotal);
+        planner.restoreTotals(lossTotal, correctTotal, batchRows);
     }
 
     /**
@@ -228,6 +259,7 @@ public final class Sequential implements AutoCloseable {
      * (each batch's mean weighted by its rows), correct count}. Divided by the rows, the first is
      * the mean loss over samples, as Keras reports it.
      */
+    @Override
     public double[] totals() {
         checkBuilt();
         return planner.totals();
@@ -276,7 +308,13 @@ public final class Sequential implements AutoCloseable {
         return Trainer.predict(this, x, 32);
     }
 
-    // ---- saving: config JSON and safetensors weights (the formats live in dev.clgrad.io) ----------
+    // ---- saving: config JSON, safetensors weights, checkpoints (the formats live in dev.clgrad.io) ----
+
+    /** The built model as the formats see it. */
+    public ModelParts parts() {
+        checkBuilt();
+        return new ModelParts(seed, inputShape, layers, store, optimizer, loss, accuracy);
+    }
 
     /**
      * Writes {@code dir/model.json} (layers, seed, input shape, optimizer, loss, metrics) and
@@ -284,16 +322,95 @@ public final class Sequential implements AutoCloseable {
      * {@code dense_1.bias} (O), …), each atomically; creates dir. Not modified: this.
      */
     public void save(Path dir) throws IOException {
-        SavedModel.save(this, dir);
+        if (!isBuilt()) {
+            throw new IllegalStateException("save: the model is not built yet, so it has no weights: "
+                    + "call build(inputFeatures) or fit first");
+        }
+        SavedModel.save(parts(), dir);
     }
 
-    /** The model {@link #save} wrote to {@code dir}, built and compiled on {@code backend}. */
+    /** The model {@link #save} wrote to {@code dir}, built and (when it was) compiled, on {@code backend}. */
     public static Sequential load(Path dir, Backend backend) throws IOException {
-        return SavedModel.load(dir, backend);
+        SavedModel.Description d = SavedModel.read(dir);
+        Sequential model = new Sequential(backend, d.seed());
+        try {
+            d.layers().forEach(model::add);
+            if (d.loss() != null) {
+                model.compile(d.optimizer(), Loss.of(d.loss()), d.metrics().toArray(new String[0]));
+            }
+            Path weights = dir.resolve(SavedModel.WEIGHTS);
+            long room = Files.isRegularFile(weights) ? Files.size(weights) / Float.BYTES : 0;
+            model.build(d.inputShape(), room, dir.resolve(SavedModel.CONFIG));
+            ModelWeights.load(model.store, weights);
+        } catch (IOException | RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        return model;
+    }
+
+    /** A compiled model on {@code backend} with the config's layers, optimizer, loss, metrics and seed. */
+    public static Sequential fromConfig(ModelConfig config, Backend backend) {
+        Sequential model = new Sequential(backend, config.seed());
+        for (ModelConfig.LayerSpec l : config.layers()) {
+            model.add(l.create());
+        }
+        return model.compile(config.optimizer().create(), Loss.of(config.loss()),
+                config.metrics().toArray(new String[0]));
+    }
+
+    /** Writes the parameters and buffers to a safetensors file ({@link ModelWeights}). Not modified: this. */
+    public void saveWeights(Path file) throws IOException {
+        checkBuilt();
+        ModelWeights.save(store, file);
+    }
+
+    /**
+     * Loads the parameters and buffers from a safetensors file. An unbuilt model is built first,
+     * with the input width taken from the rows of the first layer's {@code kernel}.
+     */
+    public void loadWeights(Path file) throws IOException {
+        if (!isBuilt()) {
+            Map<String, HostArray> in = Safetensors.read(file);
+            HostArray kernel = layers.isEmpty() ? null : in.get(layers.get(0).name() + ".kernel");
+            if (kernel == null || kernel.shape().length != 2) {
+                throw new IOException(file + ": no 2-D tensor " + (layers.isEmpty() ? "?" : layers.get(0).name())
+                        + ".kernel to infer the input width from; tensors are " + in.keySet());
+            }
+            build(kernel.shape()[0]);
+        }
+        ModelWeights.load(store, file);
+    }
+
+    /**
+     * Writes a checkpoint to {@code dir} ({@link Checkpoint#save}): the weights and buffers, the
+     * optimizer state, the layers' RNG counters and the position, atomically.
+     */
+    @Override
+    public void checkpoint(Path dir, Position position) throws IOException {
+        checkCompiled();
+        Checkpoint.save(dir, parts(), position);
+    }
+
+    /**
+     * Loads the checkpoint in {@code dir} into this compiled model (built for the checkpoint's input
+     * shape first if it is not built) and returns where training stood, for
+     * {@code Fit.resumeFrom}. A bad checkpoint leaves the model as it was.
+     */
+    public Position restoreCheckpoint(Path dir) throws IOException {
+        checkOpen();
+        if (loss == null) {
+            throw new IllegalStateException("restore: the model is not compiled: call compile(optimizer, loss) first");
+        }
+        if (!isBuilt()) {
+            build(Checkpoint.inputShape(dir));
+        }
+        return Checkpoint.restore(dir, parts());
     }
 
     // ---- introspection ---------------------------------------------------------------------------
 
+    @Override
     public Backend backend() {
         return backend;
     }
@@ -310,11 +427,13 @@ public final class Sequential implements AutoCloseable {
         return optimizer;
     }
 
+    @Override
     public Loss loss() {
         return loss;
     }
 
     /** Whether the accuracy metric was compiled in. */
+    @Override
     public boolean tracksAccuracy() {
         return accuracy;
     }
@@ -334,6 +453,7 @@ public final class Sequential implements AutoCloseable {
     }
 
     /** Outputs per sample. */
+    @Override
     public int outFeatures() {
         checkBuilt();
         return (int) layers.get(layers.size() - 1).outputShape().size();
@@ -346,6 +466,7 @@ public final class Sequential implements AutoCloseable {
     }
 
     /** Named parameters with their offsets into {@link #parameters()}, in flat order (trainable ones). */
+    @Override
     public List<Parameter> parameterList() {
         return store == null ? List.of() : store.trainable();
     }
@@ -357,12 +478,14 @@ public final class Sequential implements AutoCloseable {
     }
 
     /** The flat parameter tensor (P); every layer's weights are views of it. */
+    @Override
     public Tensor parameters() {
         checkBuilt();
         return store.params();
     }
 
     /** The flat gradient tensor (P), written by the last training step. */
+    @Override
     public Tensor gradients() {
         checkBuilt();
         return store.grads();

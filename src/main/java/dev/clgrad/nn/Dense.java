@@ -10,6 +10,7 @@ import dev.clgrad.tensor.Tensor;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -64,6 +65,28 @@ public final class Dense extends Layer {
     @Override
     public String namePrefix() {
         return "dense";
+    }
+
+    @Override
+    public String configType() {
+        return "dense";
+    }
+
+    @Override
+    public Map<String, Object> config() {
+        return LayerTypes.entries("units", units, "activation", activation.kerasName());
+    }
+
+    /** {@code {"type": "dense", "units": U, "activation": A}}; units in [1, 2^24]. */
+    static Dense fromConfig(LayerConfig c) {
+        int units = c.integer("units", 1, 1 << 24);
+        String act = c.string("activation", "linear");
+        try {
+            Activation.of(act);
+        } catch (IllegalArgumentException e) {
+            throw c.error("activation", e.getMessage());
+        }
+        return new Dense(units, act);
     }
 
     @Override

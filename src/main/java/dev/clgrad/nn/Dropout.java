@@ -7,6 +7,8 @@ import dev.clgrad.ops.Philox;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
+import java.util.Map;
+
 /**
  * Inverted dropout, Keras's {@code Dropout(rate)}: in training, x: (B, …) → {@code y = keep ? x/(1-p) : 0}
  * with the Philox mask of DESIGN.md ({@link ApplyMask}); at inference the identity (x itself is
@@ -57,6 +59,27 @@ public final class Dropout extends Layer {
     @Override
     public String namePrefix() {
         return "dropout";
+    }
+
+    @Override
+    public String configType() {
+        return "dropout";
+    }
+
+    /** The rate as the shortest decimal that reads back as the same float (0.3, not 0.30000001192092896). */
+    @Override
+    public Map<String, Object> config() {
+        return LayerTypes.entries("rate", Double.parseDouble(Float.toString(rate)));
+    }
+
+    @Override
+    public Map<String, Counter> counters() {
+        return Map.of("offset", offset);
+    }
+
+    /** {@code {"type": "dropout", "rate": R}}; R in [0, 1). */
+    static Dropout fromConfig(LayerConfig c) {
+        return new Dropout(c.number("rate", 0, 1, true));
     }
 
     @Override

@@ -1,9 +1,11 @@
 package dev.clgrad.nn;
 
+import dev.clgrad.ops.Counter;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * One stage of a model: a per-sample input shape in, a per-sample output shape out, its parameters
@@ -25,6 +27,22 @@ public abstract class Layer {
 
     /** The name prefix used for automatic names, such as {@code dense} for {@code dense_1}. */
     public abstract String namePrefix();
+
+    /** The layer's type in model configs ({@link LayerTypes}), such as {@code dense}. */
+    public abstract String configType();
+
+    /** The layer's own config entries besides {@code type} (read back by its {@link LayerTypes} reader). */
+    public Map<String, Object> config() {
+        return Map.of();
+    }
+
+    /**
+     * The layer's counters a checkpoint saves and restores, by name (a dropout layer's Philox
+     * counter base); none by default.
+     */
+    public Map<String, Counter> counters() {
+        return Map.of();
+    }
 
     /** The per-sample output shape for per-sample input {@code in}; throws if {@code in} does not fit. */
     protected abstract Shape outputShape(Shape in);

@@ -14,6 +14,11 @@ public final class ReLU extends ActivationLayer {
     }
 
     @Override
+    public String configType() {
+        return "relu";
+    }
+
+    @Override
     public String namePrefix() {
         return "re_lu";
     }

@@ -14,6 +14,11 @@ public final class Sigmoid extends ActivationLayer {
     }
 
     @Override
+    public String configType() {
+        return "sigmoid";
+    }
+
+    @Override
     public String namePrefix() {
         return "sigmoid";
     }

@@ -14,6 +14,11 @@ public final class Tanh extends ActivationLayer {
     }
 
     @Override
+    public String configType() {
+        return "tanh";
+    }
+
+    @Override
     public String namePrefix() {
         return "tanh";
     }

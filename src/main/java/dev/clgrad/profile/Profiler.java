@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.ProfileSink;
-import dev.clgrad.model.Sequential;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -42,11 +41,6 @@ public final class Profiler implements ProfileSink, AutoCloseable {
         Profiler p = new Profiler(backend);
         backend.profile(p);
         return p;
-    }
-
-    /** Starts profiling the backend {@code model} runs on. */
-    public static Profiler start(Sequential model) {
-        return start(model.backend());
     }
 
     @Override

@@ -1,7 +1,5 @@
 package dev.clgrad.train;
 
-import dev.clgrad.io.Checkpoint;
-import dev.clgrad.model.Sequential;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,7 +7,7 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Saves a {@link Checkpoint} to a folder during {@code fit}, as Keras's {@code ModelCheckpoint}:
+ * Saves a checkpoint ({@code dev.clgrad.io.Checkpoint}) to a folder during {@code fit}, as Keras's {@code ModelCheckpoint}:
  * every N steps (counted from the start of training, across epochs) and/or at the end of every
  * N-th epoch. Each save replaces the previous one atomically. Before saving it reads the epoch's
  * loss sum (the save waits for the device anyway) and stops training if it is not finite, so a
@@ -56,7 +54,7 @@ public final class ModelCheckpoint implements Callback {
         if (everySteps > 0 && state.globalStep() % everySteps == 0) {
             double[] totals = state.model().totals();
             Trainer.finiteLoss(state.model(), state, totals[0] / Math.max(state.samples(), 1));
-            save(state.model(), position(state, state.epoch(), state.step(), (float) totals[0], (float) totals[1]));
+            save(state.model(), position(state, state.epoch(), state.step(), totals[0], totals[1]));
         }
     }
 
@@ -67,14 +65,14 @@ public final class ModelCheckpoint implements Callback {
         }
     }
 
-    private static Position position(TrainingState state, int epoch, int step, float lossSum, float correctSum) {
+    private static Position position(TrainingState state, int epoch, int step, double lossSum, double correctSum) {
         Fit fit = state.fit();
         return new Position(epoch, step, fit.seed(), fit.batchSize(), fit.shuffle(), lossSum, correctSum);
     }
 
-    private void save(Sequential model, Position position) {
+    private void save(Trainable model, Position position) {
         try {
-            Checkpoint.save(dir, model, position);
+            model.checkpoint(dir, position);
             saves++;
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);

@@ -5,10 +5,11 @@ package dev.clgrad.train;
  * {@code step} (from 0) of epoch {@code epoch} (from 0). The batch order is a pure function of
  * (seed, batchSize, shuffle, epoch) (see {@link dev.clgrad.data.Batches}), so resuming skips the
  * first {@code step} batches of the epoch; lossSum and correctSum are the epoch's device sums over
- * those batches, so the resumed epoch reports the loss a run straight through reports.
+ * those batches (lossSum: each batch's mean loss times its rows, in double, so that a resumed
+ * epoch's device sums are exactly those of a run straight through).
  */
-public record Position(int epoch, int step, long seed, int batchSize, boolean shuffle, float lossSum,
-                       float correctSum) {
+public record Position(int epoch, int step, long seed, int batchSize, boolean shuffle, double lossSum,
+                       double correctSum) {
     public Position {
         if (epoch < 0 || step < 0) {
             throw new IllegalArgumentException("position: epoch and step must be >= 0, got epoch " + epoch + ", step "

@@ -4,8 +4,8 @@ import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.Span;
 import dev.clgrad.data.Batches;
 import dev.clgrad.data.Dataset;
+import dev.clgrad.tensor.Shape;
 import dev.clgrad.nn.Parameter;
-import dev.clgrad.model.Sequential;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,13 +28,13 @@ public final class Trainer {
     }
 
     /** Trains {@code model} (compiled) on {@code train}; returns the per-epoch history. */
-    public static History fit(Sequential model, Dataset train, Fit fit) {
+    public static History fit(Trainable model, Dataset train, Fit fit) {
         try (Span s = model.backend().span("fit")) {
             return trainEpochs(model, train, fit);
         }
     }
 
-    private static History trainEpochs(Sequential model, Dataset train, Fit fit) {
+    private static History trainEpochs(Trainable model, Dataset train, Fit fit) {
         Dataset data = train;
         Dataset val = fit.validationData();
         if (val == null && fit.validationSplit() > 0) {
@@ -85,7 +85,7 @@ public final class Trainer {
             callbacks.forEach(c -> c.onEpochBegin(state));
             model.resetTotals();
             if (skip > 0) {
-                model.restoreTotals(start.lossSum(), start.correctSum());
+                model.restoreTotals(start.lossSum(), start.correctSum(), fit.batchSize());
             }
             int[] order = batches.order(epoch);
             int rows = skip < batches.count() ? batches.fill(order, skip, xs[skip & 1], ys[skip & 1]) : 0;
@@ -131,7 +131,7 @@ public final class Trainer {
      * first layer (in model order) whose gradients of the last step are non-finite. The gradients
      * are downloaded only then, so a healthy step copies nothing extra.
      */
-    static double finiteLoss(Sequential model, TrainingState state, double loss) {
+    static double finiteLoss(Trainable model, TrainingState state, double loss) {
         if (Double.isFinite(loss)) {
             return loss;
         }
@@ -186,7 +186,7 @@ public final class Trainer {
     }
 
     /** Mean batch loss and (when compiled) accuracy over {@code data}, in order, dropout off. */
-    public static Map<String, Double> evaluate(Sequential model, Dataset data, int batchSize) {
+    public static Map<String, Double> evaluate(Trainable model, Dataset data, int batchSize) {
         checkData("evaluate", model, data);
         model.reserve(batchSize);
         Batches batches = new Batches(data, batchSize, false, 0);
@@ -207,12 +207,12 @@ public final class Trainer {
     }
 
     /** Outputs (N, O) for inputs x: (N, I), flat row-major, dropout off. Not modified: x. */
-    public static float[] predict(Sequential model, float[] x, int rows, int batchSize) {
+    public static float[] predict(Trainable model, float[] x, int rows, int batchSize) {
         if (rows < 1 || x.length % rows != 0) {
             throw new IllegalArgumentException("predict: " + x.length + " values do not split into " + rows + " rows");
         }
         int features = x.length / rows;
-        model.build(features);
+        model.build(Shape.of(features));
         model.reserve(batchSize);
         int outputs = model.outFeatures();
         float[] out = new float[Math.multiplyExact(rows, outputs)];
@@ -226,7 +226,7 @@ public final class Trainer {
     }
 
     /** Outputs (N, O) for inputs (N, I). */
-    public static float[][] predict(Sequential model, float[][] x, int batchSize) {
+    public static float[][] predict(Trainable model, float[][] x, int batchSize) {
         Dataset d = Dataset.of(x, new float[x.length]);
         float[] flat = predict(model, d.x(), d.rows(), batchSize);
         int o = flat.length / x.length;
@@ -237,8 +237,8 @@ public final class Trainer {
         return out;
     }
 
-    private static void checkData(String op, Sequential model, Dataset data) {
-        model.build(data.features());
+    private static void checkData(String op, Trainable model, Dataset data) {
+        model.build(data.sampleShape());
         if (model.loss() == null) {
             throw new IllegalStateException(op + ": the model is not compiled: call compile(optimizer, loss) first");
         }

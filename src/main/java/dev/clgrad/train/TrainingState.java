@@ -1,10 +1,9 @@
 package dev.clgrad.train;
 
-import dev.clgrad.model.Sequential;
 
 /** Where {@code fit} is, as callbacks see it; a callback may ask it to stop after the current epoch. */
 public final class TrainingState {
-    private final Sequential model;
+    private final Trainable model;
     private final Fit fit;
     private final int epochs;
     private final int steps;
@@ -16,14 +15,14 @@ public final class TrainingState {
     private long epochEnd;
     private boolean stop;
 
-    TrainingState(Sequential model, Fit fit, int steps) {
+    TrainingState(Trainable model, Fit fit, int steps) {
         this.model = model;
         this.fit = fit;
         this.epochs = fit.epochs();
         this.steps = steps;
     }
 
-    public Sequential model() {
+    public Trainable model() {
         return model;
     }
 

@@ -60,7 +60,7 @@ class CheckpointTest {
         long offset;
         try (Sequential a = model()) {
             a.fit(data(), Fit.epochs(2).batchSize(8).withQuiet(true));
-            Checkpoint.save(dir, a, AT);
+            a.checkpoint(dir, AT);
             params = a.parameters().toArray();
             m = a.optimizer().state().get("m").toArray();
             offset = ((Dropout) a.layers().get(1)).offset();
@@ -71,7 +71,7 @@ class CheckpointTest {
                 contents.tensors().keySet().toString());
         assertEquals(Long.toString(offset), contents.metadata().get("rng.dropout_1.offset"));
         try (Sequential b = model()) {
-            Position p = Checkpoint.restore(dir, b);
+            Position p = b.restoreCheckpoint(dir);
             assertEquals(AT, p);
             assertArrayEquals(params, b.parameters().toArray());
             assertArrayEquals(m, b.optimizer().state().get("m").toArray());
@@ -84,7 +84,7 @@ class CheckpointTest {
     void aDamagedFileFailsItsChecksum() throws IOException {
         try (Sequential a = model()) {
             a.fit(data(), Fit.epochs(1).batchSize(8).withQuiet(true));
-            Checkpoint.save(dir, a, AT);
+            a.checkpoint(dir, AT);
         }
         Path f = Checkpoint.file(dir);
         byte[] good = Files.readAllBytes(f);
@@ -92,14 +92,14 @@ class CheckpointTest {
         bad[bad.length - 100] ^= 0x10;
         Files.write(f, bad);
         try (Sequential b = model()) {
-            String msg = assertThrows(IOException.class, () -> Checkpoint.restore(dir, b)).getMessage();
+            String msg = assertThrows(IOException.class, () -> b.restoreCheckpoint(dir)).getMessage();
             assertTrue(msg.startsWith(f + ": checksum mismatch, the file is damaged: sha256 "), msg);
             assertEquals(0, b.optimizer().iterations(), "nothing was restored");
         }
         String text = new String(good, StandardCharsets.ISO_8859_1);
         Files.write(f, text.replace("\"epoch\":\"2\"", "\"epoch\":\"7\"").getBytes(StandardCharsets.ISO_8859_1));
         try (Sequential b = model()) {
-            assertTrue(assertThrows(IOException.class, () -> Checkpoint.restore(dir, b)).getMessage()
+            assertTrue(assertThrows(IOException.class, () -> b.restoreCheckpoint(dir)).getMessage()
                     .contains("checksum mismatch"), "the metadata is covered too");
         }
     }
@@ -112,19 +112,19 @@ class CheckpointTest {
     void aSaveCutShortLeavesThePreviousCheckpoint() throws IOException {
         try (Sequential a = model()) {
             a.fit(data(), Fit.epochs(1).batchSize(8).withQuiet(true));
-            Checkpoint.save(dir, a, AT);
+            a.checkpoint(dir, AT);
             byte[] previous = Files.readAllBytes(Checkpoint.file(dir));
             Path tmp = dir.resolve(Checkpoint.FILE + ".tmp");
             Files.write(tmp, Arrays.copyOf(previous, previous.length / 3));
             try (Sequential b = model()) {
-                assertEquals(AT, Checkpoint.restore(dir, b));
+                assertEquals(AT, b.restoreCheckpoint(dir));
             }
             a.fit(data(), Fit.epochs(1).batchSize(8).withQuiet(true));
             Position later = new Position(3, 0, 99, 8, true, 0, 0);
-            Checkpoint.save(dir, a, later);
+            a.checkpoint(dir, later);
             assertTrue(Files.notExists(tmp), "the next save reuses and renames the temporary file");
             try (Sequential b = model()) {
-                assertEquals(later, Checkpoint.restore(dir, b));
+                assertEquals(later, b.restoreCheckpoint(dir));
             }
         }
     }
@@ -133,12 +133,12 @@ class CheckpointTest {
     void nonFiniteWeightsAreNeverSaved() throws IOException {
         try (Sequential a = model()) {
             a.fit(data(), Fit.epochs(1).batchSize(8).withQuiet(true));
-            Checkpoint.save(dir, a, AT);
+            a.checkpoint(dir, AT);
             byte[] before = Files.readAllBytes(Checkpoint.file(dir));
             float[] p = a.parameters().toArray();
             p[3] = Float.NaN;
             a.parameters().copyFrom(p);
-            String msg = assertThrows(IllegalStateException.class, () -> Checkpoint.save(dir, a, AT)).getMessage();
+            String msg = assertThrows(IllegalStateException.class, () -> a.checkpoint(dir, AT)).getMessage();
             assertEquals("checkpoint: dense_1.kernel holds NaN at index 3; refusing to overwrite "
                     + Checkpoint.file(dir) + " with non-finite weights", msg);
             assertArrayEquals(before, Files.readAllBytes(Checkpoint.file(dir)));
@@ -149,25 +149,25 @@ class CheckpointTest {
     void aCheckpointOfAnotherModelIsRefusedAndChangesNothing() throws IOException {
         try (Sequential a = model()) {
             a.fit(data(), Fit.epochs(1).batchSize(8).withQuiet(true));
-            Checkpoint.save(dir, a, AT);
+            a.checkpoint(dir, AT);
         }
         try (Sequential wider = new Sequential(java, 5)) {
             wider.add(new Dense(9, "relu")).add(new Dropout(0.25)).add(new Dense(2)).compile(new Adam(0.01), new MSE());
-            String msg = assertThrows(IOException.class, () -> Checkpoint.restore(dir, wider)).getMessage();
+            String msg = assertThrows(IOException.class, () -> wider.restoreCheckpoint(dir)).getMessage();
             assertTrue(msg.startsWith(Checkpoint.file(dir) + ": the checkpoint's model differs in layers: it has "
                     + "[{\"type\":\"dense\",\"units\":6"), msg);
         }
         try (Sequential sgd = new Sequential(java, 5)) {
             sgd.add(new Dense(6, "relu")).add(new Dropout(0.25)).add(new Dense(2)).compile(new Sgd(0.1, 0.9, 0), new MSE());
             assertEquals(Checkpoint.file(dir) + ": the checkpoint was saved with optimizer adam, this model uses sgd",
-                    assertThrows(IOException.class, () -> Checkpoint.restore(dir, sgd)).getMessage());
+                    assertThrows(IOException.class, () -> sgd.restoreCheckpoint(dir)).getMessage());
             assertEquals(0, sgd.optimizer().iterations());
         }
         Path empty = dir.resolve("none");
         assertEquals(Checkpoint.file(empty) + ": no checkpoint here (no such file)", assertThrows(IOException.class,
                 () -> {
                     try (Sequential m = model()) {
-                        Checkpoint.restore(empty, m);
+                        m.restoreCheckpoint(empty);
                     }
                 }).getMessage());
     }

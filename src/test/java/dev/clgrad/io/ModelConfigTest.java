@@ -27,7 +27,7 @@ class ModelConfigTest {
         ModelConfig seed = ModelConfig.read(Path.of("samples/seed-simplenet.json"));
         assertEquals(3, seed.layers().size());
         assertEquals(10, seed.epochs());
-        try (Sequential model = seed.build(TestBackends.java())) {
+        try (Sequential model = Sequential.fromConfig(seed, TestBackends.java())) {
             model.build(20);
             assertEquals(221, model.parameterCount());
             assertEquals("adam", model.optimizer().name());
@@ -35,12 +35,12 @@ class ModelConfigTest {
         ModelConfig fashion = ModelConfig.read(Path.of("samples/fashion-mnist-mlp.json"));
         assertEquals(128, fashion.batchSize());
         assertEquals("sparse_categorical_crossentropy", fashion.loss());
-        assertEquals(5, fashion.layers().size());
+        assertEquals(6, fashion.layers().size(), "flatten, then the five layers of the MLP");
     }
 
     @Test
     void errorsNameThePathAndWhatWasExpected() {
-        assertEquals("m.json: $.layers[1].type: unknown layer type 'conv2d'; expected one of dense, dropout, relu",
+        assertEquals("m.json: $.layers[1].type: unknown layer type 'conv2d'; expected one of [dense, dropout, relu, tanh, sigmoid, flatten]",
                 error(config("{\"type\": \"dense\", \"units\": 4}, {\"type\": \"conv2d\"}")));
         assertEquals("m.json: $.layers[0].units: missing; expected an integer in [1, 16777216]",
                 error(config("{\"type\": \"dense\"}")));

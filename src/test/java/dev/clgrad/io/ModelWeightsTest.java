@@ -45,13 +45,13 @@ class ModelWeightsTest {
         try (Sequential a = model(1)) {
             a.fit(x, y, Fit.epochs(3).batchSize(2).withQuiet(true));
             before = a.predict(x);
-            ModelWeights.save(a, file);
+            a.saveWeights(file);
         }
         Map<String, HostArray> raw = Safetensors.read(file);
         assertEquals(List.of("dense_1.kernel", "dense_1.bias", "dense_2.kernel", "dense_2.bias"), List.copyOf(raw.keySet()));
         assertArrayEquals(new int[]{3, 6}, raw.get("dense_1.kernel").shape());
         try (Sequential b = model(2)) {
-            ModelWeights.load(b, file);
+            b.loadWeights(file);
             float[][] after = b.predict(x);
             for (int i = 0; i < x.length; i++) {
                 assertArrayEquals(before[i], after[i]);
@@ -78,7 +78,7 @@ class ModelWeightsTest {
         Path file = dir.resolve("w.safetensors");
         try (Sequential a = model(1)) {
             a.build(3);
-            ModelWeights.save(a, file);
+            a.saveWeights(file);
         }
         byte[] good = Files.readAllBytes(file);
         Path cut = Files.write(dir.resolve("cut.safetensors"), Arrays.copyOf(good, good.length - 4));
@@ -88,7 +88,7 @@ class ModelWeightsTest {
         assertTrue(assertThrows(IOException.class, () -> Safetensors.read(tiny)).getMessage().contains("truncated"));
         try (Sequential other = new Sequential(java)) {
             other.add(new Dense(5)).add(new Dense(2)).compile("adam", "mse");
-            String e = assertThrows(IOException.class, () -> ModelWeights.load(other, file)).getMessage();
+            String e = assertThrows(IOException.class, () -> other.loadWeights(file)).getMessage();
             assertTrue(e.contains("tensor dense_1.kernel has shape [3, 6], the model expects (3, 5)"), e);
         }
     }

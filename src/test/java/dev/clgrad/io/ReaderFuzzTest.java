@@ -80,10 +80,10 @@ class ReaderFuzzTest {
         try (Sequential m = model()) {
             m.fit(new float[][]{{1, 2, 3, 4, 5, 6}, {6, 5, 4, 3, 2, 1}}, new float[][]{{1, 0}, {0, 1}},
                     Fit.epochs(1).withQuiet(true));
-            Checkpoint.save(ck, m, new Position(1, 0, 0, 32, true, 0, 0));
+            m.checkpoint(ck, new Position(1, 0, 0, 32, true, 0, 0));
         }
         try (Sequential target = model()) {
-            fuzz(Files.readAllBytes(Checkpoint.file(ck)), Checkpoint.file(ck), f -> Checkpoint.restore(ck, target), 4);
+            fuzz(Files.readAllBytes(Checkpoint.file(ck)), Checkpoint.file(ck), f -> target.restoreCheckpoint(ck), 4);
         }
     }
 

@@ -64,7 +64,7 @@ class TrainingTraceTest {
             model.fit(train.slice(0, 128), fit);
             long wall0;
             long wall;
-            try (Profiler p = Profiler.start(model)) {
+            try (Profiler p = Profiler.start(model.backend())) {
                 wall0 = System.nanoTime();
                 model.fit(train, fit);
                 backend.finish();

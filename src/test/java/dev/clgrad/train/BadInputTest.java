@@ -127,7 +127,7 @@ class BadInputTest {
             assertEquals(5, e.step());
         }
         try (Sequential again = linear()) {
-            assertEquals(4, Checkpoint.restore(dir, again).step(), "the checkpoint of the last good step");
+            assertEquals(4, again.restoreCheckpoint(dir).step(), "the checkpoint of the last good step");
             for (float v : again.parameters().toArray()) {
                 assertTrue(Float.isFinite(v), "the checkpoint holds finite weights");
             }

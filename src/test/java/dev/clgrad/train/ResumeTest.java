@@ -83,7 +83,7 @@ class ResumeTest {
             assertThrows(IllegalStateException.class, () -> m.fit(data(), crashing));
         }
         try (Sequential m = model(backend)) {
-            Position at = Checkpoint.restore(dir, m);
+            Position at = m.restoreCheckpoint(dir);
             assertEquals(new Position(2, 2, 11, 7, true, at.lossSum(), 0), at, "9 steps an epoch: step 20 is epoch 2, step 2");
             History rest = m.fit(data(), fit.resumeFrom(at));
             assertArrayEquals(straight, m.parameters().toArray());

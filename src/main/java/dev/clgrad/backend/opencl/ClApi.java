@@ -34,6 +34,10 @@ interface ClApi {
     interface Event {
     }
 
+    /** A recorded {@code cl_khr_command_buffer} (see {@link #createCommandBuffer}). */
+    interface CommandBuffer {
+    }
+
     /** What {@code clGetDeviceInfo} says about a device, read once at discovery. */
     record DeviceProps(String name, String vendor, String type, String version, String driverVersion,
                        int computeUnits, long globalMemBytes, long maxAllocBytes, long maxWorkGroupSize) {
@@ -119,4 +123,41 @@ interface ClApi {
     void release(Queue queue);
 
     void release(Context context);
+
+    // ---- cl_khr_command_buffer (LWJGL only: JOCL 2.0.5 has no binding for the extension) --------
+    // Used only by the command-buffer benchmark (CommandBufferBench, test scope): the replayed step
+    // keeps plain enqueues, since recording it was not clearly faster on PoCL 3.1 (docs/BENCHMARKS.md).
+
+    /** Whether this binding can call {@code cl_khr_command_buffer}; the device must also list the extension. */
+    default boolean commandBuffers() {
+        return false;
+    }
+
+    /** {@code clCreateCommandBufferKHR} for one queue, no properties; recording starts. */
+    default CommandBuffer createCommandBuffer(Queue queue) {
+        throw new UnsupportedOperationException(name() + " has no binding for cl_khr_command_buffer");
+    }
+
+    /**
+     * {@code clCommandNDRangeKernelKHR}: records the kernel with its arguments as they are set now
+     * (the command buffer captures them), no sync points: commands run in recording order.
+     */
+    default void record(CommandBuffer buffer, Kernel kernel, String kernelName, long[] global, long[] local) {
+        throw new UnsupportedOperationException(name() + " has no binding for cl_khr_command_buffer");
+    }
+
+    /** {@code clFinalizeCommandBufferKHR}: ends recording. */
+    default void finalizeCommandBuffer(CommandBuffer buffer) {
+        throw new UnsupportedOperationException(name() + " has no binding for cl_khr_command_buffer");
+    }
+
+    /** {@code clEnqueueCommandBufferKHR} on the buffer's own queue, no wait list, no event. */
+    default void enqueue(CommandBuffer buffer) {
+        throw new UnsupportedOperationException(name() + " has no binding for cl_khr_command_buffer");
+    }
+
+    /** {@code clReleaseCommandBufferKHR}. */
+    default void release(CommandBuffer buffer) {
+        throw new UnsupportedOperationException(name() + " has no binding for cl_khr_command_buffer");
+    }
 }

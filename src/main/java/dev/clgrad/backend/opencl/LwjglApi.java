@@ -1,6 +1,7 @@
 package dev.clgrad.backend.opencl;
 
 import org.lwjgl.PointerBuffer;
+import org.lwjgl.opencl.KHRCommandBuffer;
 import org.lwjgl.system.MemoryStack;
 import org.lwjgl.system.MemoryUtil;
 
@@ -20,6 +21,10 @@ import static org.lwjgl.opencl.CL10.*;
  */
 final class LwjglApi implements ClApi {
     private record H(long id) implements Platform, Device, Context, Queue, Mem, Program, Kernel, Event {
+    }
+
+    /** A command buffer and the one queue it was created for. */
+    private record CB(long id, long queue) implements CommandBuffer {
     }
 
     private static final int STAGING_FLOATS = 1 << 20;
@@ -407,5 +412,68 @@ final class LwjglApi implements ClApi {
     @Override
     public void release(Context context) {
         clReleaseContext(((H) context).id);
+    }
+
+    // ---- cl_khr_command_buffer -----------------------------------------------------------------
+    // LWJGL 3.3.6 binds the provisional 0.9.x entry points (clCommandNDRangeKernelKHR with a
+    // properties pointer after the queue and a trailing mutable handle), the revision PoCL 3.1
+    // implements (0.9.0). The base extension records to the buffer's one queue: the command_queue
+    // argument of the clCommand* calls must be NULL.
+
+    @Override
+    public boolean commandBuffers() {
+        return org.lwjgl.opencl.CL.getICD().clCreateCommandBufferKHR != MemoryUtil.NULL;
+    }
+
+    @Override
+    public CommandBuffer createCommandBuffer(Queue queue) {
+        try (MemoryStack s = MemoryStack.stackPush()) {
+            IntBuffer err = s.mallocInt(1);
+            long q = ((H) queue).id;
+            long cb = KHRCommandBuffer.clCreateCommandBufferKHR(s.pointers(q), null, err);
+            OpenClException.check(err.get(0), "clCreateCommandBufferKHR");
+            return new CB(cb, q);
+        }
+    }
+
+    @Override
+    public void record(CommandBuffer buffer, Kernel kernel, String kernelName, long[] global, long[] local) {
+        try (MemoryStack s = MemoryStack.stackPush()) {
+            PointerBuffer g = s.mallocPointer(global.length);
+            for (int i = 0; i < global.length; i++) {
+                g.put(i, global[i]);
+            }
+            PointerBuffer l = null;
+            if (local != null) {
+                l = s.mallocPointer(local.length);
+                for (int i = 0; i < local.length; i++) {
+                    l.put(i, local[i]);
+                }
+            }
+            int status = KHRCommandBuffer.clCommandNDRangeKernelKHR(((CB) buffer).id, MemoryUtil.NULL,
+                    (LongBuffer) null, ((H) kernel).id, global.length, null, g, l, (IntBuffer) null, null, null);
+            OpenClException.check(status, "clCommandNDRangeKernelKHR(" + kernelName + ")",
+                    "global=" + Arrays.toString(global) + " local=" + Arrays.toString(local));
+        }
+    }
+
+    @Override
+    public void finalizeCommandBuffer(CommandBuffer buffer) {
+        OpenClException.check(KHRCommandBuffer.clFinalizeCommandBufferKHR(((CB) buffer).id),
+                "clFinalizeCommandBufferKHR");
+    }
+
+    @Override
+    public void enqueue(CommandBuffer buffer) {
+        try (MemoryStack s = MemoryStack.stackPush()) {
+            CB cb = (CB) buffer;
+            OpenClException.check(KHRCommandBuffer.clEnqueueCommandBufferKHR(s.pointers(cb.queue), cb.id, null, null),
+                    "clEnqueueCommandBufferKHR");
+        }
+    }
+
+    @Override
+    public void release(CommandBuffer buffer) {
+        KHRCommandBuffer.clReleaseCommandBufferKHR(((CB) buffer).id);
     }
 }

@@ -1,0 +1,58 @@
+package dev.clgrad.io;
+
+import dev.clgrad.nn.LayerConfig;
+
+/**
+ * A layer's JSON object as the layer reads it ({@link LayerConfig}); a bad value is a
+ * {@link Invalid} carrying the {@link ConfigException} that names the file and the JSON path.
+ */
+final class JsonLayerConfig implements LayerConfig {
+    /** A config error raised through the layer's reader, unwrapped by the caller. */
+    static final class Invalid extends RuntimeException {
+        Invalid(ConfigException cause) {
+            super(cause.getMessage(), cause);
+        }
+
+        ConfigException cause() {
+            return (ConfigException) getCause();
+        }
+    }
+
+    private final ConfigNode node;
+
+    JsonLayerConfig(ConfigNode node) {
+        this.node = node;
+    }
+
+    @Override
+    public int integer(String key, int min, int max) {
+        try {
+            return node.integer(key, min, max);
+        } catch (ConfigException e) {
+            throw new Invalid(e);
+        }
+    }
+
+    @Override
+    public double number(String key, double min, double max, boolean maxOpen) {
+        try {
+            return node.number(key, min, max, maxOpen);
+        } catch (ConfigException e) {
+            throw new Invalid(e);
+        }
+    }
+
+    @Override
+    public String string(String key, String fallback) {
+        try {
+            return node.string(key, fallback);
+        } catch (ConfigException e) {
+            throw new Invalid(e);
+        }
+    }
+
+    @Override
+    public RuntimeException error(String key, String message) {
+        return new Invalid(node.error(key, message));
+    }
+}

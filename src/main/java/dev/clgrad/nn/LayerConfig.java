@@ -1,0 +1,21 @@
+package dev.clgrad.nn;
+
+/**
+ * A layer's entry in a model config, as the layer reads it ({@link LayerTypes}): typed, range-checked
+ * values by key. Errors name the file and the JSON path of the key (the io package supplies this
+ * over JSON).
+ */
+public interface LayerConfig {
+
+    /** The required integer {@code key}, in [min, max]. */
+    int integer(String key, int min, int max);
+
+    /** The number {@code key} in [min, max] (or [min, max) when {@code maxOpen}), required. */
+    double number(String key, double min, double max, boolean maxOpen);
+
+    /** The string {@code key}, or {@code fallback} when absent. */
+    String string(String key, String fallback);
+
+    /** An error about {@code key}, naming where it is. */
+    RuntimeException error(String key, String message);
+}

@@ -1,0 +1,64 @@
+package dev.clgrad.nn;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The registry of layer types by config name ({@code "dense"}, {@code "dropout"}, …): which keys
+ * each takes and how it reads them. A layer writes its own config ({@link Layer#config}); io walks
+ * these without knowing layer types. A new layer is one line here and its own class.
+ */
+public final class LayerTypes {
+    /** A layer type: its config name, the keys it takes besides {@code type}, and its reader. */
+    public record Type(String name, Set<String> keys, Function<LayerConfig, Layer> reader) {
+    }
+
+    private static final Map<String, Type> TYPES = new LinkedHashMap<>();
+
+    static {
+        register(new Type("dense", Set.of("units", "activation"), Dense::fromConfig));
+        register(new Type("dropout", Set.of("rate"), Dropout::fromConfig));
+        register(new Type("relu", Set.of(), c -> new ReLU()));
+        register(new Type("tanh", Set.of(), c -> new Tanh()));
+        register(new Type("sigmoid", Set.of(), c -> new Sigmoid()));
+        register(new Type("flatten", Set.of(), c -> new Flatten()));
+    }
+
+    private LayerTypes() {
+    }
+
+    private static void register(Type t) {
+        TYPES.put(t.name(), t);
+    }
+
+    /** The type named {@code name}, or null. */
+    public static Type get(String name) {
+        return TYPES.get(name);
+    }
+
+    /** Every config name, in registration order. */
+    public static List<String> names() {
+        return List.copyOf(TYPES.keySet());
+    }
+
+    /** A new layer of type {@code name} read from {@code config}. */
+    public static Layer create(String name, LayerConfig config) {
+        Type t = TYPES.get(name);
+        if (t == null) {
+            throw config.error("type", "unknown layer type '" + name + "'; expected one of " + names());
+        }
+        return t.reader().apply(config);
+    }
+
+    /** What {@link Layer#config} gives, as a map of key to value (numbers, strings). */
+    static Map<String, Object> entries(Object... keyValues) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            m.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        return m;
+    }
+}

@@ -1,0 +1,69 @@
+package dev.clgrad.train;
+
+import dev.clgrad.backend.Backend;
+import dev.clgrad.nn.Loss;
+import dev.clgrad.nn.Parameter;
+import dev.clgrad.tensor.Shape;
+import dev.clgrad.tensor.Tensor;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What the training loop drives: a built, compiled model's step programs and device sums, and a
+ * checkpoint of its whole state. {@code dev.clgrad.model.Sequential} is one; the loop knows
+ * nothing else of it. Host arrays are row-major: x: (rows·I), y: (rows·T).
+ */
+public interface Trainable {
+
+    Backend backend();
+
+    /** Builds the model for per-sample inputs of {@code shape} at the first batch; checks it afterwards. */
+    Trainable build(Shape shape);
+
+    /** The compiled loss; null before compile. */
+    Loss loss();
+
+    /** Outputs per sample. */
+    int outFeatures();
+
+    /** Whether the accuracy metric was compiled in. */
+    boolean tracksAccuracy();
+
+    /** Sizes the workspace for batches of up to {@code batch} rows. */
+    void reserve(int batch);
+
+    /** One training step on {@code rows} rows. */
+    void trainBatch(float[] x, float[] y, int rows);
+
+    /** One evaluation batch (no update): adds to the sums. */
+    void testBatch(float[] x, float[] y, int rows);
+
+    /** Inference on {@code rows} rows, (rows·O) outputs into out from outOffset. */
+    void predictBatch(float[] x, int rows, float[] out, int outOffset);
+
+    /** Zeroes the device sums. */
+    void resetTotals();
+
+    /**
+     * Sets the device sums to a saved {loss summed over rows, correct count} of full batches of
+     * {@code batchRows} rows, as {@link #totals} reported them.
+     */
+    void restoreTotals(double lossTotal, double correctTotal, int batchRows);
+
+    /** {loss summed over rows, correct count} since the last reset, in one host copy. */
+    double[] totals();
+
+    /** The flat trainable parameters (P). */
+    Tensor parameters();
+
+    /** The flat gradients (P) of the last step. */
+    Tensor gradients();
+
+    /** The trainable parameters by name with their offsets into {@link #parameters()}. */
+    List<Parameter> parameterList();
+
+    /** Writes a checkpoint of everything training needs to resume at {@code position} to {@code dir}. */
+    void checkpoint(Path dir, Position position) throws IOException;
+}
