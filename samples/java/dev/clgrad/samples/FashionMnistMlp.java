@@ -6,6 +6,7 @@ import dev.clgrad.data.Dataset;
 import dev.clgrad.data.IdxReader;
 import dev.clgrad.nn.Dense;
 import dev.clgrad.nn.Dropout;
+import dev.clgrad.nn.Flatten;
 import dev.clgrad.model.Sequential;
 import dev.clgrad.nn.SoftmaxCrossEntropy;
 import dev.clgrad.optim.Adam;
@@ -44,6 +45,7 @@ public final class FashionMnistMlp {
         Dataset test = Dataset.of(IdxReader.read(dir.resolve("t10k-images-idx3-ubyte.gz"), 1f / 255),
                 IdxReader.read(dir.resolve("t10k-labels-idx1-ubyte.gz"), 1f));
         try (Backend backend = Backends.select(device); Sequential model = new Sequential(backend, 42)) {
+            model.add(new Flatten());
             model.add(new Dense(512, "relu"));
             model.add(new Dropout(0.5));
             model.add(new Dense(512, "relu"));

@@ -3,6 +3,7 @@ package dev.clgrad.backend;
 import dev.clgrad.ops.Composite;
 import dev.clgrad.ops.MatMul;
 import dev.clgrad.ops.Op;
+import dev.clgrad.ops.Philox;
 import dev.clgrad.tensor.DeviceMemory;
 
 /**
@@ -45,6 +46,17 @@ public interface Backend extends DeviceMemory, AutoCloseable {
     default Launch prepare(Op op) {
         op.validate();
         return () -> run(op);
+    }
+
+    /**
+     * One Philox4x32-10 block computed by this device's own generator (the known-answer test of
+     * {@code selftest}): ctr4 (c0..c3), key2 (k0, k1) → 4 words. The default is the Java spec
+     * ({@link Philox#philox4x32}); a device backend runs its kernel.
+     */
+    default int[] philoxBlock(int[] ctr4, int[] key2) {
+        int[] out = new int[4];
+        Philox.philox4x32(ctr4, key2, out);
+        return out;
     }
 
     /**

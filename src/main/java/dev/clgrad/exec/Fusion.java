@@ -61,6 +61,11 @@ final class Fusion {
         }
     }
 
+    /** {@code t} seen with the shape of {@code shape} (the same elements: a product's matrix view). */
+    private static Tensor like(Tensor t, Tensor shape) {
+        return t.shape().equals(shape.shape()) ? t : t.reshape(shape.shape().dims());
+    }
+
     private static boolean same(Tensor a, Tensor b) {
         return a != null && b != null && Key.of(a).equals(Key.of(b));
     }
@@ -110,11 +115,11 @@ final class Fusion {
             }
             MatMul fused;
             if (r.op() instanceof BiasAct b) {
-                fused = new MatMul(false, false, m.alpha(), m.a(), m.b(), 0f, b.y(),
+                fused = new MatMul(false, false, m.alpha(), m.a(), m.b(), 0f, like(b.y(), m.c()),
                         Epilogue.forward(b.bias(), b.activation(), null));
             } else {
                 Act a = (Act) r.op();
-                fused = new MatMul(false, false, m.alpha(), m.a(), m.b(), 0f, a.y(),
+                fused = new MatMul(false, false, m.alpha(), m.a(), m.b(), 0f, like(a.y(), m.c()),
                         Epilogue.forward(e.bias(), a.activation(), null));
             }
             nodes.set(i, n.absorb(fused, r));
@@ -152,13 +157,14 @@ final class Fusion {
             }
             ApplyMask am = (ApplyMask) mask.op();
             Tensor dropped = am.y();
-            MatMul fused = new MatMul(false, false, m.alpha(), m.a(), m.b(), 0f, dropped,
+            MatMul fused = new MatMul(false, false, m.alpha(), m.a(), m.b(), 0f, like(dropped, h),
                     Epilogue.forward(m.epilogue().bias(), Activation.RELU, am.mask()));
             nodes.set(i, n.absorb(fused, mask));
             nodes.remove(mask);
             for (Node rb : reluBackwards) {
                 ActBackward ab = (ActBackward) rb.op();
-                nodes.set(nodes.indexOf(rb), rb.withOp(new ActBackward(Activation.RELU, dropped, ab.dY(), ab.dX())));
+                nodes.set(nodes.indexOf(rb), rb.withOp(new ActBackward(Activation.RELU, like(dropped, ab.y()), ab.dY(),
+                        ab.dX())));
             }
             return true;
         }
@@ -190,8 +196,8 @@ final class Fusion {
                 continue;
             }
             if (next.op() instanceof ActBackward ab) {
-                MatMul fused = new MatMul(false, true, m.alpha(), m.a(), m.b(), 0f, ab.dX(),
-                        Epilogue.gate(ab.activation(), ab.y()));
+                MatMul fused = new MatMul(false, true, m.alpha(), m.a(), m.b(), 0f, like(ab.dX(), m.c()),
+                        Epilogue.gate(ab.activation(), like(ab.y(), m.c())));
                 nodes.set(i, n.absorb(fused, next));
                 nodes.remove(next);
                 return true;
@@ -206,8 +212,8 @@ final class Fusion {
             if (maskedProducer(nodes, ab.y(), am.mask()) == null) {
                 continue;
             }
-            MatMul fused = new MatMul(false, true, m.alpha() * am.mask().scale(), m.a(), m.b(), 0f, ab.dX(),
-                    Epilogue.gate(Activation.RELU, ab.y()));
+            MatMul fused = new MatMul(false, true, m.alpha() * am.mask().scale(), m.a(), m.b(), 0f,
+                    like(ab.dX(), m.c()), Epilogue.gate(Activation.RELU, like(ab.y(), m.c())));
             nodes.set(i, n.absorb(fused, next).absorb(fused, relu));
             nodes.remove(next);
             nodes.remove(relu);

@@ -20,7 +20,7 @@ import java.util.Set;
  * records each emitted op as a {@link Node} labelled with its layer and phase, hands out workspace
  * values as symbolic tensors ({@link Symbols}), and collects the counters to advance after a step.
  */
-final class Graph implements Lowering {
+final class Graph implements Lowering, AutoCloseable {
     private final Symbols symbols = new Symbols();
     private final List<Node> nodes = new ArrayList<>();
     private final List<Tensor> values = new ArrayList<>();
@@ -137,6 +137,12 @@ final class Graph implements Lowering {
 
     List<Advance> advances() {
         return advances;
+    }
+
+    /** Closes the symbolic values (they hold no memory; this keeps the leak report quiet). */
+    @Override
+    public void close() {
+        values.forEach(Tensor::close);
     }
 
     /** Whether {@code t} is a workspace value (or a view of one). */

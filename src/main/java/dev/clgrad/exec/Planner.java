@@ -169,8 +169,9 @@ public final class Planner implements AutoCloseable {
     /** The layout of {@code kind} at the largest batch. */
     private Layout layout(Kind kind) {
         return layouts.computeIfAbsent(kind, k -> {
-            Graph g = lower(k, maxRows);
-            return Layout.of(g.values(), g.nodes(), List.of(g.output()));
+            try (Graph g = lower(k, maxRows)) {
+                return Layout.of(g.values(), g.nodes(), List.of(g.output()));
+            }
         });
     }
 
@@ -259,29 +260,28 @@ public final class Planner implements AutoCloseable {
 
     private Program bind(Kind kind, int rows) {
         Layout layout = layout(kind);
-        Graph g = lower(kind, rows);
-        Tensor out = g.output();
-        List<Tensor> values = g.values();
-        UnaryOperator<Tensor> place = t -> {
-            if (t.buffer() instanceof Symbols.Symbol s) {
-                long at = layout.offset(s.index);
-                if (at < 0) {
-                    throw new IllegalStateException("plan: " + s.name + " is used but has no place in the workspace");
-                }
-                return arena.view(at + t.offset(), t.shape(), s.name);
+        try (Graph g = lower(kind, rows)) {
+            if (g.values().size() != layout.size()) {
+                throw new IllegalStateException("plan: " + g.values().size() + " workspace values at " + rows
+                        + " rows but " + layout.size() + " at " + maxRows);
             }
-            return t;
-        };
-        List<Node> bound = new ArrayList<>();
-        for (Node n : g.nodes()) {
-            bound.add(n.withOp(n.op().rebind(place)));
+            UnaryOperator<Tensor> place = t -> {
+                if (t.buffer() instanceof Symbols.Symbol s) {
+                    long at = layout.offset(s.index);
+                    if (at < 0) {
+                        throw new IllegalStateException("plan: " + s.name + " is used but has no place in the workspace");
+                    }
+                    return arena.view(at + t.offset(), t.shape(), s.name);
+                }
+                return t;
+            };
+            List<Node> bound = new ArrayList<>();
+            for (Node n : g.nodes()) {
+                bound.add(n.withOp(n.op().rebind(place)));
+            }
+            return new Program(backend, bound, g.advances(), kind == Kind.TRAIN && trainable ? optimizer : null,
+                    place.apply(g.output()), layout.peakFloats());
         }
-        if (values.size() != layout.size()) {
-            throw new IllegalStateException("plan: " + values.size() + " workspace values at " + rows
-                    + " rows but " + layout.size() + " at " + maxRows);
-        }
-        return new Program(backend, bound, g.advances(), kind == Kind.TRAIN && trainable ? optimizer : null,
-                place.apply(out), layout.peakFloats());
     }
 
     /** Packs x: (rows·I) and y: (rows·T) into one upload to the batch tensor (y may be null). */

@@ -115,6 +115,25 @@ public record MatMul(boolean transA, boolean transB, float alpha, Tensor a, Tens
         return ops;
     }
 
+    /**
+     * The float64 reference of the plain product: {@code C = alpha·op(A)·op(B) + beta·C}, row-major,
+     * op(A): (M, K), op(B): (K, N); with beta 0, C is ignored (may be null). Not modified: a, b, c.
+     */
+    public static double[] reference(boolean transA, boolean transB, int m, int n, int k, double alpha, double[] a,
+                                     double[] b, double beta, double[] c) {
+        double[] out = new double[m * n];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int q = 0; q < k; q++) {
+                    s += (transA ? a[q * m + i] : a[i * k + q]) * (transB ? b[j * k + q] : b[q * n + j]);
+                }
+                out[i * n + j] = alpha * s + (beta == 0 ? 0 : beta * c[i * n + j]);
+            }
+        }
+        return out;
+    }
+
     @Override
     public String toString() {
         return "matmul " + (transA ? "T" : "N") + (transB ? "T" : "N") + (alpha != 1f ? " alpha=" + alpha : "")

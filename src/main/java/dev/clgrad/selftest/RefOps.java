@@ -1,6 +1,7 @@
 package dev.clgrad.selftest;
 
 import dev.clgrad.ops.Activation;
+import dev.clgrad.ops.MatMul;
 import dev.clgrad.ops.Op;
 import dev.clgrad.ops.Philox;
 
@@ -18,17 +19,7 @@ public final class RefOps {
     /** C = alpha·op(A)·op(B) + beta·C, op(A): (M, K), op(B): (K, N); with beta 0, C is ignored. */
     public static double[] gemm(boolean transA, boolean transB, int m, int n, int k, double alpha, double[] a,
                                 double[] b, double beta, double[] c) {
-        double[] out = new double[m * n];
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                double s = 0;
-                for (int q = 0; q < k; q++) {
-                    s += (transA ? a[q * m + i] : a[i * k + q]) * (transB ? b[j * k + q] : b[q * n + j]);
-                }
-                out[i * n + j] = alpha * s + (beta == 0 ? 0 : beta * c[i * n + j]);
-            }
-        }
-        return out;
+        return MatMul.reference(transA, transB, m, n, k, alpha, a, b, beta, c);
     }
 
     /** x: any → {@code y = f(x)} ({@link Activation#reference}). */

@@ -3,6 +3,7 @@ package dev.clgrad.exec;
 import dev.clgrad.model.Sequential;
 import dev.clgrad.nn.Dense;
 import dev.clgrad.nn.Dropout;
+import dev.clgrad.nn.Flatten;
 import dev.clgrad.nn.Layer;
 import dev.clgrad.nn.ParameterStore;
 import dev.clgrad.nn.ReLU;
@@ -16,6 +17,7 @@ import dev.clgrad.ops.MseLoss;
 import dev.clgrad.ops.Op;
 import dev.clgrad.ops.Philox;
 import dev.clgrad.ops.SoftmaxCrossEntropy;
+import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -28,6 +30,7 @@ import java.util.stream.Collectors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -178,7 +181,7 @@ class PlannerTest {
             assertSameStorage(d2.c(), d3.a());
             assertEquals(((Dropout) m.layers().get(1)).seed(), d1.epilogue().mask().seed());
             assertEquals(((Dropout) m.layers().get(3)).seed(), d2.epilogue().mask().seed());
-            assertFalse(d1.epilogue().mask().offset() == d2.epilogue().mask().offset(), "each dropout has its own counter");
+            assertNotSame(d1.epilogue().mask().offset(), d2.epilogue().mask().offset(), "each dropout has its own counter");
 
             SoftmaxCrossEntropy sce = (SoftmaxCrossEntropy) ops.get(3);
             assertSameStorage(d3.c(), sce.logits());
@@ -263,6 +266,34 @@ class PlannerTest {
         assertEquals(0, b.liveBuffers());
     }
 
+    /** Dense applies to the last axis: on (3, 5) samples its products are (B·3, ·) matrices, fused as on flat ones. */
+    @Test
+    void denseOnRankThreeSamplesFusesLikeTheSeed() {
+        RecordingBackend b = new RecordingBackend();
+        try (Sequential m = new Sequential(b, 5)) {
+            m.add(new Dense(4, "relu")).add(new Dropout(0.5)).add(new Flatten()).add(new Dense(2));
+            m.compile("adam", "mse").build(Shape.of(3, 5));
+            List<RecordingBackend.Run> runs = trainStep(b, m, 6);
+            List<Op> ops = ops(runs);
+            assertEquals(List.of(FORWARD_RELU_MASK, FORWARD_LINEAR,
+                    "mseDenseBackward(mseForwardBackward, matmul TN, columnSum, matmul NT alpha=2.0 [gate relu])",
+                    WEIGHT_GRADS, "adamStep"), signatures(ops), plan(runs));
+            MatMul dense1 = (MatMul) ops.get(0);
+            assertEquals("(18, 5)", dense1.a().shape().toString(), "x: (6, 3, 5) as (6·3, 5)");
+            assertEquals("(18, 4)", dense1.c().shape().toString());
+            MatMul dense2 = (MatMul) ops.get(1);
+            assertEquals("(6, 12)", dense2.a().shape().toString(), "flattened: a view, no launch");
+            assertSameStorage(dense1.c(), dense2.a());
+            Composite last = (Composite) ops.get(2);
+            assertEquals("(6, 12)", last.inputGrad().c().shape().toString());
+            assertSameStorage(dense1.c(), last.inputGrad().epilogue().gate());
+            Composite first = (Composite) ops.get(3);
+            assertEquals("(18, 4)", first.weightGrad().b().shape().toString());
+            assertSameStorage(last.inputGrad().c(), first.weightGrad().b());
+        }
+        assertEquals(0, b.liveBuffers());
+    }
+
     @Test
     void mlpInferenceIsThreeMatMulsWithoutMasks() {
         RecordingBackend b = new RecordingBackend();
@@ -319,6 +350,27 @@ class PlannerTest {
                 assertEquals(explain, Explain.text(plan));
                 assertEquals(plan.peakWorkspaceBytes(), planner.program(Planner.Kind.TRAIN, rows).arenaFloats() * 4);
             }
+        }
+        assertEquals(0, b.liveBuffers());
+    }
+
+    @Test
+    void aBackendWithoutCompositeKernelsRunsTheirParts() {
+        RecordingBackend b = new RecordingBackend(op -> !(op instanceof Composite));
+        try (Sequential m = seed(b)) {
+            List<RecordingBackend.Run> runs = trainStep(b, m, 32);
+            assertEquals(5, runs.size(), "the plan is the same; the backend runs a composite's parts:\n" + plan(runs));
+            try (Planner planner = new Planner(b, m.layers(), m.parameterStore(), m.inputShape())) {
+                planner.compile(m.loss(), m.tracksAccuracy(), m.optimizer());
+                Planner.Plan plan = planner.plan(Planner.Kind.TRAIN, 32);
+                assertEquals(List.of(true, true, false, false, true),
+                        plan.launches().stream().map(Planner.Plan.Launch::oneLaunch).toList());
+                assertEquals(1 + 1 + 4 + 2 + 1, plan.kernelLaunches());
+                assertEquals(List.of("loss", "dense_2.backward", "dropout_1.backward", "dense_1.backward"),
+                        List.of(plan.launches().get(2).layers().split("\\+")));
+            }
+            String explain = m.explain(32);
+            assertTrue(explain.contains("fuses matmul + columnSum; runs as 2 launches"), explain);
         }
         assertEquals(0, b.liveBuffers());
     }

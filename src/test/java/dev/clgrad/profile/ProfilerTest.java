@@ -58,8 +58,8 @@ class ProfilerTest {
                 long device = kernels.stream().mapToLong(k -> k.endNs() - k.startNs()).sum();
                 assertTrue(device <= wall, "kernel time " + device + " ns exceeds the wall time " + wall + " ns");
                 Set<String> ops = kernels.stream().map(KernelRecord::op).collect(Collectors.toSet());
-                assertTrue(ops.containsAll(Set.of("gemm", "reluForward", "dropoutForward", "adamStep")), ops.toString());
-                KernelRecord gemm = kernels.stream().filter(k -> k.op().equals("gemm")).findFirst().orElseThrow();
+                assertTrue(ops.containsAll(Set.of("matmul", "reluForward", "dropout", "adamStep")), ops.toString());
+                KernelRecord gemm = kernels.stream().filter(k -> k.op().equals("matmul")).findFirst().orElseThrow();
                 assertEquals(2.0 * 64 * 96 * 128, gemm.flops());
                 String table = p.report();
                 assertTrue(table.lines().count() > 4, table);

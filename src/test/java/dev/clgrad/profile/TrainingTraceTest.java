@@ -7,6 +7,7 @@ import dev.clgrad.backend.BackendTest;
 import dev.clgrad.data.Dataset;
 import dev.clgrad.data.IdxReader;
 import dev.clgrad.nn.Dense;
+import dev.clgrad.nn.Flatten;
 import dev.clgrad.nn.Dropout;
 import dev.clgrad.model.Sequential;
 import dev.clgrad.train.Fit;
@@ -57,7 +58,8 @@ class TrainingTraceTest {
         Dataset train = data();
         Path file = dir.resolve("trace.json");
         try (Sequential model = new Sequential(backend, 3)) {
-            model.add(new Dense(512, "relu")).add(new Dropout(0.5)).add(new Dense(512, "relu")).add(new Dropout(0.5))
+            model.add(new Flatten()).add(new Dense(512, "relu")).add(new Dropout(0.5)).add(new Dense(512, "relu"))
+                    .add(new Dropout(0.5))
                     .add(new Dense(10));
             model.compile("adam", "sparse_categorical_crossentropy", "accuracy");
             Fit fit = Fit.epochs(1).batchSize(128).withQuiet(true);

@@ -5,6 +5,7 @@ import dev.clgrad.backend.BackendTest;
 import dev.clgrad.data.Dataset;
 import dev.clgrad.data.IdxReader;
 import dev.clgrad.nn.Dense;
+import dev.clgrad.nn.Flatten;
 import dev.clgrad.nn.Dropout;
 import dev.clgrad.model.Sequential;
 
@@ -39,7 +40,8 @@ class FashionMnistTest {
                 IdxReader.read(DIR.resolve("t10k-labels-idx1-ubyte.gz"), 1f));
         int live = backend.liveBuffers();
         try (Sequential model = new Sequential(backend, 42)) {
-            model.add(new Dense(512, "relu")).add(new Dropout(0.5)).add(new Dense(512, "relu")).add(new Dropout(0.5))
+            model.add(new Flatten()).add(new Dense(512, "relu")).add(new Dropout(0.5)).add(new Dense(512, "relu"))
+                    .add(new Dropout(0.5))
                     .add(new Dense(10));
             model.compile("adam", "sparse_categorical_crossentropy", "accuracy");
             History h = model.fit(train, Fit.epochs(1).batchSize(64).withQuiet(true));

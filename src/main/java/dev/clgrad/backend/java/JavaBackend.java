@@ -289,7 +289,33 @@ public final class JavaBackend implements Backend {
         execute(op);
         long t1 = System.nanoTime();
         Cost cost = op.cost();
-        s.kernel(new ProfileSink.KernelRecord(op.name(), op.name(), t0, t0, t1, cost.flops(), cost.bytes()));
+        s.kernel(new ProfileSink.KernelRecord(kernel(op), op.name(), t0, t0, t1, cost.flops(), cost.bytes()));
+    }
+
+    /**
+     * The name a profile shows for the Java computation of {@code op}: a product by its
+     * transposes and epilogue ({@code gemm_nn_bias_relu_mask}, {@code gemm_nt_gate_relu}), any
+     * other op by its name.
+     */
+    static String kernel(Op op) {
+        if (!(op instanceof MatMul m)) {
+            return op.name();
+        }
+        StringBuilder k = new StringBuilder("gemm_").append(m.transA() ? 't' : 'n').append(m.transB() ? 't' : 'n');
+        Epilogue e = m.epilogue();
+        if (e.isGate()) {
+            return k.append("_gate_").append(e.activation().kerasName()).toString();
+        }
+        if (e.bias() != null) {
+            k.append("_bias");
+        }
+        if (e.activation() != Activation.LINEAR) {
+            k.append('_').append(e.activation().kerasName());
+        }
+        if (e.mask() != null) {
+            k.append("_mask");
+        }
+        return k.toString();
     }
 
     /** Dispatches a validated op other than a {@link Composite} to its computation. */

@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.clgrad.Config;
 import dev.clgrad.ops.Activation;
 import dev.clgrad.ops.GemmShape;
+import dev.clgrad.ops.MatMul;
 import dev.clgrad.ops.Philox;
-import dev.clgrad.selftest.RefOps;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
@@ -25,7 +25,7 @@ import java.util.function.Consumer;
  * Searches gemm.cl's tunables (GEMM_MWG/NWG tile, GEMM_KWG local-memory K step, GEMM_MDIMC/NDIMC
  * work-items, GEMM_VWN vector width) for one device. Each candidate is compiled as one program of
  * the tiled kernels training launches (gemm_nn, gemm_nt, gemm_tn and the fused Dense kernels
- * gemm_nn_bias, gemm_nt_mask), validated against the float64 {@link RefOps#gemm} on awkward shapes
+ * gemm_nn_bias, gemm_nt_mask), validated against the float64 {@link MatMul#reference} on awkward shapes
  * and on the training shapes (epilogues set to the identity: zero bias, no ReLU, no dropout, an
  * all-positive mask), then timed, median of 3 after a warm-up, with the real epilogues. It is scored
  * on what the tuning file will be used for: half the weight goes to {@link #STEP}, the tiled launches
@@ -111,7 +111,7 @@ public final class GemmTuner {
             float[] b = random(rng, p.k() * p.n());
             inputs.put(p, new float[][] {a, b});
             if (!SQUARES.contains(p)) {
-                refs.put(p, RefOps.gemm(p.transA(), p.transB(), p.m(), p.n(), p.k(), 1, doubles(a), doubles(b), 0, null));
+                refs.put(p, MatMul.reference(p.transA(), p.transB(), p.m(), p.n(), p.k(), 1, doubles(a), doubles(b), 0, null));
             }
         }
         List<Map<String, String>> candidates = candidates();

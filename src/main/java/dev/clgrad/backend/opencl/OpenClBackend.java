@@ -25,6 +25,7 @@ import dev.clgrad.ops.SgdUpdate;
 import dev.clgrad.ops.SoftmaxCrossEntropy;
 import dev.clgrad.ops.Sum;
 import dev.clgrad.tensor.DeviceBuffer;
+import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
 import java.lang.ref.Cleaner;
@@ -197,6 +198,20 @@ public final class OpenClBackend implements Backend {
      * parameters, its buffer and its element offset ({@code int}); an Integer is an {@code int}, a
      * Float a {@code float}, a Long a {@code long}/{@code ulong}.
      */
+    /** The {@code philox_kat} kernel of {@code philox.cl} on one block. */
+    @Override
+    public int[] philoxBlock(int[] c, int[] k) {
+        try (Tensor words = Tensor.empty(this, Shape.of(4), "philox.words")) {
+            enqueue("philox.cl", "philox_kat", new long[] {1}, null, c[0], c[1], c[2], c[3], k[0], k[1], words);
+            float[] f = words.toArray();
+            int[] out = new int[4];
+            for (int j = 0; j < 4; j++) {
+                out[j] = Float.floatToRawIntBits(f[j]);
+            }
+            return out;
+        }
+    }
+
     public synchronized void enqueue(String file, String kernel, long[] global, long[] local, Object... args) {
         checkOpen();
         launch(library.kernel(file, kernel), kernel, global, local, args);
