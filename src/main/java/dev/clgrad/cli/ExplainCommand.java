@@ -8,7 +8,6 @@ import dev.clgrad.backend.Backends;
 import dev.clgrad.exec.Planner;
 import dev.clgrad.io.DataSpec;
 import dev.clgrad.io.ModelConfig;
-import dev.clgrad.io.ModelParts;
 import dev.clgrad.model.Sequential;
 import dev.clgrad.tensor.Shape;
 import picocli.CommandLine.Command;
@@ -66,7 +65,7 @@ final class ExplainCommand implements Callable<Integer> {
                 System.out.print(model.explain(b));
                 return 0;
             }
-            System.out.println(new ObjectMapper().writeValueAsString(toJson(plan(model, b))));
+            System.out.println(new ObjectMapper().writeValueAsString(toJson(model.plan(b))));
         }
         return 0;
     }
@@ -77,19 +76,6 @@ final class ExplainCommand implements Callable<Integer> {
             return Shape.of(spec.features());
         }
         return spec.load(data).train().sampleShape();
-    }
-
-    /**
-     * The training-step plan of the built {@code model}, from a planner of its own over the model's
-     * layers, parameters and training setup (the same lowering and fusion as the model's, so the
-     * same launches {@link Sequential#explain} prints); its workspace is freed before returning.
-     */
-    private static Planner.Plan plan(Sequential model, int rows) {
-        ModelParts parts = model.parts();
-        try (Planner planner = new Planner(model.backend(), parts.layers(), parts.store(), parts.inputShape())) {
-            planner.compile(parts.loss(), parts.accuracy(), parts.optimizer());
-            return planner.plan(Planner.Kind.TRAIN, rows);
-        }
     }
 
     static ObjectNode toJson(Planner.Plan plan) {

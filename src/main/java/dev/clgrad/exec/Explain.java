@@ -46,13 +46,14 @@ final class Explain {
             case PREDICT -> "prediction batch";
         };
         List<Planner.Plan.Launch> launches = plan.launches();
-        sb.append(String.format(Locale.ROOT, "%s, batch %d on %s: %d launches after the batch upload%n", what,
-                plan.rows(), plan.device(), launches.size()));
+        sb.append(String.format(Locale.ROOT, "%s, batch %d on %s: %d fused ops, %d kernel launches after the batch "
+                + "upload; prepared once, replayed with plain enqueues%n", what, plan.rows(), plan.device(),
+                launches.size(), plan.kernelLaunches()));
         for (int i = 0; i < launches.size(); i++) {
             Planner.Plan.Launch l = launches.get(i);
             sb.append(String.format(Locale.ROOT, "%3d  %-44s %s%n", i + 1, describe(l), l.layers()));
             sb.append(String.format(Locale.ROOT, "     fuses %s; %s%n", String.join(" + ", l.fuses()),
-                    l.oneLaunch() ? "one launch" : "runs as " + l.parts() + " launches (no fused kernel for these shapes)"));
+                    l.oneLaunch() ? "one launch" : "runs as its " + l.parts() + " parts (this device has no one-kernel form of it here)"));
             sb.append("     ").append(l.buffers()).append('\n');
         }
         long peak = plan.peakWorkspaceBytes();

@@ -129,12 +129,16 @@ final class Fusion {
         return false;
     }
 
-    /** Rule 2: a ReLU epilogue's output → ApplyMask, read otherwise only by the ReLU backward. */
+    /**
+     * Rule 2: a ReLU epilogue's output → ApplyMask, read otherwise only by the ReLU backward; or a
+     * linear epilogue's output read by nothing but the ApplyMask (nothing needs the unmasked values).
+     */
     private static boolean dropoutInEpilogue(List<Node> nodes) {
         for (int i = 0; i < nodes.size(); i++) {
             Node n = nodes.get(i);
-            if (!(n.op() instanceof MatMul m) || m.epilogue().isGate() || m.epilogue().mask() != null
-                    || m.epilogue().activation() != Activation.RELU) {
+            if (!(n.op() instanceof MatMul m) || m.transA() || m.transB() || m.epilogue().isGate()
+                    || m.epilogue().mask() != null || (m.epilogue().activation() != Activation.RELU
+                    && m.epilogue().activation() != Activation.LINEAR)) {
                 continue;
             }
             Tensor h = m.c();
@@ -152,13 +156,13 @@ final class Fusion {
                     others = true;
                 }
             }
-            if (mask == null || others) {
+            if (mask == null || others || (m.epilogue().activation() == Activation.LINEAR && !reluBackwards.isEmpty())) {
                 continue;
             }
             ApplyMask am = (ApplyMask) mask.op();
             Tensor dropped = am.y();
             MatMul fused = new MatMul(false, false, m.alpha(), m.a(), m.b(), 0f, like(dropped, h),
-                    Epilogue.forward(m.epilogue().bias(), Activation.RELU, am.mask()));
+                    Epilogue.forward(m.epilogue().bias(), m.epilogue().activation(), am.mask()));
             nodes.set(i, n.absorb(fused, mask));
             nodes.remove(mask);
             for (Node rb : reluBackwards) {

@@ -407,10 +407,16 @@ public final class Planner implements AutoCloseable {
         }
     }
 
-    /** What per-layer y and dX buffers (every layer's own, as before the planner) would take for {@code rows}. */
+    /**
+     * What per-layer y and dX buffers (every layer's own, as before the planner) would take for
+     * {@code rows}, for each layer that computes something (a Flatten is a view), plus dPred.
+     */
     private long perLayerBytes(int rows) {
         long floats = 0;
         for (Layer l : layers) {
+            if (!(l.outputShape().equals(l.inputShape()) || l.parameterCount() > 0 || l.counters().size() > 0)) {
+                continue;
+            }
             floats += (long) rows * (l.inputShape().size() + l.outputShape().size());
         }
         floats += (long) rows * outputs();

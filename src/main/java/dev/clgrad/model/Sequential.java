@@ -275,6 +275,13 @@ public final class Sequential implements Trainable, AutoCloseable {
         return planner.explain(Planner.Kind.TRAIN, batch);
     }
 
+    /** The plan {@link #explain} prints, as data ({@code clgrad explain --json}). */
+    public Planner.Plan plan(int batch) {
+        checkCompiled();
+        reserve(batch);
+        return planner.plan(Planner.Kind.TRAIN, batch);
+    }
+
     // ---- Keras surface: fit / evaluate / predict (the loop lives in dev.clgrad.train) -------------
 
     public History fit(Dataset train, Fit options) {

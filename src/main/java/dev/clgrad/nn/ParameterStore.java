@@ -84,9 +84,11 @@ public final class ParameterStore implements AutoCloseable {
         Tensor buffers = null;
         try {
             params = Tensor.empty(memory, Shape.of((int) Math.max(trainable, 1)), "params");
-            grads = Tensor.zeros(memory, Shape.of((int) Math.max(trainable, 1)));
+            grads = Tensor.empty(memory, Shape.of((int) Math.max(trainable, 1)), "grads");
+            grads.copyFrom(new float[(int) Math.max(trainable, 1)]);
             if (buffer > 0) {
-                buffers = Tensor.zeros(memory, Shape.of((int) buffer));
+                buffers = Tensor.empty(memory, Shape.of((int) buffer), "buffers");
+                buffers.copyFrom(new float[(int) buffer]);
             }
             params.copyFrom(init);
         } catch (RuntimeException e) {

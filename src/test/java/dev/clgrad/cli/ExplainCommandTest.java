@@ -33,7 +33,7 @@ class ExplainCommandTest {
         Object[] r = DevicesCommandTest.cli("explain", "samples/seed-simplenet.json", "--device", "java");
         assertEquals(0, r[0], (String) r[2]);
         String out = (String) r[1];
-        assertTrue(out.startsWith("training step, batch 32 on java: 5 launches after the batch upload"), out);
+        assertTrue(out.startsWith("training step, batch 32 on java: 5 fused ops, 9 kernel launches after the batch upload"), out);
         assertEquals(5, launchLines(out), out);
         assertTrue(out.contains("mseDenseBackward (4 ops)"), out);
         assertTrue(out.contains("fuses mseForwardBackward + matmul + columnSum + matmul + dropout + reluBackward;"), out);
@@ -80,7 +80,7 @@ class ExplainCommandTest {
         Object[] r = DevicesCommandTest.cli("explain", "samples/fashion-mnist-mlp.json", "--device", "java");
         assertEquals(0, r[0], (String) r[2]);
         String out = (String) r[1];
-        assertTrue(out.startsWith("training step, batch 128 on java: 9 launches after the batch upload"), out);
+        assertTrue(out.startsWith("training step, batch 128 on java: 9 fused ops, 14 kernel launches after the batch upload"), out);
         assertEquals(9, launchLines(out), out);
         long[] peak = peak(out);
         // Before the planner each Dense and Dropout had its own y and dX, and the loss its dPred.
