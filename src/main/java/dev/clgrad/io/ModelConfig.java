@@ -114,19 +114,8 @@ public record ModelConfig(String name, long seed, List<LayerSpec> layers, Optimi
             layers.add(layer(l));
         }
         OptimizerSpec opt = optimizer(top);
-        String loss = top.string("loss");
-        if (!LOSSES.contains(loss)) {
-            throw top.error("loss", "unknown loss '" + loss + "'; expected one of " + LOSSES);
-        }
-        List<String> metrics = top.strings("metrics");
-        for (int i = 0; i < metrics.size(); i++) {
-            if (!metrics.get(i).equals("accuracy")) {
-                throw top.error("metrics[" + i + "]", "unknown metric '" + metrics.get(i) + "'; expected \"accuracy\"");
-            }
-            if (!loss.equals("sparse_categorical_crossentropy")) {
-                throw top.error("metrics[" + i + "]", "accuracy needs loss sparse_categorical_crossentropy, got " + loss);
-            }
-        }
+        String loss = loss(top);
+        List<String> metrics = metrics(top, loss);
         return new ModelConfig(top.string("name", "model"), top.longValue("seed", 0), List.copyOf(layers), opt, loss,
                 List.copyOf(metrics), top.integer("epochs", 1, 1_000_000, 10),
                 top.integer("batchSize", 1, 1 << 20, 32), DataSpec.parse(top.object("data"), baseDir));
@@ -148,6 +137,29 @@ public record ModelConfig(String name, long seed, List<LayerSpec> layers, Optimi
             throw e.cause();
         }
         return spec;
+    }
+
+    /** The {@code loss} of {@code top}: a known loss name. */
+    static String loss(ConfigNode top) throws ConfigException {
+        String loss = top.string("loss");
+        if (!LOSSES.contains(loss)) {
+            throw top.error("loss", "unknown loss '" + loss + "'; expected one of " + LOSSES);
+        }
+        return loss;
+    }
+
+    /** The {@code metrics} of {@code top}: only {@code accuracy}, and only with a classification loss. */
+    static List<String> metrics(ConfigNode top, String loss) throws ConfigException {
+        List<String> metrics = top.strings("metrics");
+        for (int i = 0; i < metrics.size(); i++) {
+            if (!metrics.get(i).equals("accuracy")) {
+                throw top.error("metrics[" + i + "]", "unknown metric '" + metrics.get(i) + "'; expected \"accuracy\"");
+            }
+            if (!loss.equals("sparse_categorical_crossentropy")) {
+                throw top.error("metrics[" + i + "]", "accuracy needs loss sparse_categorical_crossentropy, got " + loss);
+            }
+        }
+        return metrics;
     }
 
     static OptimizerSpec optimizer(ConfigNode top) throws ConfigException {

@@ -159,9 +159,13 @@ public final class SavedModel {
         String loss = null;
         List<String> metrics = List.of();
         if (top.has("loss")) {
-            opt = ModelConfig.optimizer(top).create();
-            loss = top.string("loss");
-            metrics = top.strings("metrics");
+            try {
+                opt = ModelConfig.optimizer(top).create();
+            } catch (IllegalArgumentException e) {
+                throw top.error("optimizer", e.getMessage());
+            }
+            loss = ModelConfig.loss(top);
+            metrics = ModelConfig.metrics(top, loss);
         }
         return new Description(seed, in, layers, opt, loss, metrics);
     }
