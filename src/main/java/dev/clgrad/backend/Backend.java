@@ -6,6 +6,8 @@ import dev.clgrad.ops.Op;
 import dev.clgrad.ops.Philox;
 import dev.clgrad.tensor.DeviceMemory;
 
+import java.util.List;
+
 /**
  * A device: its memory, {@link #run} of any {@link Op}, and its capabilities — which fused ops it
  * has one kernel for ({@link #fuses}). Ops are enqueued in program order; an op may return before
@@ -37,6 +39,12 @@ public interface Backend extends DeviceMemory, AutoCloseable {
      * shows this in {@code explain}; an op for which this is false still runs, decomposed.
      */
     boolean fuses(Op op);
+
+    /**
+     * The kernels {@link #run} launches for {@code op} here, in order (for plans and profiles): one
+     * for an op the backend fuses, else its decomposition's.
+     */
+    List<String> kernels(Op op);
 
     /**
      * The op bound for replay: a step program prepares each of its ops once per batch size and

@@ -28,7 +28,7 @@ import java.util.concurrent.Callable;
  * the data; other specs are loaded to learn it.
  *
  * <p>With {@code --json} stdout holds one object: {@code {"device", "batch", "launches": [{"op",
- * "name", "layers": […], "fuses": […], "oneLaunch", "parts", "buffers"}, …], "kernelLaunches",
+ * "name", "layers": […], "fuses": […], "oneLaunch", "kernels": […], "buffers"}, …], "kernelLaunches",
  * "peakWorkspaceBytes", "perLayerBytes"}}, where {@code kernelLaunches} counts a launch the
  * device does not fuse as its parts.
  */
@@ -94,7 +94,8 @@ final class ExplainCommand implements Callable<Integer> {
             ArrayNode fuses = n.putArray("fuses");
             l.fuses().forEach(fuses::add);
             n.put("oneLaunch", l.oneLaunch());
-            n.put("parts", l.parts());
+            ArrayNode kernels = n.putArray("kernels");
+            l.kernels().forEach(kernels::add);
             n.put("buffers", l.buffers());
         }
         root.put("kernelLaunches", plan.kernelLaunches());

@@ -28,10 +28,8 @@ final class Explain {
         List<Planner.Plan.Launch> launches = new ArrayList<>(ops.size());
         for (int i = 0; i < ops.size(); i++) {
             Op op = ops.get(i);
-            int parts = op instanceof Composite c ? c.parts().size()
-                    : op instanceof MatMul m ? m.decompose().size() : 1;
-            launches.add(new Planner.Plan.Launch(op.name(), describe(op), p.label(i), p.fused(i), backend.fuses(op),
-                    parts, buffers(op)));
+            launches.add(new Planner.Plan.Launch(op.name(), describe(op), p.label(i), p.fused(i), backend.kernels(op),
+                    buffers(op)));
         }
         return new Planner.Plan(kind, rows, backend.id(), launches, p.arenaFloats() * Float.BYTES, perLayerBytes,
                 store.trainableCount(), store.bufferCount());
@@ -53,7 +51,8 @@ final class Explain {
             Planner.Plan.Launch l = launches.get(i);
             sb.append(String.format(Locale.ROOT, "%3d  %-44s %s%n", i + 1, describe(l), l.layers()));
             sb.append(String.format(Locale.ROOT, "     fuses %s; %s%n", String.join(" + ", l.fuses()),
-                    l.oneLaunch() ? "one launch" : "runs as its " + l.parts() + " parts (this device has no one-kernel form of it here)"));
+                    l.oneLaunch() ? "one kernel, " + l.kernels().get(0)
+                            : l.kernels().size() + " kernels here, " + String.join(", ", l.kernels())));
             sb.append("     ").append(l.buffers()).append('\n');
         }
         long peak = plan.peakWorkspaceBytes();

@@ -385,7 +385,7 @@ public final class Planner implements AutoCloseable {
 
         /** Kernel launches a run enqueues: one per launch the backend fuses, else its parts. */
         public int kernelLaunches() {
-            return launches.stream().mapToInt(l -> l.oneLaunch() ? 1 : l.parts()).sum();
+            return launches.stream().mapToInt(l -> l.kernels().size()).sum();
         }
 
         /**
@@ -395,14 +395,20 @@ public final class Planner implements AutoCloseable {
          * @param op        the op with its epilogue, such as {@code matmul NN [+bias relu dropout(0.5)]}
          * @param layers    the layers and phases it belongs to, such as {@code dense_1.forward+dropout_1.forward}
          * @param fuses     the names of the ops it replaced, in the order the layers emitted them
-         * @param oneLaunch whether the backend runs it as one kernel ({@link Backend#fuses})
-         * @param parts     the launches it runs as otherwise (its decomposition)
+         * @param kernels   the kernels the backend launches for it ({@link Backend#kernels}): one where
+         *                  it has the fused kernel, else its decomposition's
          * @param buffers   what it reads and writes: {@code name (shape), … -> name (shape), …}
          */
-        public record Launch(String name, String op, String layers, List<String> fuses, boolean oneLaunch, int parts,
+        public record Launch(String name, String op, String layers, List<String> fuses, List<String> kernels,
                              String buffers) {
             public Launch {
                 fuses = List.copyOf(fuses);
+                kernels = List.copyOf(kernels);
+            }
+
+            /** Whether the backend runs it as one kernel. */
+            public boolean oneLaunch() {
+                return kernels.size() == 1;
             }
         }
     }

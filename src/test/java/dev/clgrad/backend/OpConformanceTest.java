@@ -233,6 +233,11 @@ class OpConformanceTest {
         }
 
         @Override
+        public List<String> kernels(Op op) {
+            return inner.kernels(op);
+        }
+
+        @Override
         public Launch prepare(Op op) {
             ran.add(op);
             return inner.prepare(op);

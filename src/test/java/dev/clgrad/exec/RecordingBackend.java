@@ -143,6 +143,16 @@ final class RecordingBackend implements Backend {
         return fuses.test(op);
     }
 
+    /** One kernel named by the op where {@link #fuses}, else one per part of its decomposition. */
+    @Override
+    public List<String> kernels(Op op) {
+        if (fuses(op)) {
+            return List.of(op.name());
+        }
+        List<Op> parts = op instanceof Composite c ? c.parts() : op instanceof MatMul m ? m.decompose() : List.of(op);
+        return parts.stream().map(Op::name).toList();
+    }
+
     @Override
     public Launch prepare(Op op) {
         checkOpen();

@@ -33,6 +33,7 @@ import dev.clgrad.tensor.Tensor;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -263,6 +264,17 @@ public final class JavaBackend implements Backend {
     @Override
     public void run(Op op) {
         op.validate();
+        runValidated(op);
+    }
+
+    /** Validates {@code op} once; the launch runs it without checking its operands again. */
+    @Override
+    public Launch prepare(Op op) {
+        op.validate();
+        return () -> runValidated(op);
+    }
+
+    private void runValidated(Op op) {
         if (op instanceof Composite composite) {
             for (Op part : composite.parts()) {
                 timed(part);
@@ -270,6 +282,13 @@ public final class JavaBackend implements Backend {
         } else {
             timed(op);
         }
+    }
+
+    /** A composite's parts, any other op as one computation named by {@link #kernel}. */
+    @Override
+    public List<String> kernels(Op op) {
+        op.validate();
+        return op instanceof Composite c ? c.parts().stream().map(JavaBackend::kernel).toList() : List.of(kernel(op));
     }
 
     /** Every op but a {@link Composite} is one pass here, {@link MatMul} epilogues included. */

@@ -498,7 +498,8 @@ public final class OpenClBackend implements Backend {
         }
     }
 
-    /** The kernels {@code run(op)} launches here, in order ({@code copy} for a buffer copy); for plans and tests. */
+    /** The kernels {@code run(op)} launches here, in order ({@code copy} for a buffer copy). */
+    @Override
     public List<String> kernels(Op op) {
         op.validate();
         return lower(op).stream().map(s -> s.call() instanceof Call.Kernel k ? k.name() : "copy").toList();
