@@ -22,6 +22,8 @@ import java.util.logging.Logger;
  *   <li>{@code java} — the pure-Java backend.</li>
  * </ul>
  * A spec that names nothing available is an {@link IllegalArgumentException} listing the ids that exist.
+ * Before the first OpenCL call of a process, {@link DriverCrashCheck} looks for an earlier OpenCL run
+ * that ended without an orderly exit (a driver abort can leave PoCL's kernel cache damaged).
  */
 public final class Backends {
     private static final Logger LOG = Logger.getLogger(Backends.class.getName());
@@ -31,6 +33,7 @@ public final class Backends {
 
     /** Every device: the OpenCL devices the default binding sees, then {@code java}. */
     public static List<DeviceInfo> available() {
+        DriverCrashCheck.beforeFirstOpenClCall();
         List<DeviceInfo> out = new ArrayList<>(OpenClBackend.devices(ClBindings.defaultName()));
         try (Backend java = new JavaBackend()) {
             out.add(java.info());
@@ -49,6 +52,7 @@ public final class Backends {
         if (s.equals("java")) {
             return java();
         }
+        DriverCrashCheck.beforeFirstOpenClCall();
         List<DeviceInfo> cl = OpenClBackend.devices(binding);
         if (s.equals("auto")) {
             Optional<DeviceInfo> gpu = first(cl, "GPU");
