@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.Backends;
+import dev.clgrad.backend.StepClass;
 import dev.clgrad.data.Dataset;
 import dev.clgrad.io.DataSpec;
 import dev.clgrad.io.ModelConfig;
@@ -51,15 +52,19 @@ final class ProfileCommand implements Callable<Integer> {
         if (steps < 1) {
             throw new IllegalArgumentException("profile: --steps must be >= 1, got " + steps);
         }
+        OutputPaths.checkConfig("profile", config);
         ModelConfig cfg = ModelConfig.read(config);
         int b = batch != null ? batch : cfg.batchSize();
         if (b < 1) {
             throw new IllegalArgumentException("profile: --batch must be >= 1, got " + b);
         }
+        new OutputPaths("profile").file("--trace", trace);
         Dataset train = cfg.data().load(data).train();
         int rows = Math.min(train.rows(), steps * b);
         Fit fit = Fit.epochs(1).withBatchSize(b).withSeed(cfg.seed()).withQuiet(true);
-        try (Backend backend = Backends.select(device); Sequential model = cfg.build(backend)) {
+        int[] units = cfg.layers().stream().filter(l -> l.type().equals("dense")).mapToInt(l -> l.units()).toArray();
+        StepClass step = StepClass.ofDense(b, train.features(), units);
+        try (Backend backend = Backends.select(device, step); Sequential model = cfg.build(backend)) {
             model.fit(train.slice(0, Math.min(rows, b)), fit);
             try (Profiler p = Profiler.start(backend)) {
                 long t0 = System.nanoTime();
