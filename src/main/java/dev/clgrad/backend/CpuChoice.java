@@ -12,8 +12,9 @@ import dev.clgrad.tensor.Tensor;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.URISyntaxException;
-import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,11 +27,18 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.logging.Logger;
+import java.util.stream.Stream;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 
 /**
  * Which CPU path {@code auto} takes when the only OpenCL device is a CPU: the OpenCL CPU device or
@@ -39,8 +47,9 @@ import java.util.logging.Logger;
  * <p><b>Measurement.</b> Both paths run the class's representative training step (one packed
  * upload of x and y, two fused Dense forwards with ReLU and dropout, the last layer's backward with
  * MSE folded in, the first layer's weight gradients, one Adam step: the launches a real step of
- * such a model makes). Each first warms up for {@value #WARM_UP_MS} ms (the JIT compiles the Java
- * kernels, the OpenCL driver its programs), then the two alternate for {@value #ROUNDS} rounds,
+ * such a model makes). Each first warms up (the JIT compiles the Java kernels, the OpenCL driver its
+ * programs: at least {@value #WARM_UP_MS} ms and until the JIT is quiet, see {@link Step#warmUp}),
+ * so that the verdict compares the speeds a training run has after its first seconds; then the two alternate for {@value #ROUNDS} rounds,
  * each timing back-to-back steps for about {@value #ROUND_MS} ms and taking the mean step; the
  * verdict compares the medians of the rounds. Alternating puts both paths under the same
  * background load (other processes, turbo, the JIT finishing), and the median drops a disturbed round.
@@ -54,7 +63,7 @@ import java.util.logging.Logger;
  * {@code auto-cpu-<device>-<class>.json} with what it depends on. It is measured again when the
  * file is missing or unreadable, when it is older than {@value #MAX_AGE_DAYS} days, or when the
  * OpenCL device or driver version, the CPU count, the JDK, the Java kernel kind or the clgrad
- * version (for a snapshot build: also its build time) changed; the log line says why.
+ * version (for a snapshot build: also a fingerprint of its code) changed; the log line says why.
  */
 final class CpuChoice {
     private static final Logger LOG = Logger.getLogger(CpuChoice.class.getName());
@@ -115,9 +124,9 @@ final class CpuChoice {
                     javaRounds.length, javaMs(), cpu.id(), openClMs());
             String when = cachedIn != null ? "measured " + WHEN.format(measuredAt) + ", cached in " + cachedIn
                     : "measured now (" + measuredBecause + ")";
-            return String.format(Locale.ROOT, "training step of %s (%s steps): %s; %s must be > %d %% faster to be "
-                            + "chosen; %s; --device or -Dclgrad.device overrides", stepClass.describe(),
-                    stepClass.label(), rounds, cpu.id(), Math.round((MARGIN - 1) * 100), when);
+            return String.format(Locale.ROOT, "training step of %s: %s; %s must be > %d %% faster to be chosen; %s; "
+                            + "--device or -Dclgrad.device overrides", stepClass.describe(), rounds, cpu.id(),
+                    Math.round((MARGIN - 1) * 100), when);
         }
     }
 
@@ -157,7 +166,6 @@ final class CpuChoice {
             } catch (IOException | RuntimeException e) {
                 because = "the verdict file was unreadable: " + e.getMessage();
             }
-            LOG.info("auto: measuring the CPU paths again for " + stepClass.label() + " steps: " + because);
         }
         double[][] r = measurer.measure();
         boolean openCl = r[1].length > 0 && median(r[1]) * MARGIN < median(r[0]);
@@ -243,7 +251,7 @@ final class CpuChoice {
     }
 
     /** The representative training step of a class on one backend, its tensors allocated once. */
-    private static final class Step implements AutoCloseable {
+    static final class Step implements AutoCloseable {
         private static final int ALIGN = 32;
         private static final float P = 0.5f;
         private final Backend b;
@@ -320,24 +328,47 @@ final class CpuChoice {
             b.adamStep(params, grads, m, v, hyper, ++t);
         }
 
-        /** Runs steps for the warm-up time; returns how many steps fill one round. */
+        /**
+         * Runs steps until the path is warm: at least {@value #WARM_UP_MS} ms and 5 steps, and until
+         * the JIT has gone quiet (compiling for under 10 % of the last 0.5 s; the Vector API kernels
+         * run orders of magnitude slower before C2 has compiled them), at most the class's
+         * {@link StepClass#maxWarmUpMs}. Returns how many steps fill one round.
+         */
         int warmUp() {
+            CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+            boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
             long start = System.nanoTime();
-            long end = start + WARM_UP_MS * 1_000_000;
-            int n = 0;
-            long lastHalf = start;
-            int lastHalfSteps = 0;
-            while (n < 5 || System.nanoTime() < end) {
+            List<long[]> samples = new ArrayList<>(); // {time ns, JIT ms, step ns}
+            while (true) {
+                long t0 = System.nanoTime();
                 run();
                 b.finish();
-                n++;
-                if (System.nanoTime() < start + WARM_UP_MS * 500_000) {
-                    lastHalf = System.nanoTime();
-                    lastHalfSteps = n;
+                long t = System.nanoTime();
+                samples.add(new long[]{t, jitTimed ? jit.getTotalCompilationTime() : 0, t - t0});
+                if (t - start >= c.maxWarmUpMs * 1_000_000) {
+                    break;
+                }
+                if (t - start >= WARM_UP_MS * 1_000_000 && samples.size() >= 5 && (!jitTimed || jitQuiet(samples))) {
+                    break;
                 }
             }
-            double perStep = (System.nanoTime() - lastHalf) / (double) Math.max(1, n - lastHalfSteps);
+            double[] last = samples.subList(Math.max(0, samples.size() - 5), samples.size()).stream()
+                    .mapToDouble(x -> x[2]).toArray();
+            double perStep = median(last);
             return (int) Math.max(3, Math.min(100_000, ROUND_MS * 1e6 / Math.max(perStep, 1)));
+        }
+
+        private static boolean jitQuiet(List<long[]> samples) {
+            long[] now = samples.get(samples.size() - 1);
+            long[] then = samples.get(0);
+            for (int i = samples.size() - 1; i >= 0; i--) {
+                if (now[0] - samples.get(i)[0] >= 500_000_000L) {
+                    then = samples.get(i);
+                    break;
+                }
+            }
+            double wallMs = (now[0] - then[0]) / 1e6;
+            return wallMs >= 400 && now[1] - then[1] < 0.10 * wallMs;
         }
 
         /** The mean step time (ms) of {@code steps} back-to-back steps, waiting for the device at the end. */
@@ -362,8 +393,9 @@ final class CpuChoice {
 
     /**
      * The clgrad version from the jar's Maven metadata ({@code dev} outside a jar); a snapshot or
-     * dev build adds the build time of its code (the jar's or the class file's modification time),
-     * since a rebuilt snapshot may run at another speed.
+     * dev build adds a fingerprint of its code (the CRC-32s of the classes under {@code dev/clgrad}
+     * and of the kernel sources, as the jar's directory records them), so a change to the code
+     * measures again while a rebuild of the same code does not.
      */
     static String clgradVersion() {
         String version = "dev";
@@ -382,17 +414,36 @@ final class CpuChoice {
         try {
             CodeSource src = CpuChoice.class.getProtectionDomain().getCodeSource();
             Path code = src == null ? null : Path.of(src.getLocation().toURI());
-            if (code != null && Files.isDirectory(code)) {
-                URL cls = CpuChoice.class.getResource("CpuChoice.class");
-                code = cls != null && "file".equals(cls.getProtocol()) ? Path.of(cls.toURI()) : null;
-            }
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
             if (code != null && Files.isRegularFile(code)) {
-                return version + " built " + Files.getLastModifiedTime(code).toInstant().truncatedTo(ChronoUnit.SECONDS);
+                try (ZipFile jar = new ZipFile(code.toFile())) {
+                    jar.stream().filter(e -> !e.isDirectory() && fingerprinted(e.getName()))
+                            .sorted(Comparator.comparing(ZipEntry::getName))
+                            .forEach(e -> md.update((e.getName() + ":" + e.getCrc() + "\n").getBytes(StandardCharsets.UTF_8)));
+                }
+            } else if (code != null && Files.isDirectory(code)) {
+                Path root = code;
+                try (Stream<Path> files = Files.walk(root)) {
+                    for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                        String name = root.relativize(f).toString().replace('\\', '/');
+                        if (fingerprinted(name)) {
+                            CRC32 crc = new CRC32();
+                            crc.update(Files.readAllBytes(f));
+                            md.update((name + ":" + crc.getValue() + "\n").getBytes(StandardCharsets.UTF_8));
+                        }
+                    }
+                }
+            } else {
+                return version;
             }
-        } catch (IOException | URISyntaxException | RuntimeException e) {
-            // No build time to add.
+            return version + " code " + HexFormat.of().formatHex(md.digest(), 0, 6);
+        } catch (IOException | URISyntaxException | NoSuchAlgorithmException | RuntimeException e) {
+            return version;
         }
-        return version;
+    }
+
+    private static boolean fingerprinted(String name) {
+        return name.startsWith("dev/clgrad/") || name.startsWith("opencl-kernels/");
     }
 
     /** The cache file of a device's verdict for a step class, or null when the cache is off. */

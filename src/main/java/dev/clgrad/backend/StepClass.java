@@ -17,8 +17,8 @@ import java.util.Locale;
  * </ul>
  */
 public enum StepClass {
-    SMALL(32, 20, 10, 1),
-    LARGE(128, 784, 256, 10);
+    SMALL(32, 20, 10, 1, 1_000),
+    LARGE(128, 784, 256, 10, 10_000);
 
     /** Steps of fewer FLOPs than this are {@link #SMALL}. */
     public static final long SMALL_BELOW_FLOPS = 1L << 24;
@@ -27,12 +27,18 @@ public enum StepClass {
     final int in;
     final int hidden;
     final int out;
+    /**
+     * The longest warm-up of one path: a small step's scalar loops compile quickly, a large step's
+     * Vector API GEMM runs 100× slower until C2 has compiled it (seconds on a loaded machine).
+     */
+    final long maxWarmUpMs;
 
-    StepClass(int batch, int in, int hidden, int out) {
+    StepClass(int batch, int in, int hidden, int out, long maxWarmUpMs) {
         this.batch = batch;
         this.in = in;
         this.hidden = hidden;
         this.out = out;
+        this.maxWarmUpMs = maxWarmUpMs;
     }
 
     /**
