@@ -14,14 +14,18 @@ import java.util.logging.Logger;
  * Chooses a backend from a device spec:
  * <ul>
  *   <li>{@code auto} — the first OpenCL GPU; else, where an OpenCL CPU device exists, whichever of it and
- *       Java runs a training step faster on this machine ({@link CpuChoice}, measured once and
- *       cached); else Java. It says which and why;</li>
+ *       Java runs a training step of the model's {@link StepClass} faster on this machine
+ *       ({@link CpuChoice}: alternating rounds, OpenCL only when more than 10 % faster, cached per
+ *       step class and measured again when old or when the JDK, driver or clgrad changed); else
+ *       Java. It says which, what was measured and why, in one line;</li>
  *   <li>{@code opencl} — the first OpenCL device, GPUs first;</li>
  *   <li>{@code opencl:gpu}, {@code opencl:cpu} — the first OpenCL device of that type;</li>
  *   <li>{@code opencl:P:D} — device D of platform P, as {@code clgrad devices} numbers them;</li>
  *   <li>{@code java} — the pure-Java backend.</li>
  * </ul>
  * A spec that names nothing available is an {@link IllegalArgumentException} listing the ids that exist.
+ * Before the first OpenCL call of a process, {@link DriverCrashCheck} looks for an earlier OpenCL run
+ * that ended without an orderly exit (a driver abort can leave PoCL's kernel cache damaged).
  */
 public final class Backends {
     private static final Logger LOG = Logger.getLogger(Backends.class.getName());
@@ -31,6 +35,7 @@ public final class Backends {
 
     /** Every device: the OpenCL devices the default binding sees, then {@code java}. */
     public static List<DeviceInfo> available() {
+        DriverCrashCheck.beforeFirstOpenClCall();
         List<DeviceInfo> out = new ArrayList<>(OpenClBackend.devices(ClBindings.defaultName()));
         try (Backend java = new JavaBackend()) {
             out.add(java.info());
@@ -43,12 +48,30 @@ public final class Backends {
         return select(spec, ClBindings.defaultName());
     }
 
-    /** Opens the backend {@code spec} names (null: {@link Config#device()}), OpenCL through {@code binding}. */
+    /**
+     * {@link #select(String, String, StepClass)} for a caller that does not know its model:
+     * {@code auto} decides as for a {@link StepClass#LARGE} step.
+     */
     public static Backend select(String spec, String binding) {
-        String s = spec == null || spec.isBlank() ? Config.device() : spec.trim().toLowerCase();
+        return select(spec, binding, StepClass.LARGE);
+    }
+
+    /** {@link #select(String, String, StepClass)} with the default binding. */
+    public static Backend select(String spec, StepClass step) {
+        return select(spec, ClBindings.defaultName(), step);
+    }
+
+    /**
+     * Opens the backend {@code spec} names (null: {@link Config#device()}), OpenCL through
+     * {@code binding}; {@code auto} without a GPU picks the faster CPU path for steps of class
+     * {@code step}.
+     */
+    public static Backend select(String spec, String binding, StepClass step) {
+        String s = spec == null || spec.isBlank() ? Config.device().trim().toLowerCase() : spec.trim().toLowerCase();
         if (s.equals("java")) {
             return java();
         }
+        DriverCrashCheck.beforeFirstOpenClCall();
         List<DeviceInfo> cl = OpenClBackend.devices(binding);
         if (s.equals("auto")) {
             Optional<DeviceInfo> gpu = first(cl, "GPU");
@@ -60,9 +83,9 @@ public final class Backends {
             Optional<DeviceInfo> cpu = first(cl, "CPU");
             if (cpu.isPresent()) {
                 DeviceInfo d = cpu.get();
-                CpuChoice.Verdict v = CpuChoice.decide(d, binding);
+                CpuChoice.Verdict v = CpuChoice.decide(d, binding, step);
                 LOG.info("auto: no OpenCL GPU; using " + (v.openClFaster() ? d.id() + " (" + d.name() + ")" : "java")
-                        + ", the faster CPU path: " + v.reason(d));
+                        + " for " + step.label() + " steps: " + v.reason(d));
                 return v.openClFaster() ? OpenClBackend.open(d.id(), binding) : java();
             }
             LOG.info("auto: using java: " + OpenClBackend.discoveryProblem(binding));

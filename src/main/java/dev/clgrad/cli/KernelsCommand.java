@@ -42,7 +42,8 @@ final class KernelsCommand implements Callable<Integer> {
             double total = (System.nanoTime() - t0) / 1e6;
             if (json) {
                 ObjectMapper mapper = new ObjectMapper();
-                ObjectNode root = mapper.createObjectNode().put("device", cl.info().name()).put("binding", cl.binding())
+                ObjectNode root = mapper.createObjectNode().put("device", cl.id())
+                        .put("deviceName", cl.info().name()).put("binding", cl.binding())
                         .put("binaryCache", cl.cachesBinaries()).put("totalMs", total);
                 for (ProgramBuild p : cl.builds()) {
                     root.withArray("programs").addObject().put("file", p.file()).put("cached", p.fromCache())

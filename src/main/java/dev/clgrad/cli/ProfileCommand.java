@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.Backends;
+import dev.clgrad.backend.StepClass;
 import dev.clgrad.data.Dataset;
 import dev.clgrad.io.DataSpec;
 import dev.clgrad.io.ModelConfig;
 import dev.clgrad.model.Sequential;
+import dev.clgrad.nn.Dense;
 import dev.clgrad.profile.Profiler;
 import dev.clgrad.train.Fit;
 import picocli.CommandLine.Command;
@@ -51,15 +53,19 @@ final class ProfileCommand implements Callable<Integer> {
         if (steps < 1) {
             throw new IllegalArgumentException("profile: --steps must be >= 1, got " + steps);
         }
+        OutputPaths.checkConfig("profile", config);
         ModelConfig cfg = ModelConfig.read(config);
         int b = batch != null ? batch : cfg.batchSize();
         if (b < 1) {
             throw new IllegalArgumentException("profile: --batch must be >= 1, got " + b);
         }
+        new OutputPaths("profile").file("--trace", trace);
         Dataset train = cfg.data().load(data).train();
         int rows = Math.min(train.rows(), steps * b);
         Fit fit = Fit.epochs(1).withBatchSize(b).withSeed(cfg.seed()).withQuiet(true);
-        try (Backend backend = Backends.select(device); Sequential model = Sequential.fromConfig(cfg, backend)) {
+        int[] units = cfg.layers().stream().filter(l -> l.type().equals("dense")).mapToInt(l -> ((Dense) l.create()).units()).toArray();
+        StepClass step = StepClass.ofDense(b, train.features(), units);
+        try (Backend backend = Backends.select(device, step); Sequential model = Sequential.fromConfig(cfg, backend)) {
             model.fit(train.slice(0, Math.min(rows, b)), fit);
             try (Profiler p = Profiler.start(backend)) {
                 long t0 = System.nanoTime();

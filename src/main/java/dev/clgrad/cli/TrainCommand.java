@@ -5,22 +5,31 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.Backends;
+import dev.clgrad.backend.StepClass;
 import dev.clgrad.io.Checkpoint;
 import dev.clgrad.io.DataSpec;
 import dev.clgrad.io.ModelConfig;
 import dev.clgrad.io.ModelWeights;
 import dev.clgrad.model.Sequential;
+import dev.clgrad.nn.Dense;
 import dev.clgrad.profile.Profiler;
+import dev.clgrad.train.Callback;
 import dev.clgrad.train.Fit;
 import dev.clgrad.train.History;
 import dev.clgrad.train.HistoryPlot;
 import dev.clgrad.train.ModelCheckpoint;
 import dev.clgrad.train.Position;
+import dev.clgrad.train.TrainingState;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -28,15 +37,28 @@ import java.util.concurrent.Callable;
 /**
  * {@code clgrad train CONFIG.json [--device SPEC] [--epochs E] [--batch B] [--seed S] [--data DIR]
  * [--plot FILE.png] [--save FILE.safetensors] [--profile TRACE.json] [--checkpoint DIR
- * [--checkpoint-every N]] [--resume DIR] [--check-finite] [--json]}: trains the model a JSON config describes
- * (see {@link ModelConfig}) and evaluates it on the test set. {@code --checkpoint} saves a
- * {@link Checkpoint} at every epoch end (and every N steps); {@code --resume} continues exactly
- * where a checkpoint stopped, with its seed and batch size, up to the epochs asked for. With {@code --json} stdout holds one
- * object {@code {"epochs", "trainLoss": [...], "testLoss", "testAccuracy", "samplesPerSec", "device"}}
+ * [--checkpoint-every N]] [--resume DIR | --resume-if-present DIR] [--check-finite] [--json]}: trains
+ * the model a JSON config describes (see {@link ModelConfig}) and evaluates it on the test set.
+ * {@code --checkpoint} saves a {@link Checkpoint} at every epoch end (and every N steps);
+ * {@code --resume} continues exactly where a checkpoint stopped, with its seed and batch size, up to
+ * the epochs asked for ({@code --batch} with another size is an error: the resumed batches would not
+ * be the ones an uninterrupted run sees); {@code --resume-if-present} does so when DIR holds a
+ * checkpoint and starts fresh otherwise. With {@code --json} stdout holds one object
+ * {@code {"epochs", "trainLoss": [...], "testLoss", "testAccuracy", "samplesPerSec", "device"}}
  * (test values null without a test set or accuracy metric); progress goes to stderr.
+ *
+ * <p>Nothing trained is thrown away for a problem that could be seen before: every input (the
+ * config, the training and test sets against the built model: input width, target columns, class
+ * labels, and with {@code --check-finite} every value) and every output path (see
+ * {@link OutputPaths}) is checked before the first step. Every output is written atomically; when
+ * one fails (a full disk, say) the others are still written, the results are still printed, and
+ * the command exits 2 with one line naming each failed path. A checkpoint that cannot be saved
+ * is reported once as a warning and training goes on, keeping the last good checkpoint.
  */
 @Command(name = "train", description = "Train the model of a JSON config and evaluate it on its test set.")
 final class TrainCommand implements Callable<Integer> {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(TrainCommand.class.getName());
+
     @Parameters(index = "0", paramLabel = "CONFIG.json", description = "The model config (see samples/*.json).")
     Path config;
 
@@ -76,6 +98,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", paramLabel = "DIR", description = "Continue from the checkpoint in DIR.")
     Path resume;
 
+    @Option(names = "--resume-if-present", paramLabel = "DIR",
+            description = "Continue from the checkpoint in DIR if there is one, else start fresh (for a recovery "
+                    + "command that can run blindly: --resume-if-present ck --checkpoint ck).")
+    Path resumeIfPresent;
+
     @Option(names = "--check-finite", description = "Reject data holding NaN or infinity before training.")
     boolean checkFinite;
 
@@ -84,6 +111,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OutputPaths.checkConfig("train", config);
         ModelConfig cfg = ModelConfig.read(config);
         if (epochs != null && epochs < 0) {
             throw new IllegalArgumentException("train: --epochs must be >= 0, got " + epochs);
@@ -95,40 +123,80 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("train: --checkpoint-every needs --checkpoint and N >= 1, got "
                     + checkpointEvery);
         }
+        if (resume != null && resumeIfPresent != null) {
+            throw new IllegalArgumentException("train: give --resume or --resume-if-present, not both");
+        }
+        Path resumeDir = resume;
+        if (resumeIfPresent != null) {
+            if (Files.exists(resumeIfPresent) && !Files.isDirectory(resumeIfPresent)) {
+                throw new IllegalArgumentException("train: --resume-if-present " + resumeIfPresent
+                        + ": is a file; expected a checkpoint folder");
+            }
+            if (Checkpoint.exists(resumeIfPresent)) {
+                resumeDir = resumeIfPresent;
+            } else {
+                System.err.println("clgrad: no checkpoint in " + resumeIfPresent + " yet; starting fresh");
+            }
+        }
+        OutputPaths outputs = new OutputPaths("train").file("--save", save).file("--plot", plot)
+                .file("--profile", profile).folder("--checkpoint", checkpoint);
         if (seed != null) {
             cfg = new ModelConfig(cfg.name(), seed, cfg.layers(), cfg.optimizer(), cfg.loss(), cfg.metrics(),
                     cfg.epochs(), cfg.batchSize(), cfg.data());
         }
         DataSpec.Split split = cfg.data().load(data);
+        int batchSize = batch != null ? batch : cfg.batchSize();
         Fit fit = Fit.epochs(epochs != null ? epochs : cfg.epochs())
-                .withBatchSize(batch != null ? batch : cfg.batchSize()).withSeed(cfg.seed()).withCheckFinite(checkFinite);
+                .withBatchSize(batchSize).withSeed(cfg.seed()).withCheckFinite(checkFinite);
+        KeepGoing checkpoints = null;
         if (checkpoint != null) {
-            fit = fit.withCallbacks(new ModelCheckpoint(checkpoint, checkpointEvery == null ? 0 : checkpointEvery, 1));
+            checkpoints = new KeepGoing(new ModelCheckpoint(checkpoint, checkpointEvery == null ? 0 : checkpointEvery, 1));
+            fit = fit.withCallbacks(checkpoints);
         }
-        try (Backend backend = Backends.select(device); Sequential model = Sequential.fromConfig(cfg, backend)) {
-            if (resume != null) {
-                Position at = model.restoreCheckpoint(resume);
+        int[] units = cfg.layers().stream().filter(l -> l.type().equals("dense")).mapToInt(l -> ((Dense) l.create()).units()).toArray();
+        StepClass step = StepClass.ofDense(batchSize, split.train().features(), units);
+        try (Backend backend = Backends.select(device, step); Sequential model = Sequential.fromConfig(cfg, backend)) {
+            model.build(split.train().sampleShape());
+            InputCheck.check("train", model, split.train(), split.trainSource(), split.trainSource(), checkFinite);
+            if (split.test() != null) {
+                InputCheck.check("train", model, split.test(), split.testSource(), split.trainSource(), checkFinite);
+            }
+            long paramBytes = model.parameterCount() * Float.BYTES;
+            outputs.checkSpace(Map.of("--save", paramBytes + (64 << 10), "--plot", 256L << 10,
+                    "--checkpoint", 3 * paramBytes + (64 << 10)));
+            if (resumeDir != null) {
+                Position at = model.restoreCheckpoint(resumeDir);
+                if (batch != null && batch != at.batchSize()) {
+                    throw new IllegalArgumentException("train: --batch " + batch + " differs from the batch size "
+                            + at.batchSize() + " that " + Checkpoint.file(resumeDir) + " was trained with; a resumed "
+                            + "run keeps its batch size so that it sees the batches an uninterrupted run would have: "
+                            + "drop --batch, or start afresh without resuming");
+                }
                 fit = fit.resumeFrom(at);
-                System.err.printf(Locale.ROOT, "clgrad: resuming from %s at epoch %d, step %d%n",
-                        Checkpoint.file(resume), at.epoch() + 1, at.step());
+                System.err.printf(Locale.ROOT, "clgrad: resuming from %s at epoch %d, step %d (batch size %d)%n",
+                        Checkpoint.file(resumeDir), at.epoch() + 1, at.step(), at.batchSize());
             }
             History history;
+            Profiler profiler = null;
             if (profile != null) {
                 try (Profiler p = Profiler.start(backend)) {
+                    profiler = p;
                     history = model.fit(split.train(), fit);
                     (json ? System.err : System.out).print(p.report());
-                    p.writeTrace(profile);
                 }
             } else {
                 history = model.fit(split.train(), fit);
             }
             Map<String, Double> test = split.test() == null ? Map.of() : model.evaluate(split.test());
-            if (plot != null) {
-                HistoryPlot.write(history, plot);
+            List<String> failed = new ArrayList<>();
+            if (checkpoints != null && checkpoints.failure() != null) {
+                failed.add(checkpoints.failure());
             }
-            if (save != null) {
-                model.saveWeights(save);
-            }
+            List<String> written = new ArrayList<>();
+            write("--save", save, () -> model.saveWeights(save), written, failed);
+            write("--plot", plot, () -> HistoryPlot.write(history, plot), written, failed);
+            Profiler tracer = profiler;
+            write("--profile", profile, () -> tracer.writeTrace(profile), written, failed);
             if (json) {
                 ObjectMapper mapper = new ObjectMapper();
                 ObjectNode root = mapper.createObjectNode();
@@ -146,7 +214,102 @@ final class TrainCommand implements Callable<Integer> {
                         history.samplesPerSecond());
                 test.forEach((k, v) -> System.out.printf(Locale.ROOT, "test %s: %.4f%n", k, v));
             }
+            if (!failed.isEmpty()) {
+                throw new IOException(String.join("; ", failed) + (written.isEmpty() ? ""
+                        : "; written: " + String.join(", ", written)));
+            }
         }
         return 0;
+    }
+
+    /** An output written after training. */
+    private interface Output {
+        void write() throws IOException;
+    }
+
+    /** Writes one output; a failure is recorded (its message names the path) and the next output still runs. */
+    private static void write(String option, Path path, Output out, List<String> written, List<String> failed) {
+        if (path == null) {
+            return;
+        }
+        try {
+            out.write();
+            written.add(option + " " + path);
+        } catch (IOException | RuntimeException e) {
+            Throwable t = e instanceof UncheckedIOException u ? u.getCause() : e;
+            String msg = t.getMessage() == null ? t.toString() : t.getMessage();
+            failed.add(option + " " + (msg.startsWith(path.toString()) ? msg : path + ": " + msg));
+        }
+    }
+
+    /**
+     * Runs the checkpoint callback; when a save fails (a full disk), says so once, keeps the last
+     * good checkpoint and lets training go on, so that the run's other outputs are still written.
+     * If the last save attempted failed, that is reported at the end (exit 2); a later save that
+     * succeeds is said, and then nothing was lost. Anything else (a non-finite loss) stops training
+     * as before.
+     */
+    static final class KeepGoing implements Callback {
+        private final ModelCheckpoint inner;
+        private String lastError;
+        private int failures;
+        private int attempts;
+
+        KeepGoing(ModelCheckpoint inner) {
+            this.inner = inner;
+        }
+
+        /** The failure to report at the end, or null when the last save attempted succeeded. */
+        String failure() {
+            return lastError == null ? null : "--checkpoint " + lastError
+                    + (failures > 1 ? " (" + failures + " of " + attempts + " saves failed)" : "");
+        }
+
+        private void guard(Runnable r) {
+            long before = inner.saves();
+            try {
+                r.run();
+                if (inner.saves() > before) {
+                    attempts++;
+                    if (lastError != null) {
+                        lastError = null;
+                        LOG.info("checkpoint saved again after " + failures + " failed "
+                                + (failures == 1 ? "save" : "saves"));
+                    }
+                }
+            } catch (UncheckedIOException e) {
+                attempts++;
+                failures++;
+                if (failures == 1) {
+                    LOG.warning(e.getMessage() + "; training goes on, the last good checkpoint is kept");
+                }
+                lastError = e.getMessage();
+            }
+        }
+
+        @Override
+        public void onTrainBegin(TrainingState state) {
+            guard(() -> inner.onTrainBegin(state));
+        }
+
+        @Override
+        public void onEpochBegin(TrainingState state) {
+            guard(() -> inner.onEpochBegin(state));
+        }
+
+        @Override
+        public void onBatchEnd(TrainingState state) {
+            guard(() -> inner.onBatchEnd(state));
+        }
+
+        @Override
+        public void onEpochEnd(TrainingState state, Map<String, Double> logs) {
+            guard(() -> inner.onEpochEnd(state, logs));
+        }
+
+        @Override
+        public void onTrainEnd(TrainingState state) {
+            guard(() -> inner.onTrainEnd(state));
+        }
     }
 }

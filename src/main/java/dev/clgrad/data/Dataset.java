@@ -88,8 +88,8 @@ public final class Dataset {
         float[] out = new float[Math.multiplyExact(a.length, w)];
         for (int r = 0; r < a.length; r++) {
             if (a[r].length != w) {
-                throw new IllegalArgumentException("Dataset: " + what + " row " + r + " has " + a[r].length
-                        + " values, row 0 has " + w);
+                throw new IllegalArgumentException("Dataset: " + what + "[" + r + "] has " + a[r].length
+                        + " values, " + what + "[0] has " + w);
             }
             System.arraycopy(a[r], 0, out, r * w, w);
         }

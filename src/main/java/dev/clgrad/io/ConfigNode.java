@@ -87,13 +87,23 @@ final class ConfigNode {
         return v.asLong();
     }
 
-    /** A number in [min, max) when {@code maxOpen}, else [min, max]. */
+    /**
+     * A number in [min, max) when {@code maxOpen}, else [min, max]. Every such value reaches the
+     * device as a float32, so one that float32 cannot hold is an error too: beyond its range
+     * ({@code 1e39}), or nonzero but rounding to 0 ({@code 1e-50}).
+     */
     double number(String field, double min, double max, boolean maxOpen) throws ConfigException {
         String range = "[" + min + ", " + max + (maxOpen ? ")" : "]");
         JsonNode v = require(field, "a number in " + range);
         double d = v.asDouble();
         if (!v.isNumber() || d < min || (maxOpen ? d >= max : d > max) || Double.isNaN(d)) {
             throw error(field, "expected a number in " + range + ", got " + v);
+        }
+        float f = (float) d;
+        if (Float.isInfinite(f) || (d != 0 && f == 0)) {
+            throw error(field, "got " + v + ", which float32 cannot hold (" + (Float.isInfinite(f)
+                    ? "beyond its largest value " + Float.MAX_VALUE : "it rounds to 0; the smallest is "
+                    + Float.MIN_VALUE) + ")");
         }
         return d;
     }

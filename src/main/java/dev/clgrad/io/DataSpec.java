@@ -35,8 +35,61 @@ import java.util.SplittableRandom;
 public record DataSpec(String type, Path dir, Path baseDir, int train, int test, int features, int targets, long seed,
                        int limit, int labelColumn, boolean header, String[] files) {
 
-    /** Training and test sets; test is null when the spec has none. */
-    public record Split(Dataset train, Dataset test) {
+    /**
+     * Training and test sets, test null when the spec has none, each with where it came from (for
+     * messages; never null for a set that is present).
+     */
+    public record Split(Dataset train, Dataset test, Source trainSource, Source testSource) {
+        public Split(Dataset train, Dataset test) {
+            this(train, test, Source.generated("training set", train), test == null ? null
+                    : Source.generated("test set", test));
+        }
+    }
+
+    /**
+     * Where a data set came from, so that a message can name the file and the 1-based row: its role
+     * ({@code training set}), the inputs' and the targets' files (the same CSV file for both; null
+     * for generated data), the shape of one input row as the file stores it, and for CSV the
+     * 1-based line of each row and the 0-based label column.
+     */
+    public record Source(String role, Path x, Path y, int[] sampleShape, int[] lines, int labelColumn) {
+        static Source generated(String role, Dataset d) {
+            return new Source(role, null, null, new int[]{d.features()}, null, -1);
+        }
+
+        /** {@code training set d.csv}, {@code test set t10k-images… and t10k-labels…}. */
+        public String describe() {
+            if (x == null) {
+                return "the generated " + role;
+            }
+            return "the " + role + " " + (x.equals(y) ? x.toString() : x + " and " + y);
+        }
+
+        /** The shape of one input row: {@code 784} or {@code 28×28}. */
+        public String shapeText() {
+            StringBuilder b = new StringBuilder();
+            for (int d : sampleShape) {
+                b.append(b.length() == 0 ? "" : "×").append(d);
+            }
+            return b.toString();
+        }
+
+        /** Where input value {@code col} (0-based) of row {@code row} (0-based) is, 1-based. */
+        public String inputAt(int row, int col) {
+            if (lines != null) {
+                return x + ":" + lines[row] + ": column " + (col + (col >= labelColumn ? 2 : 1));
+            }
+            return (x == null ? "the generated " + role : x.toString()) + ": row " + (row + 1) + ", value " + (col + 1);
+        }
+
+        /** Where the target of row {@code row} (0-based), column {@code col} (0-based) is, 1-based. */
+        public String targetAt(int row, int col) {
+            if (lines != null) {
+                return y + ":" + lines[row] + ": column " + (labelColumn + 1);
+            }
+            return (y == null ? "the generated " + role : y.toString()) + ": row " + (row + 1)
+                    + (col > 0 ? ", value " + (col + 1) : "");
+        }
     }
 
     static DataSpec parse(ConfigNode d, Path baseDir) throws ConfigException {
@@ -99,28 +152,66 @@ public record DataSpec(String type, Path dir, Path baseDir, int train, int test,
                 return new Split(tr, test > 0 ? normal(rng, test) : null);
             }
             case "idx" -> {
-                HostArray x = IdxReader.read(file(folder, files[0]), 1f / 255);
-                HostArray y = IdxReader.read(file(folder, files[1]), 1f);
-                Dataset tr = images(Dataset.of(x, y));
+                Path xf = file(folder, files[0]);
+                HostArray x = IdxReader.read(xf, 1f / 255);
+                Path yf = file(folder, files[1]);
+                HostArray y = IdxReader.read(yf, 1f);
+                Dataset tr = images(pair(x, xf, y, yf));
                 if (limit < tr.rows()) {
                     tr = tr.slice(0, limit);
                 }
-                return new Split(tr, images(Dataset.of(IdxReader.read(file(folder, files[2]), 1f / 255),
-                        IdxReader.read(file(folder, files[3]), 1f))));
+                Path xt = file(folder, files[2]);
+                HostArray xTest = IdxReader.read(xt, 1f / 255);
+                Path yt = file(folder, files[3]);
+                return new Split(tr, images(pair(xTest, xt, IdxReader.read(yt, 1f), yt)),
+                        new Source("training set", xf, yf, sample(x), null, -1),
+                        new Source("test set", xt, yt, sample(xTest), null, -1));
             }
             case "csv" -> {
-                Dataset tr = CsvReader.toDataset(CsvReader.read(file(folder, files[0]), header), labelColumn);
-                Dataset te = files[1] == null ? null
-                        : CsvReader.toDataset(CsvReader.read(file(folder, files[1]), header), labelColumn);
-                return new Split(tr, te);
+                Path trf = file(folder, files[0]);
+                CsvReader.Table t = CsvReader.readTable(trf, header);
+                Dataset tr = CsvReader.toDataset(t.values(), labelColumn);
+                Source trs = new Source("training set", trf, trf, new int[]{tr.features()}, t.lines(), labelColumn);
+                if (files[1] == null) {
+                    return new Split(tr, null, trs, null);
+                }
+                Path tef = file(folder, files[1]);
+                CsvReader.Table tt = CsvReader.readTable(tef, header);
+                Dataset te = CsvReader.toDataset(tt.values(), labelColumn);
+                return new Split(tr, te, trs,
+                        new Source("test set", tef, tef, new int[]{te.features()}, tt.lines(), labelColumn));
             }
             default -> {
-                Dataset tr = Dataset.of(NpyReader.read(file(folder, files[0])), NpyReader.read(file(folder, files[1])));
-                Dataset te = files[2] == null || files[3] == null ? null
-                        : Dataset.of(NpyReader.read(file(folder, files[2])), NpyReader.read(file(folder, files[3])));
-                return new Split(tr, te);
+                Path xf = file(folder, files[0]);
+                HostArray x = NpyReader.read(xf);
+                Path yf = file(folder, files[1]);
+                Dataset tr = pair(x, xf, NpyReader.read(yf), yf);
+                Source trs = new Source("training set", xf, yf, sample(x), null, -1);
+                if (files[2] == null || files[3] == null) {
+                    return new Split(tr, null, trs, null);
+                }
+                Path xt = file(folder, files[2]);
+                HostArray xTest = NpyReader.read(xt);
+                Path yt = file(folder, files[3]);
+                return new Split(tr, pair(xTest, xt, NpyReader.read(yt), yt), trs,
+                        new Source("test set", xt, yt, sample(xTest), null, -1));
             }
         }
+    }
+
+    /** Inputs and targets from two files, whose row counts must agree (the error names both). */
+    private static Dataset pair(HostArray x, Path xf, HostArray y, Path yf) throws IOException {
+        if (x.rows() != y.rows()) {
+            throw new IOException(xf + " has " + x.rows() + " rows but " + yf + " has " + y.rows()
+                    + "; inputs and targets must pair up row by row");
+        }
+        return Dataset.of(x, y);
+    }
+
+    /** The shape of one row as stored: (N, 28, 28) → [28, 28]; (N) → [1]. */
+    private static int[] sample(HostArray a) {
+        int[] s = a.shape();
+        return s.length == 1 ? new int[]{1} : java.util.Arrays.copyOfRange(s, 1, s.length);
     }
 
     private Dataset normal(SplittableRandom rng, int rows) {
@@ -137,6 +228,9 @@ public record DataSpec(String type, Path dir, Path baseDir, int train, int test,
 
     private static Path file(Path folder, String name) throws IOException {
         Path p = folder == null ? Path.of(name) : folder.resolve(name);
+        if (Files.isDirectory(p)) {
+            throw new IOException(p + ": is a folder; expected a data file");
+        }
         if (!Files.isRegularFile(p)) {
             throw new IOException(p + ": no such data file");
         }

@@ -167,6 +167,11 @@ public final class Sequential implements Trainable, AutoCloseable {
         for (int k = 0; k < layers.size(); k++) {
             shape = layers.get(k).build(shape, splitmix64(seed + (k + 1) * 0x9E3779B97F4A7C15L));
         }
+        if (loss != null && loss.classification() && shape.rank() > 1) {
+            throw new IllegalArgumentException("build: the model's output per sample is " + shape + ", but "
+                    + loss.name() + " takes one vector of class scores per sample; Dense applies to the last axis "
+                    + "(as in Keras), so add a Flatten before it, e.g. Flatten() for inputs of shape " + in);
+        }
         long values = layers.stream().mapToLong(Layer::parameterCount).sum();
         if (values > room) {
             throw new IllegalArgumentException(source + ": the layers need " + values + " parameter values, more "

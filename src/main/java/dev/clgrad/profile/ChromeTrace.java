@@ -5,8 +5,10 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.clgrad.backend.ProfileSink.HostSpan;
 import dev.clgrad.backend.ProfileSink.KernelRecord;
+import dev.clgrad.io.AtomicFile;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,7 +18,8 @@ import java.util.Map;
  * Writes a Chrome trace ({@code {"traceEvents":[…]}}, opened by Perfetto and chrome://tracing):
  * complete events ({@code ph: "X"}, {@code ts}/{@code dur} in microseconds from the profile's
  * start). Process 1 is the host, one track per thread; process 2 is the device, one track for its
- * queue. Metadata events name the processes and threads.
+ * queue. Metadata events name the processes and threads. The file is written atomically
+ * ({@link AtomicFile}); an error names its path.
  */
 final class ChromeTrace {
     static final int HOST_PID = 1;
@@ -31,7 +34,12 @@ final class ChromeTrace {
         for (HostSpan s : spans) {
             threads.computeIfAbsent(s.thread(), t -> threads.size() + 1);
         }
-        try (JsonGenerator g = new JsonFactory().createGenerator(file.toFile(), JsonEncoding.UTF8)) {
+        AtomicFile.write(file, out -> writeEvents(out, originNs, deviceName, spans, kernels, threads));
+    }
+
+    private static void writeEvents(OutputStream out, long originNs, String deviceName, List<HostSpan> spans,
+                                    List<KernelRecord> kernels, Map<String, Integer> threads) throws IOException {
+        try (JsonGenerator g = new JsonFactory().createGenerator(out, JsonEncoding.UTF8)) {
             g.writeStartObject();
             g.writeStringField("displayTimeUnit", "ms");
             g.writeArrayFieldStart("traceEvents");

@@ -75,11 +75,15 @@ public final class Profiler implements ProfileSink, AutoCloseable {
         return KernelStats.table(stats());
     }
 
-    /** The statistics as JSON: {@code {"device":…, "kernels":[{"kernel":…,"calls":…,…}], "deviceMs":…}}. */
+    /**
+     * The statistics as JSON: {@code {"device": id (opencl:0:0, java), "deviceName":…,
+     * "kernels":[{"kernel":…,"calls":…,…}], "deviceMs":…}}.
+     */
     public ObjectNode toJson() {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode root = mapper.createObjectNode();
-        root.put("device", backend.info().name());
+        root.put("device", backend.id());
+        root.put("deviceName", backend.info().name());
         ArrayNode list = root.putArray("kernels");
         double total = 0;
         for (KernelStats s : stats()) {

@@ -1,5 +1,7 @@
 package dev.clgrad.train;
 
+import dev.clgrad.io.AtomicFile;
+
 import javax.imageio.ImageIO;
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -7,6 +9,7 @@ import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,6 +31,10 @@ public final class HistoryPlot {
     private HistoryPlot() {
     }
 
+    /**
+     * Writes the PNG atomically ({@link AtomicFile}: a folder at {@code png} is refused, never
+     * deleted; a failed write leaves the previous file); an error names the path.
+     */
     public static void write(History history, Path png) throws IOException {
         System.setProperty("java.awt.headless", "true");
         Map<String, List<Double>> all = history.all();
@@ -50,9 +57,11 @@ public final class HistoryPlot {
         } finally {
             g.dispose();
         }
-        if (!ImageIO.write(img, "png", png.toFile())) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        if (!ImageIO.write(img, "png", bytes)) {
             throw new IOException(png + ": no PNG writer available");
         }
+        AtomicFile.write(png, bytes.toByteArray());
     }
 
     private static void panel(Graphics2D g, int x0, String title, List<String> keys, Map<String, List<Double>> all) {

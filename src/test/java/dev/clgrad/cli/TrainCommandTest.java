@@ -96,7 +96,7 @@ class TrainCommandTest {
     @Test
     void badInputExitsTwoWithOneLine() throws IOException {
         Path cfg = csvConfig("0,1.0,2.0\n1,NaN,1.0\n0,0.5,0.5\n");
-        assertOneLine("fit: x holds NaN at row 1, column 0 (checked because of Fit.withCheckFinite)",
+        assertOneLine(dir.resolve("d.csv") + ":2: column 2: NaN (--check-finite rejects NaN and infinity)",
                 run("train", cfg.toString(), "--device", "java", "--json", "--check-finite"));
         assertOneLine("fit: loss is NaN at epoch 1, step 1; first layer with non-finite gradients: dense_1 "
                         + "(dense_1.kernel: 4 of 4 values). Training stopped; no checkpoint was written after the loss "
@@ -137,5 +137,50 @@ class TrainCommandTest {
         Result straight = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "3", "--json");
         assertEquals(new ObjectMapper().readTree(straight.out()).get("trainLoss").get(2),
                 new ObjectMapper().readTree(more.out()).get("trainLoss").get(0), "the same third epoch");
+    }
+
+    /**
+     * Issue 19, item 6: {@code --resume} with another {@code --batch} is an error (the resumed batches would not
+     * be the ones an uninterrupted run sees, and the step position counts batches of the saved size); the
+     * checkpoint's own batch size is accepted.
+     */
+    @Test
+    void resumeWithAnotherBatchSizeIsRefused() throws IOException {
+        Path ck = dir.resolve("ck");
+        Result first = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "1", "--json",
+                "--checkpoint", ck.toString());
+        assertEquals(0, first.code(), first.err());
+        assertOneLine("train: --batch 64 differs from the batch size 32 that " + ck.resolve("checkpoint.safetensors")
+                        + " was trained with; a resumed run keeps its batch size so that it sees the batches an "
+                        + "uninterrupted run would have: drop --batch, or start afresh without resuming",
+                run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "2", "--json",
+                        "--resume", ck.toString(), "--batch", "64"));
+        Result same = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "2", "--json",
+                "--resume", ck.toString(), "--batch", "32");
+        assertEquals(0, same.code(), same.err());
+        assertTrue(same.err().contains("at epoch 2, step 0 (batch size 32)"), same.err());
+    }
+
+    /**
+     * Issue 19, item 6: {@code --resume-if-present ck --checkpoint ck} starts fresh when ck holds no checkpoint
+     * yet and resumes when it does, so a recovery command can run blindly; the result equals a run straight through.
+     */
+    @Test
+    void resumeIfPresentStartsFreshThenResumes() throws IOException {
+        Path ck = dir.resolve("ck");
+        Result fresh = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "2", "--json",
+                "--resume-if-present", ck.toString(), "--checkpoint", ck.toString());
+        assertEquals(0, fresh.code(), fresh.err());
+        assertTrue(fresh.err().contains("clgrad: no checkpoint in " + ck + " yet; starting fresh"), fresh.err());
+        Result again = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "3", "--json",
+                "--resume-if-present", ck.toString(), "--checkpoint", ck.toString());
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.err().contains("clgrad: resuming from " + ck.resolve("checkpoint.safetensors")), again.err());
+        Result straight = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "3", "--json");
+        assertEquals(new ObjectMapper().readTree(straight.out()).get("trainLoss").get(2),
+                new ObjectMapper().readTree(again.out()).get("trainLoss").get(0), "the same third epoch");
+        assertOneLine("train: give --resume or --resume-if-present, not both", run("train",
+                "samples/seed-simplenet.json", "--device", "java", "--resume", ck.toString(), "--resume-if-present",
+                ck.toString()));
     }
 }

@@ -1,0 +1,74 @@
+package dev.clgrad.cli;
+
+import dev.clgrad.data.Dataset;
+import dev.clgrad.io.DataSpec;
+import dev.clgrad.model.Sequential;
+
+/**
+ * Checks a data set against a built, compiled model before the first training step, so that a
+ * test set of the wrong shape or a bad label costs nothing: the input width (the model was built
+ * from the training set's), the target columns the loss expects, class labels in range, and with
+ * {@code --check-finite} every value finite. Errors are {@link IllegalArgumentException}s naming
+ * the file and the 1-based line or row.
+ */
+final class InputCheck {
+    private InputCheck() {
+    }
+
+    /** @param built where the model's input width came from (the training set) */
+    static void check(String command, Sequential model, Dataset d, DataSpec.Source src, DataSpec.Source built,
+                      boolean checkFinite) {
+        int in = model.inFeatures();
+        if (d.features() != in) {
+            throw new IllegalArgumentException(command + ": " + src.describe() + " has " + d.features()
+                    + " input values per row" + shape(src, d.features()) + " but the model takes " + in
+                    + shape(built, in) + ", as " + built.describe() + " has");
+        }
+        int outputs = model.outFeatures();
+        int expected = model.loss().targetColumns(outputs);
+        if (d.targets() != expected) {
+            throw new IllegalArgumentException(command + ": " + src.describe() + " has " + d.targets() + " target "
+                    + (d.targets() == 1 ? "value" : "values") + " per row but loss " + model.loss().name() + " expects "
+                    + expected + " for a model with " + outputs + " outputs");
+        }
+        float[] y = d.y();
+        int t = d.targets();
+        if (model.loss().classification()) {
+            for (int i = 0; i < y.length; i++) {
+                if (!(y[i] >= 0 && y[i] < outputs && y[i] == Math.rint(y[i]))) {
+                    throw new IllegalArgumentException(src.targetAt(i / t, i % t) + ": label " + y[i]
+                            + " is not a class index in [0, " + outputs + ") (the model has " + outputs + " outputs)");
+                }
+            }
+        }
+        if (checkFinite) {
+            float[] x = d.x();
+            int f = d.features();
+            for (int i = 0; i < x.length; i++) {
+                if (!Float.isFinite(x[i])) {
+                    throw new IllegalArgumentException(src.inputAt(i / f, i % f) + ": " + x[i]
+                            + " (--check-finite rejects NaN and infinity)");
+                }
+            }
+            for (int i = 0; i < y.length; i++) {
+                if (!Float.isFinite(y[i])) {
+                    throw new IllegalArgumentException(src.targetAt(i / t, i % t) + ": target " + y[i]
+                            + " (--check-finite rejects NaN and infinity)");
+                }
+            }
+        }
+    }
+
+    /** {@code  (14×14)} when the file stores rows with more than one dimension. */
+    private static String shape(DataSpec.Source s, int width) {
+        return s.sampleShape().length > 1 && product(s.sampleShape()) == width ? " (" + s.shapeText() + ")" : "";
+    }
+
+    private static long product(int[] dims) {
+        long p = 1;
+        for (int d : dims) {
+            p *= d;
+        }
+        return p;
+    }
+}
