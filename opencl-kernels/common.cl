@@ -32,14 +32,15 @@
 #define GROUP_CONTIGUOUS 0   // 1: each work-item of a one-group reduction takes a contiguous chunk
 #endif
 
-// (begin, end, step) of this work-item's share of 0 .. n-1: for (i = begin; i < end; i += step).
+// (begin, end, step) of this work-item's share of 0 .. n-1: for (i = begin; i < end; i += step),
+// with i a size_t: i + step may pass 2^31 - 1 when n is close to it.
 inline int3 group_share(const int n) {
     const int lid = get_local_id(0);
     const int size = get_local_size(0);
 #if GROUP_CONTIGUOUS
-    const int chunk = (n + size - 1) / size;
-    const int begin = min(n, lid * chunk);
-    return (int3)(begin, min(n, begin + chunk), 1);
+    const int chunk = n / size + (n % size != 0);   // ceil(n / size) without overflowing n + size - 1
+    const int begin = min(n, lid * chunk);          // lid * chunk <= n + size: no overflow
+    return (int3)(begin, begin + min(chunk, n - begin), 1);
 #else
     return (int3)(lid, n, size);
 #endif
