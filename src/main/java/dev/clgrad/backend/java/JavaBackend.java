@@ -25,6 +25,28 @@ import java.util.Map;
  * With the Vector API, GEMM runs {@link VectorGemm} and Adam, bias, ReLU's backward, the column sum
  * and dropout run {@link VectorOps} and {@link VectorDropout} on whole vectors, the scalar loops here
  * doing the tails; both give the same bits.
+ *
+ * <p><b>Special values</b> (NaN, ±∞, −0.0, subnormals) follow IEEE 754 float32 arithmetic in
+ * every op, subnormals never flushed; every backend gives the same bits (any NaN standing for any
+ * NaN) where the op is one IEEE operation or a selection per element, and the same NaNs and
+ * infinities elsewhere ({@code dev.clgrad.selftest.SpecialValues} checks both). Per op:
+ * <ul>
+ *   <li>gemm: NaN and ∞ propagate through the sums (∞·0 and ∞ − ∞ are NaN); with alpha = 0, A and
+ *       B are not read (BLAS), so C = beta·C; with beta = 0, C is not read.</li>
+ *   <li>biasAdd: {@code x + bias}. reluForward, biasRelu: {@code Math.max(0, ·)}: NaN stays NaN,
+ *       −0.0 and −∞ become +0.</li>
+ *   <li>reluBackward (and the masked Dense gradients): {@code y > 0 ? dY : (y is NaN ? NaN : +0)}.</li>
+ *   <li>dropout: selects, {@code keep ? x·scale : +0}: a dropped NaN or ∞ becomes +0, a kept one
+ *       stays NaN or ∞ (scale is finite and positive).</li>
+ *   <li>the fused Dense ops: exactly their unfused composition (Backend's defaults).</li>
+ *   <li>losses, sums and means: NaN propagates; an infinite input gives ±∞ or NaN (∞ − ∞), as the
+ *       formula says; softmax cross-entropy subtracts a row maximum that is NaN when the row holds
+ *       one, so the row's loss and gradient are NaN; a row of −∞ is NaN (−∞ − (−∞)).</li>
+ *   <li>accuracyCount: NaN is the maximum of its row (NumPy's and PyTorch's argmax); first
+ *       maximum on ties.</li>
+ *   <li>Adam, SGD: the formulas in IEEE arithmetic; AdamW's decay is {@code p·(1 − lr·wd)} (so an
+ *       infinite parameter stays infinite), SGD's operations are never fused.</li>
+ * </ul>
  */
 public final class JavaBackend implements Backend {
     /** Largest total size of released arrays kept for reuse. */
@@ -72,6 +94,15 @@ public final class JavaBackend implements Backend {
     public static String missingVectorApi() {
         return JavaGemm.VECTOR_MODULE ? null : "the Java backend runs its auto-vectorised loops; the JVM option"
                 + " --add-modules jdk.incubator.vector gives it the Vector API kernels (GEMM 2-3x faster)";
+    }
+
+    /**
+     * A one-thread backend that runs only the scalar loops: the spec that the Vector API kernels
+     * and every OpenCL kernel are held to bit for bit on special values
+     * ({@code dev.clgrad.selftest.SpecialValues}).
+     */
+    public static JavaBackend scalarSpec() {
+        return new JavaBackend(1, false);
     }
 
     /** As {@link #JavaBackend(int)}, choosing the Vector API's kernels or the scalar (auto-vectorised) ones. */
@@ -321,6 +352,10 @@ public final class JavaBackend implements Backend {
         });
     }
 
+    /**
+     * {@code y = Math.max(0, x)}: NaN stays NaN, −0.0 and −∞ become +0, +∞ stays. Every backend
+     * computes exactly this, bit for bit ({@link #biasRelu} too, on {@code x + bias}).
+     */
     @Override
     public void reluForward(Tensor x, Tensor y) {
         long t0 = clock();
@@ -339,6 +374,12 @@ public final class JavaBackend implements Backend {
         }
     }
 
+    /**
+     * {@code dX = y > 0 ? dY : (y is NaN ? NaN : +0)}: a NaN output has a NaN derivative, so a NaN
+     * of the forward pass reaches the gradients; elsewhere the mask selects rather than multiplies,
+     * so dY's NaN and ±∞ pass where y > 0 and are +0 where y ≤ 0 (the derivative there is exactly
+     * 0; no ∞·0, no −0). Every backend computes exactly this, bit for bit.
+     */
     @Override
     public void reluBackward(Tensor y, Tensor dY, Tensor dX) {
         long t0 = clock();
@@ -354,7 +395,8 @@ public final class JavaBackend implements Backend {
         loop.forRange(size(y), grain(), 16, (from, to) -> {
             int done = vec ? VectorOps.reluBackward(yd, yo, gd, go, dd, dOff, from, to) : from;
             for (int i = done; i < to; i++) {
-                dd[dOff + i] = yd[yo + i] > 0f ? gd[go + i] : 0f;
+                float yi = yd[yo + i];
+                dd[dOff + i] = yi > 0f ? gd[go + i] : yi != yi ? yi : 0f;
             }
         });
         if (sink != null) {
@@ -592,6 +634,12 @@ public final class JavaBackend implements Backend {
         }
     }
 
+    /**
+     * {@code count[0] (+)= #{b : argmax(logits[b]) == label_b}}, the argmax as NumPy and PyTorch
+     * take it: NaN counts as larger than every number (the first NaN of a row is its argmax), and
+     * among equal maxima (−0.0 and +0.0 are equal) the first wins. Every backend counts exactly
+     * this.
+     */
     @Override
     public void accuracyCount(Tensor logits, Tensor labels, Tensor count, boolean accumulate) {
         long t0 = clock();
@@ -607,7 +655,9 @@ public final class JavaBackend implements Backend {
             int row = xo + r * cols;
             int best = 0;
             for (int c = 1; c < cols; c++) {
-                if (xd[row + c] > xd[row + best]) {
+                float v = xd[row + c];
+                float top = xd[row + best];
+                if (v > top || (v != v && top == top)) {
                     best = c;
                 }
             }
