@@ -21,7 +21,7 @@ final class LossRoutine {
     static void mseForward(OpenClBackend cl, Tensor pred, Tensor target, Tensor loss, boolean accumulate) {
         OpShapes.same("mseForward", "pred", pred, "target", target);
         OpShapes.scalar("mseForward", loss);
-        int wg = Launch.groupSize(cl, WG, WG_DEFAULT);
+        int wg = Launch.reductionGroupSize(cl, WG, WG_DEFAULT);
         cl.enqueue(FILE, "mse_forward", Launch.oneGroup(wg), Launch.local(wg), ElementwiseRoutine.size(pred),
                 accumulate ? 1 : 0, pred, target, loss);
     }
@@ -34,7 +34,7 @@ final class LossRoutine {
         if (n == 0) {
             return;
         }
-        int wg = Launch.groupSize(cl, WG, WG_DEFAULT);
+        int wg = Launch.reductionGroupSize(cl, WG, WG_DEFAULT);
         cl.enqueue(FILE, "mse_backward", Launch.global(n, wg), Launch.local(wg), n, 2f / n, pred, target, dPred);
     }
 
@@ -48,7 +48,7 @@ final class LossRoutine {
         OpShapes.same("mseForwardBackward", "pred", pred, "dPred", dPred);
         OpShapes.scalar("mseForwardBackward", loss);
         int n = ElementwiseRoutine.size(pred);
-        int wg = Launch.groupSize(cl, WG, WG_DEFAULT);
+        int wg = Launch.reductionGroupSize(cl, WG, WG_DEFAULT);
         cl.enqueue(FILE, "mse_forward_backward", Launch.oneGroup(wg), Launch.local(wg), n, accumulate ? 1 : 0,
                 n == 0 ? 0f : 2f / n, pred, target, loss, dPred);
     }
@@ -61,7 +61,7 @@ final class LossRoutine {
                                            boolean accumulate) {
         OpShapes.labels("softmaxCrossEntropyForward", logits, labels);
         OpShapes.scalar("softmaxCrossEntropyForward", loss);
-        int wg = Launch.groupSize(cl, WG, WG_DEFAULT);
+        int wg = Launch.reductionGroupSize(cl, WG, WG_DEFAULT);
         cl.enqueue(FILE, "softmax_cross_entropy_forward", Launch.oneGroup(wg), Launch.local(wg),
                 logits.shape().rows(), logits.shape().cols(), accumulate ? 1 : 0, logits, labels, loss);
     }
@@ -77,7 +77,7 @@ final class LossRoutine {
         if (rows == 0) {
             return;
         }
-        int wg = Launch.groupSize(cl, WG, WG_DEFAULT);
+        int wg = Launch.reductionGroupSize(cl, WG, WG_DEFAULT);
         cl.enqueue(FILE, "softmax_cross_entropy_backward", Launch.global(rows, wg), Launch.local(wg),
                 rows, logits.shape().cols(), logits, labels, dLogits);
     }
@@ -92,7 +92,7 @@ final class LossRoutine {
         OpShapes.labels("softmaxCrossEntropyForwardBackward", logits, labels);
         OpShapes.same("softmaxCrossEntropyForwardBackward", "logits", logits, "dLogits", dLogits);
         OpShapes.scalar("softmaxCrossEntropyForwardBackward", loss);
-        int wg = Launch.groupSize(cl, WG, WG_DEFAULT);
+        int wg = Launch.reductionGroupSize(cl, WG, WG_DEFAULT);
         cl.enqueue(FILE, "softmax_cross_entropy_forward_backward", Launch.oneGroup(wg), Launch.local(wg),
                 logits.shape().rows(), logits.shape().cols(), accumulate ? 1 : 0, logits, labels, loss, dLogits);
     }
@@ -104,7 +104,7 @@ final class LossRoutine {
     static void accuracyCount(OpenClBackend cl, Tensor logits, Tensor labels, Tensor count, boolean accumulate) {
         OpShapes.labels("accuracyCount", logits, labels);
         OpShapes.scalar("accuracyCount", count);
-        int wg = Launch.groupSize(cl, WG, WG_DEFAULT);
+        int wg = Launch.reductionGroupSize(cl, WG, WG_DEFAULT);
         cl.enqueue(FILE, "accuracy_count", Launch.oneGroup(wg), Launch.local(wg),
                 logits.shape().rows(), logits.shape().cols(), accumulate ? 1 : 0, logits, labels, count);
     }

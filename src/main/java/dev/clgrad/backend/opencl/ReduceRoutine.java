@@ -25,7 +25,7 @@ final class ReduceRoutine {
         if (cols == 0) {
             return;
         }
-        int wg = Launch.groupSize(cl, WG, WG_DEFAULT);
+        int wg = Launch.reductionGroupSize(cl, WG, WG_DEFAULT);
         int vw = cl.define(VW, VW_DEFAULT);
         cl.enqueue(FILE, "column_sum", Launch.global((cols + vw - 1) / vw, wg), Launch.local(wg), x.shape().rows(), cols, x, out);
     }
@@ -43,7 +43,7 @@ final class ReduceRoutine {
     private static void whole(OpenClBackend cl, String op, String kernel, Tensor x, Tensor out) {
         OpShapes.scalar(op, out);
         requireNoAlias(op, x, out);
-        int wg = Launch.groupSize(cl, WG, WG_DEFAULT);
+        int wg = Launch.reductionGroupSize(cl, WG, WG_DEFAULT);
         cl.enqueue(FILE, kernel, Launch.oneGroup(wg), Launch.local(wg), ElementwiseRoutine.size(x), x, out);
     }
 
