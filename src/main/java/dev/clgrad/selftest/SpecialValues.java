@@ -40,17 +40,26 @@ import java.util.SplittableRandom;
 public final class SpecialValues {
     /** Relative tolerance of the finite outputs of ops that round differently per backend. */
     public static final double ROUNDED = 1e-4;
-    /** Element counts: a scalar-loop size and one past the Java backend's Vector API threshold. */
-    static final int[] SIZES = {37, 4099};
+    /**
+     * Element counts: a scalar-loop size holding a whole 64-element dropout span of the CPU
+     * profile and a tail, and one past the Java backend's Vector API threshold.
+     */
+    static final int[] SIZES = {67, 4099};
     /** (rows, cols) of the row-wise ops; 33x129 is past the Vector API threshold. */
     static final int[][] MATRICES = {{7, 17}, {33, 129}};
     /**
-     * (M, N, K): a naive-kernel shape, a tiled one with whole and partial tiles (N = 260 holds whole
-     * 128-wide tiles), and a narrow one (N < 16: the Java backend computes its transpose).
+     * (M, N, K): a naive-kernel shape; a tiled one of whole 64 x 128 tiles (the CPU profile's; two
+     * 64 x 64 tiles of the GPU profiles) whose K = 33 takes two K steps of 32 and three of 16, so a
+     * tile is reloaded while the work-group may still read the last one; and a narrow one (N < 16:
+     * the Java backend computes its transpose). Small enough for a simulator ({@link KernelSweep}).
      */
-    static final int[][] GEMMS = {{7, 5, 3}, {130, 260, 37}, {300, 10, 20}};
-    /** (B, I, O) of the fused Dense ops: naive-kernel shapes, and tiled shapes for every product. */
-    static final int[][] DENSES = {{5, 3, 4}, {130, 67, 200}};
+    static final int[][] GEMMS = {{7, 5, 3}, {64, 128, 33}, {300, 10, 20}};
+    /**
+     * (B, I, O) of the fused Dense ops: naive-kernel shapes, and shapes for which every product is
+     * tiled on the CPU and GPU profiles (forward 64x128 by K = 33, input gradient 64x33 by K = 128,
+     * weight gradient 33x128 by K = 64).
+     */
+    static final int[][] DENSES = {{5, 3, 4}, {64, 33, 128}};
     private static final long DROPOUT_OFFSET = 0xFFFF_FFFEL;
 
     /** The planted values: NaNs of three bit patterns, the infinities, both zeros, subnormals. */
@@ -179,7 +188,7 @@ public final class SpecialValues {
     /** Dropout selects: kept elements are x·scale (NaN stays NaN), dropped ones +0 whatever x holds. */
     private static void dropout(List<Check> all) {
         for (int n : SIZES) {
-            for (float p : new float[] {0f, 0.1f, 0.5f}) {
+            for (float p : new float[] {0.5f, 0.1f, 0f}) {
                 all.add(check("dropoutForward n=" + n + " p=" + p, Conformance.EXACT, 7 + n, (b, o) -> {
                     Tensor x = o.tensor(o.planted(n, 0.3), n);
                     Tensor y = o.poisoned(n);
@@ -245,8 +254,8 @@ public final class SpecialValues {
             int i = bio[1];
             int oo = bio[2];
             String shape = bb + "x" + i + "x" + oo;
-            for (float p : new float[] {0f, 0.5f}) {
-                for (boolean relu : new boolean[] {false, true}) {
+            for (float p : new float[] {0.5f, 0f}) {
+                for (boolean relu : new boolean[] {true, false}) {
                     String name = "denseForward " + shape + (relu ? " relu" : " linear") + " p=" + p;
                     all.add(check(name, Conformance.EXACT, 10 + bb, (b, o) -> {
                         Tensor x = o.tensor(o.matrixA(bb, i, true), bb, i);
@@ -289,7 +298,7 @@ public final class SpecialValues {
             int bb = bio[0];
             int i = bio[1];
             int oo = bio[2];
-            for (float p : new float[] {0f, 0.5f}) {
+            for (float p : new float[] {0.5f, 0f}) {
                 String name = "mseDenseBackward " + bb + "x" + i + "x" + oo + " p=" + p;
                 all.add(check(name, SpecialValues.ROUNDED, 14 + bb, (b, o) -> {
                     Tensor pred = o.tensor(o.planted(bb * oo, 0.01), bb, oo);
@@ -619,17 +628,23 @@ public final class SpecialValues {
                     : t.view((long) row * cols, Shape.of(1, cols), t.name() + "[" + row + "]");
         }
 
+        /** One upload of the framed values (see {@link OpInputs#tensor}). */
         Tensor tensor(float[] data, int... dims) {
-            Tensor t = poisoned(dims);
-            t.copyFrom(data);
-            return t;
+            return framed(data, dims);
         }
 
         Tensor poisoned(int... dims) {
+            return framed(null, dims);
+        }
+
+        private Tensor framed(float[] data, int... dims) {
             Shape shape = Shape.of(dims);
-            float[] nan = new float[Math.toIntExact(shape.size() + 2 * PAD)];
-            Arrays.fill(nan, Float.NaN);
-            Tensor parent = Tensor.of(backend, nan, nan.length);
+            float[] all = new float[Math.toIntExact(shape.size() + 2 * PAD)];
+            Arrays.fill(all, Float.NaN);
+            if (data != null) {
+                System.arraycopy(data, 0, all, PAD, data.length);
+            }
+            Tensor parent = Tensor.of(backend, all, all.length);
             owned.add(parent);
             return parent.view(PAD, shape, "view");
         }
