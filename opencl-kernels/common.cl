@@ -35,14 +35,15 @@
 #define GROUP_CONTIGUOUS 0   // 1: each work-item of a one-group reduction takes a contiguous chunk
 #endif
 
-// (begin, end, step) of this work-item's share of 0 .. n-1: for (i = begin; i < end; i += step).
+// (begin, end, step) of this work-item's share of 0 .. n-1: for (i = begin; i < end; i += step),
+// with i a size_t: i + step may pass 2^31 - 1 when n is close to it.
 inline int3 group_share(const int n) {
     const int lid = get_local_id(0);
     const int size = get_local_size(0);
 #if GROUP_CONTIGUOUS
-    const int chunk = (n + size - 1) / size;
-    const int begin = min(n, lid * chunk);
-    return (int3)(begin, min(n, begin + chunk), 1);
+    const int chunk = n / size + (n % size != 0);   // ceil(n / size) without overflowing n + size - 1
+    const int begin = min(n, lid * chunk);          // lid * chunk <= n + size: no overflow
+    return (int3)(begin, begin + min(chunk, n - begin), 1);
 #else
     return (int3)(lid, n, size);
 #endif
@@ -65,14 +66,17 @@ inline float group_sum(float v, __local float* s_l) {
 }
 
 // Activation codes, as dev.clgrad.ops.Activation#code() numbers them. ReLU keeps its own code
-// paths (fmax in the forward, a select in the backward) at each kernel; the smooth ones share these.
+// paths (z <= 0 ? +0 : z in the forward, a select in the backward) at each kernel; the smooth ones
+// share these.
 #define ACT_LINEAR 0    // y = z
 #define ACT_RELU 1      // y = max(0, z)
 #define ACT_TANH 2      // y = tanh(z)
 #define ACT_SIGMOID 3   // y = 1 / (1 + e^-z)
 
 #define TANH_OF(z) tanh(z)
-#define SIGMOID_OF(z) (1.0f / (1.0f + exp(-(z))))
+// sigmoid as e/(1 + e) with e = exp(-|z|) for z < 0, so that exp never overflows: for z in
+// [-104, -88.7] the result is a subnormal, as Java's (float) (1 / (1 + Math.exp(-z))) gives.
+#define SIGMOID_OF(z) (((z) >= 0.0f ? 1.0f : exp(-fabs(z))) / (1.0f + exp(-fabs(z))))
 #define TANH_GRAD_OF(y) (1.0f - (y) * (y))
 #define SIGMOID_GRAD_OF(y) ((y) * (1.0f - (y)))
 

@@ -1,11 +1,12 @@
 // dropout.cl — inverted dropout with Philox masks (DESIGN.md), forward and backward.
 //
-//   x, y, dy, dx: n floats, contiguous, each at x_g + x_off.
+//   x, y: n floats, contiguous, each at x_g + x_off.
 //   keep(i) = (philox4x32_10(philox_counter(offset, i / 4), philox_key(seed))[i % 4] >> 8) >= threshold
-//   dropout_forward:  y[i]  = keep(i) ? x[i]  * scale : 0
-//   dropout_backward: dx[i] = keep(i) ? dy[i] * scale : 0      (the mask regenerated, never stored)
-// threshold = ceil(p * 2^24) and scale = 1 / (1 - p) come from the host (DropoutRoutine), so every
-// backend compares the same integers. y may be x and dx may be dy (each element is read, then written).
+//   dropout_forward:  y[i] = keep(i) ? x[i] * scale : 0
+// The backward is the same kernel on the gradient (dx = dropout_forward(dy), the mask regenerated,
+// never stored). threshold = ceil(p * 2^24) and scale = 1 / (1 - p) come from the host
+// (DropoutRoutine), so every backend compares the same integers. y may be x (each element is read,
+// then written).
 //
 // A work-item generates DROPOUT_VW Philox blocks, i.e. the 4 * DROPOUT_VW contiguous elements
 // i0 = 4 * DROPOUT_VW * item onwards. With DROPOUT_VW = 16 (CPUs with SIMD) lane l of a ulong16
@@ -14,8 +15,10 @@
 // AVX-512) that give hi and lo together. The words are then packed pairwise into 64-bit lanes,
 // (w0 | w1 << 32) and (w2 | w3 << 32), and interleaved, which is element order. DROPOUT_VW = 1
 // (GPUs) is the same code on scalars: one block per work-item. The input loads are issued before
-// the rounds (and, with DROPOUT_PREFETCH, prefetched a few work-items ahead) so that memory latency
-// overlaps the arithmetic.
+// the rounds so that memory latency overlaps the arithmetic. A dropped element is +0 whatever x
+// holds (the mask selects; NaN and inf are dropped too), a kept one x * scale (NaN stays NaN), as
+// in the Java backend. Element indices are size_t: item * DROPOUT_SPAN may pass 2^31 - 1 in the
+// last work-group of a call over nearly 2^31 elements.
 //
 // Launch geometry (DropoutRoutine):
 //   items = ceil(ceil(n / 4) / DROPOUT_VW)
@@ -28,9 +31,6 @@
 #endif
 #ifndef DROPOUT_VW
 #define DROPOUT_VW 1     // Philox blocks per work-item: 1 (GPUs) or 16 (CPUs with SIMD)
-#endif
-#ifndef DROPOUT_PREFETCH
-#define DROPOUT_PREFETCH 0   // CPUs: prefetch the input this many work-items ahead (clang's __builtin_prefetch); 0 = off
 #endif
 
 #define DROPOUT_SPAN (4 * DROPOUT_VW)   // elements per work-item
@@ -58,21 +58,15 @@ typedef ulong16 ulongv;
 // out[i] = keep(i) ? in[i] * scale : 0 for the elements i0 .. i0 + DROPOUT_SPAN - 1 below n.
 inline void dropout_span(const int n, const uint threshold, const float scale, const ulong seed,
                          const ulong offset, __global const float* in_g, __global float* out_g) {
-    const int item = get_global_id(0);
-    const int i0 = item * DROPOUT_SPAN;
-    if (i0 >= n) {
+    const size_t item = get_global_id(0);
+    const size_t i0 = item * DROPOUT_SPAN;
+    if (i0 >= (size_t)n) {
         return;
     }
     // The loads go first so their memory latency overlaps the rounds.
-    const bool full = i0 + DROPOUT_SPAN <= n;
+    const bool full = i0 + DROPOUT_SPAN <= (size_t)n;
     FLOATE v_p[DROPOUT_NE];
     if (full) {
-#if DROPOUT_PREFETCH > 0
-        // A CPU work-item spends long enough on the rounds that the hardware prefetcher falls behind.
-        for (int j = 0; j < DROPOUT_SPAN; j += 16) {
-            __builtin_prefetch(in_g + i0 + DROPOUT_PREFETCH * DROPOUT_SPAN + j, 0, 0);
-        }
-#endif
         #pragma unroll
         for (int q = 0; q < DROPOUT_NE; q++) {
             v_p[q] = VLOADE(q, in_g + i0);
@@ -104,10 +98,13 @@ inline void dropout_span(const int n, const uint threshold, const float scale, c
 #if DROPOUT_VW == 1
     const uint4 e_p[1] = {as_uint4((ulong2)(c01, c23))};
 #else
-    const ulong8 first = (ulong8)(0, 8, 1, 9, 2, 10, 3, 11);
-    const ulong8 second = (ulong8)(4, 12, 5, 13, 6, 14, 7, 15);
-    const uint16 e_p[4] = {as_uint16(shuffle2(c01.lo, c23.lo, first)), as_uint16(shuffle2(c01.lo, c23.lo, second)),
-                           as_uint16(shuffle2(c01.hi, c23.hi, first)), as_uint16(shuffle2(c01.hi, c23.hi, second))};
+    // Lane j of c01 is index j of shuffle2's pair, lane j of c23 index 16 + j. (One shuffle2 over
+    // the whole vectors: Oclgrind 21.10 reports lanes of shuffle2(c01.hi, c23.hi, ...) as
+    // uninitialised although their bits are right.)
+    const ulong8 first = (ulong8)(0, 16, 1, 17, 2, 18, 3, 19);
+    const ulong8 second = (ulong8)(4, 20, 5, 21, 6, 22, 7, 23);
+    const uint16 e_p[4] = {as_uint16(shuffle2(c01, c23, first)), as_uint16(shuffle2(c01, c23, second)),
+                           as_uint16(shuffle2(c01, c23, first + 8ul)), as_uint16(shuffle2(c01, c23, second + 8ul))};
 #endif
     if (full) {
         #pragma unroll
@@ -119,7 +116,7 @@ inline void dropout_span(const int n, const uint threshold, const float scale, c
         for (int q = 0; q < DROPOUT_NE; q++) {
             VSTOREE(e_p[q], q, w_p);
         }
-        for (int j = 0; i0 + j < n; j++) {
+        for (int j = 0; i0 + j < (size_t)n; j++) {
             out_g[i0 + j] = (w_p[j] >> 8) >= threshold ? in_g[i0 + j] * scale : 0.0f;
         }
     }
@@ -129,10 +126,4 @@ __kernel __attribute__((reqd_work_group_size(DROPOUT_WG, 1, 1)))
 void dropout_forward(const int n, const uint threshold, const float scale, const ulong seed, const ulong offset,
                      __global const float* x_g, const int x_off, __global float* y_g, const int y_off) {
     dropout_span(n, threshold, scale, seed, offset, x_g + x_off, y_g + y_off);
-}
-
-__kernel __attribute__((reqd_work_group_size(DROPOUT_WG, 1, 1)))
-void dropout_backward(const int n, const uint threshold, const float scale, const ulong seed, const ulong offset,
-                      __global const float* dy_g, const int dy_off, __global float* dx_g, const int dx_off) {
-    dropout_span(n, threshold, scale, seed, offset, dy_g + dy_off, dx_g + dx_off);
 }

@@ -3,8 +3,17 @@
 //   op(A): (M, K)  stored as A: (M, K), a_g[m*K + k]  (gemm_n*), or A: (K, M), a_g[k*M + m]  (gemm_t*)
 //   op(B): (K, N)  stored as B: (K, N), b_g[k*N + n]  (gemm_*n), or B: (N, K), b_g[n*K + k]  (gemm_*t)
 //   C:     (M, N)  c_g[m*N + n]
-// Any M, N, K >= 1; nothing is padded by the caller. beta == 0 never reads C (C may hold NaN).
+// Any M, N, K >= 1; nothing is padded by the caller. beta == 0 never reads C (C may hold NaN);
+// alpha == 0 never uses A and B (BLAS: C = beta * C, their NaN and inf ignored), as JavaGemm.
 // Every buffer comes with an element offset (x_off); the kernel works on x_g + x_off.
+// Indices: M, N, K and the offsets are ints, but a product such as m*N + n passes 2^31 - 1 once a
+// matrix has more than 2^31 elements (M = N = 46341), so every product that forms a global
+// element index is taken in size_t; indices inside a tile and in local memory stay int.
+//
+// Special values (the Java backend is the spec, bit for bit where the products are exact): NaN
+// and inf propagate through the sums; relu(z) = z <= 0 ? +0 : z is Java's Math.max(0, z) (NaN
+// stays NaN, -0 becomes +0; fmax would drop the NaN); the mask [h > 0] selects, and a NaN in h
+// gives NaN: C = h > 0 ? r : (isnan(h) ? h : 0); dropout selects (a dropped element is +0).
 //
 // Entry points
 //   gemm_nn, gemm_nt, gemm_tn, gemm_tt   tiled kernel, one per transpose combination
@@ -134,10 +143,10 @@ inline void transpose_to_local(const int R, const int rows, const int cols, cons
     if (full) {
         for (int b = lid; b < (R / 4) * (GEMM_KWG / 4); b += WGS) {
             const int r = (b / (GEMM_KWG / 4)) * 4, k = (b % (GEMM_KWG / 4)) * 4;
-            const float4 x0 = vload4(0, src_g + (r + 0) * ld + k);
-            const float4 x1 = vload4(0, src_g + (r + 1) * ld + k);
-            const float4 x2 = vload4(0, src_g + (r + 2) * ld + k);
-            const float4 x3 = vload4(0, src_g + (r + 3) * ld + k);
+            const float4 x0 = vload4(0, src_g + (size_t)(r + 0) * ld + k);
+            const float4 x1 = vload4(0, src_g + (size_t)(r + 1) * ld + k);
+            const float4 x2 = vload4(0, src_g + (size_t)(r + 2) * ld + k);
+            const float4 x3 = vload4(0, src_g + (size_t)(r + 3) * ld + k);
             vstore4((float4)(x0.s0, x1.s0, x2.s0, x3.s0), 0, dst_l + (k + 0) * R + r);
             vstore4((float4)(x0.s1, x1.s1, x2.s1, x3.s1), 0, dst_l + (k + 1) * R + r);
             vstore4((float4)(x0.s2, x1.s2, x2.s2, x3.s2), 0, dst_l + (k + 2) * R + r);
@@ -146,7 +155,7 @@ inline void transpose_to_local(const int R, const int rows, const int cols, cons
     } else {
         for (int i = lid; i < R * GEMM_KWG; i += WGS) {
             const int r = i / GEMM_KWG, k = i % GEMM_KWG;
-            dst_l[k * R + r] = (r < rows && k < cols) ? src_g[r * ld + k] : 0.0f;
+            dst_l[k * R + r] = (r < rows && k < cols) ? src_g[(size_t)r * ld + k] : 0.0f;
         }
     }
 }
@@ -157,7 +166,7 @@ inline void copy_to_local(const int R, const int rows, const int cols, const int
                           __global const float* restrict src_g, __local float* restrict dst_l, const int lid) {
     for (int i = lid; i < R * GEMM_KWG; i += WGS) {
         const int k = i / R, r = i % R;
-        dst_l[k * R + r] = (full || (r < rows && k < cols)) ? src_g[k * ld + r] : 0.0f;
+        dst_l[k * R + r] = (full || (r < rows && k < cols)) ? src_g[(size_t)k * ld + r] : 0.0f;
     }
 }
 
@@ -166,9 +175,9 @@ inline void global_to_local_a(const int M, const int K, const int m0, const int 
                               const bool trans_a, __global const float* restrict a_g,
                               __local float* restrict alm_l, const int lid) {
     if (!trans_a) {
-        transpose_to_local(GEMM_MWG, M - m0, K - k0, K, full, a_g + m0 * K + k0, alm_l, lid);
+        transpose_to_local(GEMM_MWG, M - m0, K - k0, K, full, a_g + (size_t)m0 * K + k0, alm_l, lid);
     } else {
-        copy_to_local(GEMM_MWG, M - m0, K - k0, M, full, a_g + k0 * M + m0, alm_l, lid);
+        copy_to_local(GEMM_MWG, M - m0, K - k0, M, full, a_g + (size_t)k0 * M + m0, alm_l, lid);
     }
 }
 
@@ -177,16 +186,16 @@ inline void global_to_local_b(const int N, const int K, const int n0, const int 
                               const bool trans_b, __global const float* restrict b_g,
                               __local float* restrict blm_l, const int lid) {
     if (!trans_b) {
-        copy_to_local(GEMM_NWG, N - n0, K - k0, N, full, b_g + k0 * N + n0, blm_l, lid);
+        copy_to_local(GEMM_NWG, N - n0, K - k0, N, full, b_g + (size_t)k0 * N + n0, blm_l, lid);
     } else {
-        transpose_to_local(GEMM_NWG, N - n0, K - k0, K, full, b_g + n0 * K + k0, blm_l, lid);
+        transpose_to_local(GEMM_NWG, N - n0, K - k0, K, full, b_g + (size_t)n0 * K + k0, blm_l, lid);
     }
 }
 
 // What a kernel does with alpha * acc before storing it to C[m, n].
 #define EPI_PLAIN 0   // C = alpha * acc + beta * C
 #define EPI_BIAS 1    // C = dropout(f(alpha * acc + bias[n])), f the activation ACT_*
-#define EPI_MASK 2    // C = alpha * acc * [h[m, n] > 0]
+#define EPI_MASK 2    // C = alpha * acc * [h[m, n] > 0], NaN where h[m, n] is NaN
 
 typedef struct {
     int mode;                        // EPI_*, a constant after inlining
@@ -229,7 +238,7 @@ inline float epilogue_one(const epilogue e, float r, const int m, const int n, c
     if (e.mode == EPI_BIAS) {
         r += e.bias_g[n];
         if (e.act == ACT_RELU) {
-            r = fmax(r, 0.0f);
+            r = r <= 0.0f ? 0.0f : r;  // NaN stays NaN, -0 becomes +0, as Java's max(0, z)
         } else if (e.act == ACT_TANH) {
             r = TANH_OF(r);
         } else if (e.act == ACT_SIGMOID) {
@@ -240,7 +249,8 @@ inline float epilogue_one(const epilogue e, float r, const int m, const int n, c
             r = (w >> 8) >= e.threshold ? r * e.scale : 0.0f;
         }
     } else if (e.mode == EPI_MASK) {
-        r = e.h_g[m * N + n] > 0.0f ? r : 0.0f;
+        const float h = e.h_g[(size_t)m * N + n];
+        r = h > 0.0f ? r : isnan(h) ? h : 0.0f;
     }
     return r;
 }
@@ -253,7 +263,7 @@ inline realn epilogue_vec(const epilogue e, realn r, const int m, const int n, c
     if (e.mode == EPI_BIAS) {
         r += VLOADN(0, e.bias_g + n);
         if (e.act == ACT_RELU) {
-            r = fmax(r, (realn)0.0f);
+            r = select(r, (realn)0.0f, r <= (realn)0.0f);
         } else if (e.act == ACT_TANH) {
             r = TANH_OF(r);
         } else if (e.act == ACT_SIGMOID) {
@@ -264,7 +274,8 @@ inline realn epilogue_vec(const epilogue e, realn r, const int m, const int n, c
             r = select((realn)0.0f, r * e.scale, AS_SELECT((w >> 8) >= (ulongn)e.threshold));
         }
     } else if (e.mode == EPI_MASK) {
-        r = select((realn)0.0f, r, VLOADN(0, e.h_g + m * N + n) > (realn)0.0f);
+        const realn h = VLOADN(0, e.h_g + (size_t)m * N + n);
+        r = select(select((realn)0.0f, h, isnan(h)), r, h > (realn)0.0f);
     }
     return r;
 #endif
@@ -321,11 +332,13 @@ inline void gemm_tile(const int M, const int N, const int K, const float alpha,
         #pragma unroll
         for (int v = 0; v < NVI; v++) {
             const int n = n0 + (v * GEMM_NDIMC + tid_n) * GEMM_VWN;
-            __global float* cpm = c_g + m * N + n;
+            __global float* cpm = c_g + (size_t)m * N + n;
             if (full_mn) {
                 realn r = alpha * acc_p[mi][v];
                 if (e.mode != EPI_PLAIN) {
                     r = epilogue_vec(e, r, m, n, N);
+                } else if (alpha == 0.0f) {
+                    r = beta != 0.0f ? beta * VLOADN(0, cpm) : (realn)0.0f;
                 } else if (beta != 0.0f) {
                     r += beta * VLOADN(0, cpm);
                 }
@@ -336,6 +349,8 @@ inline void gemm_tile(const int M, const int N, const int K, const float alpha,
                 for (int j = 0; j < GEMM_VWN && n + j < N; j++) {
                     if (e.mode != EPI_PLAIN) {
                         cpm[j] = epilogue_one(e, r_p[j], m, n + j, N);
+                    } else if (alpha == 0.0f) {
+                        cpm[j] = beta != 0.0f ? beta * cpm[j] : 0.0f;
                     } else {
                         cpm[j] = beta != 0.0f ? r_p[j] + beta * cpm[j] : r_p[j];
                     }
@@ -402,7 +417,7 @@ inline float naive_dot(const int trans_a, const int trans_b, const int M, const 
     const int b_k = trans_b ? 1 : N, b_n = trans_b ? K : 1;
     float acc = 0.0f;
     for (int k = 0; k < K; k++) {
-        acc = mad(ap[m * a_m + k * a_k], bp[k * b_k + n * b_n], acc);
+        acc = mad(ap[(size_t)m * a_m + (size_t)k * a_k], bp[(size_t)k * b_k + (size_t)n * b_n], acc);
     }
     return acc;
 }
@@ -418,8 +433,8 @@ __kernel void gemm_naive(const int trans_a, const int trans_b, const int M, cons
         return;
     }
     const float acc = naive_dot(trans_a, trans_b, M, N, K, a_g + a_off, b_g + b_off, m, n);
-    __global float* cp = c_g + c_off + m * N + n;
-    *cp = beta != 0.0f ? alpha * acc + beta * *cp : alpha * acc;
+    __global float* cp = c_g + c_off + (size_t)m * N + n;
+    *cp = alpha == 0.0f ? (beta != 0.0f ? beta * *cp : 0.0f) : beta != 0.0f ? alpha * acc + beta * *cp : alpha * acc;
 }
 #endif
 
@@ -436,7 +451,7 @@ __kernel void gemm_naive_bias(const int trans_a, const int trans_b, const int M,
     }
     const epilogue e = {EPI_BIAS, bias_g + bias_off, act, threshold, scale, seed, offset, 0};
     const float acc = naive_dot(trans_a, trans_b, M, N, K, a_g + a_off, b_g + b_off, m, n);
-    c_g[c_off + m * N + n] = epilogue_one(e, alpha * acc, m, n, N);
+    c_g[c_off + (size_t)m * N + n] = epilogue_one(e, alpha * acc, m, n, N);
 }
 #endif
 
@@ -452,7 +467,7 @@ __kernel void gemm_naive_mask(const int trans_a, const int trans_b, const int M,
     }
     const epilogue e = {EPI_MASK, 0, 0, 0, 0.0f, 0, 0, h_g + h_off};
     const float acc = naive_dot(trans_a, trans_b, M, N, K, a_g + a_off, b_g + b_off, m, n);
-    c_g[c_off + m * N + n] = epilogue_one(e, alpha * acc, m, n, N);
+    c_g[c_off + (size_t)m * N + n] = epilogue_one(e, alpha * acc, m, n, N);
 }
 #endif
 
@@ -469,12 +484,12 @@ __kernel void gemm_naive_wgrad(const int M, const int N, const int K, __global c
     if (m == M) {
         float s = 0.0f;
         for (int k = 0; k < K; k++) {
-            s += bp[k * N + n];
+            s += bp[(size_t)k * N + n];
         }
         bias_g[bias_off + n] = s;
         return;
     }
-    c_g[c_off + m * N + n] = naive_dot(1, 0, M, N, K, a_g + a_off, bp, m, n);
+    c_g[c_off + (size_t)m * N + n] = naive_dot(1, 0, M, N, K, a_g + a_off, bp, m, n);
 }
 #endif
 
@@ -484,24 +499,26 @@ __kernel void dense_backward_naive(const int B, const int I, const int O, const 
                                    const int dy_off, __global const float* w_g, const int w_off,
                                    __global float* dw_g, const int dw_off, __global float* dbias_g,
                                    const int dbias_off, __global float* dx_g, const int dx_off) {
-    const int t = get_global_id(0);
+    const size_t t = get_global_id(0);
+    const size_t io = (size_t)I * O;
     __global const float* hp = h_g + h_off;
     __global const float* dyp = dy_g + dy_off;
-    if (t < I * O) {
+    if (t < io) {
         const int i = t / O, o = t % O;
         dw_g[dw_off + t] = naive_dot(1, 0, I, O, B, hp, dyp, i, o);
-    } else if (t < I * O + O) {
-        const int o = t - I * O;
+    } else if (t < io + O) {
+        const int o = t - io;
         float s = 0.0f;
         for (int b = 0; b < B; b++) {
-            s += dyp[b * O + o];
+            s += dyp[(size_t)b * O + o];
         }
         dbias_g[dbias_off + o] = s;
-    } else if (t < I * O + O + B * I) {
-        const int r = t - I * O - O;
+    } else if (t < io + O + (size_t)B * I) {
+        const size_t r = t - io - O;
         const int b = r / I, i = r % I;
         const float acc = naive_dot(0, 1, B, I, O, dyp, w_g + w_off, b, i);
-        dx_g[dx_off + r] = hp[r] > 0.0f ? alpha * acc : 0.0f;
+        const float h = hp[r];
+        dx_g[dx_off + r] = h > 0.0f ? alpha * acc : isnan(h) ? h : 0.0f;
     }
 }
 #endif
@@ -516,44 +533,49 @@ __kernel void dense_mse_backward_naive(const int B, const int I, const int O, co
                                        __global float* dy_g, const int dy_off,
                                        __global float* dw_g, const int dw_off, __global float* dbias_g,
                                        const int dbias_off, __global float* dx_g, const int dx_off) {
-    const int t = get_global_id(0);
+    const size_t t = get_global_id(0);
+    const size_t io = (size_t)I * O;
     const float scale = 2.0f * inv_n;
     __global const float* pp = pred_g + pred_off;
     __global const float* tp = t_g + t_off;
     __global const float* hp = h_g + h_off;
-    if (t < I * O) {
+    if (t < io) {
         const int i = t / O, o = t % O;
         float acc = 0.0f;
         for (int b = 0; b < B; b++) {
-            acc = mad(hp[b * I + i], scale * (pp[b * O + o] - tp[b * O + o]), acc);
+            const size_t bo = (size_t)b * O + o;
+            acc = mad(hp[(size_t)b * I + i], scale * (pp[bo] - tp[bo]), acc);
         }
         dw_g[dw_off + t] = acc;
-    } else if (t < I * O + O) {
-        const int o = t - I * O;
+    } else if (t < io + O) {
+        const int o = t - io;
         float s = 0.0f;
         for (int b = 0; b < B; b++) {
-            const float g = scale * (pp[b * O + o] - tp[b * O + o]);
-            dy_g[dy_off + b * O + o] = g;
+            const size_t bo = (size_t)b * O + o;
+            const float g = scale * (pp[bo] - tp[bo]);
+            dy_g[dy_off + bo] = g;
             s += g;
         }
         dbias_g[dbias_off + o] = s;
         if (o == 0) {
             float sq = 0.0f;
-            for (int e = 0; e < B * O; e++) {
+            for (size_t e = 0; e < (size_t)B * O; e++) {
                 const float d = pp[e] - tp[e];
                 sq = mad(d, d, sq);
             }
             loss_g[loss_off] = (accumulate ? loss_g[loss_off] : 0.0f) + sq * inv_n;
         }
-    } else if (t < I * O + O + B * I) {
-        const int r = t - I * O - O;
+    } else if (t < io + O + (size_t)B * I) {
+        const size_t r = t - io - O;
         const int b = r / I, i = r % I;
         __global const float* wp = w_g + w_off;
         float acc = 0.0f;
         for (int o = 0; o < O; o++) {
-            acc = mad(scale * (pp[b * O + o] - tp[b * O + o]), wp[i * O + o], acc);
+            const size_t bo = (size_t)b * O + o;
+            acc = mad(scale * (pp[bo] - tp[bo]), wp[(size_t)i * O + o], acc);
         }
-        dx_g[dx_off + r] = hp[r] > 0.0f ? alpha * acc : 0.0f;
+        const float h = hp[r];
+        dx_g[dx_off + r] = h > 0.0f ? alpha * acc : isnan(h) ? h : 0.0f;
     }
 }
 #endif

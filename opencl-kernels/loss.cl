@@ -11,10 +11,14 @@
 //   softmax_cross_entropy_forward_backward: the forward loss and the backward dlogits in one pass
 //       over the rows, each row's logsumexp computed once.
 //   accuracy_count: count[0] = (accumulate ? count[0] : 0) + #{b : argmax_c logits[b, c] == label_b},
-//       the first maximum on ties.
+//       the first maximum on ties, NaN larger than every number (NumPy's and PyTorch's argmax).
+// Special values as the Java backend (the spec): NaN propagates; a row's maximum is NaN when the
+// row holds one (Java's Math.max; fmax would skip it), so its loss and gradient are NaN; a row
+// of -inf is NaN (-inf - -inf); a -inf logit at the label gives +inf.
 // A label that is not an integer in [0, C) cannot be reported from a kernel without a host round
 // trip; it makes the loss and that row's gradient NaN instead, and never counts as correct.
-// Buffers are row-major and contiguous at x_g + x_off; loss and count are one float.
+// Buffers are row-major and contiguous at x_g + x_off; loss and count are one float. Element
+// indices such as b * C + c and x_off + i are size_t: B * C may pass 2^31 - 1.
 //
 // Launch geometry (LossRoutine):
 //   mse_forward, softmax_cross_entropy_forward, accuracy_count, mse_forward_backward,
@@ -40,7 +44,7 @@ inline int class_index(const float label, const int C) {
 inline float row_logsumexp(__global const float* row, const int C) {
     float mx = row[0];
     for (int c = 1; c < C; c++) {
-        mx = fmax(mx, row[c]);
+        mx = row[c] > mx || isnan(row[c]) ? row[c] : mx;
     }
     float s = 0.0f;
     for (int c = 0; c < C; c++) {
@@ -55,7 +59,7 @@ void mse_forward(const int n, const int accumulate, __global const float* pred_g
     __local float s_l[LOSS_WG];
     float s = 0.0f;
     const int3 share = group_share(n);
-    for (int i = share.x; i < share.y; i += share.z) {
+    for (size_t i = share.x; i < share.y; i += share.z) {
         const float d = pred_g[pred_off + i] - target_g[target_off + i];
         s = mad(d, d, s);
     }
@@ -68,8 +72,8 @@ void mse_forward(const int n, const int accumulate, __global const float* pred_g
 __kernel __attribute__((reqd_work_group_size(LOSS_WG, 1, 1)))
 void mse_backward(const int n, const float scale, __global const float* pred_g, const int pred_off,
                   __global const float* target_g, const int target_off, __global float* dpred_g, const int dpred_off) {
-    const int i = get_global_id(0);
-    if (i < n) {
+    const size_t i = get_global_id(0);
+    if (i < (size_t)n) {
         dpred_g[dpred_off + i] = (pred_g[pred_off + i] - target_g[target_off + i]) * scale;
     }
 }
@@ -83,7 +87,7 @@ void softmax_cross_entropy_forward(const int B, const int C, const int accumulat
     float s = 0.0f;
     const int3 share = group_share(B);
     for (int b = share.x; b < share.y; b += share.z) {
-        __global const float* row = logits_g + logits_off + b * C;
+        __global const float* row = logits_g + logits_off + (size_t)b * C;
         const int label = class_index(labels_g[labels_off + b], C);
         s += label < 0 ? NAN : row_logsumexp(row, C) - row[label];
     }
@@ -97,8 +101,8 @@ __kernel __attribute__((reqd_work_group_size(LOSS_WG, 1, 1)))
 void softmax_cross_entropy_backward(const int B, const int C, __global const float* logits_g, const int logits_off,
                                     __global const float* labels_g, const int labels_off,
                                     __global float* dlogits_g, const int dlogits_off) {
-    const int b = get_global_id(0);
-    if (b >= B) {
+    const size_t b = get_global_id(0);
+    if (b >= (size_t)B) {
         return;
     }
     __global const float* row = logits_g + logits_off + b * C;
@@ -119,10 +123,12 @@ void accuracy_count(const int B, const int C, const int accumulate, __global con
     float hits = 0.0f;
     const int3 share = group_share(B);
     for (int b = share.x; b < share.y; b += share.z) {
-        __global const float* row = logits_g + logits_off + b * C;
+        __global const float* row = logits_g + logits_off + (size_t)b * C;
         int best = 0;
         for (int c = 1; c < C; c++) {
-            if (row[c] > row[best]) {
+            const float v = row[c];
+            const float top = row[best];
+            if (v > top || (isnan(v) && !isnan(top))) {
                 best = c;
             }
         }
@@ -142,7 +148,7 @@ void mse_forward_backward(const int n, const int accumulate, const float scale,
     __local float s_l[LOSS_WG];
     float s = 0.0f;
     const int3 share = group_share(n);
-    for (int i = share.x; i < share.y; i += share.z) {
+    for (size_t i = share.x; i < share.y; i += share.z) {
         const float d = pred_g[pred_off + i] - target_g[target_off + i];
         dpred_g[dpred_off + i] = d * scale;
         s = mad(d, d, s);
@@ -164,8 +170,8 @@ void softmax_cross_entropy_forward_backward(const int B, const int C, const int 
     float s = 0.0f;
     const int3 share = group_share(B);
     for (int b = share.x; b < share.y; b += share.z) {
-        __global const float* row = logits_g + logits_off + b * C;
-        __global float* drow = dlogits_g + dlogits_off + b * C;
+        __global const float* row = logits_g + logits_off + (size_t)b * C;
+        __global float* drow = dlogits_g + dlogits_off + (size_t)b * C;
         const int label = class_index(labels_g[labels_off + b], C);
         const float lse = label < 0 ? NAN : row_logsumexp(row, C);
         s += label < 0 ? NAN : lse - row[label];

@@ -3,7 +3,8 @@
 //   column_sum:  x: (R, C) row-major   out[c] = sum_r x[r, c]
 //   sum_all:     x: (n)                out[0] = sum_i x[i]
 //   mean_all:    x: (n)                out[0] = sum_i x[i] / n
-// Each buffer at x_g + x_off. out must not alias x.
+// Each buffer at x_g + x_off. out must not alias x. Element indices (r * C + c) are size_t: R * C
+// may pass 2^31 - 1.
 //
 // Launch geometry (ReduceRoutine):
 //   column_sum: items = ceil(C / REDUCE_VW), global = ceil(items / REDUCE_WG) * REDUCE_WG,
@@ -25,25 +26,25 @@
 __kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
 void column_sum(const int R, const int C, __global const float* x_g, const int x_off,
                 __global float* out_g, const int out_off) {
-    const int c0 = get_global_id(0) * REDUCE_VW;
-    if (c0 >= C) {
+    const size_t c0 = get_global_id(0) * REDUCE_VW;
+    if (c0 >= (size_t)C) {
         return;
     }
     __global const float* col = x_g + x_off + c0;
 #if REDUCE_VW > 1
-    if (c0 + REDUCE_VW <= C) {
+    if (c0 + REDUCE_VW <= (size_t)C) {
         VEC_N(REDUCE_VW) s = 0.0f;
         for (int r = 0; r < R; r++) {
-            s += VLOAD_N(REDUCE_VW)(0, col + r * C);
+            s += VLOAD_N(REDUCE_VW)(0, col + (size_t)r * C);
         }
         VSTORE_N(REDUCE_VW)(s, 0, out_g + out_off + c0);
         return;
     }
 #endif
-    for (int j = 0; j < REDUCE_VW && c0 + j < C; j++) {
+    for (int j = 0; j < REDUCE_VW && c0 + j < (size_t)C; j++) {
         float s = 0.0f;
         for (int r = 0; r < R; r++) {
-            s += col[r * C + j];
+            s += col[(size_t)r * C + j];
         }
         out_g[out_off + c0 + j] = s;
     }
@@ -53,7 +54,7 @@ void column_sum(const int R, const int C, __global const float* x_g, const int x
 inline float sum_shares(const int n, __global const float* x_g, __local float* s_l) {
     float s = 0.0f;
     const int3 share = group_share(n);
-    for (int i = share.x; i < share.y; i += share.z) {
+    for (size_t i = share.x; i < share.y; i += share.z) {
         s += x_g[i];
     }
     return group_sum(s, s_l);

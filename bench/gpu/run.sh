@@ -4,7 +4,8 @@
 #   bash bench/gpu/run.sh
 # 1. the devices; 2. `clgrad selftest` on the GPU; 3. `bench gemm` at 1024..8192 and PyTorch's
 # float32 matmul (TF32 off); 4. `bench dropout` and `bench adam` with the copy bandwidth of clgrad
-# and of PyTorch; 5. Fashion-MNIST MLP training samples/s, clgrad and PyTorch; 6. a summary with
+# and of PyTorch; 5. Fashion-MNIST MLP training samples/s, clgrad and PyTorch, and the plan of its
+# training step (`explain`: launches, fused ops, peak workspace); 6. a summary with
 # the ratios (bench/gpu/summary.py). Every result is one JSON line in $OUT/results.jsonl; the log is
 # $OUT/run.log, the summary $OUT/summary.txt. A missing or failing piece (no torch, no CUDA, a
 # failed check, a timeout) is recorded as {"error": ...} and the run goes on; the exit code is 0
@@ -122,6 +123,7 @@ main() {
     fi
     clgrad train train samples/fashion-mnist-mlp.json --device "$device" --data "$data" --epochs "$epochs" \
         --batch 128
+    clgrad explain explain samples/fashion-mnist-mlp.json --device "$device" --data "$data" --batch 128
 
     if command -v "$python" >/dev/null; then
         echo "== torch ($python)" >&2

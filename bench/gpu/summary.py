@@ -100,6 +100,12 @@ def main(path):
     print(f"  torch                  {fmt(t.get('samplesPerSec'), 0):>12} {fmt(t.get('testAccuracy'), 4):>9} "
           f"{t.get('epochs', '-'):>7}   (after the first epoch: {fmt(t.get('samplesPerSecAfterFirstEpoch'), 0)})")
     print(f"  clgrad/torch           {fmt(r, 3):>12}   {verdict(r, TARGET['mlp'])}")
+    plan = clgrad.get("explain")
+    if plan:
+        print(f"  the step's plan: {len(plan.get('launches', []))} fused ops, {plan.get('kernelLaunches')} kernel "
+              f"launches, peak workspace {plan.get('peakWorkspaceBytes')} bytes (per-layer buffers "
+              f"{plan.get('perLayerBytes')})")
+        out["mlpPlan"] = {k: plan.get(k) for k in ("kernelLaunches", "peakWorkspaceBytes", "perLayerBytes")}
 
     out["errors"] = errors
     if errors:

@@ -19,6 +19,11 @@ import java.nio.file.Path;
  *       default {@code auto}.</li>
  *   <li>{@code clgrad.debug.allocations} — {@code true} records where each device buffer was
  *       allocated, for leak reports.</li>
+ *   <li>{@code clgrad.profile} — the {@code name} of a profile in
+ *       {@code native-config/profiles.json} (such as {@code nvidia} or {@code pocl}) to apply to
+ *       every OpenCL device instead of the ones its platform, vendor and name match: the defaults
+ *       first, then the named profile. For running one device's kernels on another, such as the
+ *       NVIDIA defines under the Oclgrind simulator.</li>
  * </ul>
  */
 public final class Config {
@@ -62,6 +67,12 @@ public final class Config {
     /** The default device spec. */
     public static String device() {
         return System.getProperty("clgrad.device", "auto");
+    }
+
+    /** The forced device profile's name, or null when each device takes the profiles it matches. */
+    public static String profile() {
+        String v = System.getProperty("clgrad.profile");
+        return v == null || v.isBlank() ? null : v.trim();
     }
 
     /** Whether allocation sites are recorded. */

@@ -8,7 +8,8 @@ import java.util.Arrays;
  *
  * <ul>
  *   <li>{@code linear}: y = z; g = 1</li>
- *   <li>{@code relu}: y = max(0, z) (NaN stays NaN); g = [y > 0]</li>
+ *   <li>{@code relu}: y = max(0, z) (NaN stays NaN, −0 becomes +0); g = [y > 0] (its backward is a
+ *       select, see {@link ActBackward})</li>
  *   <li>{@code tanh}: y = tanh(z); g = 1 − y²</li>
  *   <li>{@code sigmoid}: y = 1 / (1 + e^−z); g = y·(1 − y)</li>
  * </ul>

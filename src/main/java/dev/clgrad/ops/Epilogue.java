@@ -9,7 +9,7 @@ import dev.clgrad.tensor.Tensor;
  *   <li>forward: {@code c = mask(activation(s + bias))}, bias: (N) or null, mask or null — a Dense
  *       layer's forward with its activation and a following dropout;</li>
  *   <li>gate: {@code c = s·g(gate)} with {@code g} the activation's derivative from its output
- *       ({@link Activation#derivativeFromOutput}; for ReLU a select, {@code gate > 0 ? s : 0}),
+ *       ({@link Activation#derivativeFromOutput}; for ReLU the select of {@link ActBackward}),
  *       gate: (M, N) — a masked input gradient, the next layer's backward multiplied through the
  *       previous activation's (and dropout's, folded into alpha) backward.</li>
  * </ul>

@@ -45,11 +45,13 @@ public final class OpInputs implements AutoCloseable {
         return l;
     }
 
-    /** A view holding {@code data}, surrounded by NaN. */
+    /**
+     * A view holding {@code data}, surrounded by NaN: one upload of the framed values (Oclgrind
+     * 21.10's uninitialised-value check wrongly flags data written over part of a buffer that was
+     * written before).
+     */
     public Tensor tensor(double[] data, int... dims) {
-        Tensor t = poisoned(dims);
-        t.copyFrom(floats(data));
-        return t;
+        return framed(floats(data), dims);
     }
 
     /** Class indices stored as floats, as the loss ops take them. */
@@ -63,10 +65,21 @@ public final class OpInputs implements AutoCloseable {
 
     /** A view of NaNs: an output whose old contents must not leak into the result. */
     public Tensor poisoned(int... dims) {
+        return framed(null, dims);
+    }
+
+    /** A view {@link #PAD} elements into a parent of NaNs, holding {@code data} (NaN when null). */
+    private Tensor framed(float[] data, int... dims) {
         Shape shape = Shape.of(dims);
-        float[] nan = new float[Math.toIntExact(shape.size() + 2 * PAD)];
-        Arrays.fill(nan, Float.NaN);
-        Tensor parent = Tensor.of(backend, nan, nan.length);
+        float[] all = new float[Math.toIntExact(shape.size() + 2 * PAD)];
+        Arrays.fill(all, Float.NaN);
+        if (data != null) {
+            if (data.length != shape.size()) {
+                throw new IllegalArgumentException("OpInputs: " + data.length + " values do not fill " + shape);
+            }
+            System.arraycopy(data, 0, all, PAD, data.length);
+        }
+        Tensor parent = Tensor.of(backend, all, all.length);
         owned.add(parent);
         return parent.view(PAD, shape, "view");
     }

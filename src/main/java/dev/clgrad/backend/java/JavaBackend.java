@@ -53,6 +53,28 @@ import java.util.Map;
  * <p>With the Vector API, GEMM runs {@link VectorGemm} and Adam, bias (linear and ReLU), ReLU's
  * backward, the column sum and dropout run {@link VectorOps} and {@link VectorDropout} on whole
  * vectors, the scalar loops here doing the tails; both give the same bits.
+ *
+ * <p><b>Special values</b> (NaN, ±∞, −0.0, subnormals) follow IEEE 754 float32 arithmetic in
+ * every op, subnormals never flushed; every backend gives the same bits (any NaN standing for any
+ * NaN) where the op is one IEEE operation or a selection per element, and the same NaNs and
+ * infinities elsewhere ({@code dev.clgrad.selftest.SpecialValues} checks both). Per op:
+ * <ul>
+ *   <li>gemm: NaN and ∞ propagate through the sums (∞·0 and ∞ − ∞ are NaN); with alpha = 0, A and
+ *       B are not read (BLAS), so C = beta·C; with beta = 0, C is not read.</li>
+ *   <li>biasAdd: {@code x + bias}. reluForward, biasRelu: {@code Math.max(0, ·)}: NaN stays NaN,
+ *       −0.0 and −∞ become +0.</li>
+ *   <li>reluBackward (and the masked Dense gradients): {@code y > 0 ? dY : (y is NaN ? NaN : +0)}.</li>
+ *   <li>dropout: selects, {@code keep ? x·scale : +0}: a dropped NaN or ∞ becomes +0, a kept one
+ *       stays NaN or ∞ (scale is finite and positive).</li>
+ *   <li>fused ops (MatMul epilogues, composites): exactly their decomposition.</li>
+ *   <li>losses, sums and means: NaN propagates; an infinite input gives ±∞ or NaN (∞ − ∞), as the
+ *       formula says; softmax cross-entropy subtracts a row maximum that is NaN when the row holds
+ *       one, so the row's loss and gradient are NaN; a row of −∞ is NaN (−∞ − (−∞)).</li>
+ *   <li>accuracyCount: NaN is the maximum of its row (NumPy's and PyTorch's argmax); first
+ *       maximum on ties.</li>
+ *   <li>Adam, SGD: the formulas in IEEE arithmetic; AdamW's decay is {@code p·(1 − lr·wd)} (so an
+ *       infinite parameter stays infinite), SGD's operations are never fused.</li>
+ * </ul>
  */
 public final class JavaBackend implements Backend {
     /** Largest total size of released arrays kept for reuse. */
@@ -105,6 +127,15 @@ public final class JavaBackend implements Backend {
     public static String missingVectorApi() {
         return JavaGemm.VECTOR_MODULE ? null : "the Java backend runs its auto-vectorised loops; the JVM option"
                 + " --add-modules jdk.incubator.vector gives it the Vector API kernels (GEMM 2-3x faster)";
+    }
+
+    /**
+     * A one-thread backend that runs only the scalar loops: the spec that the Vector API kernels
+     * and every OpenCL kernel are held to bit for bit on special values
+     * ({@code dev.clgrad.selftest.SpecialValues}).
+     */
+    public static JavaBackend scalarSpec() {
+        return new JavaBackend(1, false);
     }
 
     /** As {@link #JavaBackend(int)}, choosing the Vector API's kernels or the scalar (auto-vectorised) ones. */
@@ -557,7 +588,8 @@ public final class JavaBackend implements Backend {
         loop.forRange(size(y), grain(), 16, (from, to) -> {
             int done = vec ? VectorOps.reluBackward(yd, yo, gd, go, dd, dOff, from, to) : from;
             for (int i = done; i < to; i++) {
-                dd[dOff + i] = yd[yo + i] > 0f ? gd[go + i] : 0f;
+                float yi = yd[yo + i];
+                dd[dOff + i] = yi > 0f ? gd[go + i] : yi != yi ? yi : 0f;
             }
         });
     }
@@ -745,7 +777,9 @@ public final class JavaBackend implements Backend {
             int row = xo + r * cols;
             int best = 0;
             for (int c = 1; c < cols; c++) {
-                if (xd[row + c] > xd[row + best]) {
+                float v = xd[row + c];
+                float top = xd[row + best];
+                if (v > top || (v != v && top == top)) {
                     best = c;
                 }
             }

@@ -80,14 +80,19 @@ final class VectorOps {
         return end;
     }
 
-    /** {@code dX[i] = y[i] > 0 ? dY[i] : 0} on {@code [from, to)}. dX modified (may be dY). */
+    /**
+     * {@code dX[i] = y[i] > 0 ? dY[i] : (y[i] is NaN ? y[i] : +0)} on {@code [from, to)}. dX modified
+     * (may be dY).
+     */
     static int reluBackward(float[] y, int yo, float[] dY, int go, float[] dX, int dOff, int from, int to) {
         FloatVector zero = FloatVector.zero(F);
         int end = from + F.loopBound(to - from);
         int i = from;
         for (; i < end; i += F.length()) {
-            VectorMask<Float> positive = FloatVector.fromArray(F, y, yo + i).compare(VectorOperators.GT, 0f);
-            zero.blend(FloatVector.fromArray(F, dY, go + i), positive).intoArray(dX, dOff + i);
+            FloatVector yi = FloatVector.fromArray(F, y, yo + i);
+            VectorMask<Float> positive = yi.compare(VectorOperators.GT, 0f);
+            zero.blend(FloatVector.fromArray(F, dY, go + i), positive).blend(yi, yi.test(VectorOperators.IS_NAN))
+                    .intoArray(dX, dOff + i);
         }
         return i;
     }

@@ -40,7 +40,8 @@ interface ClApi {
 
     /** What {@code clGetDeviceInfo} says about a device, read once at discovery. */
     record DeviceProps(String name, String vendor, String type, String version, String driverVersion,
-                       int computeUnits, long globalMemBytes, long maxAllocBytes, long maxWorkGroupSize) {
+                       int computeUnits, long globalMemBytes, long maxAllocBytes, long maxWorkGroupSize,
+                       long localMemBytes) {
     }
 
     /** {@code jocl} or {@code lwjgl}. */

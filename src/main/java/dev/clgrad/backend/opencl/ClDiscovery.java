@@ -15,7 +15,7 @@ final class ClDiscovery {
 
     /** One device found, with the handles needed to open it. */
     record Found(DeviceInfo info, ClApi.Platform platform, ClApi.Device device, String platformName,
-                 long maxWorkGroupSize) {
+                 long maxWorkGroupSize, long localMemBytes) {
     }
 
     /** What a binding found, or why it found nothing (no ICD loader, no platform). */
@@ -41,7 +41,8 @@ final class ClDiscovery {
                 DeviceInfo info = new DeviceInfo("opencl:" + p + ":" + d, "opencl", props.name(), props.vendor(),
                         props.type(), props.version(), props.driverVersion(), props.computeUnits(),
                         props.globalMemBytes(), props.maxAllocBytes());
-                out.add(new Found(info, platforms.get(p), devices.get(d), platformName, props.maxWorkGroupSize()));
+                out.add(new Found(info, platforms.get(p), devices.get(d), platformName, props.maxWorkGroupSize(),
+                        props.localMemBytes()));
             }
         }
         return new Result(out, out.isEmpty() ? "OpenCL platforms exist but report no device" : null);

@@ -2,11 +2,14 @@ package dev.clgrad.backend.opencl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.clgrad.Config;
 import dev.clgrad.backend.BackendException;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
@@ -19,6 +22,8 @@ import java.util.regex.Pattern;
  * binaries for the device. Profiles apply in file order, later matches overriding earlier ones, so
  * vendor defaults come first and per-device entries after them. A tuning file written by
  * {@code clgrad tune gemm} ({@link TuningFile}) overrides the profile's defines for its device.
+ * With {@link Config#profile()} ({@code -Dclgrad.profile=NAME}) every device takes the profiles
+ * with an empty match, then the one whose {@code name} is NAME, whatever it matches.
  */
 final class DeviceProfile {
     static final String RESOURCE = "native-config/profiles.json";
@@ -51,13 +56,30 @@ final class DeviceProfile {
     }
 
     static DeviceProfile forDevice(String platform, String vendor, String name) {
+        return forDevice(platform, vendor, name, Config.profile());
+    }
+
+    /** The profile of a device; with {@code forced} non-null, the defaults and the profile named so. */
+    static DeviceProfile forDevice(String platform, String vendor, String name, String forced) {
         Map<String, String> defines = new TreeMap<>();
         StringBuilder options = new StringBuilder();
         boolean binaryCache = true;
-        for (JsonNode profile : readConfig().path("profiles")) {
+        JsonNode profiles = readConfig().path("profiles");
+        if (forced != null) {
+            List<String> names = new ArrayList<>();
+            profiles.forEach(p -> names.add(p.path("name").asText("")));
+            if (!names.contains(forced)) {
+                throw new IllegalArgumentException("clgrad.profile=" + forced + " names no profile in " + RESOURCE
+                        + "; its profiles are " + names);
+            }
+        }
+        for (JsonNode profile : profiles) {
             JsonNode match = profile.path("match");
-            if (!contains(platform, match.path("platform")) || !contains(vendor, match.path("vendor"))
-                    || !matches(name, match.path("name"))) {
+            boolean applies = forced != null
+                    ? match.isEmpty() || forced.equals(profile.path("name").asText(""))
+                    : contains(platform, match.path("platform")) && contains(vendor, match.path("vendor"))
+                            && matches(name, match.path("name"));
+            if (!applies) {
                 continue;
             }
             binaryCache = profile.path("binaryCache").asBoolean(binaryCache);

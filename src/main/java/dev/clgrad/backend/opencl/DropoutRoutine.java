@@ -8,8 +8,8 @@ import dev.clgrad.ops.Philox;
  * Inverted dropout with Philox masks on OpenCL ({@code dropout.cl}), forward and backward. The
  * keep threshold {@code ceil(p·2^24)} and the scale {@code 1/(1-p)} are computed here once, so the
  * kernel compares the same integers as {@link Philox#keep}. A work-item generates DROPOUT_VW Philox
- * blocks (4·DROPOUT_VW elements). dropout.cl's {@code dropout_backward} is the same function and is
- * no longer launched: an {@link ApplyMask} is both directions.
+ * blocks (4·DROPOUT_VW elements). One kernel, {@code dropout_forward}, runs both directions: an
+ * {@link ApplyMask} is the forward and the backward alike.
  */
 final class DropoutRoutine {
     static final String FILE = "dropout.cl";

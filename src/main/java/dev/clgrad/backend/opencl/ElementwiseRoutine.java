@@ -113,8 +113,12 @@ final class ElementwiseRoutine {
                         new Object[] {n, op.activation().code(), op.y(), op.dY(), op.dX()});
     }
 
-    /** The element count as the kernels' {@code int}. */
+    /**
+     * The element count as the kernels' {@code int}.
+     *
+     * @throws IllegalArgumentException naming the tensor when it holds more than 2^31 − 1 elements
+     */
     static int size(Tensor x) {
-        return Math.toIntExact(x.shape().size());
+        return Geometry.intArg("tensor " + x.name() + " " + x.shape(), "its element count", x.shape().size());
     }
 }

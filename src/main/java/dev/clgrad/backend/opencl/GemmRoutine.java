@@ -22,6 +22,7 @@ final class GemmRoutine {
     /** Defaults of gemm.cl's tunables, used when the device profile sets none. */
     private static final int MWG = 64;
     private static final int NWG = 64;
+    private static final int KWG = 16;
     private static final int MDIMC = 16;
     private static final int NDIMC = 16;
     private static final int NAIVE_LOCAL = 8;
@@ -33,6 +34,28 @@ final class GemmRoutine {
     static Call.Kernel gemm(OpenClBackend cl, MatMul op) {
         return call(cl, op.shape(), op.transA(), op.transB(), "", op.alpha(), op.a(), op.b(),
                 new Object[] {op.beta()}, op.c());
+    }
+
+    /**
+     * Why a tiled kernel with these defines cannot run on the device, or null when it can: its
+     * work-group (GEMM_MDIMC·GEMM_NDIMC work-items) against {@code CL_DEVICE_MAX_WORK_GROUP_SIZE},
+     * and its two tiles in local memory ({@code GEMM_KWG·(GEMM_MWG + GEMM_NWG)} floats) against
+     * {@code CL_DEVICE_LOCAL_MEM_SIZE}.
+     */
+    static String tileProblem(long maxWorkGroupSize, long localMemBytes, int mwg, int nwg, int kwg, int mdimc,
+                              int ndimc) {
+        long items = (long) mdimc * ndimc;
+        if (items > maxWorkGroupSize) {
+            return "GEMM_MDIMC * GEMM_NDIMC = " + mdimc + " * " + ndimc + " = " + items
+                    + " work-items exceeds the device's work-group limit (CL_DEVICE_MAX_WORK_GROUP_SIZE) of "
+                    + maxWorkGroupSize;
+        }
+        long bytes = (long) kwg * (mwg + nwg) * Float.BYTES;
+        if (bytes > localMemBytes) {
+            return "GEMM_KWG * (GEMM_MWG + GEMM_NWG) * 4 = " + kwg + " * (" + mwg + " + " + nwg + ") * 4 = " + bytes
+                    + " bytes of local memory exceeds the device's CL_DEVICE_LOCAL_MEM_SIZE of " + localMemBytes;
+        }
+        return null;
     }
 
     /**
@@ -53,13 +76,19 @@ final class GemmRoutine {
                     new long[] {Geometry.cover(s.n(), NAIVE_LOCAL), Geometry.cover(s.m(), NAIVE_LOCAL)},
                     new long[] {NAIVE_LOCAL, NAIVE_LOCAL}, args.toArray());
         }
-        if ((long) mdimc * ndimc > cl.maxWorkGroupSize()) {
-            throw new BackendException("GEMM_MDIMC * GEMM_NDIMC = " + mdimc + " * " + ndimc + " exceeds the "
-                    + "work-group limit " + cl.maxWorkGroupSize() + " of " + cl.info().name()
-                    + "; fix its entry in native-config/profiles.json or rerun clgrad tune gemm");
-        }
         int mwg = cl.define("GEMM_MWG", MWG);
         int nwg = cl.define("GEMM_NWG", NWG);
+        String problem = tileProblem(cl.maxWorkGroupSize(), cl.localMemBytes(), mwg, nwg, cl.define("GEMM_KWG", KWG),
+                mdimc, ndimc);
+        if (problem != null) {
+            throw new BackendException("gemm.cl on " + cl.info().name() + ": " + problem
+                    + "; fix its entry in native-config/profiles.json or rerun clgrad tune gemm");
+        }
+        // The kernels form tile origins and column indices up to a tile past M and N as ints.
+        if (s.m() > Integer.MAX_VALUE - mwg || s.n() > Integer.MAX_VALUE - nwg) {
+            throw new IllegalArgumentException("gemm: M = " + s.m() + " or N = " + s.n() + " is within a tile ("
+                    + mwg + " x " + nwg + ") of the kernels' int index limit " + Integer.MAX_VALUE);
+        }
         String kernel = "gemm_" + (transA ? 't' : 'n') + (transB ? 't' : 'n') + suffix;
         return new Call.Kernel(FILE, kernel, global(s, mwg, nwg, mdimc, ndimc), new long[] {ndimc, mdimc},
                 args.toArray());

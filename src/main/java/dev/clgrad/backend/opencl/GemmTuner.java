@@ -220,7 +220,8 @@ public final class GemmTuner {
     private boolean valid(int[] v) {
         int mwg = v[0], nwg = v[1], kwg = v[2], mdimc = v[3], ndimc = v[4], vwn = v[5];
         return mwg % mdimc == 0 && nwg % (ndimc * vwn) == 0 && mwg % 4 == 0 && nwg % 4 == 0 && kwg % 4 == 0
-                && (long) mdimc * ndimc <= cl.maxWorkGroupSize();
+                && GemmRoutine.tileProblem(cl.maxWorkGroupSize(), cl.localMemBytes(), mwg, nwg, kwg, mdimc, ndimc)
+                == null;
     }
 
     /**

@@ -103,7 +103,8 @@ final class JoclApi implements ClApi {
         return new DeviceProps(deviceString(id, CL_DEVICE_NAME), deviceString(id, CL_DEVICE_VENDOR),
                 ClDiscovery.typeName(type), deviceString(id, CL_DEVICE_VERSION), deviceString(id, CL_DRIVER_VERSION),
                 deviceInt(id, CL_DEVICE_MAX_COMPUTE_UNITS), deviceLong(id, CL_DEVICE_GLOBAL_MEM_SIZE),
-                deviceLong(id, CL_DEVICE_MAX_MEM_ALLOC_SIZE), deviceSizeT(id, CL_DEVICE_MAX_WORK_GROUP_SIZE));
+                deviceLong(id, CL_DEVICE_MAX_MEM_ALLOC_SIZE), deviceSizeT(id, CL_DEVICE_MAX_WORK_GROUP_SIZE),
+                deviceLong(id, CL_DEVICE_LOCAL_MEM_SIZE));
     }
 
     private static String deviceString(cl_device_id id, int param) {

@@ -26,7 +26,7 @@ final class LossRoutine {
      */
     static Call mse(OpenClBackend cl, MseLoss op) {
         int n = ElementwiseRoutine.size(op.pred());
-        int wg = Geometry.groupSize(cl, WG, WG_DEFAULT);
+        int wg = Geometry.reductionGroupSize(cl, WG, WG_DEFAULT);
         int accumulate = op.accumulate() ? 1 : 0;
         if (op.loss() == null) {
             return n == 0 ? null : new Call.Kernel(FILE, "mse_backward", Geometry.global(n, wg), Geometry.local(wg),
@@ -48,7 +48,7 @@ final class LossRoutine {
     static Call softmaxCrossEntropy(OpenClBackend cl, SoftmaxCrossEntropy op) {
         int rows = op.logits().shape().rows();
         int cols = op.logits().shape().cols();
-        int wg = Geometry.groupSize(cl, WG, WG_DEFAULT);
+        int wg = Geometry.reductionGroupSize(cl, WG, WG_DEFAULT);
         int accumulate = op.accumulate() ? 1 : 0;
         if (op.loss() == null) {
             return rows == 0 ? null : new Call.Kernel(FILE, "softmax_cross_entropy_backward",
@@ -69,7 +69,7 @@ final class LossRoutine {
      * labels not modified; count modified.
      */
     static Call accuracyCount(OpenClBackend cl, AccuracyCount op) {
-        int wg = Geometry.groupSize(cl, WG, WG_DEFAULT);
+        int wg = Geometry.reductionGroupSize(cl, WG, WG_DEFAULT);
         return new Call.Kernel(FILE, "accuracy_count", Geometry.oneGroup(wg), Geometry.local(wg),
                 new Object[] {op.logits().shape().rows(), op.logits().shape().cols(), op.accumulate() ? 1 : 0,
                         op.logits(), op.labels(), op.count()});

@@ -93,7 +93,7 @@ final class LwjglApi implements ClApi {
                 ClDiscovery.typeName(deviceLong(id, CL_DEVICE_TYPE)), deviceString(id, CL_DEVICE_VERSION),
                 deviceString(id, CL_DRIVER_VERSION), (int) deviceInt(id, CL_DEVICE_MAX_COMPUTE_UNITS),
                 deviceLong(id, CL_DEVICE_GLOBAL_MEM_SIZE), deviceLong(id, CL_DEVICE_MAX_MEM_ALLOC_SIZE),
-                deviceSizeT(id, CL_DEVICE_MAX_WORK_GROUP_SIZE));
+                deviceSizeT(id, CL_DEVICE_MAX_WORK_GROUP_SIZE), deviceLong(id, CL_DEVICE_LOCAL_MEM_SIZE));
     }
 
     private static String deviceString(long id, int param) {

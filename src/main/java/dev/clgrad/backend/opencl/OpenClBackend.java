@@ -69,6 +69,7 @@ public final class OpenClBackend implements Backend {
     private final KernelLibrary library;
     private final BufferPool pool;
     private final long maxWorkGroupSize;
+    private final long localMemBytes;
     private boolean closed;
 
     /** A launch whose event is read at the next synchronisation. */
@@ -97,6 +98,7 @@ public final class OpenClBackend implements Backend {
         this.info = found.info();
         this.device = found.device();
         this.maxWorkGroupSize = found.maxWorkGroupSize();
+        this.localMemBytes = found.localMemBytes();
         Boolean binaryCache = Config.binaryCache();
         this.context = api.createContext(device);
         try {
@@ -148,6 +150,11 @@ public final class OpenClBackend implements Backend {
     /** The largest work-group the device accepts. */
     public long maxWorkGroupSize() {
         return maxWorkGroupSize;
+    }
+
+    /** The local memory of one work-group on this device ({@code CL_DEVICE_LOCAL_MEM_SIZE}), in bytes. */
+    public long localMemBytes() {
+        return localMemBytes;
     }
 
     /** The value of a kernel tunable for this device as passed to the compiler, else {@code fallback}. */
@@ -230,7 +237,7 @@ public final class OpenClBackend implements Backend {
         for (Object arg : args) {
             if (arg instanceof Tensor t) {
                 api.setArg(k, index, mem(t));
-                api.setArg(k, index + 1, Math.toIntExact(t.offset()));
+                api.setArg(k, index + 1, Geometry.intArg(kernel, "the element offset of " + t.name(), t.offset()));
             } else if (arg instanceof Integer i) {
                 api.setArg(k, index, i.intValue());
             } else if (arg instanceof Float f) {

@@ -26,7 +26,7 @@ final class ReduceRoutine {
         if (cols == 0) {
             return null;
         }
-        int wg = Geometry.groupSize(cl, WG, WG_DEFAULT);
+        int wg = Geometry.reductionGroupSize(cl, WG, WG_DEFAULT);
         int vw = cl.define(VW, VW_DEFAULT);
         return new Call.Kernel(FILE, "column_sum", Geometry.global((cols + vw - 1) / vw, wg), Geometry.local(wg),
                 new Object[] {x.shape().rows(), cols, x, op.out()});
@@ -35,7 +35,7 @@ final class ReduceRoutine {
     /** {@code out[0] = sum_i x[i]}, or that over n when the op asks for the mean. x not modified; out modified. */
     static Call sum(OpenClBackend cl, Sum op) {
         requireNoAlias(op.name(), op.x(), op.out());
-        int wg = Geometry.groupSize(cl, WG, WG_DEFAULT);
+        int wg = Geometry.reductionGroupSize(cl, WG, WG_DEFAULT);
         return new Call.Kernel(FILE, op.mean() ? "mean_all" : "sum_all", Geometry.oneGroup(wg), Geometry.local(wg),
                 new Object[] {ElementwiseRoutine.size(op.x()), op.x(), op.out()});
     }

@@ -1,0 +1,69 @@
+package dev.clgrad.backend.opencl;
+
+import dev.clgrad.backend.TestBackends;
+import dev.clgrad.selftest.Conformance;
+import dev.clgrad.selftest.KernelSweep;
+import org.junit.jupiter.api.Test;
+
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What the Oclgrind CI step ({@code .ci/oclgrind}) relies on: {@code -Dclgrad.profile=NAME} gives
+ * any device a named profile's defines, and {@link KernelSweep} finds every entry point of the
+ * kernel files and plans checks that launch them all.
+ */
+class KernelSweepTest {
+
+    @Test
+    void aForcedProfileGivesAnyDeviceItsDefines() {
+        DeviceProfile nvidia = DeviceProfile.forDevice("Oclgrind", "Oclgrind", "Oclgrind Simulator", "nvidia");
+        assertEquals(64, nvidia.define("GEMM_NWG", 0));
+        assertEquals(16, nvidia.define("GEMM_MDIMC", 0));
+        assertEquals(4, nvidia.define("GEMM_VWN", 0));
+        DeviceProfile pocl = DeviceProfile.forDevice("NVIDIA CUDA", "NVIDIA Corporation", "NVIDIA H200", "pocl");
+        assertEquals(128, pocl.define("GEMM_NWG", 0), "the PoCL profile, not the NVIDIA one the device matches");
+        assertEquals(16, pocl.define("DROPOUT_VW", 0));
+        assertFalse(pocl.binaryCache());
+        DeviceProfile matched = DeviceProfile.forDevice("NVIDIA CUDA", "NVIDIA Corporation", "NVIDIA H200", null);
+        assertEquals(64, matched.define("GEMM_NWG", 0));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DeviceProfile.forDevice("p", "v", "n", "amd"));
+        assertTrue(e.getMessage().contains("clgrad.profile=amd") && e.getMessage().contains("nvidia")
+                && e.getMessage().contains("pocl"), e.getMessage());
+    }
+
+    @Test
+    void entryPointsAreEveryKernelOfEveryFile() {
+        Set<String> entries = KernelSweep.entryPoints();
+        for (String k : new String[] {"gemm_nn", "gemm_tt", "gemm_nn_bias", "gemm_nt_mask", "gemm_naive",
+                "dense_mse_backward_naive", "fill_value", "relu_backward", "bias_act", "act_forward",
+                "act_backward", "dropout_forward", "adam_step", "sgd_step_plain", "accuracy_count", "column_sum",
+                "mean_all", "philox_kat"}) {
+            assertTrue(entries.contains(k), k + " in " + entries);
+        }
+        assertFalse(entries.contains("NAME"), "the GEMM_ENTRY macro's parameter is no entry point");
+        assertFalse(entries.contains("dropout_backward"), "ApplyMask runs dropout_forward in both directions");
+        assertEquals(35, entries.size(), entries.toString());
+    }
+
+    @Test
+    void thePlanLaunchesEveryEntryPointOnEveryOpenClBackend() {
+        Set<String> entries = KernelSweep.entryPoints();
+        for (OpenClBackend cl : TestBackends.openCl()) {
+            KernelSweep.Plan plan = KernelSweep.plan(cl, Conformance.checks(), entries);
+            assertEquals(Set.of(), plan.uncovered(), "entry points no check launches on " + cl);
+            Set<String> launched = new TreeSet<>();
+            plan.checks().forEach(p -> launched.addAll(p.kernels()));
+            assertTrue(launched.containsAll(entries), launched.toString());
+            assertTrue(plan.checks().size() <= entries.size(), "at most one check per entry point");
+            assertTrue(plan.checks().stream().allMatch(p -> KernelSweep.preferred(p.check())),
+                    "the special-value checks and the Philox answers reach every kernel");
+        }
+    }
+}
