@@ -94,7 +94,8 @@ class OpenClOpsTest {
         try (Tensor y = Tensor.of(cl, ys, ys.length); Tensor dY = Tensor.of(cl, dys, dys.length);
              Tensor dX = nans(cl, ys.length)) {
             cl.run(new ActBackward(Activation.RELU, y, dY, dX));
-            assertArrayEquals(new float[] {0f, 0f, 7f, Float.NaN, 0f, Float.NaN}, dX.toArray(), "y NaN gives NaN; dY NaN passes only where y > 0");
+            assertArrayEquals(new float[] {0f, 0f, 7f, Float.NaN, 0f, Float.NaN}, dX.toArray(),
+                    "y NaN gives NaN; dY's NaN passes only where y > 0");
         }
     }
 
