@@ -153,7 +153,8 @@ class Run:
 
     def find_python(self):
         """A python3 that imports torch and numpy (Debian's /usr/bin/python3 first), or one with numpy."""
-        candidates = ["/usr/bin/python3", shutil.which("python3"), sys.executable]
+        candidates = [self.args.python] if self.args.python else ["/usr/bin/python3", shutil.which("python3"),
+                                                                    sys.executable]
         seen = []
         for c in candidates:
             if c and c not in seen and os.path.exists(c):
@@ -444,6 +445,7 @@ class Run:
                     items.reverse()
                 self.run_items(rnd, g, items)
         meta["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        meta["loadAverageAtEnd"] = os.getloadavg()
         meta["rounds"] = rounds
         results = {"meta": meta, "measurements": self.measurements, "problems": self.problems}
         with open(os.path.join(self.out, "results.json"), "w") as f:
@@ -524,19 +526,27 @@ def fmt(v, unit):
 def report(results):
     meta, ms, problems = results["meta"], results["measurements"], results["problems"]
     v = meta.get("versions", {})
-    blas = ", ".join(f"{a} {b} ({c})" for a, b, c in v.get("blas", [])) or "?"
+    blas = ", ".join(f"{b} (detects {c})" for a, b, c in v.get("blas", [])) or "?"
+    torch = v.get("torch", "missing") + (f" (Debian {v['deb:python3-torch']})" if "deb:python3-torch" in v else "")
     lines = [f"# clgrad vs peers, {meta['started'][:10]} ({meta['mode']} mode, {meta['rounds']} round"
              f"{'s' if meta['rounds'] != 1 else ''})", ""]
     lines += [f"- CPU: {meta['cpuModel']}, {meta['cpus']} CPUs ({meta.get('threadsPerCore')} thread(s) per core); "
               f"{meta.get('os')}, Linux {meta.get('kernel')}; load average at the start "
-              f"{', '.join(f'{x:.2f}' for x in meta.get('loadAverageAtStart', []))}",
+              f"{', '.join(f'{x:.2f}' for x in meta.get('loadAverageAtStart', []))}, at the end "
+              f"{', '.join(f'{x:.2f}' for x in meta.get('loadAverageAtEnd', []))}",
               f"- JDK: {meta['jdk']}; clgrad {meta['clgradCommit']}, Java backend: {meta.get('javaBackend')}",
               f"- PoCL: {(meta.get('pocl') or {}).get('version', 'missing')} ({v.get('deb:libpocl2', '?')}), "
               f"device {(meta.get('pocl') or {}).get('id', '–')}",
-              f"- Peers: PyTorch {v.get('torch', 'missing')}, numpy {v.get('numpy', 'missing')}, OpenBLAS {blas}, "
+              f"- Peers: PyTorch {torch}, numpy {v.get('numpy', 'missing')}, OpenBLAS {blas}, "
               f"CLBlast {v.get('deb:libclblast1', 'missing')}, Deeplearning4j {meta.get('dl4j')}",
               f"- Command: `{meta['command']}`, {meta['started']} to {meta.get('finished')}; settings "
               f"{json.dumps(meta['settings'])}", ""]
+    load = (meta.get("loadAverageAtStart") or [0])[0]
+    if meta["mode"] == "quick":
+        lines += ["**Quick mode: fewer rows and repeats, 1 round. It checks the machinery; its figures are not results.**", ""]
+    if load > 0.5 * (meta.get("cpus") or 1):
+        lines += [f"**The machine was busy at the start (load average {load:.2f} on {meta.get('cpus')} CPUs): "
+                  "these figures are not results.**", ""]
     by = {}
     for m in ms:
         by.setdefault((m["bench"], m["engine"], m["config"]), []).append(m["value"])
@@ -650,6 +660,8 @@ def main():
     p.add_argument("--clblast-params", help="CLBlast tuning file (default bench/out/clblast-tuning/params.txt)")
     p.add_argument("--tune-clblast", type=int, metavar="SECONDS",
                    help="first run bench/clblast/tune.sh with this budget (writes the default tuning file)")
+    p.add_argument("--python", help="the python3 for the PyTorch and OpenBLAS peers (default: /usr/bin/python3, "
+                                    "else python3 on PATH, whichever imports torch)")
     p.add_argument("--timeout", type=int, default=900, help="seconds per command (default 900)")
     p.add_argument("--report", metavar="RESULTS.json", help="only print the markdown table of an earlier run")
     a = p.parse_args()
