@@ -79,7 +79,7 @@ class LauncherTest {
     void theCommandsExitCodePassesThrough() throws Exception {
         Result bad = launch(Map.of(), "train", "does-not-exist.json");
         assertEquals(2, bad.code(), bad.err());
-        assertTrue(bad.err().contains("clgrad: does-not-exist.json"), bad.err());
+        assertTrue(bad.err().contains("does-not-exist.json"), bad.err());
         Result unknown = launch(Map.of(), "no-such-command");
         assertEquals(2, unknown.code(), unknown.err());
         Result ok = launch(Map.of(), "--version");
@@ -92,7 +92,7 @@ class LauncherTest {
         // An argument with a space and one with a glob character reach the CLI as one argument each.
         Result r = launch(Map.of(), "train", "a file*.json");
         assertEquals(2, r.code(), r.err());
-        assertTrue(r.err().contains("clgrad: a file*.json"), r.err());
+        assertTrue(r.err().contains(" a file*.json: "), r.err());
     }
 
     @Test
