@@ -1,16 +1,22 @@
 // clblast_sgemm.c — times CLBlast's SGEMM (row-major, C = A·B, no transposes) on the first OpenCL
 // device: the benchmark peer of `clgrad bench gemm`. Not part of the library.
 //
-// Usage: clblast_sgemm [SIZE ...]   (default 1024 2048); prints one JSON object per size:
-//   {"op":"clblast_sgemm","device":...,"m":S,"n":S,"k":S,"medianMs":...,"gflops":...,"maxRelError":...}
+// Usage: clblast_sgemm [--params FILE] [SIZE ...]   (default 1024 2048); one JSON object per size:
+//   {"op":"clblast_sgemm","device":...,"tuned":...,"m":S,"n":S,"k":S,"medianMs":...,"gflops":...,"maxRelError":...}
 // Inputs are uniform in [-1, 1); maxRelError is max |c - ref| / max |ref| over 256 sampled entries
 // against a double-precision dot product on the host. One untimed warm-up call (CLBlast compiles
 // its kernels on first use), then the median of REPS timed calls, each ended by clFinish.
+//
+// --params FILE: kernel parameters to use instead of CLBlast's database (CLBlastOverrideParameters),
+// one kernel per line: `KERNEL NAME=VALUE NAME=VALUE ...` (single precision), as
+// bench/clblast/tune.sh writes them from CLBlast's tuners. Without it CLBlast uses its built-in
+// database: this device's entry if it has one, else its defaults for the device type.
 #define CL_TARGET_OPENCL_VERSION 120
 #include <clblast_c.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define REPS 5
@@ -37,6 +43,48 @@ static float uniform(unsigned long long* state) {
     *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
     return (float)((*state >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
 }
+
+// Applies every line of a parameters file; returns the number of kernels overridden.
+static int override_parameters(cl_device_id device, const char* path) {
+    FILE* f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "clblast_sgemm: cannot open %s\n", path);
+        exit(2);
+    }
+    char line[4096];
+    int kernels = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        const char* names[64];
+        size_t values[64];
+        size_t count = 0;
+        char* save = NULL;
+        char* kernel = strtok_r(line, " \t\r\n", &save);
+        if (kernel == NULL || kernel[0] == '#') {
+            continue;
+        }
+        for (char* tok; (tok = strtok_r(NULL, " \t\r\n", &save)) != NULL && count < 64;) {
+            char* eq = strchr(tok, '=');
+            if (eq == NULL) {
+                fprintf(stderr, "clblast_sgemm: %s: expected NAME=VALUE, got %s\n", path, tok);
+                exit(2);
+            }
+            *eq = 0;
+            names[count] = tok;
+            values[count] = strtoul(eq + 1, NULL, 10);
+            count++;
+        }
+        CLBlastStatusCode st = CLBlastOverrideParameters(device, kernel, CLBlastPrecisionSingle, count, names, values);
+        if (st != CLBlastSuccess) {
+            fprintf(stderr, "clblast_sgemm: CLBlastOverrideParameters(%s) failed with status %d\n", kernel, (int)st);
+            exit(1);
+        }
+        kernels++;
+    }
+    fclose(f);
+    return kernels;
+}
+
+static int tuned = 0;
 
 static void bench(cl_context ctx, cl_command_queue queue, const char* device, int s) {
     size_t count = (size_t)s * s;
@@ -82,8 +130,9 @@ static void bench(cl_context ctx, cl_command_queue queue, const char* device, in
     }
     qsort(ms, REPS, sizeof(double), by_value);
     double median = ms[REPS / 2];
-    printf("{\"op\":\"clblast_sgemm\",\"device\":\"%s\",\"m\":%d,\"n\":%d,\"k\":%d,\"medianMs\":%.3f,\"gflops\":%.2f,"
-           "\"maxRelError\":%.3g}\n", device, s, s, s, median, 2.0 * s * s * s / (median * 1e6), max_err / max_ref);
+    printf("{\"op\":\"clblast_sgemm\",\"device\":\"%s\",\"tuned\":%s,\"m\":%d,\"n\":%d,\"k\":%d,\"repeats\":%d,"
+           "\"medianMs\":%.3f,\"gflops\":%.2f,\"maxRelError\":%.3g}\n", device, tuned ? "true" : "false", s, s, s, REPS,
+           median, 2.0 * s * s * s / (median * 1e6), max_err / max_ref);
     fflush(stdout);
     clReleaseMemObject(a_g);
     clReleaseMemObject(b_g);
@@ -105,11 +154,16 @@ int main(int argc, char** argv) {
     check(err, "clCreateContext");
     cl_command_queue queue = clCreateCommandQueue(ctx, device, 0, &err);
     check(err, "clCreateCommandQueue");
-    if (argc < 2) {
+    int first = 1;
+    if (argc > 2 && strcmp(argv[1], "--params") == 0) {
+        tuned = override_parameters(device, argv[2]) > 0;
+        first = 3;
+    }
+    if (argc <= first) {
         bench(ctx, queue, name, 1024);
         bench(ctx, queue, name, 2048);
     }
-    for (int i = 1; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         bench(ctx, queue, name, atoi(argv[i]));
     }
     clReleaseCommandQueue(queue);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Deeplearning4j peer for `clgrad bench train samples/fashion-mnist-mlp.json`: builds this bench-only
 # project (its own pom, not part of the library build) and trains the same MLP on Fashion-MNIST.
-#   bench/dl4j/run.sh [--data DIR] [--rows R] [--repeats N]
-# Prints one JSON object (samplesPerSec, usPerStep, medianEpochMs) on stdout.
+#   bench/dl4j/run.sh [--data DIR] [--rows R] [--repeats N] [--config default|omp1|ompN | --list-configs]
+# Without --config: every thread configuration (nothing set; OMP_NUM_THREADS=1; =N), each in its own
+# JVM, one JSON object each on stdout (samplesPerSec, usPerStep, medianEpochMs), the fastest "best":true.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"

@@ -1,11 +1,26 @@
 #!/usr/bin/env python3
 """PyTorch peer for `clgrad bench train`: the same models, optimizer and batch sizes, timed the same way
-(one warm-up epoch, then the median of timed epochs over shuffled mini-batches).
+(one warm-up epoch, then the median of timed epochs over shuffled mini-batches), at every thread
+configuration that is reasonable on this machine, each in its own process (OMP_NUM_THREADS and
+OPENBLAS_NUM_THREADS take effect only when set before torch and OpenBLAS load).
 
-    OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 bench/pytorch/train_bench.py seed
-    OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 bench/pytorch/train_bench.py mnist [--data DIR]
+    /usr/bin/python3 bench/pytorch/train_bench.py seed  [--repeats 101]
+    /usr/bin/python3 bench/pytorch/train_bench.py mnist [--rows 20000] [--data DIR]
+    /usr/bin/python3 bench/pytorch/train_bench.py mnist --config intra1-blas1  # one configuration
+    /usr/bin/python3 bench/pytorch/train_bench.py mnist --list-configs       # their names and settings
 
-Prints one JSON object per run: samplesPerSec, usPerStep, medianEpochMs, threads, torch version.
+Without --config it runs every configuration and prints one JSON object per configuration
+(samplesPerSec, usPerStep, medianEpochMs, the configuration, the intra-op, OpenMP and OpenBLAS
+threads and the OpenBLAS kernel that actually ran, from threadpoolctl when it is installed), the best
+one marked "best": true, then a summary on stderr. --threads N runs once, in this process, with
+torch.set_num_threads(N) and the environment as it is.
+
+Configurations (N = the CPU count; on a 1-CPU machine only default and intra1-blas1):
+    default       nothing set: what a plain PyTorch script gets
+    intraT-blasB  for T and B in {1, N}: OMP_NUM_THREADS=T and torch.set_num_threads(T) (ATen's
+                  intra-op threads), OPENBLAS_NUM_THREADS=B (OpenBLAS's own thread pool)
+Use /usr/bin/python3 (Debian's python3-torch); OPENBLAS_CORETYPE and other variables set outside pass
+through to every configuration.
 """
 import argparse
 import gzip
@@ -13,14 +28,25 @@ import json
 import os
 import statistics
 import struct
+import subprocess
+import sys
 import time
 
-import numpy as np
-import torch
-from torch import nn
+MARK = "CLGRAD_PEER_CONFIG"
+
+
+def configs():
+    """name -> (environment to set, intra-op threads or None for torch's default)."""
+    n = os.cpu_count() or 1
+    out = {"default": ({}, None)}
+    for t in sorted({1, n}):
+        for b in sorted({1, n}):
+            out[f"intra{t}-blas{b}"] = ({"OMP_NUM_THREADS": str(t), "OPENBLAS_NUM_THREADS": str(b)}, t)
+    return out
 
 
 def idx(path):
+    import numpy as np
     with gzip.open(path, "rb") as f:
         data = f.read()
     ndim = data[3]
@@ -29,18 +55,23 @@ def idx(path):
 
 
 def seed_data():
+    import numpy as np
+    import torch
     g = np.random.default_rng(42)
     return (torch.tensor(g.standard_normal((1000, 20)), dtype=torch.float32),
             torch.tensor(g.standard_normal((1000, 1)), dtype=torch.float32))
 
 
 def mnist_data(folder):
+    import numpy as np
+    import torch
     x = idx(f"{folder}/train-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255.0
     y = idx(f"{folder}/train-labels-idx1-ubyte.gz").astype(np.int64)
     return torch.from_numpy(x), torch.from_numpy(y)
 
 
 def epoch(model, opt, loss_fn, x, y, batch, gen):
+    import torch
     order = torch.randperm(x.shape[0], generator=gen)
     for s in range(0, x.shape[0], batch):
         i = order[s:s + batch]
@@ -50,15 +81,30 @@ def epoch(model, opt, loss_fn, x, y, batch, gen):
         opt.step()
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("model", choices=["seed", "mnist"])
-    p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--rows", type=int, default=None)
-    p.add_argument("--threads", type=int, default=os.cpu_count(), help="intra-op threads (default: every CPU)")
-    a = p.parse_args()
-    torch.set_num_threads(a.threads)
+def pools():
+    """The thread pools that actually ran (threadpoolctl), or {} when it is not installed."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return {}
+    out = {}
+    for p in threadpoolctl.threadpool_info():
+        if p.get("internal_api") == "openblas":
+            out.update(blasThreads=p.get("num_threads"), blasCoretype=p.get("architecture"),
+                       blas="openblas-" + str(p.get("version")))
+        elif p.get("user_api") == "blas":
+            out.update(blasThreads=p.get("num_threads"), blas=str(p.get("internal_api")))
+        elif p.get("user_api") == "openmp":
+            out.setdefault("ompThreads", p.get("num_threads"))
+    return out
+
+
+def measure(a, threads):
+    """Trains in this process and returns the result object."""
+    import torch
+    from torch import nn
+    if threads is not None:
+        torch.set_num_threads(threads)
     torch.manual_seed(42)
     if a.model == "seed":
         x, y = seed_data()
@@ -82,9 +128,60 @@ def main():
         times.append(time.perf_counter() - t0)
     ms = statistics.median(times) * 1e3
     steps = (x.shape[0] + batch - 1) // batch
-    print(json.dumps({"peer": "pytorch", "model": a.model, "torch": torch.__version__, "threads": torch.get_num_threads(),
-                      "rows": x.shape[0], "batch": batch, "medianEpochMs": ms,
-                      "samplesPerSec": x.shape[0] / (ms / 1e3), "usPerStep": ms * 1e3 / steps}))
+    return {"peer": "pytorch", "model": a.model, "torch": torch.__version__, "intraOpThreads": torch.get_num_threads(),
+            **pools(), "rows": x.shape[0], "batch": batch, "repeats": a.repeats, "medianEpochMs": ms,
+            "samplesPerSec": x.shape[0] / (ms / 1e3), "usPerStep": ms * 1e3 / steps}
+
+
+def child_args(a):
+    out = [a.model, "--data", a.data, "--repeats", str(a.repeats)]
+    return out + (["--rows", str(a.rows)] if a.rows else [])
+
+
+def run_config(a, name):
+    """Runs one configuration in a process of its own, with its environment; returns its result."""
+    env_add, _ = configs()[name]
+    env = {**os.environ, **env_add, MARK: name}
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), *child_args(a), "--config", name],
+                          env=env, stdout=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"train_bench.py: configuration {name} failed with exit code {proc.returncode}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("model", choices=["seed", "mnist"])
+    p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--rows", type=int, default=None)
+    p.add_argument("--config", choices=list(configs()), help="run this configuration only")
+    p.add_argument("--threads", type=int, help="run once in this process with torch.set_num_threads(N)")
+    p.add_argument("--list-configs", action="store_true", help="print the configurations as JSON and exit")
+    a = p.parse_args()
+    if a.list_configs:
+        print(json.dumps({k: {"env": e, "intraOpThreads": t} for k, (e, t) in configs().items()}))
+        return
+    if a.threads is not None:
+        print(json.dumps({"config": f"threads{a.threads}", **measure(a, a.threads)}))
+        return
+    if a.config:
+        env_add, threads = configs()[a.config]
+        if os.environ.get(MARK) != a.config:
+            # Called directly: start again with the configuration's environment, before torch loads.
+            os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *sys.argv[1:]],
+                      {**os.environ, **env_add, MARK: a.config})
+        print(json.dumps({"config": a.config, "env": env_add, **measure(a, threads)}))
+        return
+    results = [run_config(a, name) for name in configs()]
+    best = max(results, key=lambda r: r["samplesPerSec"])
+    for r in results:
+        r["best"] = r is best
+        print(json.dumps(r), flush=True)
+    for r in results:
+        print(f"train_bench.py {a.model}: {r['config']:<14} intra-op {r['intraOpThreads']}  OpenBLAS threads "
+              f"{r.get('blasThreads', '?')} ({r.get('blasCoretype', '?')})  {r['samplesPerSec']:10.1f} samples/s  "
+              f"{r['usPerStep']:9.1f} us/step{'  <- best' if r['best'] else ''}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -14,16 +14,25 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
+import java.io.BufferedReader;
 import java.io.DataInputStream;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
 import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -33,9 +42,14 @@ import java.util.zip.GZIPInputStream;
  * mini-batches, then the median of the timed epochs. Per step the host gathers the batch into
  * staging arrays and hands them to {@code MultiLayerNetwork.fit(DataSet)}.
  *
- * <pre>bench/dl4j/run.sh [--data DIR] [--rows R] [--repeats N]</pre>
+ * <pre>bench/dl4j/run.sh [--data DIR] [--rows R] [--repeats N] [--config NAME | --list-configs]</pre>
  *
- * Prints one JSON object: samplesPerSec, usPerStep, medianEpochMs, the per-epoch times, threads.
+ * Without {@code --config} it trains at every thread configuration, each in a JVM of its own (ND4J
+ * sizes its OpenMP pool, and the OpenBLAS threads it sets, from {@code OMP_NUM_THREADS} when its
+ * native code loads): {@code default} (nothing set) and {@code ompT} ({@code OMP_NUM_THREADS=T}) for
+ * T in {1, the CPU count}. One JSON object per configuration (samplesPerSec, usPerStep,
+ * medianEpochMs, the per-epoch times, the OpenMP and BLAS threads ND4J reports), the fastest marked
+ * {@code "best":true}, then a summary on stderr.
  */
 public final class TrainBench {
     private static final int BATCH = 128;
@@ -44,18 +58,56 @@ public final class TrainBench {
     private TrainBench() {
     }
 
-    public static void main(String[] args) throws IOException {
+    /** The environment variable that tells a child JVM it already runs with its configuration. */
+    private static final String MARK = "CLGRAD_PEER_CONFIG";
+
+    /** Configuration name to the environment it sets. */
+    static Map<String, Map<String, String>> configs() {
+        Map<String, Map<String, String>> out = new LinkedHashMap<>();
+        out.put("default", Map.of());
+        int n = Runtime.getRuntime().availableProcessors();
+        for (int t : n > 1 ? new int[] {1, n} : new int[] {1}) {
+            out.put("omp" + t, Map.of("OMP_NUM_THREADS", Integer.toString(t)));
+        }
+        return out;
+    }
+
+    public static void main(String[] args) throws IOException, InterruptedException {
         String data = "/usr/share/datasets/fashion-mnist";
         int rows = 0;
         int repeats = 3;
+        String config = null;
+        List<String> passOn = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
+            if (!args[i].equals("--config") && !args[i].equals("--list-configs") && i + 1 < args.length) {
+                passOn.add(args[i]);
+                passOn.add(args[i + 1]);
+            }
             switch (args[i]) {
                 case "--data" -> data = args[++i];
                 case "--rows" -> rows = Integer.parseInt(args[++i]);
                 case "--repeats" -> repeats = Integer.parseInt(args[++i]);
+                case "--config" -> config = args[++i];
+                case "--list-configs" -> {
+                    List<String> items = new ArrayList<>();
+                    configs().forEach((k, v) -> items.add("\"" + k + "\":" + json(v)));
+                    System.out.println("{" + String.join(",", items) + "}");
+                    return;
+                }
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + "; expected --data DIR, --rows R, --repeats N");
+                        + "; expected --data DIR, --rows R, --repeats N, --config NAME, --list-configs");
             }
+        }
+        if (config != null && !configs().containsKey(config)) {
+            throw new IllegalArgumentException("unknown configuration " + config + "; expected one of " + configs().keySet());
+        }
+        if (config == null) {
+            sweep(passOn);
+            return;
+        }
+        if (!config.equals(System.getenv(MARK))) {
+            Process p = child(config, passOn).inheritIO().start();
+            System.exit(p.waitFor());
         }
         float[] x = images(Path.of(data, "train-images-idx3-ubyte.gz"));
         int[] y = labels(Path.of(data, "train-labels-idx1-ubyte.gz"));
@@ -97,11 +149,77 @@ public final class TrainBench {
         double median = sorted.size() % 2 == 1 ? sorted.get(sorted.size() / 2)
                 : (sorted.get(sorted.size() / 2 - 1) + sorted.get(sorted.size() / 2)) / 2;
         int steps = (n + BATCH - 1) / BATCH;
-        System.out.println(String.format(Locale.ROOT, "{\"peer\":\"dl4j\",\"model\":\"mnist\",\"dl4j\":\"1.0.0-M2.1\","
-                        + "\"backend\":\"%s\",\"threads\":%d,\"rows\":%d,\"batch\":%d,\"epochMs\":%s,"
+        Properties env = Nd4j.getExecutioner().getEnvironmentInformation();
+        System.out.println(String.format(Locale.ROOT, "{\"config\":\"%s\",\"env\":%s,\"peer\":\"dl4j\",\"model\":\"mnist\","
+                        + "\"dl4j\":\"1.0.0-M2.1\",\"backend\":\"%s\",\"cpus\":%d,\"ompThreads\":%s,\"blasThreads\":%s,"
+                        + "\"blas\":\"%s\",\"rows\":%d,\"batch\":%d,\"repeats\":%d,\"epochMs\":%s,"
                         + "\"medianEpochMs\":%.3f,\"samplesPerSec\":%.1f,\"usPerStep\":%.1f}",
-                Nd4j.getExecutioner().getClass().getSimpleName(), Runtime.getRuntime().availableProcessors(), n, BATCH,
+                config, json(configs().get(config)), Nd4j.getExecutioner().getClass().getSimpleName(),
+                Runtime.getRuntime().availableProcessors(), env.getOrDefault("omp.threads", "null"),
+                env.getOrDefault("blas.threads", "null"), env.getOrDefault("blas.vendor", "?"), n, BATCH, repeats,
                 ms.toString().replace(" ", ""), median, n / (median / 1e3), median * 1e3 / steps));
+    }
+
+    /** Every configuration in a JVM of its own; prints each result, the fastest marked best. */
+    private static void sweep(List<String> passOn) throws IOException, InterruptedException {
+        List<String> lines = new ArrayList<>();
+        double bestRate = -1;
+        int best = -1;
+        Pattern rate = Pattern.compile("\"samplesPerSec\":([0-9.eE+-]+)");
+        for (String name : configs().keySet()) {
+            Process p = child(name, passOn).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String last = null;
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    if (line.startsWith("{")) {
+                        last = line;
+                    }
+                }
+            }
+            int code = p.waitFor();
+            if (code != 0 || last == null) {
+                throw new IllegalStateException("configuration " + name + " failed with exit code " + code);
+            }
+            Matcher m = rate.matcher(last);
+            double v = m.find() ? Double.parseDouble(m.group(1)) : -1;
+            if (v > bestRate) {
+                bestRate = v;
+                best = lines.size();
+            }
+            lines.add(last);
+        }
+        for (int i = 0; i < lines.size(); i++) {
+            String l = lines.get(i);
+            System.out.println(l.substring(0, l.length() - 1) + ",\"best\":" + (i == best) + "}");
+        }
+        for (int i = 0; i < lines.size(); i++) {
+            Matcher m = rate.matcher(lines.get(i));
+            System.err.printf(Locale.ROOT, "dl4j: %-8s %10s samples/s%s%n", configs().keySet().toArray()[i],
+                    m.find() ? m.group(1) : "?", i == best ? "  <- best" : "");
+        }
+    }
+
+    /** This JVM's command line again, for {@code config}, with its environment and the marker set. */
+    private static ProcessBuilder child(String config, List<String> passOn) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(TrainBench.class.getName());
+        cmd.addAll(passOn);
+        cmd.add("--config");
+        cmd.add(config);
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().putAll(configs().get(config));
+        pb.environment().put(MARK, config);
+        return pb;
+    }
+
+    private static String json(Map<String, String> env) {
+        List<String> items = new ArrayList<>();
+        env.forEach((k, v) -> items.add("\"" + k + "\":\"" + v + "\""));
+        return "{" + String.join(",", items) + "}";
     }
 
     /** One pass over the shuffled rows in batches of {@link #BATCH} (the last one shorter). */
