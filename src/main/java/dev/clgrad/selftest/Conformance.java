@@ -478,8 +478,11 @@ public final class Conformance {
                 inputGrad(dPred, w, h, p, dX)));
     }
 
-    /** One epilogue case of {@link #epilogues}: transposes, alpha, and the epilogue's parts. */
-    private record EpilogueCase(boolean transA, boolean transB, float alpha, boolean bias, Activation activation,
+    /**
+     * One epilogue case, here and in {@link SpecialValues}: transposes, alpha, and the epilogue's
+     * parts (rate −1: no mask).
+     */
+    record EpilogueCase(boolean transA, boolean transB, float alpha, boolean bias, Activation activation,
                                 float rate, boolean gate) {
         String describe() {
             StringBuilder e = new StringBuilder();

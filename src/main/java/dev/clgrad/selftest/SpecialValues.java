@@ -504,29 +504,6 @@ public final class SpecialValues {
         }
     }
 
-    /** One case of {@link #epilogues}: transposes, alpha, and the epilogue's parts (rate −1: no mask). */
-    private record EpilogueCase(boolean transA, boolean transB, float alpha, boolean bias, Activation activation,
-                                float rate, boolean gate) {
-        String describe() {
-            StringBuilder e = new StringBuilder();
-            if (gate) {
-                e.append("gate ").append(activation).append("'");
-            } else {
-                if (bias) {
-                    e.append("+bias");
-                }
-                if (activation != Activation.LINEAR) {
-                    e.append(e.length() > 0 ? " " : "").append(activation);
-                }
-                if (rate >= 0) {
-                    e.append(e.length() > 0 ? " " : "").append("dropout(").append(rate).append(")");
-                }
-            }
-            return "matmul " + (transA ? "T" : "N") + (transB ? "T" : "N") + (alpha != 1f ? " alpha=" + alpha : "")
-                    + " [" + e + "]";
-        }
-    }
-
     /**
      * Epilogues beyond a Dense layer's own, which a backend may run as the
      * {@link MatMul#decompose() decomposition} (OpenCL: the plain product, then {@link Act} or
@@ -536,16 +513,16 @@ public final class SpecialValues {
      * f(h) values (see {@link Operands#outputs}).
      */
     private static void epilogues(List<Check> all) {
-        EpilogueCase[] cases = {
-                new EpilogueCase(false, false, 1f, false, Activation.TANH, 0.5f, false),
-                new EpilogueCase(true, false, 1f, true, Activation.SIGMOID, -1, false),
-                new EpilogueCase(false, true, -2f, false, Activation.RELU, 0.5f, false),
-                new EpilogueCase(false, false, 1f, false, Activation.TANH, -1, true),
-                new EpilogueCase(true, true, 2f, false, Activation.SIGMOID, -1, true),
-                new EpilogueCase(true, false, 1f, false, Activation.RELU, -1, true),
+        Conformance.EpilogueCase[] cases = {
+                new Conformance.EpilogueCase(false, false, 1f, false, Activation.TANH, 0.5f, false),
+                new Conformance.EpilogueCase(true, false, 1f, true, Activation.SIGMOID, -1, false),
+                new Conformance.EpilogueCase(false, true, -2f, false, Activation.RELU, 0.5f, false),
+                new Conformance.EpilogueCase(false, false, 1f, false, Activation.TANH, -1, true),
+                new Conformance.EpilogueCase(true, true, 2f, false, Activation.SIGMOID, -1, true),
+                new Conformance.EpilogueCase(true, false, 1f, false, Activation.RELU, -1, true),
         };
         long seed = 30;
-        for (EpilogueCase e : cases) {
+        for (Conformance.EpilogueCase e : cases) {
             for (int[] mnk : EPILOGUE_SHAPES) {
                 int m = mnk[0];
                 int n = mnk[1];

@@ -5,10 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -20,30 +17,15 @@ class TrainCommandTest {
     @TempDir
     Path dir;
 
-    private record Result(int code, String out, String err) {
-    }
-
-    private static Result run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
     void trainsTheSeedExampleAndPrintsJson() throws IOException {
         Path png = dir.resolve("curves.png");
         Path weights = dir.resolve("w.safetensors");
-        Result r = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "3", "--json",
+        CliRun r = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "3", "--json",
                 "--plot", png.toString(), "--save", weights.toString());
         assertEquals(0, r.code(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.out());
@@ -63,7 +45,7 @@ class TrainCommandTest {
     void badConfigExitsTwoWithOneLine() throws IOException {
         Path bad = Files.writeString(dir.resolve("bad.json"), "{\"layers\": [{\"type\": \"dropout\", \"rate\": 2}],"
                 + " \"loss\": \"mse\", \"data\": {\"type\": \"random-normal\", \"train\": 4, \"features\": 2}}");
-        Result r = run("train", bad.toString(), "--device", "java", "--json");
+        CliRun r = run("train", bad.toString(), "--device", "java", "--json");
         assertEquals(2, r.code());
         assertEquals("", r.out());
         assertEquals("clgrad: " + bad + ": $.layers[0].rate: expected a number in [0.0, 1.0), got 2", r.err().strip());
@@ -73,7 +55,7 @@ class TrainCommandTest {
     void missingDataFileExitsTwo() throws IOException {
         Path cfg = Files.writeString(dir.resolve("c.json"), "{\"layers\": [{\"type\": \"dense\", \"units\": 10}],"
                 + " \"loss\": \"sparse_categorical_crossentropy\", \"data\": {\"type\": \"idx\"}}");
-        Result r = run("train", cfg.toString(), "--device", "java", "--data", dir.toString());
+        CliRun r = run("train", cfg.toString(), "--device", "java", "--data", dir.toString());
         assertEquals(2, r.code());
         assertEquals("clgrad: " + dir.resolve("train-images-idx3-ubyte.gz") + ": no such data file", r.err().strip());
     }
@@ -86,7 +68,7 @@ class TrainCommandTest {
     }
 
     /** Each kind of bad input: exit code 2, nothing on stdout, exactly one line on stderr. */
-    private static void assertOneLine(String expected, Result r) {
+    private static void assertOneLine(String expected, CliRun r) {
         assertEquals(2, r.code(), r.err());
         assertEquals("", r.out());
         assertEquals(1, r.err().strip().lines().count(), r.err());
@@ -125,16 +107,16 @@ class TrainCommandTest {
     @Test
     void checkpointsEveryEpochAndResumesToMoreEpochs() throws IOException {
         Path ck = dir.resolve("ck");
-        Result first = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "2", "--json",
+        CliRun first = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "2", "--json",
                 "--checkpoint", ck.toString());
         assertEquals(0, first.code(), first.err());
-        Result more = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "3", "--json",
+        CliRun more = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "3", "--json",
                 "--resume", ck.toString(), "--checkpoint", ck.toString());
         assertEquals(0, more.code(), more.err());
         assertTrue(more.err().contains("clgrad: resuming from " + ck.resolve("checkpoint.safetensors")
                 + " at epoch 3, step 0"), more.err());
         assertEquals(1, new ObjectMapper().readTree(more.out()).get("epochs").asInt(), "one epoch left to run");
-        Result straight = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "3", "--json");
+        CliRun straight = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "3", "--json");
         assertEquals(new ObjectMapper().readTree(straight.out()).get("trainLoss").get(2),
                 new ObjectMapper().readTree(more.out()).get("trainLoss").get(0), "the same third epoch");
     }
@@ -147,7 +129,7 @@ class TrainCommandTest {
     @Test
     void resumeWithAnotherBatchSizeIsRefused() throws IOException {
         Path ck = dir.resolve("ck");
-        Result first = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "1", "--json",
+        CliRun first = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "1", "--json",
                 "--checkpoint", ck.toString());
         assertEquals(0, first.code(), first.err());
         assertOneLine("train: --batch 64 differs from the batch size 32 that " + ck.resolve("checkpoint.safetensors")
@@ -155,7 +137,7 @@ class TrainCommandTest {
                         + "uninterrupted run would have: drop --batch, or start afresh without resuming",
                 run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "2", "--json",
                         "--resume", ck.toString(), "--batch", "64"));
-        Result same = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "2", "--json",
+        CliRun same = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "2", "--json",
                 "--resume", ck.toString(), "--batch", "32");
         assertEquals(0, same.code(), same.err());
         assertTrue(same.err().contains("at epoch 2, step 0 (batch size 32)"), same.err());
@@ -168,15 +150,15 @@ class TrainCommandTest {
     @Test
     void resumeIfPresentStartsFreshThenResumes() throws IOException {
         Path ck = dir.resolve("ck");
-        Result fresh = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "2", "--json",
+        CliRun fresh = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "2", "--json",
                 "--resume-if-present", ck.toString(), "--checkpoint", ck.toString());
         assertEquals(0, fresh.code(), fresh.err());
         assertTrue(fresh.err().contains("clgrad: no checkpoint in " + ck + " yet; starting fresh"), fresh.err());
-        Result again = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "3", "--json",
+        CliRun again = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "3", "--json",
                 "--resume-if-present", ck.toString(), "--checkpoint", ck.toString());
         assertEquals(0, again.code(), again.err());
         assertTrue(again.err().contains("clgrad: resuming from " + ck.resolve("checkpoint.safetensors")), again.err());
-        Result straight = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "3", "--json");
+        CliRun straight = run("train", "samples/seed-simplenet.json", "--device", "java", "--epochs", "3", "--json");
         assertEquals(new ObjectMapper().readTree(straight.out()).get("trainLoss").get(2),
                 new ObjectMapper().readTree(again.out()).get("trainLoss").get(0), "the same third epoch");
         assertOneLine("train: give --resume or --resume-if-present, not both", run("train",
