@@ -1,6 +1,6 @@
 package dev.clgrad.cli;
 
-import dev.clgrad.io.AtomicFile;
+import dev.clgrad.AtomicFile;
 
 import java.io.IOException;
 import java.nio.file.FileStore;

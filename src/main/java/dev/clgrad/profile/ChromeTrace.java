@@ -5,7 +5,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.clgrad.backend.ProfileSink.HostSpan;
 import dev.clgrad.backend.ProfileSink.KernelRecord;
-import dev.clgrad.io.AtomicFile;
+import dev.clgrad.AtomicFile;
 
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,6 +1,6 @@
 package dev.clgrad.train;
 
-import dev.clgrad.io.AtomicFile;
+import dev.clgrad.AtomicFile;
 
 import javax.imageio.ImageIO;
 import java.awt.BasicStroke;

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * written atomically; when one output fails at the end the others are still written, the results
  * still printed, and the one error line (exit 2) names the path. Item 6: {@code profile --trace}
  * to a full disk names the path. A full disk is simulated by making {@code NAME.tmp}, where
- * {@link dev.clgrad.io.AtomicFile} writes, a link to {@code /dev/full} (every write: ENOSPC).
+ * {@link dev.clgrad.AtomicFile} writes, a link to {@code /dev/full} (every write: ENOSPC).
  */
 class OutputPathsTest {
     @TempDir

@@ -1,4 +1,4 @@
-package dev.clgrad.io;
+package dev.clgrad;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
