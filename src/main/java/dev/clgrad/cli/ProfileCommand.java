@@ -6,7 +6,6 @@ import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.Backends;
 import dev.clgrad.backend.StepClass;
 import dev.clgrad.data.Dataset;
-import dev.clgrad.io.DataSpec;
 import dev.clgrad.io.ModelConfig;
 import dev.clgrad.model.Sequential;
 import dev.clgrad.nn.Dense;

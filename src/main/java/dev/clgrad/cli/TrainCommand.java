@@ -9,7 +9,6 @@ import dev.clgrad.backend.StepClass;
 import dev.clgrad.io.Checkpoint;
 import dev.clgrad.io.DataSpec;
 import dev.clgrad.io.ModelConfig;
-import dev.clgrad.io.ModelWeights;
 import dev.clgrad.model.Sequential;
 import dev.clgrad.nn.Dense;
 import dev.clgrad.profile.Profiler;

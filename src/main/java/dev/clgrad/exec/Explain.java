@@ -3,7 +3,6 @@ package dev.clgrad.exec;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.nn.ParameterStore;
 import dev.clgrad.ops.Composite;
-import dev.clgrad.ops.MatMul;
 import dev.clgrad.ops.Op;
 import dev.clgrad.tensor.Tensor;
 

@@ -1,7 +1,6 @@
 package dev.clgrad.io;
 
 import dev.clgrad.AtomicFile;
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.clgrad.data.HostArray;

@@ -4,7 +4,6 @@ import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.BackendTest;
 import dev.clgrad.backend.TestBackends;
 import dev.clgrad.data.Dataset;
-import dev.clgrad.io.Checkpoint;
 import dev.clgrad.nn.Dense;
 import dev.clgrad.nn.Dropout;
 import dev.clgrad.nn.MSE;
