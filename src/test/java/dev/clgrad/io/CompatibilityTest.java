@@ -34,8 +34,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * Files written before the layers → ops → planner redesign still load and mean the same:
  * {@code src/test/resources/compat/v1/} holds a version-1 checkpoint of the seed model taken
  * mid-epoch (epoch 1 from 0, step 2: global step 6 of 4-step epochs) and a saved seed model
- * trained one epoch, both written by the old engine ({@code CompatFixtures} on branch
- * {@code golden}, Java backend), and {@code expected.json}, what the old engine computed from them.
+ * trained one epoch. Both were written with the Java backend by the engine of commit 9d463c3, the
+ * last before the redesign, and {@code expected.json} holds what that engine computed from them.
  * Here the checkpoint is restored into a fresh seed model and training resumed to the end of
  * epoch 2: the History's losses and every parameter must be the old engine's; the saved model,
  * loaded, must predict the old engine's outputs on the first 8 rows. Tolerance: {@link #REL}
@@ -78,7 +78,7 @@ class CompatibilityTest {
         }
     }
 
-    /** As {@code CompatFixtures.data()}: x (64, 20) then y (64, 1) from one SplittableRandom(7). */
+    /** The fixtures' data: x (64, 20) then y (64, 1) from one SplittableRandom(7), as they were written. */
     static Dataset data() {
         SplittableRandom rng = new SplittableRandom(7);
         float[] x = new float[64 * 20];

@@ -27,9 +27,11 @@ import java.util.Map;
 
 /**
  * The training trajectories recorded before the layers → ops → planner redesign, and the code that
- * drives them (shared with {@link TrajectoryParityTest}). A test-scope program, not a test: its
- * {@code main} rewrites the golden files {@code src/test/resources/golden/<model>-<backend>.json}.
- * Regenerate (from the repository root, with the JVM options surefire uses):
+ * drives them (shared with {@link TrajectoryParityTest}). The files in
+ * {@code src/test/resources/golden/<model>-<backend>.json} were written by this program run on the
+ * engine of commit 9d463c3, the last before the redesign, so the parity test holds today's engine
+ * to those numbers. Rewrite them only to accept a deliberate change of the arithmetic. The program
+ * is test-scope, not a test; run it from the repository root with the JVM options surefire uses:
  * <pre>
  * mvn -B -q test-compile org.codehaus.mojo:exec-maven-plugin:3.5.0:exec -Dexec.executable=java \
  *   -Dexec.classpathScope=test -Dexec.args="-Xmx4g --add-modules jdk.incubator.vector \
