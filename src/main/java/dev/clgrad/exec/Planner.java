@@ -12,6 +12,7 @@ import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -45,6 +46,9 @@ public final class Planner implements AutoCloseable {
     private final Set<Layer> inputGradients = new HashSet<>();
     private final boolean trainable;
     private final Map<String, Program> programs = new HashMap<>();
+    /** Each kind's most recent program, found without building a key: the one a training loop replays. */
+    private final Program[] lastProgram = new Program[Kind.values().length];
+    private final int[] lastRows = new int[Kind.values().length];
     private final Map<Integer, Integer> slots = new HashMap<>();
     private Loss loss;
     private boolean accuracy;
@@ -85,6 +89,7 @@ public final class Planner implements AutoCloseable {
 
     private void invalidate() {
         programs.clear();
+        Arrays.fill(lastProgram, null);
         layouts.clear();
     }
 
@@ -255,7 +260,14 @@ public final class Planner implements AutoCloseable {
         if (kind != Kind.PREDICT && loss == null) {
             throw new IllegalStateException("the model is not compiled: call compile(optimizer, loss) first");
         }
-        return programs.computeIfAbsent(kind + ":" + rows, key -> bind(kind, rows));
+        Program last = lastProgram[kind.ordinal()];
+        if (last != null && lastRows[kind.ordinal()] == rows) {
+            return last;
+        }
+        Program p = programs.computeIfAbsent(kind + ":" + rows, key -> bind(kind, rows));
+        lastProgram[kind.ordinal()] = p;
+        lastRows[kind.ordinal()] = rows;
+        return p;
     }
 
     private Program bind(Kind kind, int rows) {
@@ -321,6 +333,8 @@ public final class Planner implements AutoCloseable {
         if (slots.size() > SLOTS / 2) {
             slots.clear();
             programs.keySet().removeIf(k -> !k.startsWith(Kind.PREDICT.name()));
+            lastProgram[Kind.TRAIN.ordinal()] = null;
+            lastProgram[Kind.EVALUATE.ordinal()] = null;
         }
     }
 
@@ -438,5 +452,6 @@ public final class Planner implements AutoCloseable {
             sums = null;
         }
         programs.clear();
+        Arrays.fill(lastProgram, null);
     }
 }
