@@ -147,7 +147,6 @@ final class ConfigNode {
         return out;
     }
 
-    /** The elements of an array of strings; empty when the field is absent. */
     /** The required array {@code field} of integers, each in [min, max]. */
     List<Integer> integers(String field, int min, int max) throws ConfigException {
         JsonNode v = require(field, "an array of integers in [" + min + ", " + max + "]");
@@ -165,6 +164,28 @@ final class ConfigNode {
         return out;
     }
 
+    /**
+     * A pair of integers in [min, max], written as one integer (both the same, as Keras's
+     * {@code kernel_size: 3}) or as an array of two; {@code fallback} when absent (required when
+     * {@code fallback} is null).
+     */
+    int[] pair(String field, int min, int max, int[] fallback) throws ConfigException {
+        if (!has(field) && fallback != null) {
+            return fallback.clone();
+        }
+        JsonNode v = require(field, "an integer or an array of two integers in [" + min + ", " + max + "]");
+        if (v.isIntegralNumber()) {
+            int n = integer(field, min, max);
+            return new int[] {n, n};
+        }
+        if (!v.isArray() || v.size() != 2) {
+            throw error(field, "expected an integer or an array of two integers in [" + min + ", " + max + "], got " + v);
+        }
+        List<Integer> two = integers(field, min, max);
+        return new int[] {two.get(0), two.get(1)};
+    }
+
+    /** The elements of an array of strings; empty when the field is absent. */
     List<String> strings(String field) throws ConfigException {
         if (!has(field)) {
             return List.of();

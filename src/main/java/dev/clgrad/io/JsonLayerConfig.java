@@ -34,6 +34,33 @@ final class JsonLayerConfig implements LayerConfig {
     }
 
     @Override
+    public int integer(String key, int min, int max, int fallback) {
+        try {
+            return node.integer(key, min, max, fallback);
+        } catch (ConfigException e) {
+            throw new Invalid(e);
+        }
+    }
+
+    @Override
+    public int[] pair(String key, int min, int max, int[] fallback) {
+        try {
+            return node.pair(key, min, max, fallback);
+        } catch (ConfigException e) {
+            throw new Invalid(e);
+        }
+    }
+
+    @Override
+    public boolean bool(String key, boolean fallback) {
+        try {
+            return node.bool(key, fallback);
+        } catch (ConfigException e) {
+            throw new Invalid(e);
+        }
+    }
+
+    @Override
     public double number(String key, double min, double max, boolean maxOpen) {
         try {
             return node.number(key, min, max, maxOpen);

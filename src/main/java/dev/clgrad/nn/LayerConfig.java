@@ -10,6 +10,18 @@ public interface LayerConfig {
     /** The required integer {@code key}, in [min, max]. */
     int integer(String key, int min, int max);
 
+    /** The integer {@code key} in [min, max], or {@code fallback} when absent. */
+    int integer(String key, int min, int max, int fallback);
+
+    /**
+     * A pair of integers in [min, max] such as a kernel size: one integer (used for both) or an
+     * array of two; {@code fallback} when absent, required when {@code fallback} is null.
+     */
+    int[] pair(String key, int min, int max, int[] fallback);
+
+    /** The boolean {@code key}, or {@code fallback} when absent. */
+    boolean bool(String key, boolean fallback);
+
     /** The number {@code key} in [min, max] (or [min, max) when {@code maxOpen}), required. */
     double number(String key, double min, double max, boolean maxOpen);
 
