@@ -140,8 +140,7 @@ final class TrainCommand implements Callable<Integer> {
         OutputPaths outputs = new OutputPaths("train").file("--save", save).file("--plot", plot)
                 .file("--profile", profile).folder("--checkpoint", checkpoint);
         if (seed != null) {
-            cfg = new ModelConfig(cfg.name(), seed, cfg.layers(), cfg.optimizer(), cfg.loss(), cfg.metrics(),
-                    cfg.epochs(), cfg.batchSize(), cfg.data());
+            cfg = cfg.withSeed(seed);
         }
         DataSpec.Split split = cfg.data().load(data);
         int batchSize = batch != null ? batch : cfg.batchSize();

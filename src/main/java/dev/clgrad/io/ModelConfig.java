@@ -10,6 +10,7 @@ import dev.clgrad.optim.Adam;
 import dev.clgrad.optim.AdamW;
 import dev.clgrad.optim.Optimizer;
 import dev.clgrad.optim.Sgd;
+import dev.clgrad.tensor.Shape;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -36,10 +37,16 @@ import java.util.Set;
  * activation relu|tanh|sigmoid|linear), {@code dropout} (rate in [0, 1)), {@code relu}, {@code tanh},
  * {@code sigmoid}, {@code flatten}. Optimizers: {@code adam}, {@code adamw} (lr, weightDecay), {@code sgd} (lr,
  * momentum, weightDecay), given as an object or just the name. The data section is
- * {@link DataSpec}. Errors are {@link ConfigException}s naming the file and the JSON path.
+ * {@link DataSpec}. {@code "inputShape": [28, 28, 1]} (optional, Keras's {@code input_shape}) declares the
+ * per-sample input the model is built for; without it the model takes the data's sample shape. Errors are {@link ConfigException}s naming the file and the JSON path.
  */
-public record ModelConfig(String name, long seed, List<LayerSpec> layers, OptimizerSpec optimizer, String loss,
-                          List<String> metrics, int epochs, int batchSize, DataSpec data) {
+public record ModelConfig(String name, long seed, Shape inputShape, List<LayerSpec> layers, OptimizerSpec optimizer,
+                          String loss, List<String> metrics, int epochs, int batchSize, DataSpec data) {
+
+    /** The same config with another seed. */
+    public ModelConfig withSeed(long newSeed) {
+        return new ModelConfig(name, newSeed, inputShape, layers, optimizer, loss, metrics, epochs, batchSize, data);
+    }
 
     /**
      * One layer's JSON object, of a type in {@link LayerTypes} ({@code dense}, {@code dropout},
@@ -78,7 +85,7 @@ public record ModelConfig(String name, long seed, List<LayerSpec> layers, Optimi
         }
     }
 
-    private static final Set<String> TOP = Set.of("name", "seed", "layers", "optimizer", "loss", "metrics", "epochs",
+    private static final Set<String> TOP = Set.of("name", "seed", "inputShape", "layers", "optimizer", "loss", "metrics", "epochs",
             "batchSize", "data");
     private static final List<String> LOSSES = List.of("mse", "sparse_categorical_crossentropy");
 
@@ -116,9 +123,27 @@ public record ModelConfig(String name, long seed, List<LayerSpec> layers, Optimi
         OptimizerSpec opt = optimizer(top);
         String loss = loss(top);
         List<String> metrics = metrics(top, loss);
-        return new ModelConfig(top.string("name", "model"), top.longValue("seed", 0), List.copyOf(layers), opt, loss,
+        return new ModelConfig(top.string("name", "model"), top.longValue("seed", 0), inputShape(top),
+                List.copyOf(layers), opt, loss,
                 List.copyOf(metrics), top.integer("epochs", 1, 1_000_000, 10),
                 top.integer("batchSize", 1, 1 << 20, 32), DataSpec.parse(top.object("data"), baseDir));
+    }
+
+    /** {@code "inputShape": [d1, …]} of 1 to 4 dimensions, each in [1, 2^24], or null when absent. */
+    private static Shape inputShape(ConfigNode top) throws ConfigException {
+        if (!top.has("inputShape")) {
+            return null;
+        }
+        List<Integer> dims = top.integers("inputShape", 1, 1 << 24);
+        if (dims.isEmpty() || dims.size() > 4) {
+            throw top.error("inputShape", "expected 1 to 4 dimensions such as [28, 28, 1], got " + top.raw("inputShape"));
+        }
+        Shape shape = Shape.of(dims.stream().mapToInt(Integer::intValue).toArray());
+        if (shape.size() > Integer.MAX_VALUE) {
+            throw top.error("inputShape", shape + " holds " + shape.size() + " values per sample, more than "
+                    + Integer.MAX_VALUE);
+        }
+        return shape;
     }
 
     static LayerSpec layer(ConfigNode l) throws ConfigException {

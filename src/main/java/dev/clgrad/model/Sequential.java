@@ -28,6 +28,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -61,6 +62,7 @@ public final class Sequential implements Trainable, AutoCloseable {
     private Loss loss;
     private boolean accuracy;
     private Shape inputShape;
+    private Shape declaredInput;
     private ParameterStore store;
     private Planner planner;
     private float[] staging;
@@ -125,6 +127,37 @@ public final class Sequential implements Trainable, AutoCloseable {
         return compile(Optimizer.of(opt), Loss.of(lossName), metrics);
     }
 
+    /**
+     * Declares the per-sample input shape, Keras's {@code Input(shape)}: (H, W, C) for images,
+     * channels last, or (features). The model is built for it at {@link #build()} or the first
+     * batch; data whose samples hold the same number of values in another shape (a CSV row of
+     * 784 values for (28, 28, 1)) is read row-major as this shape.
+     */
+    public Sequential input(int... dims) {
+        checkOpen();
+        if (inputShape != null) {
+            throw new IllegalStateException("input: the model is already built for " + inputShape);
+        }
+        if (dims.length == 0) {
+            throw new IllegalArgumentException("input: give at least one dimension, such as input(28, 28, 1)");
+        }
+        for (int d : dims) {
+            if (d < 1) {
+                throw new IllegalArgumentException("input: every dimension must be >= 1, got " + Arrays.toString(dims));
+            }
+        }
+        declaredInput = Shape.of(dims);
+        return this;
+    }
+
+    /** Builds the model for the shape {@link #input} declared. */
+    public Sequential build() {
+        if (declaredInput == null && inputShape == null) {
+            throw new IllegalStateException("build: no input shape declared; call input(…) or build(shape)");
+        }
+        return build(inputShape != null ? inputShape : declaredInput);
+    }
+
     /** {@link #build(Shape)} for a flat input of {@code in} features. */
     public Sequential build(int in) {
         if (in < 1) {
@@ -150,8 +183,16 @@ public final class Sequential implements Trainable, AutoCloseable {
      */
     private Sequential build(Shape in, long room, Path source) {
         checkOpen();
+        if (inputShape == null && declaredInput != null) {
+            if (in.size() != declaredInput.size()) {
+                throw new IllegalArgumentException("input samples have shape " + in + " (" + in.size()
+                        + " values) but the model's input shape is " + declaredInput + " (" + declaredInput.size()
+                        + " values)");
+            }
+            in = declaredInput;
+        }
         if (inputShape != null) {
-            boolean flatOfSameSize = inputShape.rank() == 1 && in.size() == inputShape.size();
+            boolean flatOfSameSize = (inputShape.rank() == 1 || declaredInput != null) && in.size() == inputShape.size();
             if (!in.equals(inputShape) && !flatOfSameSize) {
                 throw new IllegalArgumentException(inputShape.rank() == 1 && in.rank() == 1
                         ? "input has " + in.dim(0) + " features (columns) but the model was built for "
@@ -364,6 +405,9 @@ public final class Sequential implements Trainable, AutoCloseable {
     /** A compiled model on {@code backend} with the config's layers, optimizer, loss, metrics and seed. */
     public static Sequential fromConfig(ModelConfig config, Backend backend) {
         Sequential model = new Sequential(backend, config.seed());
+        if (config.inputShape() != null) {
+            model.input(config.inputShape().dims());
+        }
         for (ModelConfig.LayerSpec l : config.layers()) {
             model.add(l.create());
         }
@@ -379,10 +423,13 @@ public final class Sequential implements Trainable, AutoCloseable {
 
     /**
      * Loads the parameters and buffers from a safetensors file. An unbuilt model is built first,
-     * with the input width taken from the rows of the first layer's {@code kernel}.
+     * for the declared {@link #input} shape, else with the input width taken from the rows of the
+     * first layer's {@code kernel}.
      */
     public void loadWeights(Path file) throws IOException {
-        if (!isBuilt()) {
+        if (!isBuilt() && declaredInput != null) {
+            build();
+        } else if (!isBuilt()) {
             Map<String, HostArray> in = Safetensors.read(file);
             HostArray kernel = layers.isEmpty() ? null : in.get(layers.get(0).name() + ".kernel");
             if (kernel == null || kernel.shape().length != 2) {

@@ -2,6 +2,7 @@ package dev.clgrad.io;
 
 import dev.clgrad.backend.TestBackends;
 import dev.clgrad.model.Sequential;
+import dev.clgrad.tensor.Shape;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -59,6 +60,27 @@ class ModelConfigTest {
         assertEquals("m.json: $.optimizer: unknown optimizer 'rmsprop'; expected one of adam, adamw, sgd",
                 error("{\"layers\": [{\"type\": \"relu\"}], \"loss\": \"mse\", \"optimizer\": \"rmsprop\", " + DATA + "}"));
         assertTrue(error("{\"layers\": [}").startsWith("m.json:1:"), "malformed JSON gives line:column");
+    }
+
+    @Test
+    void inputShapeDeclaresTheModelsInput() throws IOException {
+        ModelConfig c = ModelConfig.parse("{\"inputShape\": [2, 3, 1], \"layers\": [{\"type\": \"flatten\"}, "
+                + "{\"type\": \"dense\", \"units\": 2}], \"loss\": \"mse\", " + DATA + "}", "m.json", Path.of("."));
+        assertEquals(Shape.of(2, 3, 1), c.inputShape());
+        try (Sequential model = Sequential.fromConfig(c, TestBackends.java())) {
+            model.build(6);
+            assertEquals(Shape.of(2, 3, 1), model.inputShape(), "6 flat values read as (2, 3, 1)");
+            assertEquals(14, model.parameterCount());
+        }
+        try (Sequential model = Sequential.fromConfig(c, TestBackends.java())) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> model.build(5));
+            assertEquals("input samples have shape (5,) (5 values) but the model's input shape is (2, 3, 1) (6 values)",
+                    e.getMessage());
+        }
+        assertEquals("m.json: $.inputShape[1]: expected an integer in [1, 16777216], got 0",
+                error("{\"inputShape\": [28, 0], \"layers\": [{\"type\": \"relu\"}], \"loss\": \"mse\", " + DATA + "}"));
+        assertEquals("m.json: $.inputShape: expected 1 to 4 dimensions such as [28, 28, 1], got []",
+                error("{\"inputShape\": [], \"layers\": [{\"type\": \"relu\"}], \"loss\": \"mse\", " + DATA + "}"));
     }
 
     @Test

@@ -30,6 +30,23 @@ class SequentialTest {
 
     /** Backprop through Dense(relu) → ReLU → Dense → MSE matches central differences of the loss. */
     @Test
+    void inputDeclaresTheShapeTheModelIsBuiltFor() {
+        try (Sequential model = new Sequential(TestBackends.java(), 1)) {
+            model.input(2, 3, 1).add(new Flatten()).add(new Dense(4));
+            model.build();
+            assertEquals(dev.clgrad.tensor.Shape.of(2, 3, 1), model.inputShape());
+            assertEquals(28, model.parameterCount());
+            assertSame(model, model.build(6), "six flat values per sample are read as (2, 3, 1)");
+            assertThrows(IllegalStateException.class, () -> model.input(6));
+        }
+        try (Sequential model = new Sequential(TestBackends.java(), 1)) {
+            assertEquals("input: every dimension must be >= 1, got [28, 0]",
+                    assertThrows(IllegalArgumentException.class, () -> model.input(28, 0)).getMessage());
+            assertThrows(IllegalStateException.class, model::build, "no shape declared");
+        }
+    }
+
+    @Test
     void gradientsMatchFiniteDifferences() {
         Random rng = new Random(3);
         int rows = 5;
