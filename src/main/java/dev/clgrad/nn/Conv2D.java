@@ -224,10 +224,11 @@ public final class Conv2D extends Layer {
     private Window window(Shape in) {
         if (in.rank() != 3) {
             String hw = imageShape(in);
+            String dims = hw.substring(1, hw.length() - 1);
             throw new IllegalArgumentException("Conv2D: the per-sample input must be (H, W, C) images, channels last, "
-                    + "got " + in + "; give the model image samples (\"inputShape\": " + hw + ", build(Shape.of("
-                    + hw.substring(1, hw.length() - 1) + "))) or put a Reshape before it ({\"type\": \"reshape\", "
-                    + "\"targetShape\": " + hw + "})");
+                    + "got " + in + "; build the model for image samples (build(Shape.of(" + dims + ")), \"inputShape\": "
+                    + hw + " in a saved model.json) or put a Reshape before it (new Reshape(" + dims + "), {\"type\": "
+                    + "\"reshape\", \"targetShape\": " + hw + "} in a config)");
         }
         try {
             return Window.keras(in.dim(0), in.dim(1), kernelSize[0], kernelSize[1], strides[0], strides[1],
