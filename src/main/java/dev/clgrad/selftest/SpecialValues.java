@@ -702,9 +702,11 @@ public final class SpecialValues {
 
     /**
      * (B, H, W, C, KH, KW, SH, SW, DH, DW, same 1 / valid 0) of the window checks, small enough
-     * for a simulator: same padding with an even kernel, stride and dilation, and a plain valid 3x3.
+     * for a simulator and each with padding, strides and (the first) dilation, so that the
+     * {@link KernelSweep}'s cheapest check still takes every path: an even kernel, and an odd one
+     * with one channel.
      */
-    static final int[][] WINDOWS = {{2, 5, 7, 3, 2, 3, 2, 1, 1, 2, 1}, {1, 6, 6, 1, 3, 3, 1, 1, 1, 1, 0}};
+    static final int[][] WINDOWS = {{2, 5, 7, 3, 2, 3, 2, 1, 1, 2, 1}, {1, 6, 5, 1, 3, 3, 2, 2, 1, 1, 1}};
 
     /**
      * im2col copies the planted values of x bit for bit and writes +0 in the padding; col2im adds
