@@ -114,7 +114,8 @@ final class BenchConvCommand extends Benchmark {
             if (!pointwise) {
                 forward.add(new Im2Col(x, win, cols));
             }
-            forward.add(new MatMul(false, false, 1f, matrix, k, 0f, y, Epilogue.forward(bias, Activation.LINEAR, null)));
+            forward.add(new MatMul(false, false, 1f, matrix, k, 0f, y,
+                    Epilogue.forward(bias, Activation.LINEAR, null)));
             List<Op> backwardData = new ArrayList<>();
             backwardData.add(MatMul.of(false, true, 1f, dy, k, 0f, pointwise ? dx.reshape(rows, cin) : dCols));
             if (!pointwise) {
@@ -126,7 +127,8 @@ final class BenchConvCommand extends Benchmark {
             boolean sampled = flops > (1 << 28);
             int[] images = images(sampled);
             Pass fwd = check("forward", backend, forward, () -> maxRelError(
-                    RefOps.conv2d(pick(xs, images, h * w * cin), images.length, cin, doubles(ws), cout, doubles(bs), win),
+                    RefOps.conv2d(pick(xs, images, h * w * cin), images.length, cin, doubles(ws), cout, doubles(bs),
+                            win),
                     pick(y.toArray(), images, win.oh() * win.ow() * cout)));
             Pass filter = check("backwardFilter", backend, backwardFilter, () -> Math.max(
                     maxRelError(RefOps.conv2dBackwardFilter(doubles(xs), batch, cin, doubles(dys), cout, win),
@@ -138,8 +140,7 @@ final class BenchConvCommand extends Benchmark {
             result.put("op", "conv").put("device", backend.id()).put("deviceName", backend.info().name())
                     .put("batch", batch).put("h", h).put("w", w).put("cin", cin).put("cout", cout).put("kernel", kernel)
                     .put("stride", stride).put("padding", padding).put("oh", win.oh()).put("ow", win.ow())
-                    .put("flops", flops)
-                    .put("repeats", repeats).put("sampledImages", sampled ? images.length : batch);
+                    .put("flops", flops).put("repeats", repeats).put("sampledImages", sampled ? images.length : batch);
             double worst = 0;
             for (Pass p : List.of(fwd, data, filter)) {
                 progress("timing " + p.name() + ", " + repeats + " runs");

@@ -33,10 +33,10 @@ import java.util.function.Consumer;
  * third to {@link #CNN}, those of the issue-13 CNN's step (its convolutions are im2col and these
  * products), a sixth each to the 1024² and 2048² products ({@link #SQUARES}); the score is that
  * weighted geometric mean of GFLOP/s. The CNN and square products are timed only (their float64
- * references would take longer than the search). The search stops trying new candidates when the time budget is spent; the best few and
- * the profile's current defines are then measured twice more, and the highest median score is
- * written to the device's {@link TuningFile}, which every later {@link OpenClBackend} of the device
- * uses.
+ * references would take longer than the search). The search stops trying new candidates when the
+ * time budget is spent; the best few and the profile's current defines are then measured twice
+ * more, and the highest median score is written to the device's {@link TuningFile}, which every
+ * later {@link OpenClBackend} of the device uses.
  */
 public final class GemmTuner {
     /**
