@@ -8,12 +8,23 @@ OPENBLAS_NUM_THREADS take effect only when set before torch and OpenBLAS load).
     /usr/bin/python3 bench/pytorch/train_bench.py mnist [--rows 20000] [--data DIR]
     /usr/bin/python3 bench/pytorch/train_bench.py mnist --config intra1-blas1  # one configuration
     /usr/bin/python3 bench/pytorch/train_bench.py mnist --list-configs       # their names and settings
+    /usr/bin/python3 bench/pytorch/train_bench.py cnn [--rows 10000]          # samples/fashion-mnist-cnn.json
+    /usr/bin/python3 bench/pytorch/train_bench.py cnn-bn --accuracy 10 --threads 1  # test accuracy after 10 epochs
 
 Without --config it runs every configuration and prints one JSON object per configuration
 (samplesPerSec, usPerStep, medianEpochMs, the configuration, the intra-op, OpenMP and OpenBLAS
 threads and the OpenBLAS kernel that actually ran, from threadpoolctl when it is installed), the best
 one marked "best": true, then a summary on stderr. --threads N runs once, in this process, with
-torch.set_num_threads(N) and the environment as it is.
+torch.set_num_threads(N) and the environment as it is. --accuracy E (with --threads) trains E epochs
+on the full training set instead and reports the test accuracy after each, the reference figure for
+clgrad's `train` on the same model.
+
+Models: seed (samples/seed-simplenet.json), mnist (samples/fashion-mnist-mlp.json), cnn
+(samples/fashion-mnist-cnn.json: Keras's mnist_convnet, Conv2D(32, 3, relu) → MaxPooling2D(2) →
+Conv2D(64, 3, relu) → MaxPooling2D(2) → Flatten → Dropout(0.5) → Dense(10)) and cnn-bn
+(samples/fashion-mnist-cnn-bn.json: each convolution followed by BatchNormalization, ReLU and
+SpatialDropout2D(0.1), as nn.Dropout2d). Convolutions and batch norm use Keras's defaults
+(glorot-uniform kernels, zero biases, batch-norm momentum 0.99 = PyTorch's 0.01, epsilon 1e-3).
 
 Configurations (N = the CPU count; on a 1-CPU machine only default and intra1-blas1):
     default       nothing set: what a plain PyTorch script gets
@@ -62,12 +73,33 @@ def seed_data():
             torch.tensor(g.standard_normal((1000, 1)), dtype=torch.float32))
 
 
-def mnist_data(folder):
+def mnist_data(folder, split="train", images=False):
+    """x as (N, 784), or as (N, 1, 28, 28) images (PyTorch's NCHW) when images; y as class indices."""
     import numpy as np
     import torch
-    x = idx(f"{folder}/train-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255.0
-    y = idx(f"{folder}/train-labels-idx1-ubyte.gz").astype(np.int64)
+    prefix = "train" if split == "train" else "t10k"
+    x = idx(f"{folder}/{prefix}-images-idx3-ubyte.gz").astype(np.float32) / 255.0
+    x = x.reshape(-1, 1, 28, 28) if images else x.reshape(-1, 784)
+    y = idx(f"{folder}/{prefix}-labels-idx1-ubyte.gz").astype(np.int64)
     return torch.from_numpy(x), torch.from_numpy(y)
+
+
+def cnn(batch_norm):
+    """The CNN samples' model in PyTorch, initialised as Keras initialises it."""
+    from torch import nn
+
+    def block(c_in, c_out):
+        if not batch_norm:
+            return [nn.Conv2d(c_in, c_out, 3), nn.ReLU(), nn.MaxPool2d(2)]
+        return [nn.Conv2d(c_in, c_out, 3), nn.BatchNorm2d(c_out, eps=1e-3, momentum=0.01), nn.ReLU(),
+                nn.Dropout2d(0.1), nn.MaxPool2d(2)]
+
+    model = nn.Sequential(*block(1, 32), *block(32, 64), nn.Flatten(), nn.Dropout(0.5), nn.Linear(1600, 10))
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+    return model
 
 
 def epoch(model, opt, loss_fn, x, y, batch, gen):
@@ -110,6 +142,9 @@ def measure(a, threads):
         x, y = seed_data()
         model = nn.Sequential(nn.Linear(20, 10), nn.ReLU(), nn.Dropout(0.5), nn.Linear(10, 1))
         loss_fn, batch = nn.MSELoss(), 32
+    elif a.model in ("cnn", "cnn-bn"):
+        x, y = mnist_data(a.data, images=True)
+        model, loss_fn, batch = cnn(a.model == "cnn-bn"), nn.CrossEntropyLoss(), 128
     else:
         x, y = mnist_data(a.data)
         model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Dropout(0.5), nn.Linear(512, 512), nn.ReLU(),
@@ -120,6 +155,8 @@ def measure(a, threads):
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.train()
     gen = torch.Generator().manual_seed(42)
+    if a.accuracy:
+        return accuracy_run(a, model, opt, loss_fn, x, y, batch, gen)
     epoch(model, opt, loss_fn, x, y, batch, gen)
     times = []
     for _ in range(a.repeats):
@@ -131,6 +168,28 @@ def measure(a, threads):
     return {"peer": "pytorch", "model": a.model, "torch": torch.__version__, "intraOpThreads": torch.get_num_threads(),
             **pools(), "rows": x.shape[0], "batch": batch, "repeats": a.repeats, "medianEpochMs": ms,
             "samplesPerSec": x.shape[0] / (ms / 1e3), "usPerStep": ms * 1e3 / steps}
+
+
+def accuracy_run(a, model, opt, loss_fn, x, y, batch, gen):
+    """Trains a.accuracy epochs; the test accuracy (and the epoch's seconds) after each."""
+    import torch
+    tx, ty = mnist_data(a.data, "test", images=a.model.startswith("cnn"))
+    accuracies, seconds = [], []
+    for _ in range(a.accuracy):
+        model.train()
+        t0 = time.perf_counter()
+        epoch(model, opt, loss_fn, x, y, batch, gen)
+        seconds.append(time.perf_counter() - t0)
+        model.eval()
+        with torch.no_grad():
+            correct = sum(int((model(tx[s:s + 1000]).argmax(1) == ty[s:s + 1000]).sum())
+                          for s in range(0, tx.shape[0], 1000))
+        accuracies.append(correct / tx.shape[0])
+        print(f"train_bench.py {a.model}: epoch {len(accuracies)} test accuracy {accuracies[-1]:.4f} "
+              f"({seconds[-1]:.1f} s)", file=sys.stderr, flush=True)
+    return {"peer": "pytorch", "model": a.model, "torch": torch.__version__, "intraOpThreads": torch.get_num_threads(),
+            "rows": x.shape[0], "batch": batch, "epochs": a.accuracy, "testAccuracy": accuracies,
+            "epochSeconds": seconds, "samplesPerSec": x.shape[0] / statistics.median(seconds)}
 
 
 def child_args(a):
@@ -151,17 +210,20 @@ def run_config(a, name):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("model", choices=["seed", "mnist"])
+    p.add_argument("model", choices=["seed", "mnist", "cnn", "cnn-bn"])
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--rows", type=int, default=None)
     p.add_argument("--config", choices=list(configs()), help="run this configuration only")
     p.add_argument("--threads", type=int, help="run once in this process with torch.set_num_threads(N)")
+    p.add_argument("--accuracy", type=int, metavar="E", help="with --threads: train E epochs, report test accuracy")
     p.add_argument("--list-configs", action="store_true", help="print the configurations as JSON and exit")
     a = p.parse_args()
     if a.list_configs:
         print(json.dumps({k: {"env": e, "intraOpThreads": t} for k, (e, t) in configs().items()}))
         return
+    if a.accuracy and a.threads is None:
+        p.error("--accuracy needs --threads N (one process, one configuration)")
     if a.threads is not None:
         print(json.dumps({"config": f"threads{a.threads}", **measure(a, a.threads)}))
         return

@@ -52,6 +52,15 @@ final class JsonLayerConfig implements LayerConfig {
     }
 
     @Override
+    public int[] integers(String key, int min, int max) {
+        try {
+            return node.integers(key, min, max).stream().mapToInt(Integer::intValue).toArray();
+        } catch (ConfigException e) {
+            throw new Invalid(e);
+        }
+    }
+
+    @Override
     public boolean bool(String key, boolean fallback) {
         try {
             return node.bool(key, fallback);

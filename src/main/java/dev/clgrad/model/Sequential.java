@@ -31,6 +31,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -58,6 +59,8 @@ public final class Sequential implements Trainable, AutoCloseable {
     private final long seed;
     private final List<Layer> layers = new ArrayList<>();
     private final Map<String, Integer> nameCounts = new HashMap<>();
+    /** Where a layer read from a config file was described ({@code m.json: $.layers[2]}), for build errors. */
+    private final Map<Layer, String> origins = new IdentityHashMap<>();
     private Optimizer optimizer;
     private Loss loss;
     private boolean accuracy;
@@ -170,7 +173,10 @@ public final class Sequential implements Trainable, AutoCloseable {
      * Builds every layer for the per-sample input shape {@code in} (Keras's {@code input_shape}),
      * allocates and initialises the parameters. {@code fit}, {@code evaluate} and {@code predict}
      * call it at the first batch; afterwards it checks that {@code in} is the built shape (a model
-     * built for flat inputs of N values takes samples of any shape of N values, row-major).
+     * built for flat inputs of N values takes samples of any shape of N values, row-major). A layer
+     * that cannot take its input (a Conv2D given flat vectors) is an IllegalArgumentException that,
+     * for a model read from a config file ({@link #fromConfig}, {@link #load}), names the file and
+     * the layer's JSON path.
      */
     @Override
     public Sequential build(Shape in) {
@@ -206,7 +212,13 @@ public final class Sequential implements Trainable, AutoCloseable {
         }
         Shape shape = in;
         for (int k = 0; k < layers.size(); k++) {
-            shape = layers.get(k).build(shape, splitmix64(seed + (k + 1) * 0x9E3779B97F4A7C15L));
+            Layer layer = layers.get(k);
+            try {
+                shape = layer.build(shape, splitmix64(seed + (k + 1) * 0x9E3779B97F4A7C15L));
+            } catch (IllegalArgumentException e) {
+                String at = origins.get(layer);
+                throw at == null ? e : new IllegalArgumentException(at + ": " + e.getMessage(), e);
+            }
         }
         if (loss != null && loss.classification() && shape.rank() > 1) {
             throw new IllegalArgumentException("build: the model's output per sample is " + shape + ", but "
@@ -387,7 +399,10 @@ public final class Sequential implements Trainable, AutoCloseable {
         SavedModel.Description d = SavedModel.read(dir);
         Sequential model = new Sequential(backend, d.seed());
         try {
-            d.layers().forEach(model::add);
+            for (int k = 0; k < d.layers().size(); k++) {
+                model.add(d.layers().get(k));
+                model.origins.put(d.layers().get(k), dir.resolve(SavedModel.CONFIG) + ": $.layers[" + k + "]");
+            }
             if (d.loss() != null) {
                 model.compile(d.optimizer(), Loss.of(d.loss()), d.metrics().toArray(new String[0]));
             }
@@ -409,7 +424,9 @@ public final class Sequential implements Trainable, AutoCloseable {
             model.input(config.inputShape().dims());
         }
         for (ModelConfig.LayerSpec l : config.layers()) {
-            model.add(l.create());
+            Layer layer = l.create();
+            model.add(layer);
+            model.origins.put(layer, l.file() + ": " + l.path());
         }
         return model.compile(config.optimizer().create(), Loss.of(config.loss()),
                 config.metrics().toArray(new String[0]));

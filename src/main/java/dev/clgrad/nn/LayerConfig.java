@@ -19,6 +19,9 @@ public interface LayerConfig {
      */
     int[] pair(String key, int min, int max, int[] fallback);
 
+    /** The required array of integers {@code key}, each in [min, max]. */
+    int[] integers(String key, int min, int max);
+
     /** The boolean {@code key}, or {@code fallback} when absent. */
     boolean bool(String key, boolean fallback);
 

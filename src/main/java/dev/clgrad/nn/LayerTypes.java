@@ -25,6 +25,9 @@ public final class LayerTypes {
         register(new Type("tanh", Set.of(), c -> new Tanh()));
         register(new Type("sigmoid", Set.of(), c -> new Sigmoid()));
         register(new Type("flatten", Set.of(), c -> new Flatten()));
+        register(new Type("conv2d", Set.of("filters", "kernelSize", "strides", "padding", "dilation", "activation",
+                "useBias"), Conv2D::fromConfig));
+        register(new Type("reshape", Set.of("targetShape"), Reshape::fromConfig));
     }
 
     private LayerTypes() {

@@ -20,11 +20,12 @@ public record Composite(Kind kind, List<Op> parts) implements Op {
     public enum Kind {
         /**
          * A Dense layer's parameter gradients, x: (B, I), dY: (B, O):
-         * parts {@code [MatMul TN (x, dY → dW: (I, O)), ColumnSum (dY → dBias: (O))]}.
+         * parts {@code [MatMul TN (x, dY → dW: (I, O)), ColumnSum (dY → dBias: (O))]}; a Conv2D's
+         * too, x its cols (B·OH·OW, KH·KW·C) and dY its (B·OH·OW, F).
          */
         DENSE_WEIGHT_GRADS("denseWeightGrads", 2),
         /**
-         * A Dense layer's whole backward when its input h is a ReLU output:
+         * A Dense layer's (or a pointwise Conv2D's) whole backward when its input h is a ReLU output:
          * parts {@code [MatMul TN (h, dY → dW), ColumnSum (dY → dBias), MatMul NT (dY, W → dX) gated by h]}.
          */
         DENSE_BACKWARD("denseBackward", 3),

@@ -1,5 +1,6 @@
 package dev.clgrad.ops;
 
+import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -25,6 +26,29 @@ final class Shapes {
         if (bias.shape().size() != x.shape().cols()) {
             throw new IllegalArgumentException(op + ": bias is " + bias.shape() + " but x is " + x.shape()
                     + "; expected bias of size " + x.shape().cols());
+        }
+    }
+
+    /**
+     * image: (B, H, W, C) with (H, W) the window's input, cols: (B·OH·OW, KH·KW·C) the window's
+     * rows, not aliasing the image: the operands of {@link Im2Col} and {@link Col2Im}.
+     */
+    static void window(String op, String imageName, Tensor image, Window w, Tensor cols) {
+        Shape s = image.shape();
+        if (s.rank() != 4 || s.dim(1) != w.h() || s.dim(2) != w.w()) {
+            throw new IllegalArgumentException(op + ": " + imageName + " is " + s + "; expected (B, " + w.h() + ", "
+                    + w.w() + ", C) for the " + w);
+        }
+        long rows = (long) s.dim(0) * w.oh() * w.ow();
+        long taps = (long) w.taps() * s.dim(3);
+        Shape c = cols.shape();
+        if (c.rank() != 2 || c.dim(0) != rows || c.dim(1) != taps) {
+            throw new IllegalArgumentException(op + ": cols is " + c + " but " + imageName + " is " + s
+                    + "; expected cols (B·OH·OW, KH·KW·C) = (" + rows + ", " + taps + ") for the " + w);
+        }
+        if (cols.sharesStorageWith(image)) {
+            throw new IllegalArgumentException(op + ": cols " + cols.name() + " must not alias " + imageName + " "
+                    + image.name());
         }
     }
 

@@ -11,10 +11,12 @@ import dev.clgrad.ops.ApplyMask;
 import dev.clgrad.ops.BiasAct;
 import dev.clgrad.ops.ColumnSum;
 import dev.clgrad.ops.Composite;
+import dev.clgrad.ops.Col2Im;
 import dev.clgrad.ops.Copy;
 import dev.clgrad.ops.Counter;
 import dev.clgrad.ops.Epilogue;
 import dev.clgrad.ops.Fill;
+import dev.clgrad.ops.Im2Col;
 import dev.clgrad.ops.Mask;
 import dev.clgrad.ops.MatMul;
 import dev.clgrad.ops.MseLoss;
@@ -23,6 +25,7 @@ import dev.clgrad.ops.Philox;
 import dev.clgrad.ops.SgdUpdate;
 import dev.clgrad.ops.SoftmaxCrossEntropy;
 import dev.clgrad.ops.Sum;
+import dev.clgrad.ops.Window;
 import dev.clgrad.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -38,8 +41,9 @@ import java.util.Map;
  * alpha/beta, every {@link Activation}, outputs poisoned with NaN, every operand a view at a
  * non-zero offset; and the Random123 Philox4x32-10 known answers on the backend's own generator.
  * Tolerances (DESIGN.md): relative 1e-5 element-wise, 1e-4 GEMM, bit-exact for copies, counts and
- * random numbers. Run by {@code clgrad selftest} and by the JUnit conformance test, so a user's
- * driver is checked exactly as CI checks PoCL. Each {@link Check} names the op record it runs, and
+ * random numbers; convolution's sliding-window copies at the {@link #WINDOWS} cases. Run by
+ * {@code clgrad selftest} and by the JUnit conformance test, so a user's driver is checked exactly
+ * as CI checks PoCL. Each {@link Check} names the op record it runs, and
  * {@link #uncheckedOps()} lists the records of the sealed family with no check.
  *
  * <p>Names: a plain op's check is named by the op ({@code reluForward n=17}, {@code biasTanh 7x17},
@@ -50,7 +54,8 @@ import java.util.Map;
  * by the previous layer's output, ReLU when no activation is named, the dropout scale in alpha);
  * other epilogues, which a backend may run decomposed, are {@code matmul XY [epilogue] MxNxK}. The
  * {@link Composite}s are named by their kind ({@code denseWeightGrads BxIxO},
- * {@code denseBackward BxIxO p=..}, {@code mseDenseBackward BxIxO p=..}). Every fused op is
+ * {@code denseBackward BxIxO p=..}, {@code mseDenseBackward BxIxO p=..}); the window copies by the
+ * window ({@code im2col 33x5x5x3 k3x3 s1x1 d1x1 valid}, {@code col2im …}). Every fused op is
  * compared with the composition of its parts' float64 references, never with a fused formula.
  */
 public final class Conformance {
@@ -67,6 +72,18 @@ public final class Conformance {
     static final int[][] DENSES = {{1, 1, 1}, {32, 20, 10}, {33, 129, 17}, {130, 67, 261}, {64, 5, 2100}};
     /** (M, N, K) of the other epilogues: one naive-kernel shape, one tiled with partial tiles. */
     static final int[][] EPILOGUE_SHAPES = {{7, 17, 33}, {130, 67, 261}};
+    /**
+     * (B, H, W, C, KH, KW, SH, SW, DH, DW, same padding 1 / valid 0) of the sliding-window cases: H and
+     * W in {1, 5, 28, 33}, C in {1, 3, 17}, batch 1 and 33, strides 1 and 2, dilation 2, valid and
+     * same padding with odd and even kernels (an even kernel pads one more row at the bottom), a
+     * 1x1 kernel with stride 2, and Conv2D(32, 3) on 28x28x1.
+     */
+    static final int[][] WINDOWS = {{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0}, {33, 5, 5, 3, 3, 3, 1, 1, 1, 1, 0},
+            {1, 28, 28, 1, 3, 3, 1, 1, 1, 1, 0}, {2, 28, 33, 17, 3, 3, 2, 2, 1, 1, 1},
+            {33, 5, 1, 17, 2, 1, 1, 1, 1, 1, 1}, {1, 33, 5, 3, 4, 4, 2, 1, 1, 1, 1},
+            {3, 33, 28, 1, 3, 3, 1, 1, 2, 2, 0}, {2, 5, 5, 3, 3, 3, 1, 1, 2, 2, 1},
+            {33, 1, 28, 3, 1, 5, 1, 2, 1, 1, 1}, {1, 5, 28, 17, 5, 5, 2, 2, 1, 1, 1},
+            {33, 28, 28, 3, 1, 1, 2, 2, 1, 1, 0}};
     /** The dropout counter base: offset + i/4 carries past 2^32 within the larger sizes. */
     static final long DROPOUT_OFFSET = 0xFFFF_FFFEL;
 
@@ -89,6 +106,7 @@ public final class Conformance {
         softmaxCrossEntropy(all);
         accuracyCount(all);
         reductions(all);
+        windows(all);
         all.addAll(SpecialValues.checks());
         all.add(philoxKnownAnswers());
         return List.copyOf(all);
@@ -789,6 +807,47 @@ public final class Conformance {
                 Tensor s = in.poisoned(1);
                 backend.run(new Sum(in.tensor(x, r, c), s, true));
                 return List.of(Comparison.close("mean " + shape, RefOps.mean(x), s.item(), ELEMENTWISE));
+            }));
+        }
+    }
+
+    /** A case of {@link #WINDOWS}: its window ({@link Window#keras}) and its name. */
+    static Window window(int[] c) {
+        return Window.keras(c[1], c[2], c[4], c[5], c[6], c[7], c[8], c[9], c[10] == 1 ? "same" : "valid");
+    }
+
+    /** {@code 33x5x5x3 k3x3 s1x1 d1x1 valid}: B x H x W x C, kernel, strides, dilation, padding. */
+    static String windowName(int[] c) {
+        return c[0] + "x" + c[1] + "x" + c[2] + "x" + c[3] + " k" + c[4] + "x" + c[5] + " s" + c[6] + "x" + c[7] + " d"
+                + c[8] + "x" + c[9] + " " + (c[10] == 1 ? "same" : "valid");
+    }
+
+    /**
+     * The sliding-window copies of a convolution at every case of {@link #WINDOWS}: im2col, bit
+     * for bit (a copy, +0 in the padding), and col2im, the sum of the cols entries that read each
+     * element, against the float64 scatter of {@link RefOps#col2im}.
+     */
+    private static void windows(List<Check> all) {
+        long seed = 1300;
+        for (int[] c : WINDOWS) {
+            Window w = window(c);
+            int b = c[0];
+            int ch = c[3];
+            int rows = b * w.oh() * w.ow();
+            int taps = w.taps() * ch;
+            String im2col = "im2col " + windowName(c);
+            all.add(new Check(im2col, Im2Col.class, EXACT, seed, (backend, in) -> {
+                double[] x = in.uniform(b * w.h() * w.w() * ch, 2);
+                Tensor cols = in.poisoned(rows, taps);
+                backend.run(new Im2Col(in.tensor(x, b, w.h(), w.w(), ch), w, cols));
+                return List.of(Comparison.exact(im2col, OpInputs.floats(RefOps.im2col(x, b, ch, w)), cols.toArray()));
+            }));
+            String col2im = "col2im " + windowName(c);
+            all.add(new Check(col2im, Col2Im.class, ELEMENTWISE, seed++, (backend, in) -> {
+                double[] cols = in.uniform(rows * taps, 1);
+                Tensor dx = in.poisoned(b, w.h(), w.w(), ch);
+                backend.run(new Col2Im(in.tensor(cols, rows, taps), w, dx));
+                return List.of(Comparison.close(col2im, RefOps.col2im(cols, b, ch, w), dx.toArray(), ELEMENTWISE));
             }));
         }
     }

@@ -4,6 +4,7 @@ import dev.clgrad.ops.Activation;
 import dev.clgrad.ops.MatMul;
 import dev.clgrad.ops.Op;
 import dev.clgrad.ops.Philox;
+import dev.clgrad.ops.Window;
 
 /**
  * The float64 reference of every {@link Op}, forward and backward, in plain loops: the oracle
@@ -205,6 +206,172 @@ public final class RefOps {
             hits += best == labels[r] ? 1 : 0;
         }
         return hits;
+    }
+
+    /**
+     * x: (B, H, W, C) → cols: (B·OH·OW, KH·KW·C) of {@link dev.clgrad.ops.Im2Col}:
+     * {@code cols[(b·OH + oh)·OW + ow, (kh·KW + kw)·C + c] = x[b, ih, iw, c]}, 0 in the padding.
+     */
+    public static double[] im2col(double[] x, int batch, int channels, Window w) {
+        int k = w.taps() * channels;
+        double[] cols = new double[batch * w.oh() * w.ow() * k];
+        for (int b = 0; b < batch; b++) {
+            for (int oh = 0; oh < w.oh(); oh++) {
+                for (int ow = 0; ow < w.ow(); ow++) {
+                    int row = ((b * w.oh() + oh) * w.ow() + ow) * k;
+                    for (int kh = 0; kh < w.kh(); kh++) {
+                        for (int kw = 0; kw < w.kw(); kw++) {
+                            int ih = oh * w.sh() - w.padTop() + kh * w.dh();
+                            int iw = ow * w.sw() - w.padLeft() + kw * w.dw();
+                            if (ih < 0 || ih >= w.h() || iw < 0 || iw >= w.w()) {
+                                continue;
+                            }
+                            for (int c = 0; c < channels; c++) {
+                                cols[row + (kh * w.kw() + kw) * channels + c] = x[((b * w.h() + ih) * w.w() + iw)
+                                        * channels + c];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return cols;
+    }
+
+    /**
+     * cols: (B·OH·OW, KH·KW·C) → dx: (B, H, W, C) of {@link dev.clgrad.ops.Col2Im}, as a scatter:
+     * every cols entry added into the element of x that {@link #im2col} copies it from (entries
+     * in the padding dropped).
+     */
+    public static double[] col2im(double[] cols, int batch, int channels, Window w) {
+        int k = w.taps() * channels;
+        double[] dx = new double[batch * w.h() * w.w() * channels];
+        for (int b = 0; b < batch; b++) {
+            for (int oh = 0; oh < w.oh(); oh++) {
+                for (int ow = 0; ow < w.ow(); ow++) {
+                    int row = ((b * w.oh() + oh) * w.ow() + ow) * k;
+                    for (int kh = 0; kh < w.kh(); kh++) {
+                        for (int kw = 0; kw < w.kw(); kw++) {
+                            int ih = oh * w.sh() - w.padTop() + kh * w.dh();
+                            int iw = ow * w.sw() - w.padLeft() + kw * w.dw();
+                            if (ih < 0 || ih >= w.h() || iw < 0 || iw >= w.w()) {
+                                continue;
+                            }
+                            for (int c = 0; c < channels; c++) {
+                                dx[((b * w.h() + ih) * w.w() + iw) * channels + c] += cols[row + (kh * w.kw() + kw)
+                                        * channels + c];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return dx;
+    }
+
+    /**
+     * A Conv2D by its definition: x: (B, H, W, C), kernel: (KH, KW, C, F), bias: (F) or null →
+     * {@code y[b, oh, ow, f] = bias[f] + Σ_{kh, kw, c} x[b, ih, iw, c]·kernel[kh, kw, c, f]}: (B, OH, OW, F),
+     * the padding reading 0.
+     */
+    public static double[] conv2d(double[] x, int batch, int channels, double[] kernel, int filters, double[] bias,
+                                  Window w) {
+        double[] y = new double[batch * w.oh() * w.ow() * filters];
+        for (int b = 0; b < batch; b++) {
+            for (int oh = 0; oh < w.oh(); oh++) {
+                for (int ow = 0; ow < w.ow(); ow++) {
+                    int out = ((b * w.oh() + oh) * w.ow() + ow) * filters;
+                    for (int f = 0; f < filters; f++) {
+                        y[out + f] = bias == null ? 0 : bias[f];
+                    }
+                    for (int kh = 0; kh < w.kh(); kh++) {
+                        for (int kw = 0; kw < w.kw(); kw++) {
+                            int ih = oh * w.sh() - w.padTop() + kh * w.dh();
+                            int iw = ow * w.sw() - w.padLeft() + kw * w.dw();
+                            if (ih < 0 || ih >= w.h() || iw < 0 || iw >= w.w()) {
+                                continue;
+                            }
+                            for (int c = 0; c < channels; c++) {
+                                double v = x[((b * w.h() + ih) * w.w() + iw) * channels + c];
+                                int k0 = ((kh * w.kw() + kw) * channels + c) * filters;
+                                for (int f = 0; f < filters; f++) {
+                                    y[out + f] += v * kernel[k0 + f];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return y;
+    }
+
+    /**
+     * The input gradient of {@link #conv2d}: dY: (B, OH, OW, F), kernel: (KH, KW, C, F) →
+     * {@code dX[b, ih, iw, c] = Σ dY[b, oh, ow, f]·kernel[kh, kw, c, f]} over the windows that read
+     * (ih, iw): (B, H, W, C).
+     */
+    public static double[] conv2dBackwardData(double[] dy, int batch, int channels, double[] kernel, int filters,
+                                              Window w) {
+        double[] dx = new double[batch * w.h() * w.w() * channels];
+        for (int b = 0; b < batch; b++) {
+            for (int oh = 0; oh < w.oh(); oh++) {
+                for (int ow = 0; ow < w.ow(); ow++) {
+                    int out = ((b * w.oh() + oh) * w.ow() + ow) * filters;
+                    for (int kh = 0; kh < w.kh(); kh++) {
+                        for (int kw = 0; kw < w.kw(); kw++) {
+                            int ih = oh * w.sh() - w.padTop() + kh * w.dh();
+                            int iw = ow * w.sw() - w.padLeft() + kw * w.dw();
+                            if (ih < 0 || ih >= w.h() || iw < 0 || iw >= w.w()) {
+                                continue;
+                            }
+                            for (int c = 0; c < channels; c++) {
+                                int k0 = ((kh * w.kw() + kw) * channels + c) * filters;
+                                double s = 0;
+                                for (int f = 0; f < filters; f++) {
+                                    s += dy[out + f] * kernel[k0 + f];
+                                }
+                                dx[((b * w.h() + ih) * w.w() + iw) * channels + c] += s;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return dx;
+    }
+
+    /**
+     * The kernel gradient of {@link #conv2d}: x: (B, H, W, C), dY: (B, OH, OW, F) →
+     * {@code dKernel[kh, kw, c, f] = Σ_{b, oh, ow} x[b, ih, iw, c]·dY[b, oh, ow, f]}: (KH, KW, C, F).
+     */
+    public static double[] conv2dBackwardFilter(double[] x, int batch, int channels, double[] dy, int filters,
+                                                Window w) {
+        double[] dk = new double[w.taps() * channels * filters];
+        for (int b = 0; b < batch; b++) {
+            for (int oh = 0; oh < w.oh(); oh++) {
+                for (int ow = 0; ow < w.ow(); ow++) {
+                    int out = ((b * w.oh() + oh) * w.ow() + ow) * filters;
+                    for (int kh = 0; kh < w.kh(); kh++) {
+                        for (int kw = 0; kw < w.kw(); kw++) {
+                            int ih = oh * w.sh() - w.padTop() + kh * w.dh();
+                            int iw = ow * w.sw() - w.padLeft() + kw * w.dw();
+                            if (ih < 0 || ih >= w.h() || iw < 0 || iw >= w.w()) {
+                                continue;
+                            }
+                            for (int c = 0; c < channels; c++) {
+                                double v = x[((b * w.h() + ih) * w.w() + iw) * channels + c];
+                                int k0 = ((kh * w.kw() + kw) * channels + c) * filters;
+                                for (int f = 0; f < filters; f++) {
+                                    dk[k0 + f] += v * dy[out + f];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return dk;
     }
 
     /** x: (R, C) → out[c] = sum_r x[r, c]. */

@@ -12,10 +12,12 @@ import dev.clgrad.ops.ApplyMask;
 import dev.clgrad.ops.BiasAct;
 import dev.clgrad.ops.ColumnSum;
 import dev.clgrad.ops.Composite;
+import dev.clgrad.ops.Col2Im;
 import dev.clgrad.ops.Copy;
 import dev.clgrad.ops.Counter;
 import dev.clgrad.ops.Epilogue;
 import dev.clgrad.ops.Fill;
+import dev.clgrad.ops.Im2Col;
 import dev.clgrad.ops.Mask;
 import dev.clgrad.ops.MatMul;
 import dev.clgrad.ops.MseLoss;
@@ -24,6 +26,7 @@ import dev.clgrad.ops.Philox;
 import dev.clgrad.ops.SgdUpdate;
 import dev.clgrad.ops.SoftmaxCrossEntropy;
 import dev.clgrad.ops.Sum;
+import dev.clgrad.ops.Window;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
@@ -53,6 +56,8 @@ import java.util.SplittableRandom;
  *   <li><b>bit for bit</b> ({@code Float.floatToRawIntBits}, so −0.0 ≠ +0.0): every op whose result
  *       is one IEEE operation per element or a selection ({@link Fill}, {@link Copy}, {@link BiasAct}
  *       and {@link Act} / {@link ActBackward} with the linear and ReLU activations, {@link ApplyMask},
+ *       {@link Im2Col} (a copy, +0 in the padding) and {@link Col2Im} (float32 sums in one fixed
+ *       order on every backend),
  *       the MSE gradient, the accuracy count, SGD), and the {@link MatMul}s — plain, with a linear or
  *       ReLU forward epilogue (bias, dropout mask) or a ReLU gate — and the Dense {@link Composite}s'
  *       products, whose inputs are chosen so that every product is exact (whole numbers in [-3, 3]
@@ -196,6 +201,7 @@ public final class SpecialValues {
         optimizers(all);
         losses(all);
         reductions(all);
+        windows(all);
         saturation(all);
         return List.copyOf(all);
     }
@@ -691,6 +697,42 @@ public final class SpecialValues {
                             return List.of(Output.rounded("sum", s), Output.rounded("mean", mean));
                         }));
             }
+        }
+    }
+
+    /**
+     * (B, H, W, C, KH, KW, SH, SW, DH, DW, same 1 / valid 0) of the window checks, small enough
+     * for a simulator and each with padding, strides and (the first) dilation, so that the
+     * {@link KernelSweep}'s cheapest check still takes every path: an even kernel, and an odd one
+     * with one channel.
+     */
+    static final int[][] WINDOWS = {{2, 5, 7, 3, 2, 3, 2, 1, 1, 2, 1}, {1, 6, 5, 1, 3, 3, 2, 2, 1, 1, 1}};
+
+    /**
+     * im2col copies the planted values of x bit for bit and writes +0 in the padding; col2im adds
+     * the planted values of cols, +0 first and then the taps kh, kw ascending, so ∞ − ∞ is NaN, a
+     * NaN propagates and −0 alone sums to +0, bit for bit on every backend.
+     */
+    private static void windows(List<Check> all) {
+        for (int[] c : WINDOWS) {
+            Window w = Conformance.window(c);
+            int b = c[0];
+            int ch = c[3];
+            int rows = b * w.oh() * w.ow();
+            int taps = w.taps() * ch;
+            String shape = Conformance.windowName(c);
+            all.add(check("im2col " + shape, Im2Col.class, Conformance.EXACT, 30 + c[1], (bk, o) -> {
+                Tensor x = o.tensor(o.planted(b * w.h() * w.w() * ch, 0.3), b, w.h(), w.w(), ch);
+                Tensor cols = o.poisoned(rows, taps);
+                bk.run(new Im2Col(x, w, cols));
+                return List.of(Output.exact("cols", cols));
+            }));
+            all.add(check("col2im " + shape, Col2Im.class, Conformance.EXACT, 31 + c[1], (bk, o) -> {
+                Tensor cols = o.tensor(o.planted(rows * taps, 0.1), rows, taps);
+                Tensor dx = o.poisoned(b, w.h(), w.w(), ch);
+                bk.run(new Col2Im(cols, w, dx));
+                return List.of(Output.exact("dx", dx));
+            }));
         }
     }
 

@@ -5,6 +5,7 @@ import dev.clgrad.ops.Activation;
 import dev.clgrad.ops.BiasAct;
 import dev.clgrad.ops.ColumnSum;
 import dev.clgrad.ops.MatMul;
+import dev.clgrad.ops.Window;
 import dev.clgrad.selftest.Conformance;
 import dev.clgrad.selftest.OpInputs;
 import dev.clgrad.selftest.RefOps;
@@ -15,6 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Stream;
@@ -27,8 +29,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (scalarised as {@code L = Σ w ⊙ f(x)} with random weights w, central differences), for every
  * {@link Activation}; of each backend's activation backward ({@link BiasAct} forward, then
  * {@link ActBackward} and {@link ColumnSum} for dX and dBias) against finite differences of the
- * float64 forward; and of each backend's Dense backward GEMMs ({@code dX = dY·Wᵀ},
- * {@code dW = Xᵀ·dY}) against RefOps. The other backward ops are compared with RefOps on every
+ * float64 forward; of the convolution's references (col2im the adjoint of im2col, the input and
+ * kernel gradients of the definition); and of each backend's Dense backward GEMMs
+ * ({@code dX = dY·Wᵀ}, {@code dW = Xᵀ·dY}) against RefOps. The other backward ops are compared with RefOps on every
  * backend in {@link OpConformanceTest}.
  */
 class GradientCheckTest {
@@ -163,6 +166,31 @@ class GradientCheckTest {
                 numeric(v -> dot(dy, RefOps.gemm(false, false, b, o, i, 1, v, wt, 0, null)), x));
         check("dW = Xᵀ·dY", RefOps.gemm(true, false, i, o, b, 1, x, dy, 0, null),
                 numeric(v -> dot(dy, RefOps.gemm(false, false, b, o, i, 1, x, v, 0, null)), wt));
+    }
+
+    /**
+     * Convolution's references: col2im is the adjoint of im2col (the gradient of Σ w ⊙ im2col(x)
+     * with respect to x is col2im(w)), and the input and kernel gradients of the convolution's
+     * definition are those of its forward, at strides, same padding with an even kernel and dilation.
+     */
+    @Test
+    void convolutionBackwards() {
+        int b = 2;
+        int c = 3;
+        int f = 2;
+        for (Window w : List.of(Window.keras(5, 4, 3, 3, 1, 1, 1, 1, "valid"),
+                Window.keras(6, 5, 2, 3, 2, 1, 1, 2, "same"))) {
+            double[] x = uniform(b * w.h() * w.w() * c, 1);
+            double[] wc = uniform(b * w.oh() * w.ow() * w.taps() * c, 1);
+            check("col2im = im2col's adjoint " + w, RefOps.col2im(wc, b, c, w),
+                    numeric(v -> dot(wc, RefOps.im2col(v, b, c, w)), x));
+            double[] k = uniform(w.taps() * c * f, 1);
+            double[] dy = uniform(b * w.oh() * w.ow() * f, 1);
+            check("conv2d dX " + w, RefOps.conv2dBackwardData(dy, b, c, k, f, w),
+                    numeric(v -> dot(dy, RefOps.conv2d(v, b, c, k, f, null, w)), x));
+            check("conv2d dKernel " + w, RefOps.conv2dBackwardFilter(x, b, c, dy, f, w),
+                    numeric(v -> dot(dy, RefOps.conv2d(x, b, c, v, f, null, w)), k));
+        }
     }
 
     @Test

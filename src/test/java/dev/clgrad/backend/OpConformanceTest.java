@@ -90,7 +90,7 @@ class OpConformanceTest {
                 "adamStep", "adamWStep", "sgdStep", "mseForward", "mseBackward", "softmaxCrossEntropyForward",
                 "softmaxCrossEntropyBackward", "accuracyCount", "columnSum", "sum", "mean", "philox4x32-10",
                 "denseForward", "denseBackwardMasked", "mseForwardBackward", "softmaxCrossEntropyForwardBackward",
-                "matmul"));
+                "matmul", "im2col", "col2im"));
         for (Activation a : Activation.values()) {
             prefixes.add(a.kerasName() + "Forward");
             prefixes.add(a.kerasName() + "Backward");

@@ -51,6 +51,18 @@ class TrainCommandTest {
         assertEquals("clgrad: " + bad + ": $.layers[0].rate: expected a number in [0.0, 1.0), got 2", r.err().strip());
     }
 
+    /** A Conv2D given flat samples: exit 2, one line naming the file, the layer's JSON path and the fix. */
+    @Test
+    void aConvOverFlatDataExitsTwoNamingTheLayer() throws IOException {
+        Path cfg = Files.writeString(dir.resolve("conv.json"), "{\"layers\": [{\"type\": \"conv2d\", \"filters\": 4,"
+                + " \"kernelSize\": 3}, {\"type\": \"flatten\"}, {\"type\": \"dense\", \"units\": 1}], \"loss\": \"mse\","
+                + " \"data\": {\"type\": \"random-normal\", \"train\": 8, \"features\": 784}}");
+        assertOneLine(cfg + ": $.layers[0]: Conv2D: the per-sample input must be (H, W, C) images, channels last, got "
+                + "(784,); declare image samples (model.input(28, 28, 1), \"inputShape\": [28, 28, 1] "
+                + "in a config) or put a Reshape before it (new Reshape(28, 28, 1), {\"type\": \"reshape\", "
+                + "\"targetShape\": [28, 28, 1]} in a config)", run("train", cfg.toString(), "--device", "java"));
+    }
+
     @Test
     void missingDataFileExitsTwo() throws IOException {
         Path cfg = Files.writeString(dir.resolve("c.json"), "{\"layers\": [{\"type\": \"dense\", \"units\": 10}],"

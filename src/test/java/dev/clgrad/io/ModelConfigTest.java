@@ -41,8 +41,9 @@ class ModelConfigTest {
 
     @Test
     void errorsNameThePathAndWhatWasExpected() {
-        assertEquals("m.json: $.layers[1].type: unknown layer type 'conv2d'; expected one of [dense, dropout, relu, tanh, sigmoid, flatten]",
-                error(config("{\"type\": \"dense\", \"units\": 4}, {\"type\": \"conv2d\"}")));
+        assertEquals("m.json: $.layers[1].type: unknown layer type 'lstm'; expected one of [dense, dropout, relu, tanh, "
+                        + "sigmoid, flatten, conv2d, reshape]",
+                error(config("{\"type\": \"dense\", \"units\": 4}, {\"type\": \"lstm\"}")));
         assertEquals("m.json: $.layers[0].units: missing; expected an integer in [1, 16777216]",
                 error(config("{\"type\": \"dense\"}")));
         assertEquals("m.json: $.layers[0].rate: expected a number in [0.0, 1.0), got 1.5",
@@ -81,6 +82,45 @@ class ModelConfigTest {
                 error("{\"inputShape\": [28, 0], \"layers\": [{\"type\": \"relu\"}], \"loss\": \"mse\", " + DATA + "}"));
         assertEquals("m.json: $.inputShape: expected 1 to 4 dimensions such as [28, 28, 1], got []",
                 error("{\"inputShape\": [], \"layers\": [{\"type\": \"relu\"}], \"loss\": \"mse\", " + DATA + "}"));
+    }
+
+    @Test
+    void convolutionConfigErrorsNameThePath() {
+        assertEquals("m.json: $.layers[0].filters: expected an integer in [1, 16777216], got 0",
+                error(config("{\"type\": \"conv2d\", \"filters\": 0, \"kernelSize\": 3}")));
+        assertEquals("m.json: $.layers[0].kernelSize: missing; expected an integer or an array of two integers in "
+                + "[1, 65536]", error(config("{\"type\": \"conv2d\", \"filters\": 8}")));
+        assertEquals("m.json: $.layers[0].kernelSize: expected an integer or an array of two integers in [1, 65536], "
+                + "got [3,3,3]", error(config("{\"type\": \"conv2d\", \"filters\": 8, \"kernelSize\": [3, 3, 3]}")));
+        assertEquals("m.json: $.layers[0].padding: expected \"valid\" or \"same\", got \"full\"",
+                error(config("{\"type\": \"conv2d\", \"filters\": 8, \"kernelSize\": 3, \"padding\": \"full\"}")));
+        assertEquals("m.json: $.layers[0].strides[1]: expected an integer in [1, 65536], got 0",
+                error(config("{\"type\": \"conv2d\", \"filters\": 8, \"kernelSize\": 3, \"strides\": [1, 0]}")));
+        assertEquals("m.json: $.layers[0].dilation_rate: unknown key; expected one of [activation, dilation, filters, "
+                + "kernelSize, padding, strides, type, useBias]",
+                error(config("{\"type\": \"conv2d\", \"filters\": 8, \"kernelSize\": 3, \"dilation_rate\": 2}")));
+        assertEquals("m.json: $.layers[0].targetShape: Reshape: targetShape [-1, -1] has more than one -1; at most one "
+                + "dimension can be inferred", error(config("{\"type\": \"reshape\", \"targetShape\": [-1, -1]}")));
+    }
+
+    /** Shapes are known only when the model is built for the data: the error still names the file and the layer. */
+    @Test
+    void aLayerThatCannotTakeItsInputNamesThePath() throws IOException {
+        ModelConfig flat = ModelConfig.parse(config("{\"type\": \"conv2d\", \"filters\": 8, \"kernelSize\": 3}"),
+                "m.json", Path.of("."));
+        try (Sequential model = Sequential.fromConfig(flat, TestBackends.java())) {
+            String e = assertThrows(IllegalArgumentException.class, () -> model.build(Shape.of(5))).getMessage();
+            assertTrue(e.startsWith("m.json: $.layers[0]: Conv2D: the per-sample input must be (H, W, C) images, "
+                    + "channels last, got (5,); "), e);
+            assertTrue(e.contains("{\"type\": \"reshape\", \"targetShape\": [H, W, C]}"), e);
+        }
+        ModelConfig small = ModelConfig.parse(config("{\"type\": \"reshape\", \"targetShape\": [1, 3, 1]}, "
+                + "{\"type\": \"conv2d\", \"filters\": 8, \"kernelSize\": [2, 3]}"), "m.json", Path.of("."));
+        try (Sequential model = Sequential.fromConfig(small, TestBackends.java())) {
+            assertEquals("m.json: $.layers[1]: Conv2D: per-sample input (1, 3, 1): window: the kernel 2x3 is larger "
+                    + "than the input 1x3 with padding \"valid\"; use padding \"same\" or a smaller kernel",
+                    assertThrows(IllegalArgumentException.class, () -> model.build(Shape.of(3))).getMessage());
+        }
     }
 
     @Test

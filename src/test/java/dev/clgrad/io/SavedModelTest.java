@@ -5,9 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.BackendTest;
 import dev.clgrad.backend.TestBackends;
+import dev.clgrad.nn.Conv2D;
 import dev.clgrad.nn.Dense;
 import dev.clgrad.nn.Dropout;
+import dev.clgrad.nn.Flatten;
 import dev.clgrad.nn.ReLU;
+import dev.clgrad.nn.Reshape;
 import dev.clgrad.model.Sequential;
 import dev.clgrad.nn.SoftmaxCrossEntropy;
 import dev.clgrad.optim.AdamW;
@@ -84,6 +87,51 @@ class SavedModelTest {
                 assertArrayEquals(before[i], after[i], "row " + i);
             }
         }
+    }
+
+    /** A CNN over flat rows reshaped to images: its layers' configs, the kernel's Keras shape, the same predictions. */
+    @BackendTest
+    void aConvModelRoundTrips(Backend backend) throws IOException {
+        Random rng = new Random(6);
+        float[][] x = new float[24][36];
+        float[] labels = new float[24];
+        for (int i = 0; i < x.length; i++) {
+            for (int c = 0; c < 36; c++) {
+                x[i][c] = (float) rng.nextGaussian();
+            }
+            labels[i] = i % 3;
+        }
+        float[][] before;
+        try (Sequential a = new Sequential(backend, 3)) {
+            a.add(new Reshape(6, 6, 1)).add(new Conv2D(4, 3, "relu").withStrides(2).withPadding("same"))
+                    .add(new Conv2D(3, 2, "tanh").withDilation(1, 2).withUseBias(false)).add(new Flatten())
+                    .add(new Dense(3));
+            a.compile("adam", "sparse_categorical_crossentropy", "accuracy");
+            a.fit(x, labels, Fit.epochs(2).batchSize(8).withQuiet(true));
+            before = a.predict(x);
+            a.save(dir);
+        }
+        JsonNode json = new ObjectMapper().readTree(dir.resolve("model.json").toFile());
+        assertEquals("[36]", json.get("inputShape").toString());
+        assertEquals("{\"type\":\"reshape\",\"targetShape\":[6,6,1]}", json.get("layers").get(0).toString());
+        assertEquals("{\"type\":\"conv2d\",\"filters\":4,\"kernelSize\":[3,3],\"strides\":[2,2],\"padding\":\"same\","
+                + "\"dilation\":[1,1],\"activation\":\"relu\",\"useBias\":true}", json.get("layers").get(1).toString());
+        assertEquals("{\"type\":\"conv2d\",\"filters\":3,\"kernelSize\":[2,2],\"strides\":[1,1],\"padding\":\"valid\","
+                + "\"dilation\":[1,2],\"activation\":\"tanh\",\"useBias\":false}", json.get("layers").get(2).toString());
+        try (Sequential b = Sequential.load(dir, backend)) {
+            assertEquals(json.toString(), SavedModel.toJson(b.parts()).toString(), "the loaded model writes the same model.json");
+            assertEquals(List.of(3, 3, 1, 4), dims(b.namedParameters().get("conv2d_1.kernel")));
+            assertEquals(List.of(2, 2, 4, 3), dims(b.namedParameters().get("conv2d_2.kernel")));
+            assertFalse(b.namedParameters().containsKey("conv2d_2.bias"));
+            float[][] after = b.predict(x);
+            for (int i = 0; i < x.length; i++) {
+                assertArrayEquals(before[i], after[i], "row " + i);
+            }
+        }
+    }
+
+    private static List<Integer> dims(Tensor t) {
+        return Arrays.stream(t.shape().dims()).boxed().toList();
     }
 
     /**

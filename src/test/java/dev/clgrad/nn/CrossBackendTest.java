@@ -23,7 +23,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Same seed, OpenCL vs Java: the model's dropout masks are identical and the per-step losses of
- * the seed example agree within 1e-4 relative over the first 50 steps. One test per OpenCL backend
+ * the seed example agree within 1e-4 relative over the first 50 steps; a small CNN with dropout
+ * (convolutions with strides, same padding, im2col and col2im) agrees within 1e-5 over 50 steps,
+ * losses and parameters, its dropout counters and masks identical. One test per OpenCL backend
  * of {@link TestBackends#all()} (none when there is no OpenCL device outside CI).
  */
 class CrossBackendTest {
@@ -49,6 +51,81 @@ class CrossBackendTest {
                         + "\nopencl " + Arrays.toString(got));
             }
         }));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> cnnTrainingMatchesJava() {
+        return TestBackends.openCl().stream().map(cl -> DynamicTest.dynamicTest(TestBackends.label(cl), () -> {
+            Cnn ref = cnnSteps(TestBackends.java());
+            Cnn got = cnnSteps(cl);
+            for (int s = 0; s < STEPS; s++) {
+                double rel = Math.abs(got.losses[s] - ref.losses[s]) / Math.max(Math.abs(ref.losses[s]), 1e-12);
+                int step = s;
+                assertTrue(rel < 1e-5, () -> "CNN step " + step + ": loss " + got.losses[step] + " on "
+                        + TestBackends.label(cl) + " vs " + ref.losses[step] + " on java (relative " + rel + ")");
+            }
+            double num = 0;
+            double den = 0;
+            for (int i = 0; i < ref.params.length; i++) {
+                num += Math.pow(got.params[i] - ref.params[i], 2);
+                den += Math.pow(ref.params[i], 2);
+            }
+            assertTrue(Math.sqrt(num / den) < 1e-5, "parameters after " + STEPS + " steps differ by "
+                    + Math.sqrt(num / den) + " (relative) on " + TestBackends.label(cl));
+            assertEquals(ref.dropoutOffset, got.dropoutOffset, "dropout counter after " + STEPS + " steps");
+            assertArrayEquals(ref.mask, got.mask, "the CNN dropout's next mask, on " + TestBackends.label(cl));
+        }));
+    }
+
+    /** A CNN run: its per-step losses, its parameters after them, its dropout's counter and next mask. */
+    private record Cnn(double[] losses, float[] params, long dropoutOffset, float[] mask) {
+    }
+
+    /**
+     * Conv2D(6, 3, relu) → Dropout(0.3) → Conv2D(8, 3, relu, strides 2, same) → Flatten →
+     * Dense(5), softmax cross-entropy, Adam, on 10x10x2 images, 50 steps over 4 fixed batches of 16.
+     */
+    private static Cnn cnnSteps(Backend backend) {
+        int rows = 16;
+        Shape sample = Shape.of(10, 10, 2);
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(8);
+        float[][] x = new float[4][rows * (int) sample.size()];
+        float[][] y = new float[4][rows];
+        for (int b = 0; b < 4; b++) {
+            for (int i = 0; i < x[b].length; i++) {
+                x[b][i] = (float) rng.nextGaussian();
+            }
+            for (int i = 0; i < rows; i++) {
+                y[b][i] = rng.nextInt(5);
+            }
+        }
+        int live = backend.liveBuffers();
+        double[] losses = new double[STEPS];
+        Cnn out;
+        try (Sequential model = new Sequential(backend, 77)) {
+            Dropout dropout = new Dropout(0.3);
+            model.add(new Conv2D(6, 3, "relu")).add(dropout)
+                    .add(new Conv2D(8, 3, "relu").withStrides(2).withPadding("same")).add(new Flatten())
+                    .add(new Dense(5));
+            model.compile("adam", "sparse_categorical_crossentropy");
+            model.build(sample);
+            model.reserve(rows);
+            for (int s = 0; s < STEPS; s++) {
+                model.resetTotals();
+                model.trainBatch(x[s % 4], y[s % 4], rows);
+                losses[s] = model.totals()[0] / rows;
+            }
+            int n = rows * 8 * 8 * 6;
+            float[] ones = new float[n];
+            Arrays.fill(ones, 1f);
+            try (Tensor t = Tensor.of(backend, ones, n); Tensor masked = Tensor.empty(backend, Shape.of(n))) {
+                backend.run(new ApplyMask(t, new Mask(dropout.rate(), dropout.seed(), Counter.of(dropout.offset())),
+                        masked));
+                out = new Cnn(losses, model.parameters().toArray(), dropout.offset(), masked.toArray());
+            }
+        }
+        assertEquals(live, backend.liveBuffers(), "leaked buffers on " + TestBackends.label(backend));
+        return out;
     }
 
     /** Three training calls of a model's Dropout(0.5) on a (33, 17) tensor of ones, concatenated. */

@@ -14,11 +14,13 @@ import dev.clgrad.ops.ApplyMask;
 import dev.clgrad.ops.BiasAct;
 import dev.clgrad.ops.ColumnSum;
 import dev.clgrad.ops.Composite;
+import dev.clgrad.ops.Col2Im;
 import dev.clgrad.ops.Copy;
 import dev.clgrad.ops.Cost;
 import dev.clgrad.ops.Epilogue;
 import dev.clgrad.ops.Fill;
 import dev.clgrad.ops.GemmShape;
+import dev.clgrad.ops.Im2Col;
 import dev.clgrad.ops.Mask;
 import dev.clgrad.ops.MatMul;
 import dev.clgrad.ops.MseLoss;
@@ -70,6 +72,8 @@ import java.util.Map;
  *   <li>losses, sums and means: NaN propagates; an infinite input gives ±∞ or NaN (∞ − ∞), as the
  *       formula says; softmax cross-entropy subtracts a row maximum that is NaN when the row holds
  *       one, so the row's loss and gradient are NaN; a row of −∞ is NaN (−∞ − (−∞)).</li>
+ *   <li>im2col: a copy, the padding +0; col2im: each element +0 plus its taps in float32, kh then
+ *       kw ascending ({@link JavaConv}), so NaN and ∞ propagate and ∞ − ∞ is NaN.</li>
  *   <li>accuracyCount: NaN is the maximum of its row (NumPy's and PyTorch's argmax); first
  *       maximum on ties.</li>
  *   <li>Adam, SGD: the formulas in IEEE arithmetic; AdamW's decay is {@code p·(1 − lr·wd)} (so an
@@ -398,6 +402,14 @@ public final class JavaBackend implements Backend {
             softmaxCrossEntropy(l);
         } else if (op instanceof AccuracyCount a) {
             accuracyCount(a);
+        } else if (op instanceof Im2Col i) {
+            Tensor x = i.x();
+            JavaConv.im2col(loop, data(x), off(x), x.shape().dim(0), x.shape().dim(3), i.window(), data(i.cols()),
+                    off(i.cols()));
+        } else if (op instanceof Col2Im c) {
+            Tensor dx = c.dx();
+            JavaConv.col2im(loop, data(c.cols()), off(c.cols()), dx.shape().dim(0), dx.shape().dim(3), c.window(),
+                    data(dx), off(dx));
         } else {
             throw new IllegalArgumentException("java backend: no computation for op " + op.name() + " (" + op + ")");
         }

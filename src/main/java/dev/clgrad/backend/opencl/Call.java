@@ -18,7 +18,8 @@ sealed interface Call {
      * Kernel {@code name} of {@code file} over {@code global} work-items in groups of {@code local}
      * (null: the driver chooses). Arguments in order: a {@link Tensor} fills two kernel parameters,
      * its buffer and its element offset ({@code int}); an Integer is an {@code int}, a Float a
-     * {@code float}, a Long a {@code long}/{@code ulong}, and a {@link Dynamic} is read at each launch.
+     * {@code float}, a Long a {@code long}/{@code ulong}, an {@link Int2} an {@code int2}, and a
+     * {@link Dynamic} is read at each launch.
      */
     record Kernel(String file, String name, long[] global, long[] local, Object[] args) implements Call {
         @Override
@@ -29,6 +30,10 @@ sealed interface Call {
 
     /** {@code clEnqueueCopyBuffer} of src's elements into dst (same size, no overlap). */
     record Copy(Tensor src, Tensor dst) implements Call {
+    }
+
+    /** An {@code int2} argument: a pair of sizes such as a window's (height, width). */
+    record Int2(int x, int y) {
     }
 
     /**

@@ -100,6 +100,9 @@ interface ClApi {
 
     void setArg(Kernel kernel, int index, long value);
 
+    /** An {@code int2} argument (x, y). */
+    void setArg(Kernel kernel, int index, int x, int y);
+
     /**
      * Enqueues a kernel over {@code global} work-items ({@code local} may be null); returns its event
      * when {@code wantEvent}, else null. {@code context} names the kernel in errors.

@@ -26,19 +26,30 @@ import java.util.function.Consumer;
  * work-items, GEMM_VWN vector width) for one device. Each candidate is compiled as one program of
  * the tiled kernels training launches (gemm_nn, gemm_nt, gemm_tn and the fused Dense kernels
  * gemm_nn_bias, gemm_nt_mask), validated against the float64 {@link MatMul#reference} on awkward shapes
- * and on the training shapes (epilogues set to the identity: zero bias, no ReLU, no dropout, an
- * all-positive mask), then timed, median of 3 after a warm-up, with the real epilogues. It is scored
- * on what the tuning file will be used for: half the weight goes to {@link #STEP}, the tiled launches
- * of one Fashion-MNIST MLP training step (their total FLOPs over their total time), a quarter each
- * to the 1024² and 2048² products ({@link #SQUARES}); the score is that weighted geometric mean of
- * GFLOP/s. The search stops trying new candidates when the time budget is spent; the best few and
- * the profile's current defines are then measured twice more, and the highest median score is
- * written to the device's {@link TuningFile}, which every later {@link OpenClBackend} of the device
- * uses.
+ * and on the MLP's training shapes (epilogues set to the identity: zero bias, no ReLU, no dropout,
+ * an all-positive mask), then timed, median of 3 after a warm-up, with the real epilogues. It is
+ * scored on what the tuning file will be used for: a third of the weight goes to {@link #STEP}, the
+ * tiled launches of one Fashion-MNIST MLP training step (their total FLOPs over their total time), a
+ * third to {@link #CNN}, those of the issue-13 CNN's step (its convolutions are im2col and these
+ * products), a sixth each to the 1024² and 2048² products ({@link #SQUARES}); the score is that
+ * weighted geometric mean of GFLOP/s. The CNN and square products are timed only (their float64
+ * references would take longer than the search). The search stops trying new candidates when the
+ * time budget is spent; the best few and the profile's current defines are then measured twice
+ * more, and the highest median score is written to the device's {@link TuningFile}, which every
+ * later {@link OpenClBackend} of the device uses.
  */
 public final class GemmTuner {
-    /** A launch of one tiled kernel: name, transposes, sizes, and the epilogue suffix ("", "_bias", "_mask"). */
-    record Problem(String name, boolean transA, boolean transB, int m, int n, int k, String epilogue) {
+    /**
+     * A launch of one tiled kernel: name, transposes, sizes, the epilogue suffix ("", "_bias", "_mask")
+     * and, for "_bias", whether a dropout mask follows the ReLU (the MLP's hidden layers) or not (a
+     * convolution's).
+     */
+    record Problem(String name, boolean transA, boolean transB, int m, int n, int k, String epilogue, boolean dropout) {
+        /** A problem whose "_bias" epilogue has the dropout of the MLP's hidden layers. */
+        Problem(String name, boolean transA, boolean transB, int m, int n, int k, String epilogue) {
+            this(name, transA, transB, m, n, k, epilogue, epilogue.equals("_bias"));
+        }
+
         String kernel() {
             return "gemm_" + (transA ? 't' : 'n') + (transB ? 't' : 'n') + epilogue;
         }
@@ -64,6 +75,18 @@ public final class GemmTuner {
             new Problem("dense2 dX 128x512x512 NT", false, true, 128, 512, 512, "_mask"),
             new Problem("dense2 dW 512x512x128 TN", true, false, 512, 512, 128, ""),
             new Problem("dense1 dW 784x512x128 TN", true, false, 784, 512, 128, ""));
+    /**
+     * The tiled launches of the CNN's step (Conv2D(32, 3, relu) on 28x28x1, MaxPool 2, Conv2D(64, 3,
+     * relu) on 13x13x32, batch 128; each convolution is cols (B·OH·OW, KH·KW·C) times the kernel
+     * (KH·KW·C, F)): both fused forwards, the second layer's weight gradient and its dCols = dZ·Wᵀ
+     * (whose reader is col2im, so it has no gate). The first layer's weight gradient (9x32 by
+     * K = 86528) runs the naive kernels, and it computes no input gradient.
+     */
+    static final List<Problem> CNN = List.of(new Problem("conv1 forward 86528x32x9", false, false, 86528, 32, 9,
+                    "_bias", false),
+            new Problem("conv2 forward 15488x64x288", false, false, 15488, 64, 288, "_bias", false),
+            new Problem("conv2 dW 288x64x15488 TN", true, false, 288, 64, 15488, ""),
+            new Problem("conv2 dCols 15488x288x64 NT", false, true, 15488, 288, 64, ""));
     private static final List<Problem> VALIDATE = List.of(new Problem("67x131x45", false, false, 67, 131, 45, ""),
             new Problem("67x131x45 NT", false, true, 67, 131, 45, ""),
             new Problem("67x131x45 TN", true, false, 67, 131, 45, ""),
@@ -106,11 +129,11 @@ public final class GemmTuner {
         Map<Problem, float[][]> inputs = new LinkedHashMap<>();
         Map<Problem, double[]> refs = new LinkedHashMap<>();
         SplittableRandom rng = new SplittableRandom(7);
-        for (Problem p : concat(VALIDATE, concat(STEP, SQUARES))) {
+        for (Problem p : concat(VALIDATE, concat(STEP, concat(CNN, SQUARES)))) {
             float[] a = random(rng, p.m() * p.k());
             float[] b = random(rng, p.k() * p.n());
             inputs.put(p, new float[][] {a, b});
-            if (!SQUARES.contains(p)) {
+            if (VALIDATE.contains(p) || STEP.contains(p)) {
                 refs.put(p, MatMul.reference(p.transA(), p.transB(), p.m(), p.n(), p.k(), 1, doubles(a), doubles(b), 0, null));
             }
         }
@@ -225,8 +248,8 @@ public final class GemmTuner {
     }
 
     /**
-     * Builds the candidate, validates it, and returns GFLOP/s per timed problem, plus {@code "step"}:
-     * the STEP launches' total FLOPs over their total time.
+     * Builds the candidate, validates it, and returns GFLOP/s per timed problem, plus {@code "step"}
+     * and {@code "cnn"}: the STEP and the CNN launches' total FLOPs over their total time.
      */
     private Map<String, Double> measure(Map<String, String> c, Map<Problem, float[][]> inputs,
                                         Map<Problem, double[]> refs) {
@@ -245,6 +268,8 @@ public final class GemmTuner {
             Map<String, Double> gflops = new LinkedHashMap<>();
             double stepFlops = 0;
             double stepMs = 0;
+            double cnnFlops = 0;
+            double cnnMs = 0;
             for (Map.Entry<Problem, float[][]> e : inputs.entrySet()) {
                 Problem p = e.getKey();
                 boolean timed = !VALIDATE.contains(p);
@@ -255,9 +280,13 @@ public final class GemmTuner {
                 if (STEP.contains(p)) {
                     stepFlops += p.flops();
                     stepMs += ms;
+                } else if (CNN.contains(p)) {
+                    cnnFlops += p.flops();
+                    cnnMs += ms;
                 }
             }
             gflops.put("step", stepFlops / (stepMs * 1e6));
+            gflops.put("cnn", cnnFlops / (cnnMs * 1e6));
             return gflops;
         } finally {
             kernels.values().forEach(api::release);
@@ -265,16 +294,19 @@ public final class GemmTuner {
         }
     }
 
-    /** Half the weight on the training step, a quarter on each square product (weighted geometric mean). */
+    /**
+     * A third of the weight on each training step (the MLP's, the CNN's), a sixth on each square
+     * product (weighted geometric mean).
+     */
     static double score(Map<String, Double> gflops) {
-        return Math.exp(0.5 * Math.log(gflops.get("step")) + 0.25 * Math.log(gflops.get(SQUARES.get(0).name()))
-                + 0.25 * Math.log(gflops.get(SQUARES.get(1).name())));
+        return Math.exp((Math.log(gflops.get("step")) + Math.log(gflops.get("cnn"))) / 3
+                + (Math.log(gflops.get(SQUARES.get(0).name())) + Math.log(gflops.get(SQUARES.get(1).name()))) / 6);
     }
 
     /**
      * Runs p once with the identity epilogue (checked against ref when given), then {@code repeats}
-     * timed runs with the real one (ReLU and dropout P for "_bias", a mask of random sign for
-     * "_mask"); the median ms.
+     * timed runs with the real one (ReLU, and dropout P where the problem has it, for "_bias"; a mask
+     * of random sign for "_mask"); the median ms.
      */
     private double run(ClApi.Kernel kernel, Problem p, int[] v, float[][] ab, double[] ref, int repeats) {
         boolean bias = p.epilogue().equals("_bias");
@@ -303,7 +335,7 @@ public final class GemmTuner {
             };
             Object[] real = switch (p.epilogue()) {
                 case "_bias" -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, biasZeros, Activation.RELU.code(),
-                        Philox.threshold(P), Philox.keepScale(P), 42L, 0L, c};
+                        Philox.threshold(p.dropout() ? P : 0f), p.dropout() ? Philox.keepScale(P) : 1f, 42L, 0L, c};
                 case "_mask" -> new Object[] {s.m(), s.n(), s.k(), Philox.keepScale(P), a, b, h, c};
                 default -> identity;
             };

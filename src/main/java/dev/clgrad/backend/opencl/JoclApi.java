@@ -287,6 +287,12 @@ final class JoclApi implements ClApi {
     }
 
     @Override
+    public void setArg(Kernel kernel, int index, int x, int y) {
+        OpenClException.check(clSetKernelArg(((K) kernel).id, index, Sizeof.cl_int2, Pointer.to(new int[] {x, y})),
+                "clSetKernelArg", "index " + index);
+    }
+
+    @Override
     public Event enqueue(Queue queue, Kernel kernel, String kernelName, long[] global, long[] local,
                          boolean wantEvent) {
         cl_event event = wantEvent ? new cl_event() : null;

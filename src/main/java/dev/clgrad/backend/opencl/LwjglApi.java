@@ -336,6 +336,11 @@ final class LwjglApi implements ClApi {
     }
 
     @Override
+    public void setArg(Kernel kernel, int index, int x, int y) {
+        OpenClException.check(clSetKernelArg2i(((H) kernel).id, index, x, y), "clSetKernelArg", "index " + index);
+    }
+
+    @Override
     public Event enqueue(Queue queue, Kernel kernel, String kernelName, long[] global, long[] local,
                          boolean wantEvent) {
         try (MemoryStack s = MemoryStack.stackPush()) {

@@ -14,10 +14,12 @@ import dev.clgrad.ops.ApplyMask;
 import dev.clgrad.ops.BiasAct;
 import dev.clgrad.ops.ColumnSum;
 import dev.clgrad.ops.Composite;
+import dev.clgrad.ops.Col2Im;
 import dev.clgrad.ops.Copy;
 import dev.clgrad.ops.Cost;
 import dev.clgrad.ops.Epilogue;
 import dev.clgrad.ops.Fill;
+import dev.clgrad.ops.Im2Col;
 import dev.clgrad.ops.MatMul;
 import dev.clgrad.ops.MseLoss;
 import dev.clgrad.ops.Op;
@@ -46,11 +48,11 @@ import java.util.logging.Logger;
  *
  * <p>{@link #run} validates an op, lowers it to {@link Call}s (one routine class per op family:
  * {@link GemmRoutine}, {@link DenseRoutine}, {@link ElementwiseRoutine}, {@link DropoutRoutine},
- * {@link LossRoutine}, {@link ReduceRoutine}, {@link OptimizerRoutine}) and enqueues them. A fused op
- * this device has no kernel for at its shapes ({@link #fuses} false) lowers to its decomposition,
- * each part its own op. {@link #prepare} lowers once and binds each call to a kernel object of its
- * own with its arguments set; its {@link Backend.Launch} then only re-reads the dynamic arguments
- * (a mask's counter, Adam's step) and enqueues.
+ * {@link LossRoutine}, {@link ReduceRoutine}, {@link OptimizerRoutine}, {@link ConvRoutine}) and
+ * enqueues them. A fused op this device has no kernel for at its shapes ({@link #fuses} false)
+ * lowers to its decomposition, each part its own op. {@link #prepare} lowers once and binds each
+ * call to a kernel object of its own with its arguments set; its {@link Backend.Launch} then only
+ * re-reads the dynamic arguments (a mask's counter, Adam's step) and enqueues.
  *
  * <p>While profiling ({@link #profile}), the queue has profiling enabled and every launch keeps its
  * event; events are read at the next {@link #finish} or {@link #download}, their device time
@@ -244,6 +246,8 @@ public final class OpenClBackend implements Backend {
                 api.setArg(k, index, f.floatValue());
             } else if (arg instanceof Long l) {
                 api.setArg(k, index, l.longValue());
+            } else if (arg instanceof Call.Int2 p) {
+                api.setArg(k, index, p.x(), p.y());
             } else if (arg instanceof Call.Dynamic d) {
                 if (dynamicToo) {
                     d.set(api, k, index);
@@ -608,6 +612,10 @@ public final class OpenClBackend implements Backend {
             return LossRoutine.softmaxCrossEntropy(this, o);
         } else if (op instanceof AccuracyCount o) {
             return LossRoutine.accuracyCount(this, o);
+        } else if (op instanceof Im2Col o) {
+            return ConvRoutine.im2col(this, o);
+        } else if (op instanceof Col2Im o) {
+            return ConvRoutine.col2im(this, o);
         }
         throw new IllegalArgumentException("no OpenCL routine for op " + op.name() + " (" + op.getClass().getSimpleName()
                 + ")");

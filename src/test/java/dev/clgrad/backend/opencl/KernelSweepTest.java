@@ -44,12 +44,12 @@ class KernelSweepTest {
         for (String k : new String[] {"gemm_nn", "gemm_tt", "gemm_nn_bias", "gemm_nt_mask", "gemm_naive",
                 "dense_mse_backward_naive", "fill_value", "relu_backward", "bias_act", "act_forward",
                 "act_backward", "dropout_forward", "adam_step", "sgd_step_plain", "accuracy_count", "column_sum",
-                "mean_all", "philox_kat"}) {
+                "mean_all", "philox_kat", "im2col", "col2im"}) {
             assertTrue(entries.contains(k), k + " in " + entries);
         }
         assertFalse(entries.contains("NAME"), "the GEMM_ENTRY macro's parameter is no entry point");
         assertFalse(entries.contains("dropout_backward"), "ApplyMask runs dropout_forward in both directions");
-        assertEquals(35, entries.size(), entries.toString());
+        assertEquals(37, entries.size(), entries.toString());
     }
 
     @Test

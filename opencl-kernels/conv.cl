@@ -1,0 +1,97 @@
+// conv.cl — the sliding-window copies that make a 2-D convolution one GEMM, and its adjoint.
+//
+// A Conv2D over NHWC images x: (B, H, W, C) with kernel w: (KH, KW, C, F) is
+//   y[b, oh, ow, f] = sum_{kh, kw, c} x[b, oh*SH - PT + kh*DH, ow*SW - PL + kw*DW, c] * w[kh, kw, c, f]
+// (positions outside the image read 0: the padding). im2col lays every output pixel's window out as
+// one row, so that y = cols . w with w read as the matrix (KH*KW*C, F) and the product (B*OH*OW, F)
+// already NHWC; the input gradient is col2im(dY . w^T).
+//
+//   im2col:  x: (B, H, W, C) -> cols: (B*OH*OW, KH*KW*C)
+//            cols[(b*OH + oh)*OW + ow, (kh*KW + kw)*C + c] = x[b, ih, iw, c],
+//            ih = oh*SH - PT + kh*DH, iw = ow*SW - PL + kw*DW; +0 where (ih, iw) is outside the image.
+//   col2im:  cols: (B*OH*OW, KH*KW*C) -> dx: (B, H, W, C)
+//            dx[b, ih, iw, c] = +0 + sum over the taps (kh, kw) with oh = (ih + PT - kh*DH) / SH and
+//            ow = (iw + PL - kw*DW) / SW whole and inside the output of
+//            cols[(b*OH + oh)*OW + ow, (kh*KW + kw)*C + c],
+//            added in float in the order kh, then kw, ascending: the Java backend's order, so both
+//            give the same bits (NaN and inf propagate, inf - inf is NaN, an element no window reads
+//            is +0). A gather: each dx element is written by one work-item, no atomics.
+// Row-major and contiguous, each buffer at x_g + x_off; cols must not alias x or dx. The geometry
+// comes in pairs (int2: .x along H, .y along W): in_hw = (H, W), out_hw = (OH, OW), k_hw = (KH, KW),
+// stride = (SH, SW), dilation = (DH, DW), pad = (PT, PL), as dev.clgrad.ops.Window holds it.
+// Indices: every size, pixel and row index is an int (the host checks that the sizes, the offsets
+// and the global range fit one), but element indices such as r * (KH*KW*C) + c pass 2^31 - 1 on
+// large batches, so they are size_t.
+//
+// Launch geometry (ConvRoutine), 2-D, one work-item per channel c of one row of the output:
+//   im2col:  (c, r) over (C, B*OH*OW): the work-item copies channel c of each of the KH*KW taps of
+//            output pixel r (r split into b, oh, ow once, not once per element)
+//   col2im:  (c, p) over (C, B*H*W): the work-item sums channel c of input pixel p = (b*H + ih)*W + iw
+//   local = (L0, L1) with L0 = min(CONV_WG, C) and L1 = max(1, CONV_WG / L0); global = each
+//   dimension rounded up to a multiple of its local size. Neighbouring work-items of dimension 0
+//   touch neighbouring floats of x, cols and dx; a group spans several pixels, so C = 1 does not
+//   launch a group per pixel.
+
+#ifndef CONV_WG
+#define CONV_WG 256   // work-items per work-group (L0 * L1 <= CONV_WG)
+#endif
+
+__kernel void im2col(const int B, const int C, const int2 in_hw, const int2 out_hw, const int2 k_hw,
+                     const int2 stride, const int2 dilation, const int2 pad,
+                     __global const float* x_g, const int x_off, __global float* cols_g, const int cols_off) {
+    const int c = get_global_id(0);
+    const int r = get_global_id(1);
+    const int b = r / out_hw.y / out_hw.x;
+    if (c >= C || b >= B) {
+        return;
+    }
+    const int ow = r % out_hw.y;
+    const int oh = r / out_hw.y % out_hw.x;
+    const size_t taps = (size_t)k_hw.x * k_hw.y;
+    const size_t image = (size_t)in_hw.x * in_hw.y;
+    __global float* row_g = cols_g + cols_off + (size_t)r * taps * C + c;
+    __global const float* image_g = x_g + x_off + (size_t)b * image * C + c;
+    for (int kh = 0; kh < k_hw.x; kh++) {
+        const int ih = oh * stride.x - pad.x + kh * dilation.x;
+        for (int kw = 0; kw < k_hw.y; kw++) {
+            const int iw = ow * stride.y - pad.y + kw * dilation.y;
+            const bool inside = ih >= 0 && ih < in_hw.x && iw >= 0 && iw < in_hw.y;
+            const size_t tap = (size_t)kh * k_hw.y + kw;
+            const size_t pixel = (size_t)ih * in_hw.y + iw;
+            row_g[tap * C] = inside ? image_g[pixel * C] : 0.0f;
+        }
+    }
+}
+
+__kernel void col2im(const int B, const int C, const int2 in_hw, const int2 out_hw, const int2 k_hw,
+                     const int2 stride, const int2 dilation, const int2 pad,
+                     __global const float* cols_g, const int cols_off, __global float* dx_g, const int dx_off) {
+    const int c = get_global_id(0);
+    const int p = get_global_id(1);
+    const int b = p / in_hw.y / in_hw.x;
+    if (c >= C || b >= B) {
+        return;
+    }
+    const int iw = p % in_hw.y;
+    const int ih = p / in_hw.y % in_hw.x;
+    const size_t taps = (size_t)k_hw.x * k_hw.y;
+    const size_t pixels = (size_t)out_hw.x * out_hw.y;
+    __global const float* image_g = cols_g + cols_off + (size_t)b * pixels * taps * C + c;
+    float s = 0.0f;
+    for (int kh = 0; kh < k_hw.x; kh++) {
+        const int sh = ih + pad.x - kh * dilation.x;
+        if (sh < 0 || (stride.x > 1 && sh % stride.x != 0) || sh / stride.x >= out_hw.x) {
+            continue;
+        }
+        for (int kw = 0; kw < k_hw.y; kw++) {
+            const int sw = iw + pad.y - kw * dilation.y;
+            if (sw < 0 || (stride.y > 1 && sw % stride.y != 0) || sw / stride.y >= out_hw.y) {
+                continue;
+            }
+            const size_t out_pixel = (size_t)(sh / stride.x) * out_hw.y + sw / stride.y;
+            const size_t tap = (size_t)kh * k_hw.y + kw;
+            s += image_g[(out_pixel * taps + tap) * C];
+        }
+    }
+    dx_g[(size_t)dx_off + (size_t)p * C + c] = s;
+}
