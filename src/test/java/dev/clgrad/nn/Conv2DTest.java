@@ -268,13 +268,11 @@ class Conv2DTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new Conv2D(4, 3, "swish")).getMessage()
                 .startsWith("Conv2D: unknown activation 'swish'"));
         String rank = buildError(new Conv2D(4, 3), Shape.of(784));
-        assertEquals("Conv2D: the per-sample input must be (H, W, C) images, channels last, got (784,); build the "
-                + "model for image samples (build(Shape.of(28, 28, 1)), \"inputShape\": [28, 28, 1] in a saved "
-                + "model.json) or put a Reshape before it (new Reshape(28, 28, 1), {\"type\": \"reshape\", "
-                + "\"targetShape\": [28, 28, 1]} in a config)", rank);
+        assertEquals("Conv2D: the per-sample input must be (H, W, C) images, channels last, got (784,); declare image "
+                + "samples (model.input(28, 28, 1), \"inputShape\": [28, 28, 1] in a config) or put a Reshape before it "
+                + "(new Reshape(28, 28, 1), {\"type\": \"reshape\", \"targetShape\": [28, 28, 1]} in a config)", rank);
         assertTrue(buildError(new Conv2D(4, 3), Shape.of(5, 7))
-                .contains("got (5, 7); build the model for image samples (build(Shape.of(H, W, C)), "
-                        + "\"inputShape\": [H, W, C]"));
+                .contains("got (5, 7); declare image samples (model.input(H, W, C), \"inputShape\": [H, W, C]"));
         assertTrue(buildError(new Conv2D(4, 3), Shape.of(3072)).contains("[32, 32, 3]"));
         assertEquals("Conv2D: per-sample input (2, 5, 1): window: the kernel 3x3 is larger than the input 2x5 with "
                 + "padding \"valid\"; use padding \"same\" or a smaller kernel", buildError(new Conv2D(4, 3),
