@@ -89,6 +89,7 @@ public final class Conformance {
         softmaxCrossEntropy(all);
         accuracyCount(all);
         reductions(all);
+        ImageOpChecks.add(all);
         all.addAll(SpecialValues.checks());
         all.add(philoxKnownAnswers());
         return List.copyOf(all);
