@@ -137,7 +137,8 @@ public final class Sequential implements Trainable, AutoCloseable {
      * Builds every layer for the per-sample input shape {@code in} (Keras's {@code input_shape}),
      * allocates and initialises the parameters. {@code fit}, {@code evaluate} and {@code predict}
      * call it at the first batch; afterwards it checks that {@code in} is the built shape (a model
-     * built for flat inputs of N values takes samples of any shape of N values, row-major).
+     * built for flat inputs of N values takes samples of any shape of N values, row-major, and a
+     * model built for images takes them as flat rows of their N values, as {@code predict} passes them).
      */
     @Override
     public Sequential build(Shape in) {
@@ -151,7 +152,7 @@ public final class Sequential implements Trainable, AutoCloseable {
     private Sequential build(Shape in, long room, Path source) {
         checkOpen();
         if (inputShape != null) {
-            boolean flatOfSameSize = inputShape.rank() == 1 && in.size() == inputShape.size();
+            boolean flatOfSameSize = (inputShape.rank() == 1 || in.rank() == 1) && in.size() == inputShape.size();
             if (!in.equals(inputShape) && !flatOfSameSize) {
                 throw new IllegalArgumentException(inputShape.rank() == 1 && in.rank() == 1
                         ? "input has " + in.dim(0) + " features (columns) but the model was built for "
