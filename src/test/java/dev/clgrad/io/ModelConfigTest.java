@@ -40,7 +40,9 @@ class ModelConfigTest {
 
     @Test
     void errorsNameThePathAndWhatWasExpected() {
-        assertEquals("m.json: $.layers[1].type: unknown layer type 'conv2d'; expected one of [dense, dropout, relu, tanh, sigmoid, flatten]",
+        assertEquals("m.json: $.layers[1].type: unknown layer type 'conv2d'; expected one of [dense, dropout, relu, tanh, "
+                        + "sigmoid, flatten, max_pooling2d, average_pooling2d, global_average_pooling2d, batch_normalization, "
+                        + "spatial_dropout2d]",
                 error(config("{\"type\": \"dense\", \"units\": 4}, {\"type\": \"conv2d\"}")));
         assertEquals("m.json: $.layers[0].units: missing; expected an integer in [1, 16777216]",
                 error(config("{\"type\": \"dense\"}")));
