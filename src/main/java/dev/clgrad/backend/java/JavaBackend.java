@@ -80,7 +80,15 @@ import java.util.Map;
  *       maximum on ties.</li>
  *   <li>Adam, SGD: the formulas in IEEE arithmetic; AdamW's decay is {@code p·(1 − lr·wd)} (so an
  *       infinite parameter stays infinite), SGD's operations are never fused.</li>
+ *   <li>max pooling: a selection, the first maximum in scan order ({@code v > best}, so −0 and +0
+ *       tie and the first stays); a window holding a NaN gives its first NaN, and its gradient goes
+ *       to that tap. Average pooling: the float32 sum of the taps, then one division.</li>
+ *   <li>batch normalisation: NaN and ∞ propagate through the statistics as the formulas say (a
+ *       channel holding a NaN, or +∞ and −∞, has a NaN mean or variance, so all of it is NaN).</li>
+ *   <li>spatial dropout: selects per (sample, channel), like dropout.</li>
  * </ul>
+ *
+ * <p>Pooling and batch normalisation run {@link JavaPooling} and {@link JavaBatchNorm}, their spec.
  */
 public final class JavaBackend implements Backend {
     /** Largest total size of released arrays kept for reuse. */
