@@ -33,7 +33,7 @@ public final class GlobalAveragePooling2D extends Layer {
 
     @Override
     protected Shape outputShape(Shape in) {
-        Pooling2D.requireImage(name() == null ? type() : type() + " " + name(), in);
+        Pooling2D.requireImage(this, in);
         window = Window.keras(in.dim(0), in.dim(1), in.dim(0), in.dim(1), 1, 1, 1, 1, "valid");
         return Shape.of(in.dim(2));
     }

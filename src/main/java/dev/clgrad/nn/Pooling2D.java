@@ -19,7 +19,7 @@ import java.util.Map;
  * in an average); see {@link Window}. Forward {@link Pool}, backward {@link PoolBackward} (max
  * pooling keeps x to regenerate its maxima). No parameters.
  */
-public abstract class Pooling2D extends Layer {
+public abstract sealed class Pooling2D extends Layer permits MaxPooling2D, AveragePooling2D {
     /** Largest pool size and stride a config may give. */
     static final int MAX_SIZE = 1 << 16;
 
@@ -53,7 +53,7 @@ public abstract class Pooling2D extends Layer {
         return v.clone();
     }
 
-    /** The reader of a {@link LayerTypes} entry: {@code poolSize} (default 2), {@code strides}, {@code padding}. */
+    /** A subclass's constructor, for {@link #fromConfig}. */
     @FunctionalInterface
     interface Factory {
         Pooling2D create(int[] poolSize, int[] strides, String padding);
@@ -90,29 +90,29 @@ public abstract class Pooling2D extends Layer {
     }
 
     /** {@code MaxPooling2D max_pooling2d_1}, or the type alone before the layer is named. */
-    String describe() {
-        return name() == null ? type() : type() + " " + name();
+    static String describe(Layer layer) {
+        return layer.name() == null ? layer.type() : layer.type() + " " + layer.name();
     }
 
     /**
-     * The per-sample shape (H, W, C) that {@code in} must be.
+     * The per-sample shape (H, W, C) that {@code in} must be for an image layer.
      *
      * @throws IllegalArgumentException naming the layer and the shape when {@code in} is not rank 3
      */
-    static void requireImage(String layer, Shape in) {
+    static void requireImage(Layer layer, Shape in) {
         if (in.rank() != 3) {
-            throw new IllegalArgumentException(layer + ": expected per-sample inputs of shape (H, W, C) (channels "
-                    + "last), got " + in + "; feed images, e.g. samples of shape (28, 28, 1)");
+            throw new IllegalArgumentException(describe(layer) + ": expected per-sample inputs of shape (H, W, C) "
+                    + "(channels last), got " + in + "; feed images, e.g. samples of shape (28, 28, 1)");
         }
     }
 
     @Override
     protected Shape outputShape(Shape in) {
-        requireImage(describe(), in);
+        requireImage(this, in);
         int h = in.dim(0);
         int w = in.dim(1);
         if (padding.equals("valid") && (poolSize[0] > h || poolSize[1] > w)) {
-            throw new IllegalArgumentException(describe() + ": poolSize " + poolSize[0] + "x" + poolSize[1]
+            throw new IllegalArgumentException(describe(this) + ": poolSize " + poolSize[0] + "x" + poolSize[1]
                     + " is larger than the input " + h + "x" + w + " (per-sample input " + in + ") with padding "
                     + "\"valid\"; use padding \"same\" or a smaller pool");
         }

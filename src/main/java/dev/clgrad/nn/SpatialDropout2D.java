@@ -82,7 +82,7 @@ public final class SpatialDropout2D extends Layer {
 
     @Override
     protected Shape outputShape(Shape in) {
-        Pooling2D.requireImage(name() == null ? type() : type() + " " + name(), in);
+        Pooling2D.requireImage(this, in);
         return in;
     }
 

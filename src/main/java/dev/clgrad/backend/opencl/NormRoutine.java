@@ -32,7 +32,7 @@ final class NormRoutine {
         }
         int wg = Geometry.reductionGroupSize(cl, WG, WG_DEFAULT);
         return new Call.Kernel(FILE, "batchnorm_stats", new long[] {(long) c * wg}, Geometry.local(wg),
-                new Object[] {rows(op.name(), x), c, op.momentum(), x, op.mean(), op.variance(), op.movingMean(),
+                new Object[] {rows(x), c, op.momentum(), x, op.mean(), op.variance(), op.movingMean(),
                         op.movingVariance()});
     }
 
@@ -60,16 +60,15 @@ final class NormRoutine {
         int wg = Geometry.reductionGroupSize(cl, WG, WG_DEFAULT);
         Tensor stand = op.dX() != null ? op.dX() : op.dBeta() != null ? op.dBeta() : op.dGamma();
         return new Call.Kernel(FILE, "batchnorm_backward", new long[] {(long) c * wg}, Geometry.local(wg),
-                new Object[] {rows(op.name(), x), c, flag(op.gamma()), op.epsilon(), flag(op.dX()),
+                new Object[] {rows(x), c, flag(op.gamma()), op.epsilon(), flag(op.dX()),
                         flag(op.dGamma()), flag(op.dBeta()), x, op.dY(), op.mean(), op.variance(),
                         or(op.gamma(), op.mean()), or(op.dX(), stand), or(op.dGamma(), stand),
                         or(op.dBeta(), stand)});
     }
 
-    /** N = the rows of x seen as (N, C), checked to fit the kernels' ints with N·C. */
-    private static int rows(String op, Tensor x) {
-        ElementwiseRoutine.size(x);
-        return Geometry.intArg(op, "the rows of " + x.name() + " " + x.shape(), x.shape().size() / x.shape().last());
+    /** N, the rows of x seen as (N, C); N·C is checked to fit the kernels' ints. */
+    private static int rows(Tensor x) {
+        return ElementwiseRoutine.size(x) / x.shape().last();
     }
 
     private static int flag(Tensor t) {
