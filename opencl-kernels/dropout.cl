@@ -1,4 +1,5 @@
-// dropout.cl — inverted dropout with Philox masks (DESIGN.md), forward and backward.
+// dropout.cl — inverted dropout with Philox masks (DESIGN.md), forward and backward, per element
+// and per channel (spatial dropout).
 //
 //   x, y: n floats, contiguous, each at x_g + x_off.
 //   keep(i) = (philox4x32_10(philox_counter(offset, i / 4), philox_key(seed))[i % 4] >> 8) >= threshold
@@ -23,6 +24,15 @@
 // Launch geometry (DropoutRoutine):
 //   items = ceil(ceil(n / 4) / DROPOUT_VW)
 //   global = ceil(items / DROPOUT_WG) * DROPOUT_WG, local = DROPOUT_WG.
+//
+// spatial_dropout: x, y: (B, S, C), n = B * S * C floats, `row` = S * C per sample; one mask
+// element per (sample, channel), element j = b * C + c of a mask call over B * C elements:
+//   y[b, s, c] = keep(j) ? x[b, s, c] * scale : 0      keep(j) as above, counter offset + j / 4
+// so every position of a dropped channel is dropped (Keras's SpatialDropout2D). The backward is
+// the same kernel on the gradient. One work-item per element, each computing the Philox word of
+// its j (PHILOX_ELEMENT_WORD: the S * C elements of a sample share B * C words, so the rounds are
+// repeated S times over, in exchange for one pass with neighbouring work-items on neighbouring
+// floats); global = ceil(n / DROPOUT_WG) * DROPOUT_WG, local = DROPOUT_WG. Indices are size_t.
 
 #include "philox.cl"
 
@@ -126,4 +136,19 @@ __kernel __attribute__((reqd_work_group_size(DROPOUT_WG, 1, 1)))
 void dropout_forward(const int n, const uint threshold, const float scale, const ulong seed, const ulong offset,
                      __global const float* x_g, const int x_off, __global float* y_g, const int y_off) {
     dropout_span(n, threshold, scale, seed, offset, x_g + x_off, y_g + y_off);
+}
+
+PHILOX_ELEMENT_WORD(spatial_dropout_word, ulong)
+
+__kernel __attribute__((reqd_work_group_size(DROPOUT_WG, 1, 1)))
+void spatial_dropout(const int n, const int row, const int C, const uint threshold, const float scale,
+                     const ulong seed, const ulong offset, __global const float* x_g, const int x_off,
+                     __global float* y_g, const int y_off) {
+    const size_t i = get_global_id(0);
+    if (i >= (size_t)n) {
+        return;
+    }
+    const ulong j = (ulong)(i / row) * C + i % C;
+    const ulong w = spatial_dropout_word(seed, offset, j);
+    y_g[(size_t)y_off + i] = (w >> 8) >= threshold ? x_g[(size_t)x_off + i] * scale : 0.0f;
 }

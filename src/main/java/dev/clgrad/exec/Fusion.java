@@ -4,6 +4,7 @@ import dev.clgrad.ops.Act;
 import dev.clgrad.ops.ActBackward;
 import dev.clgrad.ops.Activation;
 import dev.clgrad.ops.ApplyMask;
+import dev.clgrad.ops.BatchNormApply;
 import dev.clgrad.ops.BiasAct;
 import dev.clgrad.ops.ColumnSum;
 import dev.clgrad.ops.Composite;
@@ -38,6 +39,9 @@ import java.util.function.Predicate;
  *       gradient of the same dY → {@link Composite.Kind#DENSE_BACKWARD};</li>
  *   <li><b>loss folded into the last backward</b>: {@code MseLoss} writing dPred next to the
  *       whole backward of dPred → {@link Composite.Kind#MSE_DENSE_BACKWARD}.</li>
+ *   <li><b>activation after normalisation</b>: a linear {@code BatchNormApply} whose output is read
+ *       only by an {@code Act} → one BatchNormApply with that activation (its backward reads the
+ *       activation's output, which the fused op still writes).</li>
  * </ol>
  * A backend runs a fused op in one launch where it has the kernel, else its decomposition.
  */
@@ -57,7 +61,8 @@ final class Fusion {
         boolean changed = true;
         while (changed) {
             changed = epilogue(nodes) || dropoutInEpilogue(nodes) || maskedInputGradient(nodes)
-                    || weightGradients(nodes) || denseBackward(nodes) || lossIntoBackward(nodes);
+                    || weightGradients(nodes) || denseBackward(nodes) || lossIntoBackward(nodes)
+                    || activationAfterNorm(nodes);
         }
     }
 
@@ -277,6 +282,27 @@ final class Fusion {
                 nodes.remove(i + 1);
                 return true;
             }
+        }
+        return false;
+    }
+
+    /** Rule 7: a linear BatchNormApply → an Act on its output, the output read by nothing else. */
+    private static boolean activationAfterNorm(List<Node> nodes) {
+        for (int i = 0; i < nodes.size(); i++) {
+            Node n = nodes.get(i);
+            if (!(n.op() instanceof BatchNormApply bn) || bn.activation() != Activation.LINEAR) {
+                continue;
+            }
+            Node r = soleReader(nodes, bn.y(), n, op -> op instanceof Act a && same(a.x(), bn.y()));
+            if (r == null) {
+                continue;
+            }
+            Act a = (Act) r.op();
+            BatchNormApply fused = new BatchNormApply(bn.x(), bn.mean(), bn.variance(), bn.gamma(), bn.beta(),
+                    bn.epsilon(), a.activation(), like(a.y(), bn.y()));
+            nodes.set(i, n.absorb(fused, r));
+            nodes.remove(r);
+            return true;
         }
         return false;
     }

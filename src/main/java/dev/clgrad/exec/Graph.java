@@ -64,6 +64,11 @@ final class Graph implements Lowering, AutoCloseable {
         return value((owner == null ? "" : owner.name() + ".") + what, perSample.withBatch(rows));
     }
 
+    @Override
+    public Tensor batchValue(Layer owner, String what, Shape shape) {
+        return value(owner.name() + "." + what, shape);
+    }
+
     /** A workspace value of the full shape {@code shape}, named {@code name}. */
     Tensor value(String name, Shape shape) {
         symbols.name(name);

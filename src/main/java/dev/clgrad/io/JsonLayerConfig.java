@@ -79,6 +79,15 @@ final class JsonLayerConfig implements LayerConfig {
     }
 
     @Override
+    public double number(String key, double min, double max, boolean maxOpen, double fallback) {
+        try {
+            return node.number(key, min, max, maxOpen, fallback);
+        } catch (ConfigException e) {
+            throw new Invalid(e);
+        }
+    }
+
+    @Override
     public String string(String key, String fallback) {
         try {
             return node.string(key, fallback);

@@ -173,10 +173,11 @@ public final class Sequential implements Trainable, AutoCloseable {
      * Builds every layer for the per-sample input shape {@code in} (Keras's {@code input_shape}),
      * allocates and initialises the parameters. {@code fit}, {@code evaluate} and {@code predict}
      * call it at the first batch; afterwards it checks that {@code in} is the built shape (a model
-     * built for flat inputs of N values takes samples of any shape of N values, row-major). A layer
-     * that cannot take its input (a Conv2D given flat vectors) is an IllegalArgumentException that,
-     * for a model read from a config file ({@link #fromConfig}, {@link #load}), names the file and
-     * the layer's JSON path.
+     * built for flat inputs of N values takes samples of any shape of N values, row-major, and a
+     * model built for images takes them as flat rows of their N values, as {@code predict} passes them).
+     * A layer that cannot take its input (a Conv2D given flat vectors) is an IllegalArgumentException
+     * that, for a model read from a config file ({@link #fromConfig}, {@link #load}), names the file
+     * and the layer's JSON path.
      */
     @Override
     public Sequential build(Shape in) {
@@ -198,7 +199,8 @@ public final class Sequential implements Trainable, AutoCloseable {
             in = declaredInput;
         }
         if (inputShape != null) {
-            boolean flatOfSameSize = (inputShape.rank() == 1 || declaredInput != null) && in.size() == inputShape.size();
+            boolean flatOfSameSize = (inputShape.rank() == 1 || in.rank() == 1 || declaredInput != null)
+                    && in.size() == inputShape.size();
             if (!in.equals(inputShape) && !flatOfSameSize) {
                 throw new IllegalArgumentException(inputShape.rank() == 1 && in.rank() == 1
                         ? "input has " + in.dim(0) + " features (columns) but the model was built for "

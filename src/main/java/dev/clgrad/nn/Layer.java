@@ -70,9 +70,18 @@ public abstract class Layer {
 
     /**
      * Writes the initial values of this layer's trainable parameters, in {@link #parameters()}
-     * order and each at its offset in {@code flat} ({@code offsets[i]} for parameter i). Modified: flat.
+     * order and each at its offset in {@code flat}, the trainable group ({@code offsets[i]} for
+     * parameter i; a buffer's entry is its offset in the buffer group). Modified: flat.
      */
     protected void initialize(float[] flat, int[] offsets) {
+    }
+
+    /**
+     * Writes the initial values of this layer's buffers (a moving variance's ones), each at its
+     * offset in {@code flat}, the buffer group ({@code offsets[i]} for parameter i, as in
+     * {@link #initialize}); buffers not written start at zero. Modified: flat.
+     */
+    protected void initializeBuffers(float[] flat, int[] offsets) {
     }
 
     /**

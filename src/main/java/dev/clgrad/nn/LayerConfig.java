@@ -28,6 +28,9 @@ public interface LayerConfig {
     /** The number {@code key} in [min, max] (or [min, max) when {@code maxOpen}), required. */
     double number(String key, double min, double max, boolean maxOpen);
 
+    /** The number {@code key} in [min, max] (or [min, max) when {@code maxOpen}), or {@code fallback} when absent. */
+    double number(String key, double min, double max, boolean maxOpen, double fallback);
+
     /** The string {@code key}, or {@code fallback} when absent. */
     String string(String key, String fallback);
 

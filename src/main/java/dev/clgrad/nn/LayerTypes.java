@@ -28,6 +28,12 @@ public final class LayerTypes {
         register(new Type("conv2d", Set.of("filters", "kernelSize", "strides", "padding", "dilation", "activation",
                 "useBias"), Conv2D::fromConfig));
         register(new Type("reshape", Set.of("targetShape"), Reshape::fromConfig));
+        register(new Type("max_pooling2d", Set.of("poolSize", "strides", "padding"), MaxPooling2D::fromConfig));
+        register(new Type("average_pooling2d", Set.of("poolSize", "strides", "padding"), AveragePooling2D::fromConfig));
+        register(new Type("global_average_pooling2d", Set.of(), c -> new GlobalAveragePooling2D()));
+        register(new Type("batch_normalization", Set.of("momentum", "epsilon", "center", "scale"),
+                BatchNormalization::fromConfig));
+        register(new Type("spatial_dropout2d", Set.of("rate"), SpatialDropout2D::fromConfig));
     }
 
     private LayerTypes() {

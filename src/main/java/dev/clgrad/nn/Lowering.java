@@ -25,7 +25,16 @@ public interface Lowering {
      */
     Tensor workspace(Layer owner, String what, Shape perSample);
 
-    /** The parameter {@code name} of {@code owner}, such as {@code kernel}: (its declared shape). */
+    /**
+     * A new workspace tensor of exactly {@code shape}, one per batch rather than per sample (a
+     * batch's per-channel statistics), named {@code owner.what}; placed as {@link #workspace} is.
+     */
+    Tensor batchValue(Layer owner, String what, Shape shape);
+
+    /**
+     * The parameter {@code name} of {@code owner}, such as {@code kernel}: (its declared shape). A
+     * buffer ({@link ParamSpec#buffer}) is a parameter the layer's own ops update.
+     */
     Tensor parameter(Layer owner, String name);
 
     /** The gradient of {@link #parameter}, overwritten by the backward each step. */

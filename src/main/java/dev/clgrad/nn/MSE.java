@@ -3,7 +3,11 @@ package dev.clgrad.nn;
 import dev.clgrad.ops.MseLoss;
 import dev.clgrad.tensor.Tensor;
 
-/** Mean squared error: pred, target: (B, O) → {@code mean((pred - target)²)}; {@code dPred = 2(pred - target)/(B·O)}. */
+/**
+ * Mean squared error: pred, target: (B, O) → {@code mean((pred - target)²)};
+ * {@code dPred = 2(pred - target)/(B·O)}. A prediction of more axes, such as an image (B, H, W, C),
+ * is seen as its (B, H·W·C) rows, as the targets are.
+ */
 public final class MSE implements Loss {
     @Override
     public String name() {
@@ -17,7 +21,12 @@ public final class MSE implements Loss {
 
     @Override
     public void lower(Lowering g, Tensor pred, Tensor target, Tensor lossSum, Tensor dPred) {
-        g.emit(null, new MseLoss(pred, target, lossSum, true, dPred));
+        g.emit(null, new MseLoss(rows(pred), target, lossSum, true, dPred == null ? null : rows(dPred)));
+    }
+
+    /** t: (B, …) as the matrix (B, O). */
+    private static Tensor rows(Tensor t) {
+        return t.shape().rank() == 2 ? t : t.reshape(t.shape().rows(), t.shape().cols());
     }
 
     @Override

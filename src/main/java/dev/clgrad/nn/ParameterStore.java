@@ -42,7 +42,8 @@ public final class ParameterStore implements AutoCloseable {
 
     /**
      * Lays out the layers' declared parameters (names {@code layer.param}), allocates the groups on
-     * {@code memory} and writes the layers' initial values; gradients start at zero.
+     * {@code memory} and writes the layers' initial values (trainable parameters and buffers);
+     * gradients start at zero.
      *
      * @throws IllegalArgumentException when a group would exceed {@link #MAX_FLOATS}, naming the sizes
      */
@@ -68,6 +69,7 @@ public final class ParameterStore implements AutoCloseable {
             }
         }
         float[] init = new float[(int) Math.max(trainable, 1)];
+        float[] bufferInit = new float[(int) buffer];
         int p = 0;
         for (Layer layer : layers) {
             List<ParamSpec> specs = layer.parameters();
@@ -77,6 +79,7 @@ public final class ParameterStore implements AutoCloseable {
             }
             if (!specs.isEmpty()) {
                 layer.initialize(init, offsets);
+                layer.initializeBuffers(bufferInit, offsets);
             }
         }
         Tensor params = null;
@@ -88,7 +91,7 @@ public final class ParameterStore implements AutoCloseable {
             grads.copyFrom(new float[(int) Math.max(trainable, 1)]);
             if (buffer > 0) {
                 buffers = Tensor.empty(memory, Shape.of((int) buffer), "buffers");
-                buffers.copyFrom(new float[(int) buffer]);
+                buffers.copyFrom(bufferInit);
             }
             params.copyFrom(init);
         } catch (RuntimeException e) {

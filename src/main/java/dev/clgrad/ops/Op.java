@@ -17,8 +17,11 @@ import java.util.function.UnaryOperator;
  * {@code Op.class.getPermittedSubclasses()}, so an op without a check fails the build.
  */
 public sealed interface Op permits MatMul, BiasAct, Act, ActBackward, ApplyMask, Fill, Copy, ColumnSum, Sum,
-        AdamUpdate, SgdUpdate, MseLoss, SoftmaxCrossEntropy, AccuracyCount, Im2Col, Col2Im,
-        Composite {
+        AdamUpdate, SgdUpdate, MseLoss, SoftmaxCrossEntropy, AccuracyCount, Composite,
+        Im2Col, Col2Im,
+        Pool, PoolBackward,
+        BatchNormStats, BatchNormApply, BatchNormBackward,
+        ApplyChannelMask {
 
     /** The op's name in profiles and plans, such as {@code matmul}. */
     String name();

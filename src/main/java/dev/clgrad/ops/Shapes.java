@@ -77,6 +77,51 @@ final class Shapes {
         }
     }
 
+    /**
+     * A pooling window over NHWC images: image: (B, H, W, C) with (H, W) the window's input,
+     * pooled: (B, OH, OW, C) its output, no dilation, and every window holding at least one
+     * input tap (a window wholly in the padding has no maximum and no average).
+     */
+    static void pooled(String op, Window w, String imageName, Tensor image, String pooledName, Tensor pooled) {
+        int[] d = image.shape().dims();
+        if (d.length != 4 || d[1] != w.h() || d[2] != w.w()) {
+            throw new IllegalArgumentException(op + ": " + imageName + " is " + image.shape() + "; expected (B, "
+                    + w.h() + ", " + w.w() + ", C) for " + w);
+        }
+        Shape want = Shape.of(d[0], w.oh(), w.ow(), d[3]);
+        if (!pooled.shape().equals(want)) {
+            throw new IllegalArgumentException(op + ": " + imageName + " is " + image.shape() + " but " + pooledName
+                    + " is " + pooled.shape() + "; expected " + pooledName + " " + want + " for " + w);
+        }
+        if (w.dh() != 1 || w.dw() != 1) {
+            throw new IllegalArgumentException(op + ": pooling takes no dilation, got " + w);
+        }
+        if (w.padTop() >= w.kh() || w.padLeft() >= w.kw() || (long) (w.oh() - 1) * w.sh() - w.padTop() >= w.h()
+                || (long) (w.ow() - 1) * w.sw() - w.padLeft() >= w.w()) {
+            throw new IllegalArgumentException(op + ": " + w + " has windows that lie wholly in the padding");
+        }
+    }
+
+    /** Each per-channel operand holds C elements, C the last dimension of x (null operands are skipped). */
+    static void channels(String op, Tensor x, Tensor... perChannel) {
+        int c = x.shape().last();
+        for (Tensor t : perChannel) {
+            if (t != null && t.shape().size() != c) {
+                throw new IllegalArgumentException(op + ": x is " + x.shape() + " but " + t.name() + " is "
+                        + t.shape() + "; expected " + c + " values, one per channel (the last axis)");
+            }
+        }
+    }
+
+    /** out overlaps none of {@code ins} (null operands are skipped). */
+    static void noAlias(String op, Tensor out, Tensor... ins) {
+        for (Tensor in : ins) {
+            if (out != null && in != null && out.sharesStorageWith(in)) {
+                throw new IllegalArgumentException(op + ": " + out.name() + " must not alias " + in.name());
+            }
+        }
+    }
+
     /** Whether a and b are views of the same elements. */
     static boolean sameStorage(Tensor a, Tensor b) {
         return a != null && b != null && a.buffer() == b.buffer() && a.offset() == b.offset()

@@ -107,6 +107,7 @@ public final class Conformance {
         accuracyCount(all);
         reductions(all);
         windows(all);
+        ImageOpChecks.add(all);
         all.addAll(SpecialValues.checks());
         all.add(philoxKnownAnswers());
         return List.copyOf(all);

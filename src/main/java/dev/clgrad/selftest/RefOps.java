@@ -4,7 +4,10 @@ import dev.clgrad.ops.Activation;
 import dev.clgrad.ops.MatMul;
 import dev.clgrad.ops.Op;
 import dev.clgrad.ops.Philox;
+import dev.clgrad.ops.Pooling;
 import dev.clgrad.ops.Window;
+
+import java.util.Arrays;
 
 /**
  * The float64 reference of every {@link Op}, forward and backward, in plain loops: the oracle
@@ -393,5 +396,161 @@ public final class RefOps {
 
     public static double mean(double[] x) {
         return sum(x) / x.length;
+    }
+    /**
+     * x: (B, H, W, C) → (B, OH, OW, C) pooled over {@code w}'s windows: the largest tap (a NaN tap
+     * makes it NaN), or the mean of the taps inside the image.
+     */
+    public static double[] pool(Pooling kind, Window w, int batch, int channels, double[] x) {
+        double[] y = new double[batch * w.oh() * w.ow() * channels];
+        for (int b = 0; b < batch; b++) {
+            for (int oh = 0; oh < w.oh(); oh++) {
+                for (int ow = 0; ow < w.ow(); ow++) {
+                    for (int c = 0; c < channels; c++) {
+                        int[] taps = taps(w, oh, ow);
+                        double acc = kind == Pooling.MAX ? Double.NEGATIVE_INFINITY : 0;
+                        for (int t : taps) {
+                            double v = x[((b * w.h() + t / w.w()) * w.w() + t % w.w()) * channels + c];
+                            acc = kind == Pooling.MAX ? (Double.isNaN(v) || Double.isNaN(acc) ? Double.NaN
+                                    : Math.max(acc, v)) : acc + v;
+                        }
+                        y[((b * w.oh() + oh) * w.ow() + ow) * channels + c] = kind == Pooling.MAX ? acc
+                                : acc / taps.length;
+                    }
+                }
+            }
+        }
+        return y;
+    }
+
+    /**
+     * The backward of {@link #pool}, by scattering each output's gradient: dY: (B, OH, OW, C) →
+     * dX: (B, H, W, C). Max: all of dY to the first maximum of the window in scan order (kh, kw),
+     * or its first NaN; average: dY / count to each tap inside the image. x: the forward input
+     * (max only).
+     */
+    public static double[] poolBackward(Pooling kind, Window w, int batch, int channels, double[] x, double[] dY) {
+        double[] dX = new double[batch * w.h() * w.w() * channels];
+        for (int b = 0; b < batch; b++) {
+            for (int oh = 0; oh < w.oh(); oh++) {
+                for (int ow = 0; ow < w.ow(); ow++) {
+                    int[] taps = taps(w, oh, ow);
+                    for (int c = 0; c < channels; c++) {
+                        double g = dY[((b * w.oh() + oh) * w.ow() + ow) * channels + c];
+                        if (kind == Pooling.AVERAGE) {
+                            for (int t : taps) {
+                                dX[((b * w.h() + t / w.w()) * w.w() + t % w.w()) * channels + c] += g / taps.length;
+                            }
+                            continue;
+                        }
+                        int best = -1;
+                        for (int t : taps) {
+                            double v = x[((b * w.h() + t / w.w()) * w.w() + t % w.w()) * channels + c];
+                            double top = best < 0 ? 0 : x[((b * w.h() + best / w.w()) * w.w() + best % w.w()) * channels + c];
+                            if (best < 0 || (!Double.isNaN(top) && (Double.isNaN(v) || v > top))) {
+                                best = t;
+                            }
+                        }
+                        dX[((b * w.h() + best / w.w()) * w.w() + best % w.w()) * channels + c] += g;
+                    }
+                }
+            }
+        }
+        return dX;
+    }
+
+    /** The taps of window (oh, ow) inside the image, as ih·W + iw, in scan order (kh, then kw). */
+    private static int[] taps(Window w, int oh, int ow) {
+        int[] out = new int[w.taps()];
+        int n = 0;
+        for (int kh = 0; kh < w.kh(); kh++) {
+            for (int kw = 0; kw < w.kw(); kw++) {
+                int ih = oh * w.sh() - w.padTop() + kh;
+                int iw = ow * w.sw() - w.padLeft() + kw;
+                if (ih >= 0 && ih < w.h() && iw >= 0 && iw < w.w()) {
+                    out[n++] = ih * w.w() + iw;
+                }
+            }
+        }
+        return Arrays.copyOf(out, n);
+    }
+
+    /** x: (N, C) → {mean (C), biased variance (C)}: the batch statistics of batch normalisation. */
+    public static double[][] batchNormStats(double[] x, int channels) {
+        int n = x.length / channels;
+        double[] mean = new double[channels];
+        double[] var = new double[channels];
+        for (int i = 0; i < x.length; i++) {
+            mean[i % channels] += x[i] / n;
+        }
+        for (int i = 0; i < x.length; i++) {
+            double d = x[i] - mean[i % channels];
+            var[i % channels] += d * d / n;
+        }
+        return new double[][] {mean, var};
+    }
+
+    /** {@code momentum·moving + (1 − momentum)·batch}, per channel: a moving statistic's update. */
+    public static double[] movingUpdate(double[] moving, double[] batch, double momentum) {
+        double[] out = new double[moving.length];
+        for (int c = 0; c < out.length; c++) {
+            out[c] = momentum * moving[c] + (1 - momentum) * batch[c];
+        }
+        return out;
+    }
+
+    /**
+     * x: (N, C) → {@code f(gamma·(x − mean)/sqrt(variance + eps) + beta)}; gamma null means 1,
+     * beta null 0.
+     */
+    public static double[] batchNormApply(double[] x, double[] mean, double[] variance, double[] gamma,
+                                          double[] beta, double eps, Activation a) {
+        int channels = mean.length;
+        double[] y = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            int c = i % channels;
+            double z = (x[i] - mean[c]) / Math.sqrt(variance[c] + eps);
+            y[i] = a.reference((gamma == null ? 1 : gamma[c]) * z + (beta == null ? 0 : beta[c]));
+        }
+        return y;
+    }
+
+    /**
+     * The training-mode backward of batch normalisation: x, dY: (N, C) → {dX, dGamma, dBeta} with
+     * the batch's own statistics, {@code dX = gamma·inv·(dY − mean(dY) − x̂·mean(dY·x̂))}.
+     */
+    public static double[][] batchNormBackward(double[] x, double[] dY, double[] gamma, double eps, int channels) {
+        int n = x.length / channels;
+        double[][] stats = batchNormStats(x, channels);
+        double[] dGamma = new double[channels];
+        double[] dBeta = new double[channels];
+        double[] xhat = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            int c = i % channels;
+            xhat[i] = (x[i] - stats[0][c]) / Math.sqrt(stats[1][c] + eps);
+            dBeta[c] += dY[i];
+            dGamma[c] += dY[i] * xhat[i];
+        }
+        double[] dX = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            int c = i % channels;
+            dX[i] = (gamma == null ? 1 : gamma[c]) / Math.sqrt(stats[1][c] + eps)
+                    * (dY[i] - dBeta[c] / n - xhat[i] * dGamma[c] / n);
+        }
+        return new double[][] {dX, dGamma, dBeta};
+    }
+
+    /**
+     * x: (B, S, C) → {@code keep(b·C + c) ? x/(1-p) : 0}: spatial dropout, one mask element per
+     * (sample, channel) from a mask call over B·C elements.
+     */
+    public static double[] channelDropout(double[] x, int batch, int channels, float p, long seed, long offset) {
+        boolean[] keep = dropoutMask(batch * channels, p, seed, offset);
+        int perSample = x.length / batch;
+        double[] y = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            y[i] = keep[i / perSample * channels + i % channels] ? x[i] / (1.0 - p) : 0;
+        }
+        return y;
     }
 }

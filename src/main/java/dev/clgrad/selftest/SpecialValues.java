@@ -8,7 +8,11 @@ import dev.clgrad.ops.ActBackward;
 import dev.clgrad.ops.Activation;
 import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.ops.AdamUpdate;
+import dev.clgrad.ops.ApplyChannelMask;
 import dev.clgrad.ops.ApplyMask;
+import dev.clgrad.ops.BatchNormApply;
+import dev.clgrad.ops.BatchNormBackward;
+import dev.clgrad.ops.BatchNormStats;
 import dev.clgrad.ops.BiasAct;
 import dev.clgrad.ops.ColumnSum;
 import dev.clgrad.ops.Composite;
@@ -23,6 +27,9 @@ import dev.clgrad.ops.MatMul;
 import dev.clgrad.ops.MseLoss;
 import dev.clgrad.ops.Op;
 import dev.clgrad.ops.Philox;
+import dev.clgrad.ops.Pool;
+import dev.clgrad.ops.PoolBackward;
+import dev.clgrad.ops.Pooling;
 import dev.clgrad.ops.SgdUpdate;
 import dev.clgrad.ops.SoftmaxCrossEntropy;
 import dev.clgrad.ops.Sum;
@@ -202,6 +209,7 @@ public final class SpecialValues {
         losses(all);
         reductions(all);
         windows(all);
+        imageOps(all);
         saturation(all);
         return List.copyOf(all);
     }
@@ -733,6 +741,99 @@ public final class SpecialValues {
                 bk.run(new Col2Im(cols, w, dx));
                 return List.of(Output.exact("dx", dx));
             }));
+        }
+    }
+
+    /**
+     * The image ops on planted values (whole numbers in [-3, 3], so windows hold many ties, among
+     * NaN, ±∞, ±0 and subnormals). Max pooling forward and backward bit for bit: a selection, and
+     * gradients summed over the same windows in the same order (so the first maximum of a tie, and
+     * the first NaN, must get the gradient on every backend). Average pooling same class and
+     * relative ({@value #SMOOTH}: a device's float division may be a few ulp off). Batch
+     * normalisation same class ({@value #ROUNDED}): the spec sums in double. Spatial dropout bit for
+     * bit, a selection like dropout.
+     */
+    private static void imageOps(List<Check> all) {
+        int[][] pools = {{2, 5, 5, 3, 2, 2, 1, 1, 1}, {3, 7, 6, 17, 3, 3, 2, 2, 0}};
+        for (int[] p : pools) {
+            Window w = Window.keras(p[1], p[2], p[4], p[5], p[6], p[7], 1, 1, p[8] == 1 ? "same" : "valid");
+            int[] image = {p[0], p[1], p[2], p[3]};
+            int[] pooled = {p[0], w.oh(), w.ow(), p[3]};
+            int in = p[0] * p[1] * p[2] * p[3];
+            int out = p[0] * w.oh() * w.ow() * p[3];
+            String what = ImageOpChecks.shape(image) + " pool " + p[4] + "x" + p[5] + " strides " + p[6] + "x" + p[7]
+                    + (p[8] == 1 ? " same" : " valid");
+            for (Pooling kind : Pooling.values()) {
+                String prefix = kind == Pooling.MAX ? "maxPool" : "avgPool";
+                boolean max = kind == Pooling.MAX;
+                double tol = max ? Conformance.EXACT : SMOOTH;
+                all.add(check(prefix + "Forward " + what, Pool.class, tol, 50 + p[0], (b, o) -> {
+                    Tensor y = o.poisoned(pooled);
+                    b.run(new Pool(kind, w, o.tensor(o.planted(in, 0.3), image), y));
+                    return List.of(new Output("y", y.toArray(), max ? Verdict.BITS : Verdict.RELATIVE));
+                }));
+                all.add(check(prefix + "Backward " + what, PoolBackward.class, tol, 51 + p[0], (b, o) -> {
+                    Tensor x = o.tensor(o.planted(in, 0.3), image);
+                    Tensor dx = o.poisoned(image);
+                    b.run(new PoolBackward(kind, w, max ? x : null, o.tensor(o.planted(out, 0.1), pooled), dx));
+                    return List.of(new Output("dX", dx.toArray(), max ? Verdict.BITS : Verdict.RELATIVE));
+                }));
+            }
+        }
+        for (int[] dims : new int[][] {{9, 17}, {2, 5, 5, 3}}) {
+            int c = dims[dims.length - 1];
+            int n = 1;
+            for (int d : dims) {
+                n *= d;
+            }
+            int size = n;
+            String what = ImageOpChecks.shape(dims);
+            all.add(check("batchNormStats " + what, BatchNormStats.class, ROUNDED, 53 + c, (b, o) -> {
+                Tensor mean = o.poisoned(c);
+                Tensor var = o.poisoned(c);
+                Tensor mm = o.tensor(o.planted(c, 0.3), c);
+                Tensor mv = o.tensor(o.abs(o.planted(c, 0.3)), c);
+                b.run(new BatchNormStats(o.tensor(o.planted(size, 0.05), dims), mean, var, mm, mv, 0.99f));
+                return List.of(Output.rounded("mean", mean), Output.rounded("variance", var),
+                        Output.rounded("moving mean", mm), Output.rounded("moving variance", mv));
+            }));
+            for (Activation act : Activation.values()) {
+                all.add(check("batchNormApply " + what + " " + act.kerasName(), BatchNormApply.class, ROUNDED,
+                        54 + c + act.ordinal(), (b, o) -> {
+                            Tensor y = o.poisoned(dims);
+                            b.run(new BatchNormApply(o.tensor(o.planted(size, 0.1), dims), o.tensor(o.planted(c, 0.2), c),
+                                    o.tensor(o.abs(o.planted(c, 0.2)), c), o.tensor(o.planted(c, 0.2), c),
+                                    o.tensor(o.planted(c, 0.2), c), 1e-3f, act, y));
+                            return List.of(Output.rounded("y", y));
+                        }));
+            }
+            all.add(check("batchNormBackward " + what, BatchNormBackward.class, ROUNDED, 58 + c, (b, o) -> {
+                Tensor dx = o.poisoned(dims);
+                Tensor dg = o.poisoned(c);
+                Tensor db = o.poisoned(c);
+                b.run(new BatchNormBackward(o.tensor(o.planted(size, 0.05), dims), o.tensor(o.planted(size, 0.05), dims),
+                        o.tensor(o.planted(c, 0.2), c), o.tensor(o.abs(o.planted(c, 0.2)), c),
+                        o.tensor(o.planted(c, 0.2), c), 1e-3f, dx, dg, db));
+                return List.of(Output.rounded("dX", dx), Output.rounded("dGamma", dg), Output.rounded("dBeta", db));
+            }));
+        }
+        for (int[] dims : new int[][] {{5, 2, 17}, {2, 5, 5, 3}}) {
+            int n = 1;
+            for (int d : dims) {
+                n *= d;
+            }
+            int size = n;
+            for (float p : new float[] {0.5f, 0f}) {
+                all.add(check("spatialDropout " + ImageOpChecks.shape(dims) + " p=" + p, ApplyChannelMask.class,
+                        Conformance.EXACT, 59 + size, (b, o) -> {
+                            Tensor x = o.tensor(o.planted(size, 0.3), dims);
+                            Tensor y = o.poisoned(dims);
+                            Mask mask = Mask.fixed(p, 42, DROPOUT_OFFSET);
+                            b.run(new ApplyChannelMask(x, mask, y));
+                            b.run(new ApplyChannelMask(x, mask, x));
+                            return List.of(Output.exact("y", y), Output.exact("y in place", x));
+                        }));
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.clgrad.backend;
 
 import dev.clgrad.ops.Activation;
+import dev.clgrad.ops.ApplyChannelMask;
 import dev.clgrad.ops.ApplyMask;
 import dev.clgrad.ops.Counter;
 import dev.clgrad.ops.Epilogue;
@@ -25,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Dropout masks across backends: bit-identical to {@link Philox#keep} on every backend for many
  * (seed, offset, p, n), including counters that carry past 2^32 and 2^64, through {@link ApplyMask}
  * and through a matmul's epilogue (element m·N + n of the product); the kept fraction; p = 0;
- * invalid rates; backward regenerating the forward's mask from the same counter.
+ * invalid rates; backward regenerating the forward's mask from the same counter; spatial dropout's
+ * masks, one element {@code b·C + c} per (sample, channel), through {@link ApplyChannelMask}.
  */
 class DropoutMaskTest {
     static final long[] SEEDS = {0L, 1L, 0x0123_4567_89AB_CDEFL, -1L};
@@ -92,6 +94,38 @@ class DropoutMaskTest {
                     assertArrayEquals(spec, epilogueMask(b, rc[0], rc[1], Mask.fixed(0.5f, 0x5EED, offset)),
                             "epilogue mask on " + TestBackends.label(b) + " " + rc[0] + "x" + rc[1] + " offset="
                                     + Long.toUnsignedString(offset));
+                }
+            }
+        }
+    }
+
+    /**
+     * Spatial dropout over (B, H, W, C) ones: position (b, h, w, c) is kept exactly when element
+     * {@code b·C + c} of the spec's mask over B·C elements is, on every backend, for counters that
+     * carry past 2^32 and 2^64.
+     */
+    @Test
+    void channelMasksAreBitIdenticalAcrossBackendsAndMatchTheSpec() {
+        for (long seed : SEEDS) {
+            for (long offset : OFFSETS) {
+                for (int[] d : new int[][] {{1, 1, 1, 1}, {3, 2, 5, 7}, {33, 4, 1, 3}}) {
+                    int n = d[0] * d[1] * d[2] * d[3];
+                    int channels = d[3];
+                    boolean[] spec = RefOps.dropoutMask(d[0] * channels, 0.5f, seed, offset);
+                    boolean[] expected = new boolean[n];
+                    for (int i = 0; i < n; i++) {
+                        expected[i] = spec[i / (n / d[0]) * channels + i % channels];
+                    }
+                    float[] ones = new float[n];
+                    Arrays.fill(ones, 1f);
+                    for (Backend b : TestBackends.all()) {
+                        try (Tensor x = Tensor.of(b, ones, d); Tensor y = Tensor.of(b, new float[n], d)) {
+                            b.run(new ApplyChannelMask(x, Mask.fixed(0.5f, seed, offset), y));
+                            assertArrayEquals(expected, kept(y.toArray()), "channel mask on " + TestBackends.label(b)
+                                    + " seed=" + seed + " offset=" + Long.toUnsignedString(offset) + " shape "
+                                    + Arrays.toString(d));
+                        }
+                    }
                 }
             }
         }

@@ -90,7 +90,9 @@ class OpConformanceTest {
                 "adamStep", "adamWStep", "sgdStep", "mseForward", "mseBackward", "softmaxCrossEntropyForward",
                 "softmaxCrossEntropyBackward", "accuracyCount", "columnSum", "sum", "mean", "philox4x32-10",
                 "denseForward", "denseBackwardMasked", "mseForwardBackward", "softmaxCrossEntropyForwardBackward",
-                "matmul", "im2col", "col2im"));
+                "matmul", "im2col", "col2im",
+                "maxPoolForward", "maxPoolBackward", "avgPoolForward", "avgPoolBackward",
+                "batchNormStats", "batchNormApply", "batchNormBackward", "spatialDropout"));
         for (Activation a : Activation.values()) {
             prefixes.add(a.kerasName() + "Forward");
             prefixes.add(a.kerasName() + "Backward");

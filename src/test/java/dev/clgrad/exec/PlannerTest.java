@@ -1,14 +1,23 @@
 package dev.clgrad.exec;
 
 import dev.clgrad.model.Sequential;
+import dev.clgrad.nn.BatchNormalization;
 import dev.clgrad.nn.Dense;
 import dev.clgrad.nn.Dropout;
 import dev.clgrad.nn.Flatten;
+import dev.clgrad.nn.GlobalAveragePooling2D;
 import dev.clgrad.nn.Layer;
+import dev.clgrad.nn.MaxPooling2D;
 import dev.clgrad.nn.ParameterStore;
 import dev.clgrad.nn.ReLU;
+import dev.clgrad.nn.SpatialDropout2D;
 import dev.clgrad.ops.AccuracyCount;
+import dev.clgrad.ops.ActBackward;
 import dev.clgrad.ops.AdamUpdate;
+import dev.clgrad.ops.ApplyChannelMask;
+import dev.clgrad.ops.BatchNormApply;
+import dev.clgrad.ops.BatchNormBackward;
+import dev.clgrad.ops.BatchNormStats;
 import dev.clgrad.ops.ColumnSum;
 import dev.clgrad.ops.Composite;
 import dev.clgrad.ops.Epilogue;
@@ -16,6 +25,7 @@ import dev.clgrad.ops.MatMul;
 import dev.clgrad.ops.MseLoss;
 import dev.clgrad.ops.Op;
 import dev.clgrad.ops.Philox;
+import dev.clgrad.ops.Pool;
 import dev.clgrad.ops.SoftmaxCrossEntropy;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
@@ -436,6 +446,48 @@ class PlannerTest {
     }
 
     // ---- helpers -------------------------------------------------------------------------------
+
+    /**
+     * An image step: BatchNormalization → ReLU (fused into the batch norm's apply) → MaxPooling2D →
+     * SpatialDropout2D → GlobalAveragePooling2D → Dense. The first layer computes no dX; the
+     * batch statistics are per-batch values the backward reads; inference runs one apply with the
+     * moving statistics and no mask.
+     */
+    @Test
+    void imageStepFusesTheActivationIntoTheBatchNorm() {
+        RecordingBackend b = new RecordingBackend();
+        try (Sequential m = new Sequential(b, 5)) {
+            m.add(new BatchNormalization()).add(new ReLU()).add(new MaxPooling2D()).add(new SpatialDropout2D(0.5))
+                    .add(new GlobalAveragePooling2D()).add(new Dense(3));
+            m.compile("adam", "mse").build(Shape.of(6, 6, 4));
+            List<RecordingBackend.Run> runs = trainStep(b, m, 8);
+            List<Op> ops = ops(runs);
+            assertEquals(List.of("batchNormStats", "batchNormApplyRelu", "maxPoolForward", "spatialDropout",
+                    "avgPoolForward", FORWARD_LINEAR, "mseForwardBackward", WEIGHT_GRADS, "matmul NT",
+                    "avgPoolBackward", "spatialDropout", "maxPoolBackward", "reluBackward", "batchNormBackward",
+                    "adamStep"), signatures(ops), plan(runs));
+            assertEquals("batch_normalization_1.forward+re_lu_1.forward", runs.get(1).label());
+            BatchNormStats stats = (BatchNormStats) ops.get(0);
+            BatchNormApply apply = (BatchNormApply) ops.get(1);
+            assertEquals("(288, 4)", stats.x().shape().toString(), "x: (8, 6, 6, 4) as (8·6·6, 4)");
+            assertEquals("(4,)", stats.mean().shape().toString(), "one mean per channel, whatever the batch");
+            assertSameStorage(stats.mean(), apply.mean());
+            assertSameStorage(apply.y(), ((Pool) ops.get(2)).x());
+            assertSameStorage(apply.y(), ((ActBackward) ops.get(12)).y(), "ReLU's backward reads the fused output");
+            BatchNormBackward backward = (BatchNormBackward) ops.get(13);
+            assertNull(backward.dX(), "the first layer computes no dX");
+            assertSameStorage(stats.variance(), backward.variance());
+            assertSameStorage(((ApplyChannelMask) ops.get(3)).y(), ((Pool) ops.get(4)).x());
+
+            b.clearRuns();
+            m.predictBatch(new float[8 * 144], 8, new float[8 * 3], 0);
+            assertEquals(List.of("batchNormApplyRelu", "maxPoolForward", "avgPoolForward", FORWARD_LINEAR),
+                    signatures(ops(b.runs())), plan(b.runs()));
+            BatchNormApply inference = (BatchNormApply) b.runs().get(0).op();
+            assertSameStorage(m.parameterStore().value("batch_normalization_1.moving_mean"), inference.mean());
+        }
+        assertEquals(0, b.liveBuffers());
+    }
 
     /** An op's kind and epilogue, without its tensors. */
     static String signature(Op op) {

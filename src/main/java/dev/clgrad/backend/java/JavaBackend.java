@@ -10,7 +10,11 @@ import dev.clgrad.ops.ActBackward;
 import dev.clgrad.ops.Activation;
 import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.ops.AdamUpdate;
+import dev.clgrad.ops.ApplyChannelMask;
 import dev.clgrad.ops.ApplyMask;
+import dev.clgrad.ops.BatchNormApply;
+import dev.clgrad.ops.BatchNormBackward;
+import dev.clgrad.ops.BatchNormStats;
 import dev.clgrad.ops.BiasAct;
 import dev.clgrad.ops.ColumnSum;
 import dev.clgrad.ops.Composite;
@@ -26,6 +30,8 @@ import dev.clgrad.ops.MatMul;
 import dev.clgrad.ops.MseLoss;
 import dev.clgrad.ops.Op;
 import dev.clgrad.ops.Philox;
+import dev.clgrad.ops.Pool;
+import dev.clgrad.ops.PoolBackward;
 import dev.clgrad.ops.SgdUpdate;
 import dev.clgrad.ops.SoftmaxCrossEntropy;
 import dev.clgrad.ops.Sum;
@@ -78,7 +84,15 @@ import java.util.Map;
  *       maximum on ties.</li>
  *   <li>Adam, SGD: the formulas in IEEE arithmetic; AdamW's decay is {@code p·(1 − lr·wd)} (so an
  *       infinite parameter stays infinite), SGD's operations are never fused.</li>
+ *   <li>max pooling: a selection, the first maximum in scan order ({@code v > best}, so −0 and +0
+ *       tie and the first stays); a window holding a NaN gives its first NaN, and its gradient goes
+ *       to that tap. Average pooling: the float32 sum of the taps, then one division.</li>
+ *   <li>batch normalisation: NaN and ∞ propagate through the statistics as the formulas say (a
+ *       channel holding a NaN, or +∞ and −∞, has a NaN mean or variance, so all of it is NaN).</li>
+ *   <li>spatial dropout: selects per (sample, channel), like dropout.</li>
  * </ul>
+ *
+ * <p>Pooling and batch normalisation run {@link JavaPooling} and {@link JavaBatchNorm}, their spec.
  */
 public final class JavaBackend implements Backend {
     /** Largest total size of released arrays kept for reuse. */
@@ -410,6 +424,18 @@ public final class JavaBackend implements Backend {
             Tensor dx = c.dx();
             JavaConv.col2im(loop, data(c.cols()), off(c.cols()), dx.shape().dim(0), dx.shape().dim(3), c.window(),
                     data(dx), off(dx));
+        } else if (op instanceof Pool p) {
+            pool(p);
+        } else if (op instanceof PoolBackward p) {
+            poolBackward(p);
+        } else if (op instanceof BatchNormStats n) {
+            batchNormStats(n);
+        } else if (op instanceof BatchNormApply n) {
+            batchNormApply(n);
+        } else if (op instanceof BatchNormBackward n) {
+            batchNormBackward(n);
+        } else if (op instanceof ApplyChannelMask d) {
+            channelDropout(d.x(), d.mask(), d.y());
         } else {
             throw new IllegalArgumentException("java backend: no computation for op " + op.name() + " (" + op + ")");
         }
@@ -646,6 +672,97 @@ public final class JavaBackend implements Backend {
                 od[dst + q] = (words[q] >>> 8) >= t ? id[src + q] * scale : 0f;
             }
         }
+    }
+
+    /**
+     * x, y: (B, S, C) (S every axis between) → {@code y[b, s, c] = keep(b·C + c) ? x·scale : +0}: the
+     * B·C mask elements drawn once ({@link PhiloxRun}, {@link PhiloxRun#CAPACITY} blocks at a
+     * time), then applied to every position. y may be x.
+     */
+    private void channelDropout(Tensor in, Mask mask, Tensor out) {
+        int rows = in.shape().rows();
+        int channels = in.shape().last();
+        int masked = rows * channels;
+        int t = mask.threshold();
+        float scale = mask.scale();
+        long offset = mask.offset().get();
+        int[] key = Philox.key(mask.seed());
+        boolean[] keep = new boolean[masked];
+        PhiloxRun run = PHILOX.get();
+        int blocks = (int) Philox.blocks(masked);
+        for (int blk = 0; blk < blocks; blk += PhiloxRun.CAPACITY) {
+            int count = Math.min(PhiloxRun.CAPACITY, blocks - blk);
+            run.generate(offset, blk, count, key);
+            int base = blk * 4;
+            for (int q = 0; q < Math.min(4 * count, masked - base); q++) {
+                keep[base + q] = (run.words[q] >>> 8) >= t;
+            }
+        }
+        float[] id = data(in);
+        float[] od = data(out);
+        int io = off(in);
+        int oo = off(out);
+        int perRow = size(in) / Math.max(rows, 1);
+        loop.forRange(size(in), GRAIN, 16, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                int j = i / perRow * channels + i % channels;
+                od[oo + i] = keep[j] ? id[io + i] * scale : 0f;
+            }
+        });
+    }
+
+    // ---- pooling and normalisation ---------------------------------------------------------------
+
+    /** x: (B, H, W, C) → y: (B, OH, OW, C) ({@link JavaPooling#forward}). */
+    private void pool(Pool op) {
+        int[] d = op.x().shape().dims();
+        JavaPooling.forward(loop, op.kind(), op.window(), d[0], d[3], data(op.x()), off(op.x()), data(op.y()),
+                off(op.y()));
+    }
+
+    /** dY: (B, OH, OW, C) → dX: (B, H, W, C) ({@link JavaPooling#backward}). */
+    private void poolBackward(PoolBackward op) {
+        int[] d = op.dX().shape().dims();
+        float[] xd = op.x() == null ? null : data(op.x());
+        int xo = op.x() == null ? 0 : off(op.x());
+        JavaPooling.backward(loop, op.kind(), op.window(), d[0], d[3], xd, xo, data(op.dY()), off(op.dY()),
+                data(op.dX()), off(op.dX()));
+    }
+
+    /** x: (N, C) → mean, variance, and the moving statistics updated ({@link JavaBatchNorm#stats}). */
+    private void batchNormStats(BatchNormStats op) {
+        Tensor x = op.x();
+        int c = x.shape().last();
+        JavaBatchNorm.stats(loop, size(x) / c, c, data(x), off(x), data(op.mean()), off(op.mean()),
+                data(op.variance()), off(op.variance()), data(op.movingMean()), off(op.movingMean()),
+                data(op.movingVariance()), off(op.movingVariance()), op.momentum());
+    }
+
+    /** x: (N, C) → the normalised, scaled, shifted and activated y ({@link JavaBatchNorm#apply}). */
+    private void batchNormApply(BatchNormApply op) {
+        Tensor x = op.x();
+        int c = x.shape().last();
+        JavaBatchNorm.apply(loop, size(x) / c, c, data(x), off(x), data(op.mean()), off(op.mean()),
+                data(op.variance()), off(op.variance()), dataOrNull(op.gamma()), offOrZero(op.gamma()),
+                dataOrNull(op.beta()), offOrZero(op.beta()), op.epsilon(), op.activation(), data(op.y()), off(op.y()));
+    }
+
+    /** x, dY: (N, C) → dX, dGamma, dBeta, each where asked ({@link JavaBatchNorm#backward}). */
+    private void batchNormBackward(BatchNormBackward op) {
+        Tensor x = op.x();
+        int c = x.shape().last();
+        JavaBatchNorm.backward(loop, size(x) / c, c, data(x), off(x), data(op.dY()), off(op.dY()), data(op.mean()),
+                off(op.mean()), data(op.variance()), off(op.variance()), dataOrNull(op.gamma()),
+                offOrZero(op.gamma()), op.epsilon(), dataOrNull(op.dX()), offOrZero(op.dX()),
+                dataOrNull(op.dGamma()), offOrZero(op.dGamma()), dataOrNull(op.dBeta()), offOrZero(op.dBeta()));
+    }
+
+    private float[] dataOrNull(Tensor t) {
+        return t == null ? null : data(t);
+    }
+
+    private static int offOrZero(Tensor t) {
+        return t == null ? 0 : off(t);
     }
 
     // ---- optimizers ------------------------------------------------------------------------------

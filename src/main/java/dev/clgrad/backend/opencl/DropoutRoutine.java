@@ -1,5 +1,6 @@
 package dev.clgrad.backend.opencl;
 
+import dev.clgrad.ops.ApplyChannelMask;
 import dev.clgrad.ops.ApplyMask;
 import dev.clgrad.ops.Mask;
 import dev.clgrad.ops.Philox;
@@ -9,7 +10,8 @@ import dev.clgrad.ops.Philox;
  * keep threshold {@code ceil(p·2^24)} and the scale {@code 1/(1-p)} are computed here once, so the
  * kernel compares the same integers as {@link Philox#keep}. A work-item generates DROPOUT_VW Philox
  * blocks (4·DROPOUT_VW elements). One kernel, {@code dropout_forward}, runs both directions: an
- * {@link ApplyMask} is the forward and the backward alike.
+ * {@link ApplyMask} is the forward and the backward alike; {@code spatial_dropout} does the same
+ * for an {@link ApplyChannelMask}, one mask element per (sample, channel).
  */
 final class DropoutRoutine {
     static final String FILE = "dropout.cl";
@@ -38,6 +40,23 @@ final class DropoutRoutine {
         return new Call.Kernel(FILE, "dropout_forward", Geometry.global(items, wg), Geometry.local(wg),
                 new Object[] {n, mask.threshold(), scale(mask.rate()), mask.seed(),
                         new Call.CounterValue(mask.offset()), op.x(), op.y()});
+    }
+
+    /**
+     * {@code y[b, …, c] = keep(b·C + c) ? x/(1-p) : 0} with the op's mask over B·C elements, its
+     * counter base read at each launch; forward and backward alike. x not modified; y modified (may
+     * be x). Null when there are no elements.
+     */
+    static Call applyPerChannel(OpenClBackend cl, ApplyChannelMask op) {
+        int n = ElementwiseRoutine.size(op.x());
+        if (n == 0) {
+            return null;
+        }
+        Mask mask = op.mask();
+        int wg = Geometry.groupSize(cl, WG, WG_DEFAULT);
+        return new Call.Kernel(FILE, "spatial_dropout", Geometry.global(n, wg), Geometry.local(wg),
+                new Object[] {n, n / op.x().shape().rows(), op.x().shape().last(), mask.threshold(),
+                        scale(mask.rate()), mask.seed(), new Call.CounterValue(mask.offset()), op.x(), op.y()});
     }
 
     /** {@code 1/(1-p)} rounded once to float. */

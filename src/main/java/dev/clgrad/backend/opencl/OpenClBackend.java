@@ -10,7 +10,11 @@ import dev.clgrad.ops.Act;
 import dev.clgrad.ops.ActBackward;
 import dev.clgrad.ops.Activation;
 import dev.clgrad.ops.AdamUpdate;
+import dev.clgrad.ops.ApplyChannelMask;
 import dev.clgrad.ops.ApplyMask;
+import dev.clgrad.ops.BatchNormApply;
+import dev.clgrad.ops.BatchNormBackward;
+import dev.clgrad.ops.BatchNormStats;
 import dev.clgrad.ops.BiasAct;
 import dev.clgrad.ops.ColumnSum;
 import dev.clgrad.ops.Composite;
@@ -23,6 +27,8 @@ import dev.clgrad.ops.Im2Col;
 import dev.clgrad.ops.MatMul;
 import dev.clgrad.ops.MseLoss;
 import dev.clgrad.ops.Op;
+import dev.clgrad.ops.Pool;
+import dev.clgrad.ops.PoolBackward;
 import dev.clgrad.ops.SgdUpdate;
 import dev.clgrad.ops.SoftmaxCrossEntropy;
 import dev.clgrad.ops.Sum;
@@ -48,11 +54,12 @@ import java.util.logging.Logger;
  *
  * <p>{@link #run} validates an op, lowers it to {@link Call}s (one routine class per op family:
  * {@link GemmRoutine}, {@link DenseRoutine}, {@link ElementwiseRoutine}, {@link DropoutRoutine},
- * {@link LossRoutine}, {@link ReduceRoutine}, {@link OptimizerRoutine}, {@link ConvRoutine}) and
- * enqueues them. A fused op this device has no kernel for at its shapes ({@link #fuses} false)
- * lowers to its decomposition, each part its own op. {@link #prepare} lowers once and binds each
- * call to a kernel object of its own with its arguments set; its {@link Backend.Launch} then only
- * re-reads the dynamic arguments (a mask's counter, Adam's step) and enqueues.
+ * {@link LossRoutine}, {@link ReduceRoutine}, {@link OptimizerRoutine}, {@link ConvRoutine},
+ * {@link PoolRoutine}, {@link NormRoutine}) and enqueues them. A fused op
+ * this device has no kernel for at its shapes ({@link #fuses} false) lowers to its decomposition,
+ * each part its own op. {@link #prepare} lowers once and binds each call to a kernel object of its
+ * own with its arguments set; its {@link Backend.Launch} then only re-reads the dynamic arguments
+ * (a mask's counter, Adam's step) and enqueues.
  *
  * <p>While profiling ({@link #profile}), the queue has profiling enabled and every launch keeps its
  * event; events are read at the next {@link #finish} or {@link #download}, their device time
@@ -616,6 +623,18 @@ public final class OpenClBackend implements Backend {
             return ConvRoutine.im2col(this, o);
         } else if (op instanceof Col2Im o) {
             return ConvRoutine.col2im(this, o);
+        } else if (op instanceof Pool o) {
+            return PoolRoutine.forward(this, o);
+        } else if (op instanceof PoolBackward o) {
+            return PoolRoutine.backward(this, o);
+        } else if (op instanceof BatchNormStats o) {
+            return NormRoutine.stats(this, o);
+        } else if (op instanceof BatchNormApply o) {
+            return NormRoutine.apply(this, o);
+        } else if (op instanceof BatchNormBackward o) {
+            return NormRoutine.backward(this, o);
+        } else if (op instanceof ApplyChannelMask o) {
+            return DropoutRoutine.applyPerChannel(this, o);
         }
         throw new IllegalArgumentException("no OpenCL routine for op " + op.name() + " (" + op.getClass().getSimpleName()
                 + ")");

@@ -44,12 +44,14 @@ class KernelSweepTest {
         for (String k : new String[] {"gemm_nn", "gemm_tt", "gemm_nn_bias", "gemm_nt_mask", "gemm_naive",
                 "dense_mse_backward_naive", "fill_value", "relu_backward", "bias_act", "act_forward",
                 "act_backward", "dropout_forward", "adam_step", "sgd_step_plain", "accuracy_count", "column_sum",
-                "mean_all", "philox_kat", "im2col", "col2im"}) {
+                "mean_all", "philox_kat", "im2col", "col2im",
+                "max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward",
+                "batchnorm_stats", "batchnorm_apply", "batchnorm_backward", "spatial_dropout"}) {
             assertTrue(entries.contains(k), k + " in " + entries);
         }
         assertFalse(entries.contains("NAME"), "the GEMM_ENTRY macro's parameter is no entry point");
         assertFalse(entries.contains("dropout_backward"), "ApplyMask runs dropout_forward in both directions");
-        assertEquals(37, entries.size(), entries.toString());
+        assertEquals(37 + 8, entries.size(), entries.toString());
     }
 
     @Test
