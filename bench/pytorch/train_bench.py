@@ -22,8 +22,8 @@ clgrad's `train` on the same model.
 Models: seed (samples/seed-simplenet.json), mnist (samples/fashion-mnist-mlp.json), cnn
 (samples/fashion-mnist-cnn.json: Keras's mnist_convnet, Conv2D(32, 3, relu) → MaxPooling2D(2) →
 Conv2D(64, 3, relu) → MaxPooling2D(2) → Flatten → Dropout(0.5) → Dense(10)) and cnn-bn
-(samples/fashion-mnist-cnn-bn.json: each convolution followed by BatchNormalization, ReLU and
-SpatialDropout2D(0.1), as nn.Dropout2d). Convolutions and batch norm use Keras's defaults
+(samples/fashion-mnist-cnn-bn.json: each convolution with "same" padding, followed by
+BatchNormalization, ReLU and SpatialDropout2D(0.1), as nn.Dropout2d). Convolutions and batch norm use Keras's defaults
 (glorot-uniform kernels, zero biases, batch-norm momentum 0.99 = PyTorch's 0.01, epsilon 1e-3).
 
 Configurations (N = the CPU count; on a 1-CPU machine only default and intra1-blas1):
@@ -91,10 +91,11 @@ def cnn(batch_norm):
     def block(c_in, c_out):
         if not batch_norm:
             return [nn.Conv2d(c_in, c_out, 3), nn.ReLU(), nn.MaxPool2d(2)]
-        return [nn.Conv2d(c_in, c_out, 3), nn.BatchNorm2d(c_out, eps=1e-3, momentum=0.01), nn.ReLU(),
+        return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out, eps=1e-3, momentum=0.01), nn.ReLU(),
                 nn.Dropout2d(0.1), nn.MaxPool2d(2)]
 
-    model = nn.Sequential(*block(1, 32), *block(32, 64), nn.Flatten(), nn.Dropout(0.5), nn.Linear(1600, 10))
+    features = 7 * 7 * 64 if batch_norm else 5 * 5 * 64
+    model = nn.Sequential(*block(1, 32), *block(32, 64), nn.Flatten(), nn.Dropout(0.5), nn.Linear(features, 10))
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             nn.init.xavier_uniform_(m.weight)
