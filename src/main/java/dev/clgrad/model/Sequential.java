@@ -223,9 +223,11 @@ public final class Sequential implements Trainable, AutoCloseable {
             }
         }
         if (loss != null && loss.classification() && shape.rank() > 1) {
+            Layer last = layers.get(layers.size() - 1);
             throw new IllegalArgumentException("build: the model's output per sample is " + shape + ", but "
-                    + loss.name() + " takes one vector of class scores per sample; Dense applies to the last axis "
-                    + "(as in Keras), so add a Flatten before it, e.g. Flatten() for inputs of shape " + in);
+                    + loss.name() + " takes one vector of class scores per sample; " + last.name() + " ("
+                    + last.type() + ") gets " + last.inputShape() + " and, as in Keras, a Dense layer applies to the "
+                    + "last axis only, so put a Flatten (or GlobalAveragePooling2D for images) before it");
         }
         long values = layers.stream().mapToLong(Layer::parameterCount).sum();
         if (values > room) {

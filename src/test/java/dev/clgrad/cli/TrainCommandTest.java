@@ -53,6 +53,18 @@ class TrainCommandTest {
 
     /** A Conv2D given flat samples: exit 2, one line naming the file, the layer's JSON path and the fix. */
     @Test
+    void aConvIntoDenseWithoutFlattenExitsTwoSayingWhatKerasDoes() throws IOException {
+        Path cfg = Files.writeString(dir.resolve("noflatten.json"), "{\"inputShape\": [6, 6, 1], \"layers\": ["
+                + "{\"type\": \"conv2d\", \"filters\": 4, \"kernelSize\": 3}, {\"type\": \"dense\", \"units\": 3}],"
+                + " \"loss\": \"sparse_categorical_crossentropy\", \"data\": {\"type\": \"random-normal\", \"train\": 8,"
+                + " \"features\": 36}}");
+        assertOneLine("build: the model's output per sample is (4, 4, 3), but sparse_categorical_crossentropy takes one "
+                + "vector of class scores per sample; dense_1 (Dense) gets (4, 4, 4) and, as in Keras, a Dense layer "
+                + "applies to the last axis only, so put a Flatten (or GlobalAveragePooling2D for images) before it",
+                run("train", cfg.toString(), "--device", "java"));
+    }
+
+    @Test
     void aConvOverFlatDataExitsTwoNamingTheLayer() throws IOException {
         Path cfg = Files.writeString(dir.resolve("conv.json"), "{\"layers\": [{\"type\": \"conv2d\", \"filters\": 4,"
                 + " \"kernelSize\": 3}, {\"type\": \"flatten\"}, {\"type\": \"dense\", \"units\": 1}], \"loss\": \"mse\","
