@@ -21,6 +21,16 @@ public interface DeviceMemory {
     /** Waits for enqueued work, then copies {@code count} floats from the buffer to the host. */
     void download(DeviceBuffer src, long srcOffset, float[] dst, int dstOffset, int count);
 
+    /**
+     * Host↔device copies since this memory was opened: {@link #upload} and {@link #download} calls
+     * (a training step makes one upload, its batch; the planner's programs make none).
+     */
+    Transfers transfers();
+
+    /** Counts of host↔device copies. */
+    record Transfers(long uploads, long downloads) {
+    }
+
     /** Buffers allocated and not yet released (pooled free buffers do not count): the leak detector. */
     int liveBuffers();
 

@@ -285,6 +285,11 @@ class OpConformanceTest {
         }
 
         @Override
+        public Transfers transfers() {
+            return inner.transfers();
+        }
+
+        @Override
         public void finish() {
             inner.finish();
         }

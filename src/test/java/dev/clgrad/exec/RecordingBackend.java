@@ -233,6 +233,11 @@ final class RecordingBackend implements Backend {
     }
 
     @Override
+    public Transfers transfers() {
+        return new Transfers(0, 0);
+    }
+
+    @Override
     public void finish() {
     }
 

@@ -5,6 +5,7 @@ import dev.clgrad.backend.Backend;
 import dev.clgrad.ops.Philox;
 import dev.clgrad.backend.TestBackends;
 import dev.clgrad.optim.Sgd;
+import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 import dev.clgrad.train.Fit;
 import org.junit.jupiter.api.Test;
@@ -28,13 +29,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SequentialTest {
     private final Backend java = TestBackends.java();
 
-    /** Backprop through Dense(relu) → ReLU → Dense → MSE matches central differences of the loss. */
     @Test
     void inputDeclaresTheShapeTheModelIsBuiltFor() {
         try (Sequential model = new Sequential(TestBackends.java(), 1)) {
             model.input(2, 3, 1).add(new Flatten()).add(new Dense(4));
             model.build();
-            assertEquals(dev.clgrad.tensor.Shape.of(2, 3, 1), model.inputShape());
+            assertEquals(Shape.of(2, 3, 1), model.inputShape());
             assertEquals(28, model.parameterCount());
             assertSame(model, model.build(6), "six flat values per sample are read as (2, 3, 1)");
             assertThrows(IllegalStateException.class, () -> model.input(6));
@@ -46,6 +46,7 @@ class SequentialTest {
         }
     }
 
+    /** Backprop through Dense(relu) → ReLU → Dense → MSE matches central differences of the loss. */
     @Test
     void gradientsMatchFiniteDifferences() {
         Random rng = new Random(3);

@@ -43,6 +43,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The pure-Java CPU backend and the living spec of every op: buffers are {@code float[]}, ops run
@@ -122,6 +123,8 @@ public final class JavaBackend implements Backend {
     private final Map<Integer, ArrayDeque<float[]>> pool = new HashMap<>();
     private long pooledBytes;
     private int live;
+    private final AtomicLong uploads = new AtomicLong();
+    private final AtomicLong downloads = new AtomicLong();
     private boolean closed;
     private volatile ProfileSink sink;
 
@@ -224,6 +227,7 @@ public final class JavaBackend implements Backend {
         JavaBuffer b = own(dst, "upload");
         checkRange("upload", src.length, srcOffset, b.data.length, dstOffset, count);
         System.arraycopy(src, srcOffset, b.data, (int) dstOffset, count);
+        uploads.incrementAndGet();
     }
 
     @Override
@@ -231,6 +235,12 @@ public final class JavaBackend implements Backend {
         JavaBuffer b = own(src, "download");
         checkRange("download", dst.length, dstOffset, b.data.length, srcOffset, count);
         System.arraycopy(b.data, (int) srcOffset, dst, dstOffset, count);
+        downloads.incrementAndGet();
+    }
+
+    @Override
+    public Transfers transfers() {
+        return new Transfers(uploads.get(), downloads.get());
     }
 
     @Override

@@ -97,6 +97,8 @@ public final class OpenClBackend implements Backend {
 
     private final Staging[] staging = {new Staging(), new Staging(), new Staging(), new Staging()};
     private int nextStaging;
+    private long uploads;
+    private long downloads;
     private ProfileSink sink;
     private final List<Pending> pending = new ArrayList<>();
     private final OwnedKernels owned;
@@ -357,6 +359,7 @@ public final class OpenClBackend implements Backend {
     @Override
     public synchronized void upload(float[] src, int srcOffset, DeviceBuffer dst, long dstOffset, int count) {
         checkOpen();
+        uploads++;
         ClApi.Mem mem = ((BufferPool.ClBuffer) dst).mem;
         if (count > STAGED_FLOATS) {
             api.write(queue, src, srcOffset, mem, dstOffset * Float.BYTES, count);
@@ -395,6 +398,7 @@ public final class OpenClBackend implements Backend {
     @Override
     public synchronized void download(DeviceBuffer src, long srcOffset, float[] dst, int dstOffset, int count) {
         checkOpen();
+        downloads++;
         api.read(queue, ((BufferPool.ClBuffer) src).mem, srcOffset * Float.BYTES, dst, dstOffset, count);
         if (sink != null) {
             api.finish(queue);
@@ -412,6 +416,11 @@ public final class OpenClBackend implements Backend {
     @Override
     public int liveBuffers() {
         return pool.live();
+    }
+
+    @Override
+    public synchronized Transfers transfers() {
+        return new Transfers(uploads, downloads);
     }
 
     @Override
