@@ -587,23 +587,28 @@ public final class Sequential implements Trainable, AutoCloseable {
 
     /** The Keras-style table of layers, output shapes and parameter counts. */
     public String summary() {
-        String rule = "_".repeat(65) + "\n";
+        int nameWidth = 28;
+        for (Layer layer : layers) {
+            nameWidth = Math.max(nameWidth, layer.name().length() + layer.type().length() + 4);
+        }
+        int width = nameWidth + 37;
+        String rule = "_".repeat(width) + "\n";
+        String row = " %-" + (nameWidth - 1) + "s %-25s %s%n";
         StringBuilder sb = new StringBuilder("Model: \"sequential\"\n").append(rule);
-        sb.append(String.format(Locale.ROOT, " %-27s %-25s %s%n", "Layer (type)", "Output Shape", "Param #"));
-        sb.append("=".repeat(65)).append('\n');
+        sb.append(String.format(Locale.ROOT, row, "Layer (type)", "Output Shape", "Param #"));
+        sb.append("=".repeat(width)).append('\n');
         long trainable = 0;
         long buffers = 0;
         for (Layer layer : layers) {
             String shape = layer.isBuilt() ? batchShape(layer.outputShape()) : "?";
             String count = layer.isBuilt() ? String.format(Locale.ROOT, "%,d", layer.parameterCount()) : "0 (unbuilt)";
-            sb.append(String.format(Locale.ROOT, " %-27s %-25s %s%n", layer.name() + " (" + layer.type() + ")",
-                    shape, count));
+            sb.append(String.format(Locale.ROOT, row, layer.name() + " (" + layer.type() + ")", shape, count));
             if (layer.isBuilt()) {
                 trainable += layer.trainableCount();
                 buffers += layer.bufferCount();
             }
         }
-        sb.append("=".repeat(65)).append('\n');
+        sb.append("=".repeat(width)).append('\n');
         sb.append("Total params: ").append(counted(trainable + buffers)).append('\n');
         sb.append("Trainable params: ").append(counted(trainable)).append('\n');
         sb.append("Non-trainable params: ").append(counted(buffers)).append('\n').append(rule);
