@@ -155,7 +155,7 @@ final class TrainCommand implements Callable<Integer> {
         int[] units = cfg.layers().stream().filter(l -> l.type().equals("dense")).mapToInt(l -> ((Dense) l.create()).units()).toArray();
         StepClass step = StepClass.ofDense(batchSize, split.train().features(), units);
         try (Backend backend = Backends.select(device, step); Sequential model = Sequential.fromConfig(cfg, backend)) {
-            model.build(split.train().sampleShape());
+            model.build(split.train().sampleShape(), Math.min(batchSize, split.train().rows()));
             InputCheck.check("train", model, split.train(), split.trainSource(), split.trainSource(), checkFinite);
             if (split.test() != null) {
                 InputCheck.check("train", model, split.test(), split.testSource(), split.trainSource(), checkFinite);

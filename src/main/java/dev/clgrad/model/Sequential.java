@@ -135,20 +135,34 @@ public final class Sequential implements Trainable, AutoCloseable {
 
     /**
      * Builds every layer for the per-sample input shape {@code in} (Keras's {@code input_shape}),
-     * allocates and initialises the parameters. {@code fit}, {@code evaluate} and {@code predict}
-     * call it at the first batch; afterwards it checks that {@code in} is the built shape (a model
-     * built for flat inputs of N values takes samples of any shape of N values, row-major).
+     * allocates and initialises the parameters: {@link #build(Shape, int)} for batches of one row.
      */
-    @Override
     public Sequential build(Shape in) {
-        return build(in, Long.MAX_VALUE, null);
+        return build(in, 1);
     }
 
     /**
-     * {@link #build(Shape)}, refusing before anything is allocated a model of more than
+     * Builds every layer for the per-sample input shape {@code in} (Keras's {@code input_shape}),
+     * allocates and initialises the parameters. {@code fit}, {@code evaluate} and {@code predict}
+     * call it at the first batch; afterwards it checks that {@code in} is the built shape (a model
+     * built for flat inputs of N values takes samples of any shape of N values, row-major). Before
+     * anything is allocated, the memory the model takes with batches of up to {@code batch} rows
+     * (parameters, gradients, the optimizer's state, the peak workspace, the batch:
+     * {@link Planner#memoryPlan}) is checked against what the backend can hold; a model that does
+     * not fit is refused, naming the sizes and the limit, and can be built again.
+     *
+     * @throws IllegalArgumentException when the model does not fit on the backend
+     */
+    @Override
+    public Sequential build(Shape in, int batch) {
+        return build(in, batch, Long.MAX_VALUE, null);
+    }
+
+    /**
+     * {@link #build(Shape, int)}, refusing before anything is allocated a model of more than
      * {@code room} parameter values (what a weights file can hold), naming {@code source}.
      */
-    private Sequential build(Shape in, long room, Path source) {
+    private Sequential build(Shape in, int batch, long room, Path source) {
         checkOpen();
         if (inputShape != null) {
             boolean flatOfSameSize = inputShape.rank() == 1 && in.size() == inputShape.size();
@@ -163,21 +177,31 @@ public final class Sequential implements Trainable, AutoCloseable {
         if (layers.isEmpty()) {
             throw new IllegalStateException("build: the model has no layers; add some first");
         }
+        if (batch < 1) {
+            throw new IllegalArgumentException("build: batch size must be >= 1, got " + batch);
+        }
         Shape shape = in;
-        for (int k = 0; k < layers.size(); k++) {
-            shape = layers.get(k).build(shape, splitmix64(seed + (k + 1) * 0x9E3779B97F4A7C15L));
+        try {
+            for (int k = 0; k < layers.size(); k++) {
+                shape = layers.get(k).build(shape, splitmix64(seed + (k + 1) * 0x9E3779B97F4A7C15L));
+            }
+            if (loss != null && loss.classification() && shape.rank() > 1) {
+                throw new IllegalArgumentException("build: the model's output per sample is " + shape + ", but "
+                        + loss.name() + " takes one vector of class scores per sample; Dense applies to the last "
+                        + "axis (as in Keras), so add a Flatten before it, e.g. Flatten() for inputs of shape " + in);
+            }
+            long values = layers.stream().mapToLong(Layer::parameterCount).sum();
+            if (values > room) {
+                throw new IllegalArgumentException(source + ": the layers need " + values + " parameter values, "
+                        + "more than the " + room + " the weights file holds");
+            }
+            Planner.memoryPlan(backend.id(), layers, in, loss, accuracy, optimizer, batch)
+                    .check(backend.memoryLimits());
+            store = ParameterStore.create(backend, layers);
+        } catch (RuntimeException e) {
+            layers.forEach(Layer::unbuild);
+            throw e;
         }
-        if (loss != null && loss.classification() && shape.rank() > 1) {
-            throw new IllegalArgumentException("build: the model's output per sample is " + shape + ", but "
-                    + loss.name() + " takes one vector of class scores per sample; Dense applies to the last axis "
-                    + "(as in Keras), so add a Flatten before it, e.g. Flatten() for inputs of shape " + in);
-        }
-        long values = layers.stream().mapToLong(Layer::parameterCount).sum();
-        if (values > room) {
-            throw new IllegalArgumentException(source + ": the layers need " + values + " parameter values, more "
-                    + "than the " + room + " the weights file holds");
-        }
-        store = ParameterStore.create(backend, layers);
         planner = new Planner(backend, layers, store, in);
         if (loss != null) {
             planner.compile(loss, accuracy, optimizer);
@@ -352,7 +376,7 @@ public final class Sequential implements Trainable, AutoCloseable {
             }
             Path weights = dir.resolve(SavedModel.WEIGHTS);
             long room = Files.isRegularFile(weights) ? Files.size(weights) / Float.BYTES : 0;
-            model.build(d.inputShape(), room, dir.resolve(SavedModel.CONFIG));
+            model.build(d.inputShape(), 1, room, dir.resolve(SavedModel.CONFIG));
             ModelWeights.load(model.store, weights);
         } catch (IOException | RuntimeException e) {
             model.close();

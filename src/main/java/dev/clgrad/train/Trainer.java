@@ -46,9 +46,10 @@ public final class Trainer {
             data = train.slice(0, train.rows() - held);
             val = train.slice(train.rows() - held, train.rows());
         }
-        checkData("fit", model, data);
+        int stage = Math.min(fit.batchSize(), data.rows());
+        checkData("fit", model, data, stage);
         if (val != null) {
-            checkData("fit (validation data)", model, val);
+            checkData("fit (validation data)", model, val, stage);
         }
         if (fit.checkFinite()) {
             checkFinite("fit", data);
@@ -66,7 +67,6 @@ public final class Trainer {
                     + data.rows() + " rows in batches of " + fit.batchSize() + "); resume with the data and "
                     + "epochs the checkpoint was trained with, or more epochs");
         }
-        int stage = Math.min(fit.batchSize(), data.rows());
         model.reserve(stage);
         List<Callback> callbacks = new ArrayList<>(fit.callbacks());
         if (!fit.quiet()) {
@@ -187,7 +187,7 @@ public final class Trainer {
 
     /** Mean batch loss and (when compiled) accuracy over {@code data}, in order, dropout off. */
     public static Map<String, Double> evaluate(Trainable model, Dataset data, int batchSize) {
-        checkData("evaluate", model, data);
+        checkData("evaluate", model, data, batchSize);
         model.reserve(batchSize);
         Batches batches = new Batches(data, batchSize, false, 0);
         int[] order = batches.order(0);
@@ -212,7 +212,7 @@ public final class Trainer {
             throw new IllegalArgumentException("predict: " + x.length + " values do not split into " + rows + " rows");
         }
         int features = x.length / rows;
-        model.build(Shape.of(features));
+        model.build(Shape.of(features), batchSize);
         model.reserve(batchSize);
         int outputs = model.outFeatures();
         float[] out = new float[Math.multiplyExact(rows, outputs)];
@@ -237,8 +237,9 @@ public final class Trainer {
         return out;
     }
 
-    private static void checkData(String op, Trainable model, Dataset data) {
-        model.build(data.sampleShape());
+    /** Builds the model for the data's samples and batches of up to {@code rows} rows, then checks the targets. */
+    private static void checkData(String op, Trainable model, Dataset data, int rows) {
+        model.build(data.sampleShape(), rows);
         if (model.loss() == null) {
             throw new IllegalStateException(op + ": the model is not compiled: call compile(optimizer, loss) first");
         }

@@ -164,9 +164,10 @@ class BadInputTest {
             float[] weights = m.parameters().toArray();
             int batch = 1 << 20;
             String msg = message(() -> m.reserve(batch));
-            assertTrue(msg.startsWith("batch size 1048576: the workspace does not fit on " + backend.id() + ": "), msg);
-            assertTrue(msg.contains("4297064448"), "the size asked, 2^20 rows of 4096 inputs and 2 targets: " + msg);
-            assertTrue(msg.matches(".*(at most|holds 1 to) \\d+.*"), "the size available: " + msg);
+            assertTrue(msg.startsWith("the model of 32,794 parameters does not fit on " + backend.id() + " at batch "
+                    + "size 1048576: a buffer of 4,297,064,448 floats (16.01 GiB) for the batch is more than the "), msg);
+            assertTrue(msg.matches(".* one buffer can hold \\(.+\\); in all it needs .* at its peak \\(workspace "
+                    + "48.00 MiB, batch 16.01 GiB.*\\) of the .* free in .*"), "the sizes and the limit: " + msg);
             assertArrayEquals(weights, m.parameters().toArray(), "weights untouched");
             History h = m.fit(d, Fit.epochs(2).batchSize(16).withQuiet(true));
             assertTrue(Double.isFinite(h.loss().get(1)), "the model still trains");
