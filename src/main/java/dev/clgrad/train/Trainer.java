@@ -165,24 +165,20 @@ public final class Trainer {
     }
 
     private static void checkFinite(String op, Dataset data) {
-        String bad = firstNonFinite(data.x(), data.features());
-        if (bad != null) {
-            throw new IllegalArgumentException(op + ": x " + bad);
-        }
-        bad = firstNonFinite(data.y(), data.targets());
-        if (bad != null) {
-            throw new IllegalArgumentException(op + ": y " + bad);
-        }
-    }
-
-    private static String firstNonFinite(float[] a, int cols) {
-        for (int i = 0; i < a.length; i++) {
-            if (!Float.isFinite(a[i])) {
-                return "holds " + a[i] + " at row " + i / cols + ", column " + i % cols
-                        + " (checked because of Fit.withCheckFinite)";
+        float[] x = data.x();
+        for (int i = 0; i < x.length; i++) {
+            if (!Float.isFinite(x[i])) {
+                throw new IllegalArgumentException(op + ": " + data.origin().inputAt(i / data.features(),
+                        i % data.features()) + ": " + x[i] + " (checked because of Fit.withCheckFinite)");
             }
         }
-        return null;
+        float[] y = data.y();
+        for (int i = 0; i < y.length; i++) {
+            if (!Float.isFinite(y[i])) {
+                throw new IllegalArgumentException(op + ": " + data.origin().targetAt(i / data.targets(),
+                        i % data.targets()) + ": " + y[i] + " (checked because of Fit.withCheckFinite)");
+            }
+        }
     }
 
     /** Mean batch loss and (when compiled) accuracy over {@code data}, in order, dropout off. */
@@ -246,15 +242,16 @@ public final class Trainer {
         int outputs = model.outFeatures();
         int expected = model.loss().targetColumns(outputs);
         if (data.targets() != expected) {
-            throw new IllegalArgumentException(op + ": y has " + data.targets() + " columns but loss "
-                    + model.loss().name() + " expects " + expected + " for a model with " + outputs + " outputs");
+            throw new IllegalArgumentException(op + ": " + (data.origin().fromFiles() ? data.origin().y() : "y") + " has "
+                    + data.targets() + " columns but loss " + model.loss().name() + " expects " + expected
+                    + " for a model with " + outputs + " outputs");
         }
         if (model.loss().classification()) {
             float[] y = data.y();
-            for (int r = 0; r < y.length; r++) {
-                if (!(y[r] >= 0 && y[r] < outputs && y[r] == Math.rint(y[r]))) {
-                    throw new IllegalArgumentException(op + ": label " + y[r] + " at row " + r
-                            + " is not a class index in [0, " + outputs + ")");
+            for (int i = 0; i < y.length; i++) {
+                if (!(y[i] >= 0 && y[i] < outputs && y[i] == Math.rint(y[i]))) {
+                    throw new IllegalArgumentException(op + ": " + data.origin().targetAt(i / data.targets(),
+                            i % data.targets()) + ": label " + y[i] + " is not a class index in [0, " + outputs + ")");
                 }
             }
         }

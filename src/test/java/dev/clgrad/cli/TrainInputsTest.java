@@ -84,6 +84,26 @@ class TrainInputsTest {
                         + "per row but the model takes 2, as the training set " + dir.resolve("train.csv") + " has");
     }
 
+    /**
+     * A validation set (Keras's validation_data) is checked against the model before the first step like the
+     * test set, and its loss is reported per epoch.
+     */
+    @Test
+    void aValidationSetIsCheckedBeforeTrainingAndItsLossReported() throws IOException {
+        Files.writeString(dir.resolve("train.csv"), "y,a,b\n0,1,2\n1,3,4\n");
+        Path val = Files.writeString(dir.resolve("val.csv"), "y,a\n1,1\n");
+        Path cfg = Files.writeString(dir.resolve("v.json"), "{\"layers\": [{\"type\": \"dense\", \"units\": 2}],"
+                + " \"loss\": \"sparse_categorical_crossentropy\", \"epochs\": 2, \"data\": {\"type\": \"csv\","
+                + " \"header\": true, \"train\": \"train.csv\", \"validation\": \"val.csv\"}}");
+        CliRun.of("train", cfg.toString(), "--device", "java")
+                .assertRefusedBeforeTraining("train: the validation set " + val + " has 1 input values per row but the "
+                        + "model takes 2, as the training set " + dir.resolve("train.csv") + " has");
+        Files.writeString(val, "y,a,b\n1,1,1\n0,2,2\n");
+        CliRun r = CliRun.of("train", cfg.toString(), "--device", "java", "--json");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(2, new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out()).get("valLoss").size(), r.out());
+    }
+
     /** {@code --check-finite} covers the test set too, and names the file, the line and the CSV column. */
     @Test
     void checkFiniteNamesTheFileLineAndColumn() throws IOException {

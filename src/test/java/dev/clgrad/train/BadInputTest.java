@@ -4,6 +4,7 @@ import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.BackendTest;
 import dev.clgrad.backend.TestBackends;
 import dev.clgrad.data.Dataset;
+import dev.clgrad.data.Origin;
 import dev.clgrad.nn.Dense;
 import dev.clgrad.nn.Dropout;
 import dev.clgrad.nn.MSE;
@@ -64,10 +65,31 @@ class BadInputTest {
     void labelsOutsideTheClassesAreNamed() {
         try (Sequential m = new Sequential(java)) {
             m.add(new Dense(3)).compile(new Adam(), new SoftmaxCrossEntropy(), "accuracy");
-            assertEquals("fit: label -1.0 at row 1 is not a class index in [0, 3)", message(() ->
+            assertEquals("fit: y row 2: label -1.0 is not a class index in [0, 3)", message(() ->
                     m.fit(new float[][]{{1}, {2}}, new float[]{0, -1}, Fit.epochs(1).withQuiet(true))));
-            assertEquals("fit: label 3.0 at row 0 is not a class index in [0, 3)", message(() ->
+            assertEquals("fit: y row 1: label 3.0 is not a class index in [0, 3)", message(() ->
                     m.fit(new float[][]{{1}, {2}}, new float[]{3, 0}, Fit.epochs(1).withQuiet(true))));
+        }
+    }
+
+    /**
+     * Issue 19, item 6: rows in messages are 1-based and name the file where the data set knows it,
+     * also in a validation split, whose rows are those of the file.
+     */
+    @Test
+    void messagesNameTheFileAndTheOneBasedRow() {
+        float[] labels = {0, 1, 2, 0, 1, 2, 0, 1, 2, 5};
+        Dataset d = new Dataset(new float[10], labels, 10, 1, 1)
+                .withOrigin(Origin.files(Path.of("x.npy"), Path.of("y.npy"), new int[]{1}));
+        try (Sequential m = new Sequential(java)) {
+            m.add(new Dense(3)).compile(new Adam(), new SoftmaxCrossEntropy(), "accuracy");
+            assertEquals("fit (validation data): y.npy: row 10: label 5.0 is not a class index in [0, 3)", message(() ->
+                    m.fit(d, Fit.epochs(1).withQuiet(true).withValidationSplit(0.2))));
+            labels[9] = 2;
+            d.x()[8] = Float.POSITIVE_INFINITY;
+            assertEquals("fit (validation data): x.npy: row 9, value 1: Infinity (checked because of "
+                    + "Fit.withCheckFinite)", message(() -> m.fit(d, Fit.epochs(1).withQuiet(true)
+                    .withValidationSplit(0.2).withCheckFinite(true))));
         }
     }
 
@@ -77,12 +99,12 @@ class BadInputTest {
         d.x()[2 * 4 + 3] = Float.NaN;
         try (Sequential m = new Sequential(java)) {
             m.add(new Dense(1)).compile("sgd", "mse");
-            assertEquals("fit: x holds NaN at row 2, column 3 (checked because of Fit.withCheckFinite)",
+            assertEquals("fit: x row 3, value 4: NaN (checked because of Fit.withCheckFinite)",
                     message(() -> m.fit(d, Fit.epochs(1).withQuiet(true).withCheckFinite(true))));
             Dataset val = normal(4, 4, 1, 3);
             val.y()[1] = Float.NEGATIVE_INFINITY;
-            assertEquals("fit (validation data): y holds -Infinity at row 1, column 0 (checked because of "
-                    + "Fit.withCheckFinite)", message(() -> m.fit(normal(10, 4, 1, 2),
+            assertEquals("fit (validation data): y row 2: -Infinity (checked because of Fit.withCheckFinite)",
+                    message(() -> m.fit(normal(10, 4, 1, 2),
                     Fit.epochs(1).withQuiet(true).withCheckFinite(true).withValidationData(val))));
         }
     }
