@@ -3,8 +3,10 @@ package dev.clgrad.io;
 import dev.clgrad.backend.TestBackends;
 import dev.clgrad.model.Sequential;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -59,6 +61,21 @@ class ModelConfigTest {
         assertEquals("m.json: $.optimizer: unknown optimizer 'rmsprop'; expected one of adam, adamw, sgd",
                 error("{\"layers\": [{\"type\": \"relu\"}], \"loss\": \"mse\", \"optimizer\": \"rmsprop\", " + DATA + "}"));
         assertTrue(error("{\"layers\": [}").startsWith("m.json:1:"), "malformed JSON gives line:column");
+    }
+
+    @Test
+    void aValidationOrTestInputNeedsItsTargets() {
+        String npy = "{\"layers\": [{\"type\": \"relu\"}], \"loss\": \"mse\", \"data\": {\"type\": \"npy\", "
+                + "\"xTrain\": \"x.npy\", \"yTrain\": \"y.npy\", ";
+        assertEquals("m.json: $.data.xVal: needs yVal as well", error(npy + "\"xVal\": \"xv.npy\"}}"));
+        assertEquals("m.json: $.data.yTest: needs xTest as well", error(npy + "\"yTest\": \"yt.npy\"}}"));
+    }
+
+    /** Issue 19, item 6: a config saved with a UTF-8 byte-order mark (as some Windows editors write it) parses. */
+    @Test
+    void aByteOrderMarkIsNotPartOfTheJson(@TempDir Path dir) throws IOException {
+        Path f = Files.writeString(dir.resolve("bom.json"), "\uFEFF" + config("{\"type\": \"dense\", \"units\": 4}"));
+        assertEquals(4, ((dev.clgrad.nn.Dense) ModelConfig.read(f).layers().get(0).create()).units());
     }
 
     @Test
