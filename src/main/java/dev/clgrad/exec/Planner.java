@@ -291,8 +291,19 @@ public final class Planner implements AutoCloseable {
 
     /** Lowers program {@code kind} for {@code rows} rows, fused, before binding; with the optimizer's updates or without. */
     private Graph lower(Kind kind, int rows, boolean updates) {
+        Graph g = new Graph(store, kind == Kind.TRAIN, rows, inputGradients);
+        try {
+            emit(g, kind, rows, updates);
+            return g;
+        } catch (RuntimeException e) {
+            g.close();
+            throw e;
+        }
+    }
+
+    /** Emits the ops of program {@code kind} into {@code g}, then fuses them. */
+    private void emit(Graph g, Kind kind, int rows, boolean updates) {
         boolean training = kind == Kind.TRAIN;
-        Graph g = new Graph(store, training, rows, inputGradients);
         Tensor h = input(rows);
         g.phase("forward");
         for (Layer layer : layers) {
@@ -324,7 +335,6 @@ public final class Planner implements AutoCloseable {
             }
         }
         Fusion.apply(g.nodes());
-        return g;
     }
 
     /** The bound, prepared program of {@code kind} for {@code rows} rows (cached). */
