@@ -6,9 +6,9 @@ import dev.clgrad.model.Sequential;
 
 /**
  * Checks a data set against a built, compiled model before the first training step, so that a
- * validation or test set of the wrong shape or a bad label costs nothing: the input width (the model was built
- * from the training set's), the target columns the loss expects, class labels in range, and with
- * {@code --check-finite} every value finite. Errors are {@link IllegalArgumentException}s naming
+ * validation or test set of the wrong shape or a bad label costs nothing: the input width and
+ * shape (the model was built from the training set's), the target columns the loss expects, class
+ * labels in range, and with {@code --check-finite} every value finite. Errors are {@link IllegalArgumentException}s naming
  * the file and the 1-based line or row.
  */
 final class InputCheck {
@@ -26,6 +26,11 @@ final class InputCheck {
             throw new IllegalArgumentException(command + ": " + describe(role, d) + " has " + d.features()
                     + " input values per row" + shape(src, d.features()) + " but the model takes " + in
                     + shape(built.origin(), in) + ", as " + describe("training set", built) + " has");
+        }
+        if (!model.accepts(d.sampleShape())) {
+            throw new IllegalArgumentException(command + ": " + describe(role, d) + " has samples of shape "
+                    + d.sampleShape() + " but the model takes " + model.inputShape() + ", as " + describe("training set",
+                    built) + " has");
         }
         int outputs = model.outFeatures();
         int expected = model.loss().targetColumns(outputs);

@@ -154,8 +154,13 @@ public record DataSpec(String type, Path dir, Path baseDir, int train, int valid
         return pair(x, xf, NpyReader.read(yf), yf);
     }
 
-    /** Inputs and targets from two files, whose row counts must agree (the error names both). */
+    /**
+     * Inputs and targets from two files, each with at least one row of at least one value, whose
+     * row counts must agree (the errors name the files).
+     */
     private static Dataset pair(HostArray x, Path xf, HostArray y, Path yf) throws IOException {
+        nonEmpty(x, xf);
+        nonEmpty(y, yf);
         if (x.rows() != y.rows()) {
             throw new IOException(xf + " has " + x.rows() + " rows but " + yf + " has " + y.rows()
                     + "; inputs and targets must pair up row by row");
@@ -163,6 +168,13 @@ public record DataSpec(String type, Path dir, Path baseDir, int train, int valid
         int[] s = x.shape();
         int[] sample = s.length == 1 ? new int[]{1} : Arrays.copyOfRange(s, 1, s.length);
         return Dataset.of(x, y).withOrigin(Origin.files(xf, yf, sample));
+    }
+
+    private static void nonEmpty(HostArray a, Path file) throws IOException {
+        if (a.rows() == 0 || a.data().length == 0) {
+            throw new IOException(file + ": shape " + Arrays.toString(a.shape()) + " holds no "
+                    + (a.rows() == 0 ? "rows" : "values per row") + "; a data set needs at least one of each");
+        }
     }
 
     private Dataset normal(SplittableRandom rng, int rows) {

@@ -165,8 +165,7 @@ public final class Sequential implements Trainable, AutoCloseable {
     private Sequential build(Shape in, int batch, long room, Path source) {
         checkOpen();
         if (inputShape != null) {
-            boolean flatOfSameSize = inputShape.rank() == 1 && in.size() == inputShape.size();
-            if (!in.equals(inputShape) && !flatOfSameSize) {
+            if (!accepts(in)) {
                 throw new IllegalArgumentException(inputShape.rank() == 1 && in.rank() == 1
                         ? "input has " + in.dim(0) + " features (columns) but the model was built for "
                         + inputShape.dim(0) + " input features"
@@ -208,6 +207,15 @@ public final class Sequential implements Trainable, AutoCloseable {
         }
         inputShape = in;
         return this;
+    }
+
+    /**
+     * Whether the built model takes samples of shape {@code in}: its own input shape, or any shape
+     * of as many values when it was built for flat inputs (read row-major).
+     */
+    public boolean accepts(Shape in) {
+        checkBuilt();
+        return in.equals(inputShape) || inputShape.rank() == 1 && in.size() == inputShape.size();
     }
 
     /**

@@ -130,6 +130,31 @@ class TrainInputsTest {
                         + "must pair up row by row");
     }
 
+    /**
+     * Found by TrainFuzzTest: a model built for the training set's samples of shape (3, 1) refused
+     * a flat test set of 3 values per row only after training; now before it. An .npy with no rows
+     * or no values per row names its file.
+     */
+    @Test
+    void aTestSetOfAnotherSampleShapeOrAnEmptyFileIsRefusedBeforeTraining() throws IOException {
+        Path x = npy(dir.resolve("x.npy"), new float[]{1, 2, 3, 4, 5, 6}, 2, 3, 1);
+        Path y = npy(dir.resolve("y.npy"), new float[]{1, 2, 3, 4, 5, 6}, 2, 3);
+        Path xt = npy(dir.resolve("xt.npy"), new float[]{1, 2, 3}, 1, 3);
+        Path yt = npy(dir.resolve("yt.npy"), new float[]{1, 2, 3}, 1, 3);
+        Path cfg = Files.writeString(dir.resolve("npy.json"), "{\"layers\": [{\"type\": \"dense\", \"units\": 1}],"
+                + " \"loss\": \"mse\", \"data\": {\"type\": \"npy\", \"xTrain\": \"x.npy\", \"yTrain\": \"y.npy\","
+                + " \"xTest\": \"xt.npy\", \"yTest\": \"yt.npy\"}}");
+        CliRun.of("train", cfg.toString(), "--device", "java").assertRefusedBeforeTraining("train: the test set " + xt
+                + " and " + yt + " has samples of shape (3,) but the model takes (3, 1), as the training set " + x + " and "
+                + y + " has");
+        npy(xt, new float[0], 0, 3);
+        CliRun.of("train", cfg.toString(), "--device", "java").assertRefusedBeforeTraining(xt + ": shape [0, 3] holds "
+                + "no rows; a data set needs at least one of each");
+        npy(y, new float[0], 2, 0);
+        CliRun.of("train", cfg.toString(), "--device", "java").assertRefusedBeforeTraining(y + ": shape [2, 0] holds "
+                + "no values per row; a data set needs at least one of each");
+    }
+
     private static Path npy(Path file, float[] data, int... shape) throws IOException {
         StringBuilder s = new StringBuilder();
         for (int d : shape) {
