@@ -5,7 +5,6 @@ import dev.clgrad.backend.Span;
 import dev.clgrad.data.Batches;
 import dev.clgrad.data.Dataset;
 import dev.clgrad.tensor.Shape;
-import dev.clgrad.nn.Parameter;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,7 +18,8 @@ import java.util.Map;
  * {@code Fit.lossEvery()} steps and at the end of each epoch, nothing else; a read that is NaN or
  * infinite stops training with a {@link NonFiniteLossException} (only then are the gradients
  * downloaded, to name the first layer whose gradients went bad). With a resume position the loop
- * starts at its epoch and skips the batches that epoch already ran. While the backend is
+ * starts at its epoch and skips the batches that epoch already ran. At every epoch end the weights
+ * are checked too ({@link #finiteWeights}). While the backend is
  * profiled, each step waits for its kernels before its span closes, so that device spans nest in
  * the step that enqueued them.
  */
@@ -111,6 +111,7 @@ public final class Trainer {
             history.addTraining(data.rows(), state.epochSeconds());
             Map<String, Double> logs = new LinkedHashMap<>();
             logs.put("loss", finiteLoss(model, state, totals[0] / data.rows()));
+            finiteWeights(model, state);
             if (model.tracksAccuracy()) {
                 logs.put("accuracy", totals[1] / data.rows());
             }
@@ -135,24 +136,10 @@ public final class Trainer {
         if (Double.isFinite(loss)) {
             return loss;
         }
-        float[] g = model.gradients().toArray();
-        String layer = null;
-        String detail = "every gradient of the last step is finite, so look at the data (Fit.withCheckFinite(true) "
-                + "checks it) or lower the learning rate";
-        for (Parameter p : model.parameterList()) {
-            int bad = 0;
-            for (long i = p.offset(); i < p.offset() + p.shape().size(); i++) {
-                if (!Float.isFinite(g[(int) i])) {
-                    bad++;
-                }
-            }
-            if (bad > 0) {
-                layer = p.name().substring(0, p.name().lastIndexOf('.'));
-                detail = "first layer with non-finite gradients: " + layer + " (" + p.name() + ": " + bad + " of "
-                        + p.shape().size() + " values)";
-                break;
-            }
-        }
+        NonFiniteScan.Found bad = NonFiniteScan.first(model.gradients(), model.parameterList());
+        String detail = bad == null ? "every gradient of the last step is finite, so look at the data "
+                + "(Fit.withCheckFinite(true) checks it) or lower the learning rate"
+                : "first layer with non-finite gradients: " + bad.layer() + " (" + bad + ")";
         int every = state.fit().lossEvery();
         int s = state.step();
         int lastGood = s % every == 0 ? s - every : s - s % every;
@@ -161,7 +148,24 @@ public final class Trainer {
                 : "";
         throw new NonFiniteLossException("fit: loss is " + loss + " at epoch " + (state.epoch() + 1) + ", step "
                 + state.step() + since + "; " + detail + ". Training stopped; no checkpoint was written after the "
-                + "loss went bad", state.epoch(), state.step(), layer);
+                + "loss went bad", state.epoch(), state.step(), bad == null ? null : bad.layer());
+    }
+
+    /**
+     * Stops training when the weights hold NaN or ±∞ although the loss was finite: the last steps'
+     * gradients overflowed after their loss was computed (an infinite input through a saturating
+     * activation, say), which no later loss of this epoch shows. Checked at every epoch end, before
+     * validation and the callbacks (a checkpoint) see the weights.
+     */
+    static void finiteWeights(Trainable model, TrainingState state) {
+        NonFiniteScan.Found bad = NonFiniteScan.first(model.parameters(), model.parameterList());
+        if (bad != null) {
+            throw new NonFiniteLossException("fit: the weights are non-finite after epoch " + (state.epoch() + 1)
+                    + ", step " + state.step() + ", though the loss was finite; first layer with non-finite weights: "
+                    + bad.layer() + " (" + bad + "), so look at the data (Fit.withCheckFinite(true) checks it) or "
+                    + "lower the learning rate. Training stopped; no checkpoint was written after the weights went bad",
+                    state.epoch(), state.step(), bad.layer());
+        }
     }
 
     private static void checkFinite(String op, Dataset data) {

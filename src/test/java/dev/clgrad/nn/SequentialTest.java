@@ -120,7 +120,8 @@ class SequentialTest {
 
     /**
      * A step is one optimizer launch over the flat buffer, one upload (x and y packed) and no download;
-     * the loss is read only every lossEvery steps and at the epoch's end.
+     * the loss is read only every lossEvery steps and at the epoch's end, and the weights once at the
+     * epoch's end (checked for NaN and ±∞).
      */
     @Test
     void oneOptimizerLaunchAndNoCopiesPerStep() {
@@ -146,7 +147,8 @@ class SequentialTest {
         }
         int steps = 32;
         assertEquals(steps, calls.get("upload").get(), "one upload of x and y per step");
-        assertEquals(steps / 10 + 1, calls.get("download").get(), "loss read every 10 steps and at epoch end");
+        assertEquals(steps / 10 + 1 + 1, calls.get("download").get(), "loss read every 10 steps and at epoch end, "
+                + "weights at epoch end");
     }
 
     @Test

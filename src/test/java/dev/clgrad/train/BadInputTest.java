@@ -5,6 +5,7 @@ import dev.clgrad.backend.BackendTest;
 import dev.clgrad.backend.TestBackends;
 import dev.clgrad.data.Dataset;
 import dev.clgrad.data.Origin;
+import dev.clgrad.io.Checkpoint;
 import dev.clgrad.nn.Dense;
 import dev.clgrad.nn.Dropout;
 import dev.clgrad.nn.MSE;
@@ -16,11 +17,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -153,6 +156,28 @@ class BadInputTest {
                 assertTrue(Float.isFinite(v), "the checkpoint holds finite weights");
             }
         }
+    }
+
+    /**
+     * Found by TrainFuzzTest: +∞ in the last batch's input through a saturating sigmoid leaves the
+     * loss finite but makes the last update's gradients, and so the weights, non-finite. The epoch
+     * end finds the weights and stops training, and no checkpoint is written after.
+     */
+    @BackendTest
+    void nonFiniteWeightsAfterAFiniteLossStopTraining(Backend backend, @TempDir Path dir) throws IOException {
+        Dataset d = normal(12, 3, 1, 6);
+        d.x()[11 * 3 + 1] = Float.POSITIVE_INFINITY;
+        try (Sequential m = new Sequential(backend, 1)) {
+            m.add(new Dense(3, "sigmoid")).add(new Dense(1)).compile(new Sgd(0.05), new MSE());
+            NonFiniteLossException e = assertThrows(NonFiniteLossException.class, () -> m.fit(d, Fit.epochs(2)
+                    .batchSize(4).withShuffle(false).withQuiet(true).withCallbacks(new ModelCheckpoint(dir, 0, 1))));
+            assertTrue(e.getMessage().matches("fit: the weights are non-finite after epoch 1, step 3, though the loss "
+                    + "was finite; first layer with non-finite weights: dense_1 \\(dense_1.kernel: \\d of 9 values\\), so "
+                    + "look at the data \\(Fit.withCheckFinite\\(true\\) checks it\\) or lower the learning rate. Training "
+                    + "stopped; no checkpoint was written after the weights went bad"), e.getMessage());
+            assertEquals("dense_1", e.layer());
+        }
+        assertFalse(Files.exists(Checkpoint.file(dir)), "no checkpoint of bad weights");
     }
 
     private Sequential linear() {
