@@ -24,6 +24,10 @@ import java.nio.file.Path;
  *       every OpenCL device instead of the ones its platform, vendor and name match: the defaults
  *       first, then the named profile. For running one device's kernels on another, such as the
  *       NVIDIA defines under the Oclgrind simulator.</li>
+ *   <li>{@code clgrad.memory} — a cap, in bytes (with an optional {@code k}, {@code m} or {@code g}
+ *       suffix, as {@code -Xmx} takes), on what every backend lets a model take: at most this much
+ *       in all of its buffers and in any one. For leaving room to other processes on a shared
+ *       device, and for testing models too large for the device at hand. Default: no cap.</li>
  * </ul>
  */
 public final class Config {
@@ -78,5 +82,32 @@ public final class Config {
     /** Whether allocation sites are recorded. */
     public static boolean debugAllocations() {
         return Boolean.getBoolean("clgrad.debug.allocations");
+    }
+
+    /**
+     * The {@code clgrad.memory} cap in bytes, or {@link Long#MAX_VALUE} when unset.
+     *
+     * @throws IllegalArgumentException for a value that is not a positive size
+     */
+    public static long memoryCap() {
+        String v = System.getProperty("clgrad.memory");
+        if (v == null || v.isBlank()) {
+            return Long.MAX_VALUE;
+        }
+        String t = v.trim().toLowerCase(java.util.Locale.ROOT);
+        int shift = switch (t.charAt(t.length() - 1)) {
+            case 'k' -> 10;
+            case 'm' -> 20;
+            case 'g' -> 30;
+            default -> 0;
+        };
+        String digits = shift == 0 ? t : t.substring(0, t.length() - 1);
+        if (digits.matches("[0-9]{1,15}")) {
+            long n = Long.parseLong(digits);
+            if (n >= 1 && n <= Long.MAX_VALUE >> shift) {
+                return n << shift;
+            }
+        }
+        throw new IllegalArgumentException("clgrad.memory must be a size in bytes such as 512m or 8g, got '" + v + "'");
     }
 }

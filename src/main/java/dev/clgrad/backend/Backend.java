@@ -27,6 +27,17 @@ public interface Backend extends DeviceMemory, AutoCloseable {
     }
 
     /**
+     * What the device can hold now ({@link MemoryLimits}): the largest one buffer and what new
+     * buffers can still take, for checking a model's memory before anything is allocated. The
+     * default takes the figures of {@link #info()} with nothing in use.
+     */
+    default MemoryLimits memoryLimits() {
+        DeviceInfo d = info();
+        return MemoryLimits.device("the memory of " + d.id(), d.maxAllocBytes(), "the most " + d.id()
+                + " allocates at once", d.globalMemBytes(), 0);
+    }
+
+    /**
      * Validates {@code op} ({@link Op#validate}) and enqueues it.
      *
      * @throws IllegalArgumentException for operands the op rejects, naming the op and the shapes

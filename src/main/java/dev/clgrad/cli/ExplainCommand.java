@@ -60,7 +60,7 @@ final class ExplainCommand implements Callable<Integer> {
         }
         Shape sample = sampleShape(cfg.data());
         try (Backend backend = Backends.select(device); Sequential model = Sequential.fromConfig(cfg, backend)) {
-            model.build(sample);
+            model.build(sample, b);
             if (!json) {
                 System.out.print(model.explain(b));
                 return 0;

@@ -1,33 +1,41 @@
 package dev.clgrad.cli;
 
 import dev.clgrad.data.Dataset;
-import dev.clgrad.io.DataSpec;
+import dev.clgrad.data.Origin;
 import dev.clgrad.model.Sequential;
 
 /**
  * Checks a data set against a built, compiled model before the first training step, so that a
- * test set of the wrong shape or a bad label costs nothing: the input width (the model was built
- * from the training set's), the target columns the loss expects, class labels in range, and with
- * {@code --check-finite} every value finite. Errors are {@link IllegalArgumentException}s naming
+ * validation or test set of the wrong shape or a bad label costs nothing: the input width and
+ * shape (the model was built from the training set's), the target columns the loss expects, class
+ * labels in range, and with {@code --check-finite} every value finite. Errors are {@link IllegalArgumentException}s naming
  * the file and the 1-based line or row.
  */
 final class InputCheck {
     private InputCheck() {
     }
 
-    /** @param built where the model's input width came from (the training set) */
-    static void check(String command, Sequential model, Dataset d, DataSpec.Source src, DataSpec.Source built,
-                      boolean checkFinite) {
+    /**
+     * @param role  what {@code d} is: {@code training set}, {@code validation set}, {@code test set}
+     * @param built the training set, from which the model's input width came
+     */
+    static void check(String command, Sequential model, Dataset d, String role, Dataset built, boolean checkFinite) {
+        Origin src = d.origin();
         int in = model.inFeatures();
         if (d.features() != in) {
-            throw new IllegalArgumentException(command + ": " + src.describe() + " has " + d.features()
+            throw new IllegalArgumentException(command + ": " + describe(role, d) + " has " + d.features()
                     + " input values per row" + shape(src, d.features()) + " but the model takes " + in
-                    + shape(built, in) + ", as " + built.describe() + " has");
+                    + shape(built.origin(), in) + ", as " + describe("training set", built) + " has");
+        }
+        if (!model.accepts(d.sampleShape())) {
+            throw new IllegalArgumentException(command + ": " + describe(role, d) + " has samples of shape "
+                    + d.sampleShape() + " but the model takes " + model.inputShape() + ", as " + describe("training set",
+                    built) + " has");
         }
         int outputs = model.outFeatures();
         int expected = model.loss().targetColumns(outputs);
         if (d.targets() != expected) {
-            throw new IllegalArgumentException(command + ": " + src.describe() + " has " + d.targets() + " target "
+            throw new IllegalArgumentException(command + ": " + describe(role, d) + " has " + d.targets() + " target "
                     + (d.targets() == 1 ? "value" : "values") + " per row but loss " + model.loss().name() + " expects "
                     + expected + " for a model with " + outputs + " outputs");
         }
@@ -59,8 +67,13 @@ final class InputCheck {
         }
     }
 
+    /** {@code the training set d.csv}, {@code the test set t10k-images… and t10k-labels…}, {@code the generated test set}. */
+    private static String describe(String role, Dataset d) {
+        return d.origin().fromFiles() ? "the " + role + " " + d.origin().files() : "the generated " + role;
+    }
+
     /** {@code  (14×14)} when the file stores rows with more than one dimension. */
-    private static String shape(DataSpec.Source s, int width) {
+    private static String shape(Origin s, int width) {
         return s.sampleShape().length > 1 && product(s.sampleShape()) == width ? " (" + s.shapeText() + ")" : "";
     }
 

@@ -44,10 +44,11 @@ import java.util.concurrent.Callable;
  * be the ones an uninterrupted run sees); {@code --resume-if-present} does so when DIR holds a
  * checkpoint and starts fresh otherwise. With {@code --json} stdout holds one object
  * {@code {"epochs", "trainLoss": [...], "testLoss", "testAccuracy", "samplesPerSec", "device"}}
- * (test values null without a test set or accuracy metric); progress goes to stderr.
+ * (test values null without a test set or accuracy metric), with {@code "valLoss": [...]} per epoch
+ * when the config has a validation set; progress goes to stderr.
  *
  * <p>Nothing trained is thrown away for a problem that could be seen before: every input (the
- * config, the training and test sets against the built model: input width, target columns, class
+ * config, the training, validation and test sets against the built model: input width, target columns, class
  * labels, and with {@code --check-finite} every value) and every output path (see
  * {@link OutputPaths}) is checked before the first step. Every output is written atomically; when
  * one fails (a full disk, say) the others are still written, the results are still printed, and
@@ -154,10 +155,14 @@ final class TrainCommand implements Callable<Integer> {
         int[] units = cfg.layers().stream().filter(l -> l.type().equals("dense")).mapToInt(l -> ((Dense) l.create()).units()).toArray();
         StepClass step = StepClass.ofDense(batchSize, split.train().features(), units);
         try (Backend backend = Backends.select(device, step); Sequential model = Sequential.fromConfig(cfg, backend)) {
-            model.build(split.train().sampleShape());
-            InputCheck.check("train", model, split.train(), split.trainSource(), split.trainSource(), checkFinite);
+            model.build(split.train().sampleShape(), Math.min(batchSize, split.train().rows()));
+            InputCheck.check("train", model, split.train(), "training set", split.train(), checkFinite);
+            if (split.validation() != null) {
+                InputCheck.check("train", model, split.validation(), "validation set", split.train(), checkFinite);
+                fit = fit.withValidationData(split.validation());
+            }
             if (split.test() != null) {
-                InputCheck.check("train", model, split.test(), split.testSource(), split.trainSource(), checkFinite);
+                InputCheck.check("train", model, split.test(), "test set", split.train(), checkFinite);
             }
             long paramBytes = model.parameterCount() * Float.BYTES;
             outputs.checkSpace(Map.of("--save", paramBytes + (64 << 10), "--plot", 256L << 10,
@@ -201,6 +206,10 @@ final class TrainCommand implements Callable<Integer> {
                 root.put("epochs", history.epochs());
                 ArrayNode losses = root.putArray("trainLoss");
                 history.loss().forEach(losses::add);
+                if (split.validation() != null) {
+                    ArrayNode val = root.putArray("valLoss");
+                    history.get("val_loss").forEach(val::add);
+                }
                 root.put("testLoss", test.get("loss"));
                 root.put("testAccuracy", test.get("accuracy"));
                 root.put("samplesPerSec", history.samplesPerSecond());

@@ -6,7 +6,7 @@ import dev.clgrad.tensor.Shape;
  * An in-memory data set: N samples of inputs x: (N, sample…) and targets y: (N, T), row-major
  * float arrays on the host; each sample keeps its shape (an IDX image is (28, 28, 1), channels
  * last), I = the sample's size. For classification T = 1 and y holds class indices. Not modified
- * by anything.
+ * by anything. Its {@link Origin} says where the rows came from, for messages.
  */
 public final class Dataset {
     private final float[] x;
@@ -15,14 +15,19 @@ public final class Dataset {
     private final int features;
     private final Shape sample;
     private final int targets;
+    private final Origin origin;
 
     /** Wraps (not copies) x: (rows·features) and y: (rows·targets); samples of shape (features). */
     public Dataset(float[] x, float[] y, int rows, int features, int targets) {
         this(x, y, rows, Shape.of(Math.max(features, 0)), targets);
     }
 
-    /** Wraps (not copies) x: (rows, sample…) and y: (rows·targets). */
+    /** Wraps (not copies) x: (rows, sample…) and y: (rows·targets), made in memory. */
     public Dataset(float[] x, float[] y, int rows, Shape sample, int targets) {
+        this(x, y, rows, sample, targets, null);
+    }
+
+    private Dataset(float[] x, float[] y, int rows, Shape sample, int targets, Origin origin) {
         long size = sample.size();
         if (size > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("Dataset: samples of shape " + sample + " hold " + size
@@ -47,6 +52,7 @@ public final class Dataset {
         this.features = features;
         this.sample = sample;
         this.targets = targets;
+        this.origin = origin != null ? origin : Origin.memory(features);
     }
 
     /** x: (N, I), y: (N, T) as row arrays; copied. */
@@ -115,7 +121,17 @@ public final class Dataset {
         if (shape.size() != features) {
             throw new IllegalArgumentException("Dataset: samples of " + features + " values cannot have shape " + shape);
         }
-        return new Dataset(x, y, rows, shape, targets);
+        return new Dataset(x, y, rows, shape, targets, origin);
+    }
+
+    /** The same samples, read from where {@code from} says (for messages). */
+    public Dataset withOrigin(Origin from) {
+        return new Dataset(x, y, rows, sample, targets, from);
+    }
+
+    /** Where the rows came from. */
+    public Origin origin() {
+        return origin;
     }
 
     public int targets() {
@@ -142,7 +158,7 @@ public final class Dataset {
         float[] ys = new float[(to - from) * targets];
         System.arraycopy(x, from * features, xs, 0, xs.length);
         System.arraycopy(y, from * targets, ys, 0, ys.length);
-        return new Dataset(xs, ys, to - from, sample, targets);
+        return new Dataset(xs, ys, to - from, sample, targets, origin.slice(from, to));
     }
 
     /** Copies rows {@code index[from .. from+count)} into xOut and yOut (row-major, from 0). Modified: xOut, yOut. */

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * version, a little-endian header length (2 bytes in v1, 4 after), then a Python dict literal
  * {@code {'descr': '<f4', 'fortran_order': False, 'shape': (N, C), }} and the raw C-order data.
  * Supported dtypes: float32 {@code <f4}, float64 {@code <f8}, uint8 {@code |u1}, int64 {@code <i8};
- * all are converted to float32. Anything else, Fortran order, or a data length that does not match
+ * all are converted to float32 (a finite float64 beyond float32's range is an error, not ∞). Anything else, Fortran order, or a data length that does not match
  * the shape is an {@link IOException} naming the file.
  */
 public final class NpyReader {
@@ -94,7 +94,7 @@ public final class NpyReader {
         for (int i = 0; i < n; i++) {
             out[i] = switch (descr) {
                 case "<f4" -> buf.getFloat();
-                case "<f8" -> (float) buf.getDouble();
+                case "<f8" -> toFloat32(buf.getDouble(), i, shape, file);
                 case "<i8" -> (float) buf.getLong();
                 default -> buf.get() & 0xff;
             };
@@ -103,6 +103,23 @@ public final class NpyReader {
             return new HostArray(new int[]{1}, out);
         }
         return new HostArray(shape, out);
+    }
+
+    /**
+     * A float64 value as float32; a finite value beyond float32's range would silently become
+     * infinite, so it is an error naming the 1-based row and value (CSV rejects such numbers alike).
+     */
+    private static float toFloat32(double v, int index, int[] shape, Path file) throws IOException {
+        float f = (float) v;
+        if (Float.isInfinite(f) && !Double.isInfinite(v)) {
+            long perRow = 1;
+            for (int k = 1; k < shape.length; k++) {
+                perRow *= shape[k];
+            }
+            throw new IOException(file + ": row " + (index / perRow + 1) + ", value " + (index % perRow + 1) + ": " + v
+                    + " is beyond the float32 range (largest " + Float.MAX_VALUE + "); store inf for infinity");
+        }
+        return f;
     }
 
     private static String field(Pattern p, String header, String name, Path file) throws IOException {

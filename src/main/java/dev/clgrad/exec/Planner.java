@@ -8,6 +8,8 @@ import dev.clgrad.ops.AccuracyCount;
 import dev.clgrad.ops.Fill;
 import dev.clgrad.ops.Op;
 import dev.clgrad.optim.Optimizer;
+import dev.clgrad.tensor.DeviceMemory;
+import dev.clgrad.tensor.Placeholders;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
@@ -40,6 +42,8 @@ public final class Planner implements AutoCloseable {
     private static final int CORRECT = 0;
 
     private final Backend backend;
+    /** Where the planner's own tensors live: the backend, or placeholders when it only plans memory. */
+    private final DeviceMemory memory;
     private final List<Layer> layers;
     private final ParameterStore store;
     private final Shape inputShape;
@@ -62,7 +66,14 @@ public final class Planner implements AutoCloseable {
 
     /** A planner for built layers whose parameters live in {@code store}; per-sample input {@code inputShape}. */
     public Planner(Backend backend, List<Layer> layers, ParameterStore store, Shape inputShape) {
+        this(backend, backend, layers, store, inputShape);
+        sums.zero();
+    }
+
+    /** A planner whose sums, batch and arena live in {@code memory}; {@code backend} runs its programs. */
+    private Planner(Backend backend, DeviceMemory memory, List<Layer> layers, ParameterStore store, Shape inputShape) {
         this.backend = backend;
+        this.memory = memory;
         this.layers = List.copyOf(layers);
         this.store = store;
         this.inputShape = inputShape;
@@ -76,7 +87,63 @@ public final class Planner implements AutoCloseable {
             inputGradients.add(layers.get(k));
         }
         this.trainable = first < layers.size();
-        this.sums = Tensor.zeros(backend, Shape.of(1 + SLOTS));
+        this.sums = Tensor.empty(memory, Shape.of(1 + SLOTS), "sums");
+    }
+
+    /**
+     * What a model of these built layers takes at batches of up to {@code rows} rows, planned
+     * before anything is allocated: its parameter groups ({@link ParameterStore#planned}), the
+     * initial values on the host, the optimizer's state, the peak workspace of every program (each
+     * lowered at {@code rows} rows over placeholders and laid out), the batch and the host arrays
+     * the batches are packed in. Allocates nothing; {@link MemoryPlan#check} it against the
+     * backend's limits before building.
+     *
+     * @param optimizer null when the model is not compiled (then only prediction is planned)
+     */
+    public static MemoryPlan memoryPlan(String device, List<Layer> layers, Shape inputShape, Loss loss, boolean accuracy,
+                                        Optimizer optimizer, int rows) {
+        try (ParameterStore planned = ParameterStore.planned(layers);
+             Planner p = new Planner(null, new Placeholders(), layers, planned, inputShape)) {
+            p.compile(loss, accuracy, optimizer);
+            long params = planned.trainableFloats();
+            List<MemoryPlan.Part> parts = new ArrayList<>();
+            parts.add(new MemoryPlan.Part("parameters", 1, params, false, MemoryPlan.Life.MODEL));
+            parts.add(new MemoryPlan.Part("gradients", 1, params, false, MemoryPlan.Life.MODEL));
+            if (planned.bufferFloats() > 0) {
+                parts.add(new MemoryPlan.Part("buffers", 1, planned.bufferFloats(), false, MemoryPlan.Life.MODEL));
+            }
+            parts.add(new MemoryPlan.Part("initial values (while building)", 1, params, true, MemoryPlan.Life.BUILD));
+            parts.addAll(p.planSteps(rows));
+            return new MemoryPlan(device, planned.trainableCount() + planned.bufferCount(), rows, parts);
+        }
+    }
+
+    /**
+     * Plans the steps for batches of up to {@code rows} rows: makes it the largest batch, lays the
+     * programs out over a placeholder batch (the layouts stay cached) and returns what running them
+     * will allocate: the optimizer's state (unless it exists), the arena at its peak, the batch,
+     * and the host arrays a batch is packed in (the model's upload array and the training loop's
+     * two).
+     */
+    private List<MemoryPlan.Part> planSteps(int rows) {
+        targetColumns = targetColumns();
+        List<MemoryPlan.Part> parts = new ArrayList<>();
+        if (optimizer != null && trainable && optimizer.state().isEmpty() && optimizer.stateTensors() > 0) {
+            parts.add(new MemoryPlan.Part(optimizer.name() + " state", optimizer.stateTensors(),
+                    store.trainableFloats(), false, MemoryPlan.Life.STEPS));
+        }
+        long packed = (long) rows * (inputValues() + targetColumns);
+        maxRows = rows;
+        try (Tensor placeholder = Tensor.empty(new Placeholders(), Shape.of(rows, inputValues() + targetColumns),
+                "batch")) {
+            batch = placeholder;
+            parts.add(new MemoryPlan.Part("workspace", 1, peakFloats(), false, MemoryPlan.Life.STEPS));
+        } finally {
+            batch = null;
+        }
+        parts.add(new MemoryPlan.Part("batch", 1, packed, false, MemoryPlan.Life.STEPS));
+        parts.add(new MemoryPlan.Part("host batches", 3, packed, true, MemoryPlan.Life.STEPS));
+        return parts;
     }
 
     /** Sets the loss, the accuracy metric and the optimizer; drops every program. */
@@ -114,8 +181,9 @@ public final class Planner implements AutoCloseable {
 
     /**
      * Sizes the batch tensor and the arena for batches of up to {@code rows} rows; reallocates only
-     * to grow (or when a new loss needs another target width). When the device cannot hold the new
-     * workspace the previous one is kept and the error says the size asked and the size allowed.
+     * to grow (or when a new loss needs another target width). What the new workspace takes is
+     * checked against the backend's {@link Backend#memoryLimits} first; when it does not fit, or the
+     * device refuses it, the previous workspace is kept and the error says the sizes and the limit.
      *
      * @throws IllegalArgumentException when the workspace does not fit on the device
      */
@@ -127,38 +195,40 @@ public final class Planner implements AutoCloseable {
         int previous = maxRows;
         int wanted = Math.max(rows, maxRows);
         try {
-            allocate(wanted, t);
+            allocate(wanted);
         } catch (RuntimeException e) {
             if (previous > 0) {
-                allocate(previous, t);
+                allocate(previous);
             }
-            throw new IllegalArgumentException("batch size " + rows + ": the workspace does not fit on "
-                    + backend.id() + ": " + e.getMessage(), e);
+            throw e instanceof IllegalArgumentException ? e : new IllegalArgumentException("batch size " + rows
+                    + ": the workspace does not fit on " + backend.id() + ": " + e.getMessage(), e);
         }
     }
 
-    private void allocate(int rows, int t) {
+    private void allocate(int rows) {
         release();
         invalidate();
-        long packed = (long) rows * (inputValues() + t);
-        if (packed > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("the batch of " + rows + " rows needs " + packed
-                    + " floats of host staging; a Java array holds at most " + (Integer.MAX_VALUE - 8));
+        try {
+            new MemoryPlan(backend.id(), store.trainableCount() + store.bufferCount(), rows, planSteps(rows))
+                    .check(backend.memoryLimits());
+            batch = Tensor.empty(memory, Shape.of(Math.toIntExact((long) rows * (inputValues() + targetColumns))),
+                    "batch");
+            arena = Tensor.empty(memory, Shape.of(Math.toIntExact(Math.max(peakFloats(), 1))), "workspace");
+        } catch (RuntimeException e) {
+            release();
+            throw e;
         }
-        maxRows = rows;
-        targetColumns = t;
-        batch = Tensor.empty(backend, Shape.of((int) packed), "batch");
-        long peak = 1;
+    }
+
+    /** The largest peak of the programs the model runs (prediction, and with a loss training and evaluation), at {@link #maxRows}. */
+    private long peakFloats() {
+        long peak = 0;
         for (Kind k : Kind.values()) {
             if (k == Kind.PREDICT || loss != null) {
                 peak = Math.max(peak, layout(k).peakFloats());
             }
         }
-        if (peak > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("the workspace of " + rows + " rows needs " + peak
-                    + " floats; at most " + (Integer.MAX_VALUE - 8) + " fit in one buffer");
-        }
-        arena = Tensor.empty(backend, Shape.of((int) peak), "workspace");
+        return peak;
     }
 
     private void release() {
@@ -171,10 +241,14 @@ public final class Planner implements AutoCloseable {
         maxRows = 0;
     }
 
-    /** The layout of {@code kind} at the largest batch. */
+    /**
+     * The layout of {@code kind} at the largest batch. It is planned without the optimizer's
+     * updates, which read and write only the parameter groups and the optimizer's own state, never
+     * the workspace; so planning allocates nothing.
+     */
     private Layout layout(Kind kind) {
         return layouts.computeIfAbsent(kind, k -> {
-            try (Graph g = lower(k, maxRows)) {
+            try (Graph g = lower(k, maxRows, false)) {
                 return Layout.of(g.values(), g.nodes(), List.of(g.output()));
             }
         });
@@ -215,10 +289,21 @@ public final class Planner implements AutoCloseable {
         return s;
     }
 
-    /** Lowers program {@code kind} for {@code rows} rows, fused, before binding. */
-    private Graph lower(Kind kind, int rows) {
+    /** Lowers program {@code kind} for {@code rows} rows, fused, before binding; with the optimizer's updates or without. */
+    private Graph lower(Kind kind, int rows, boolean updates) {
+        Graph g = new Graph(store, kind == Kind.TRAIN, rows, inputGradients);
+        try {
+            emit(g, kind, rows, updates);
+            return g;
+        } catch (RuntimeException e) {
+            g.close();
+            throw e;
+        }
+    }
+
+    /** Emits the ops of program {@code kind} into {@code g}, then fuses them. */
+    private void emit(Graph g, Kind kind, int rows, boolean updates) {
         boolean training = kind == Kind.TRAIN;
-        Graph g = new Graph(store, training, rows, inputGradients);
         Tensor h = input(rows);
         g.phase("forward");
         for (Layer layer : layers) {
@@ -241,14 +326,15 @@ public final class Planner implements AutoCloseable {
                 for (int k = layers.size() - 1; k >= 0 && d != null; k--) {
                     d = layers.get(k).backward(g, d);
                 }
-                g.phase("optimizer");
-                for (Op op : optimizer.updates(store.params(), store.grads())) {
-                    g.emit("optimizer", op);
+                if (updates) {
+                    g.phase("optimizer");
+                    for (Op op : optimizer.updates(store.params(), store.grads())) {
+                        g.emit("optimizer", op);
+                    }
                 }
             }
         }
         Fusion.apply(g.nodes());
-        return g;
     }
 
     /** The bound, prepared program of {@code kind} for {@code rows} rows (cached). */
@@ -272,7 +358,7 @@ public final class Planner implements AutoCloseable {
 
     private Program bind(Kind kind, int rows) {
         Layout layout = layout(kind);
-        try (Graph g = lower(kind, rows)) {
+        try (Graph g = lower(kind, rows, true)) {
             if (g.values().size() != layout.size()) {
                 throw new IllegalStateException("plan: " + g.values().size() + " workspace values at " + rows
                         + " rows but " + layout.size() + " at " + maxRows);

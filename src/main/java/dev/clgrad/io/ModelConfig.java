@@ -107,11 +107,14 @@ public record ModelConfig(String name, long seed, Shape inputShape, List<LayerSp
         return parse(text, file.toString(), file.toAbsolutePath().getParent());
     }
 
-    /** Parses config text; {@code source} names it in errors, relative data paths resolve against baseDir. */
+    /**
+     * Parses config text; {@code source} names it in errors, relative data paths resolve against
+     * baseDir. A leading byte-order mark (some editors save UTF-8 with one) is not part of the JSON.
+     */
     public static ModelConfig parse(String text, String source, Path baseDir) throws ConfigException {
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(text);
+            root = new ObjectMapper().readTree(text.startsWith("\uFEFF") ? text.substring(1) : text);
         } catch (JsonProcessingException e) {
             var loc = e.getLocation();
             throw new ConfigException(source + (loc == null ? "" : ":" + loc.getLineNr() + ":" + loc.getColumnNr())

@@ -171,24 +171,38 @@ public final class Sequential implements Trainable, AutoCloseable {
 
     /**
      * Builds every layer for the per-sample input shape {@code in} (Keras's {@code input_shape}),
-     * allocates and initialises the parameters. {@code fit}, {@code evaluate} and {@code predict}
-     * call it at the first batch; afterwards it checks that {@code in} is the built shape (a model
-     * built for flat inputs of N values takes samples of any shape of N values, row-major, and a
-     * model built for images takes them as flat rows of their N values, as {@code predict} passes them).
-     * A layer that cannot take its input (a Conv2D given flat vectors) is an IllegalArgumentException
-     * that, for a model read from a config file ({@link #fromConfig}, {@link #load}), names the file
-     * and the layer's JSON path.
+     * allocates and initialises the parameters: {@link #build(Shape, int)} for batches of one row.
      */
-    @Override
     public Sequential build(Shape in) {
-        return build(in, Long.MAX_VALUE, null);
+        return build(in, 1);
     }
 
     /**
-     * {@link #build(Shape)}, refusing before anything is allocated a model of more than
+     * Builds every layer for the per-sample input shape {@code in} (Keras's {@code input_shape}),
+     * allocates and initialises the parameters. {@code fit}, {@code evaluate} and {@code predict}
+     * call it at the first batch; afterwards it checks that {@code in} is the built shape (a model
+     * built for flat inputs of N values takes samples of any shape of N values, row-major, and a
+     * model built for images takes them as flat rows of their N values, as {@code predict} passes
+     * them). A layer that cannot take its input (a Conv2D given flat vectors) is an
+     * IllegalArgumentException that, for a model read from a config file ({@link #fromConfig},
+     * {@link #load}), names the file and the layer's JSON path. Before
+     * anything is allocated, the memory the model takes with batches of up to {@code batch} rows
+     * (parameters, gradients, the optimizer's state, the peak workspace, the batch:
+     * {@link Planner#memoryPlan}) is checked against what the backend can hold; a model that does
+     * not fit is refused, naming the sizes and the limit, and can be built again.
+     *
+     * @throws IllegalArgumentException when the model does not fit on the backend
+     */
+    @Override
+    public Sequential build(Shape in, int batch) {
+        return build(in, batch, Long.MAX_VALUE, null);
+    }
+
+    /**
+     * {@link #build(Shape, int)}, refusing before anything is allocated a model of more than
      * {@code room} parameter values (what a weights file can hold), naming {@code source}.
      */
-    private Sequential build(Shape in, long room, Path source) {
+    private Sequential build(Shape in, int batch, long room, Path source) {
         checkOpen();
         if (inputShape == null && declaredInput != null) {
             if (in.size() != declaredInput.size()) {
@@ -199,9 +213,7 @@ public final class Sequential implements Trainable, AutoCloseable {
             in = declaredInput;
         }
         if (inputShape != null) {
-            boolean flatOfSameSize = (inputShape.rank() == 1 || in.rank() == 1 || declaredInput != null)
-                    && in.size() == inputShape.size();
-            if (!in.equals(inputShape) && !flatOfSameSize) {
+            if (!accepts(in)) {
                 throw new IllegalArgumentException(inputShape.rank() == 1 && in.rank() == 1
                         ? "input has " + in.dim(0) + " features (columns) but the model was built for "
                         + inputShape.dim(0) + " input features"
@@ -212,35 +224,56 @@ public final class Sequential implements Trainable, AutoCloseable {
         if (layers.isEmpty()) {
             throw new IllegalStateException("build: the model has no layers; add some first");
         }
+        if (batch < 1) {
+            throw new IllegalArgumentException("build: batch size must be >= 1, got " + batch);
+        }
         Shape shape = in;
-        for (int k = 0; k < layers.size(); k++) {
-            Layer layer = layers.get(k);
-            try {
-                shape = layer.build(shape, splitmix64(seed + (k + 1) * 0x9E3779B97F4A7C15L));
-            } catch (IllegalArgumentException e) {
-                String at = origins.get(layer);
-                throw at == null ? e : new IllegalArgumentException(at + ": " + e.getMessage(), e);
+        try {
+            for (int k = 0; k < layers.size(); k++) {
+                Layer layer = layers.get(k);
+                try {
+                    shape = layer.build(shape, splitmix64(seed + (k + 1) * 0x9E3779B97F4A7C15L));
+                } catch (IllegalArgumentException e) {
+                    String at = origins.get(layer);
+                    throw at == null ? e : new IllegalArgumentException(at + ": " + e.getMessage(), e);
+                }
             }
+            if (loss != null && loss.classification() && shape.rank() > 1) {
+                Layer last = layers.get(layers.size() - 1);
+                throw new IllegalArgumentException("build: the model's output per sample is " + shape + ", but "
+                        + loss.name() + " takes one vector of class scores per sample; " + last.name() + " ("
+                        + last.type() + ") gets " + last.inputShape() + " and, as in Keras, a Dense layer applies to "
+                        + "the last axis only, so put a Flatten (or GlobalAveragePooling2D for images) before it");
+            }
+            long values = layers.stream().mapToLong(Layer::parameterCount).sum();
+            if (values > room) {
+                throw new IllegalArgumentException(source + ": the layers need " + values + " parameter values, "
+                        + "more than the " + room + " the weights file holds");
+            }
+            Planner.memoryPlan(backend.id(), layers, in, loss, accuracy, optimizer, batch)
+                    .check(backend.memoryLimits());
+            store = ParameterStore.create(backend, layers);
+        } catch (RuntimeException e) {
+            layers.forEach(Layer::unbuild);
+            throw e;
         }
-        if (loss != null && loss.classification() && shape.rank() > 1) {
-            Layer last = layers.get(layers.size() - 1);
-            throw new IllegalArgumentException("build: the model's output per sample is " + shape + ", but "
-                    + loss.name() + " takes one vector of class scores per sample; " + last.name() + " ("
-                    + last.type() + ") gets " + last.inputShape() + " and, as in Keras, a Dense layer applies to the "
-                    + "last axis only, so put a Flatten (or GlobalAveragePooling2D for images) before it");
-        }
-        long values = layers.stream().mapToLong(Layer::parameterCount).sum();
-        if (values > room) {
-            throw new IllegalArgumentException(source + ": the layers need " + values + " parameter values, more "
-                    + "than the " + room + " the weights file holds");
-        }
-        store = ParameterStore.create(backend, layers);
         planner = new Planner(backend, layers, store, in);
         if (loss != null) {
             planner.compile(loss, accuracy, optimizer);
         }
         inputShape = in;
         return this;
+    }
+
+    /**
+     * Whether the built model takes samples of shape {@code in}: its own input shape, or a shape of
+     * as many values when either is flat or the input shape was declared ({@link #input}), read
+     * row-major.
+     */
+    public boolean accepts(Shape in) {
+        checkBuilt();
+        return in.equals(inputShape) || (inputShape.rank() == 1 || in.rank() == 1 || declaredInput != null)
+                && in.size() == inputShape.size();
     }
 
     /**
@@ -412,7 +445,7 @@ public final class Sequential implements Trainable, AutoCloseable {
             }
             Path weights = dir.resolve(SavedModel.WEIGHTS);
             long room = Files.isRegularFile(weights) ? Files.size(weights) / Float.BYTES : 0;
-            model.build(d.inputShape(), room, dir.resolve(SavedModel.CONFIG));
+            model.build(d.inputShape(), 1, room, dir.resolve(SavedModel.CONFIG));
             ModelWeights.load(model.store, weights);
         } catch (IOException | RuntimeException e) {
             model.close();

@@ -59,6 +59,16 @@ public abstract class Layer {
         return out;
     }
 
+    /**
+     * Forgets the build, so that the layer can be built again: a model calls it when a check of the
+     * whole model (its output shape, its memory) refuses what its layers were built into, before
+     * anything was allocated for them.
+     */
+    public final void unbuild() {
+        inputShape = null;
+        outputShape = null;
+    }
+
     /** Hook for layers that need the seed at build time. */
     protected void onBuild(long seed) {
     }

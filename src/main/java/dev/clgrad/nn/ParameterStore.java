@@ -1,6 +1,8 @@
 package dev.clgrad.nn;
 
+import dev.clgrad.tensor.DeviceBuffer;
 import dev.clgrad.tensor.DeviceMemory;
+import dev.clgrad.tensor.Placeholders;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
@@ -21,8 +23,6 @@ import java.util.Map;
 public final class ParameterStore implements AutoCloseable {
     /** Parameter offsets in a group are multiples of this many floats. */
     public static final int ALIGN = 32;
-    /** Most floats a group holds: the Java backend's largest array and the kernels' int offsets. */
-    public static final long MAX_FLOATS = Integer.MAX_VALUE - 8;
 
     private final List<Parameter> parameters;
     private final Map<String, Parameter> byName = new HashMap<>();
@@ -40,14 +40,11 @@ public final class ParameterStore implements AutoCloseable {
         this.buffers = buffers;
     }
 
-    /**
-     * Lays out the layers' declared parameters (names {@code layer.param}), allocates the groups on
-     * {@code memory} and writes the layers' initial values (trainable parameters and buffers);
-     * gradients start at zero.
-     *
-     * @throws IllegalArgumentException when a group would exceed {@link #MAX_FLOATS}, naming the sizes
-     */
-    public static ParameterStore create(DeviceMemory memory, List<Layer> layers) {
+    /** The layers' parameters laid out in their groups, and the size of each group in floats. */
+    private record Groups(List<Parameter> parameters, long trainable, long buffer) {
+    }
+
+    private static Groups layout(List<Layer> layers) {
         List<Parameter> ps = new ArrayList<>();
         long trainable = 0;
         long buffer = 0;
@@ -61,12 +58,45 @@ public final class ParameterStore implements AutoCloseable {
                     ps.add(new Parameter(layer.name() + "." + s.name(), s.shape(), buffer, false));
                     buffer += aligned;
                 }
-                if (trainable > MAX_FLOATS || buffer > MAX_FLOATS) {
-                    throw new IllegalArgumentException("the model's parameters need " + Math.max(trainable, buffer)
-                            + " floats in one group (" + layer.name() + "." + s.name() + " " + s.shape()
-                            + "); at most " + MAX_FLOATS + " fit");
-                }
             }
+        }
+        return new Groups(ps, trainable, buffer);
+    }
+
+    /**
+     * The store {@link #create} would make, holding no memory: each group a placeholder tensor of
+     * the same size (shaped (n/ALIGN, ALIGN) where n is beyond int indexing, so that any model can
+     * be planned), its views named and placed as in the real store; the layers are not initialised.
+     * For planning a model's memory before it is allocated; close it afterwards.
+     */
+    public static ParameterStore planned(List<Layer> layers) {
+        Groups g = layout(layers);
+        Placeholders none = new Placeholders();
+        return new ParameterStore(g.parameters(), placeholder(none, g.trainable(), "params"),
+                placeholder(none, g.trainable(), "grads"), g.buffer() > 0 ? placeholder(none, g.buffer(), "buffers") : null);
+    }
+
+    private static Tensor placeholder(Placeholders none, long floats, String name) {
+        long n = Math.max(floats, 1);
+        Shape shape = n <= DeviceBuffer.MAX_FLOATS ? Shape.of((int) n) : Shape.of((int) (n / ALIGN), ALIGN);
+        return Tensor.empty(none, shape, name);
+    }
+
+    /**
+     * Lays out the layers' declared parameters (names {@code layer.param}), allocates the groups on
+     * {@code memory} and writes the layers' initial values (trainable parameters and buffers);
+     * gradients start at zero.
+     *
+     * @throws IllegalArgumentException when a group would exceed {@link DeviceBuffer#MAX_FLOATS}, naming the sizes
+     */
+    public static ParameterStore create(DeviceMemory memory, List<Layer> layers) {
+        Groups g = layout(layers);
+        List<Parameter> ps = g.parameters();
+        long trainable = g.trainable();
+        long buffer = g.buffer();
+        if (trainable > DeviceBuffer.MAX_FLOATS || buffer > DeviceBuffer.MAX_FLOATS) {
+            throw new IllegalArgumentException("the model's parameters need " + Math.max(trainable, buffer)
+                    + " floats in one group; at most " + DeviceBuffer.MAX_FLOATS + " fit");
         }
         float[] init = new float[(int) Math.max(trainable, 1)];
         float[] bufferInit = new float[(int) buffer];
@@ -88,7 +118,7 @@ public final class ParameterStore implements AutoCloseable {
         try {
             params = Tensor.empty(memory, Shape.of((int) Math.max(trainable, 1)), "params");
             grads = Tensor.empty(memory, Shape.of((int) Math.max(trainable, 1)), "grads");
-            grads.copyFrom(new float[(int) Math.max(trainable, 1)]);
+            grads.zero();
             if (buffer > 0) {
                 buffers = Tensor.empty(memory, Shape.of((int) buffer), "buffers");
                 buffers.copyFrom(bufferInit);
@@ -123,6 +153,16 @@ public final class ParameterStore implements AutoCloseable {
     /** The flat gradient group (P), written by each training step. */
     public Tensor grads() {
         return grads;
+    }
+
+    /** Floats of the trainable group, and of its gradients alike: the parameters with their alignment padding. */
+    public long trainableFloats() {
+        return params.shape().size();
+    }
+
+    /** Floats of the buffer group (0 when there are no buffers). */
+    public long bufferFloats() {
+        return buffers == null ? 0 : buffers.shape().size();
     }
 
     /** Whether there are trainable parameters at all. */

@@ -51,6 +51,11 @@ public class Adam implements Optimizer {
     }
 
     @Override
+    public int stateTensors() {
+        return 2;
+    }
+
+    @Override
     public void beginStep() {
         t.set(t.get() + 1);
     }

@@ -23,6 +23,12 @@ public interface Optimizer extends AutoCloseable {
      */
     List<Op> updates(Tensor params, Tensor grads);
 
+    /**
+     * How many state tensors of the parameters' size {@link #updates} allocates (Adam's m and v: 2,
+     * SGD's velocity: 1 with momentum, else 0), for planning a model's memory before they exist.
+     */
+    int stateTensors();
+
     /** Advances the step count; the step program calls it before each step's updates run. */
     void beginStep();
 

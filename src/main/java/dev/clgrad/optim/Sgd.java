@@ -70,6 +70,11 @@ public final class Sgd implements Optimizer {
     }
 
     @Override
+    public int stateTensors() {
+        return momentum != 0 ? 1 : 0;
+    }
+
+    @Override
     public void beginStep() {
         t++;
     }

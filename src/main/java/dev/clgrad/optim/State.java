@@ -22,9 +22,8 @@ final class State {
             }
             return state;
         }
-        int n = Math.toIntExact(params.shape().size());
-        Tensor t = Tensor.empty(params.memory(), Shape.of(n), name);
-        t.copyFrom(new float[n]);
+        Tensor t = Tensor.empty(params.memory(), Shape.of(Math.toIntExact(params.shape().size())), name);
+        t.zero();
         return t;
     }
 
@@ -56,7 +55,11 @@ final class State {
      */
     static Tensor restored(Tensor state, Tensor params, String name, float[] values) {
         Tensor t = matching(state, params, name);
-        t.copyFrom(values != null ? values : new float[Math.toIntExact(params.shape().size())]);
+        if (values != null) {
+            t.copyFrom(values);
+        } else {
+            t.zero();
+        }
         return t;
     }
 }

@@ -6,6 +6,12 @@ package dev.clgrad.tensor;
  * its contents.
  */
 public abstract class DeviceBuffer {
+    /**
+     * clgrad's own limit on one buffer, whatever the device: the host addresses a buffer's elements
+     * with int offsets and counts, and a Java backend buffer is a Java array.
+     */
+    public static final long MAX_FLOATS = Integer.MAX_VALUE - 8;
+
     private final long floats;
 
     protected DeviceBuffer(long floats) {

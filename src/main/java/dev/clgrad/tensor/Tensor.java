@@ -20,6 +20,8 @@ public final class Tensor implements AutoCloseable {
     private static final AtomicLong SEQUENCE = new AtomicLong();
     private static final Cleaner CLEANER = Cleaner.create();
     private static final Logger LOG = Logger.getLogger(Tensor.class.getName());
+    /** What {@link #zero} uploads at a time; never written. */
+    private static final float[] ZEROS = new float[1 << 16];
 
     /** Reports the tensor if it is collected while still open. Holds no reference to the tensor. */
     private static final class LeakReport implements Runnable {
@@ -90,7 +92,7 @@ public final class Tensor implements AutoCloseable {
     /** A tensor of zeros. */
     public static Tensor zeros(DeviceMemory backend, Shape shape) {
         Tensor t = empty(backend, shape);
-        t.copyFrom(new float[Math.toIntExact(shape.size())]);
+        t.zero();
         return t;
     }
 
@@ -146,6 +148,18 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("copyFrom " + name + ": " + data.length + " values for shape " + shape);
         }
         backend.upload(data, 0, buffer, offset, data.length);
+    }
+
+    /**
+     * Sets every element to 0, uploading a small block of zeros at a time, so that zeroing a large
+     * tensor takes no host array of its size. Modified: this.
+     */
+    public void zero() {
+        checkOpen();
+        long n = shape.size();
+        for (long done = 0; done < n; done += ZEROS.length) {
+            backend.upload(ZEROS, 0, buffer, offset + done, (int) Math.min(ZEROS.length, n - done));
+        }
     }
 
     /** Waits for pending work, then copies the contents to a new host array. */

@@ -1,11 +1,11 @@
 package dev.clgrad.train;
 
 /**
- * Training stopped because the loss became NaN or infinite. The message gives the epoch and step
- * (from 1, as the progress bar shows them), the last step at which the loss was still finite, and
- * the first layer, in model order, whose gradients of the last step are non-finite (or that none
- * is, which points at the data). Nothing is saved after the loss goes bad, so the last checkpoint
- * on disk holds finite weights.
+ * Training stopped because the loss, or the weights at an epoch end, became NaN or infinite. The
+ * message gives the epoch and step (from 1, as the progress bar shows them), for the loss the last
+ * step at which it was still finite, and the first layer, in model order, whose gradients of the
+ * last step (or whose weights) are non-finite (or that none is, which points at the data). Nothing
+ * is saved after training goes bad, so the last checkpoint on disk holds finite weights.
  */
 public final class NonFiniteLossException extends ArithmeticException {
     private final int epoch;
@@ -29,7 +29,7 @@ public final class NonFiniteLossException extends ArithmeticException {
         return step;
     }
 
-    /** The first layer (in model order) with non-finite gradients, or null when every gradient is finite. */
+    /** The first layer (in model order) with non-finite gradients (or weights), or null when every gradient is finite. */
     public String layer() {
         return layer;
     }

@@ -19,8 +19,12 @@ public interface Trainable {
 
     Backend backend();
 
-    /** Builds the model for per-sample inputs of {@code shape} at the first batch; checks it afterwards. */
-    Trainable build(Shape shape);
+    /**
+     * Builds the model for per-sample inputs of {@code shape} at the first batch, after checking
+     * that it fits on the backend with batches of up to {@code batch} rows; checks the shape
+     * afterwards.
+     */
+    Trainable build(Shape shape, int batch);
 
     /** The compiled loss; null before compile. */
     Loss loss();

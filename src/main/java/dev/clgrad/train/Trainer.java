@@ -5,7 +5,6 @@ import dev.clgrad.backend.Span;
 import dev.clgrad.data.Batches;
 import dev.clgrad.data.Dataset;
 import dev.clgrad.tensor.Shape;
-import dev.clgrad.nn.Parameter;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,7 +18,8 @@ import java.util.Map;
  * {@code Fit.lossEvery()} steps and at the end of each epoch, nothing else; a read that is NaN or
  * infinite stops training with a {@link NonFiniteLossException} (only then are the gradients
  * downloaded, to name the first layer whose gradients went bad). With a resume position the loop
- * starts at its epoch and skips the batches that epoch already ran. While the backend is
+ * starts at its epoch and skips the batches that epoch already ran. At every epoch end the weights
+ * are checked too ({@link #finiteWeights}). While the backend is
  * profiled, each step waits for its kernels before its span closes, so that device spans nest in
  * the step that enqueued them.
  */
@@ -46,9 +46,10 @@ public final class Trainer {
             data = train.slice(0, train.rows() - held);
             val = train.slice(train.rows() - held, train.rows());
         }
-        checkData("fit", model, data);
+        int stage = Math.min(fit.batchSize(), data.rows());
+        checkData("fit", model, data, stage);
         if (val != null) {
-            checkData("fit (validation data)", model, val);
+            checkData("fit (validation data)", model, val, stage);
         }
         if (fit.checkFinite()) {
             checkFinite("fit", data);
@@ -66,7 +67,6 @@ public final class Trainer {
                     + data.rows() + " rows in batches of " + fit.batchSize() + "); resume with the data and "
                     + "epochs the checkpoint was trained with, or more epochs");
         }
-        int stage = Math.min(fit.batchSize(), data.rows());
         model.reserve(stage);
         List<Callback> callbacks = new ArrayList<>(fit.callbacks());
         if (!fit.quiet()) {
@@ -111,6 +111,7 @@ public final class Trainer {
             history.addTraining(data.rows(), state.epochSeconds());
             Map<String, Double> logs = new LinkedHashMap<>();
             logs.put("loss", finiteLoss(model, state, totals[0] / data.rows()));
+            finiteWeights(model, state);
             if (model.tracksAccuracy()) {
                 logs.put("accuracy", totals[1] / data.rows());
             }
@@ -135,24 +136,10 @@ public final class Trainer {
         if (Double.isFinite(loss)) {
             return loss;
         }
-        float[] g = model.gradients().toArray();
-        String layer = null;
-        String detail = "every gradient of the last step is finite, so look at the data (Fit.withCheckFinite(true) "
-                + "checks it) or lower the learning rate";
-        for (Parameter p : model.parameterList()) {
-            int bad = 0;
-            for (long i = p.offset(); i < p.offset() + p.shape().size(); i++) {
-                if (!Float.isFinite(g[(int) i])) {
-                    bad++;
-                }
-            }
-            if (bad > 0) {
-                layer = p.name().substring(0, p.name().lastIndexOf('.'));
-                detail = "first layer with non-finite gradients: " + layer + " (" + p.name() + ": " + bad + " of "
-                        + p.shape().size() + " values)";
-                break;
-            }
-        }
+        NonFiniteScan.Found bad = NonFiniteScan.first(model.gradients(), model.parameterList());
+        String detail = bad == null ? "every gradient of the last step is finite, so look at the data "
+                + "(Fit.withCheckFinite(true) checks it) or lower the learning rate"
+                : "first layer with non-finite gradients: " + bad.layer() + " (" + bad + ")";
         int every = state.fit().lossEvery();
         int s = state.step();
         int lastGood = s % every == 0 ? s - every : s - s % every;
@@ -161,33 +148,46 @@ public final class Trainer {
                 : "";
         throw new NonFiniteLossException("fit: loss is " + loss + " at epoch " + (state.epoch() + 1) + ", step "
                 + state.step() + since + "; " + detail + ". Training stopped; no checkpoint was written after the "
-                + "loss went bad", state.epoch(), state.step(), layer);
+                + "loss went bad", state.epoch(), state.step(), bad == null ? null : bad.layer());
+    }
+
+    /**
+     * Stops training when the weights hold NaN or ±∞ although the loss was finite: the last steps'
+     * gradients overflowed after their loss was computed (an infinite input through a saturating
+     * activation, say), which no later loss of this epoch shows. Checked at every epoch end, before
+     * validation and the callbacks (a checkpoint) see the weights.
+     */
+    static void finiteWeights(Trainable model, TrainingState state) {
+        NonFiniteScan.Found bad = NonFiniteScan.first(model.parameters(), model.parameterList());
+        if (bad != null) {
+            throw new NonFiniteLossException("fit: the weights are non-finite after epoch " + (state.epoch() + 1)
+                    + ", step " + state.step() + ", though the loss was finite; first layer with non-finite weights: "
+                    + bad.layer() + " (" + bad + "), so look at the data (Fit.withCheckFinite(true) checks it) or "
+                    + "lower the learning rate. Training stopped; no checkpoint was written after the weights went bad",
+                    state.epoch(), state.step(), bad.layer());
+        }
     }
 
     private static void checkFinite(String op, Dataset data) {
-        String bad = firstNonFinite(data.x(), data.features());
-        if (bad != null) {
-            throw new IllegalArgumentException(op + ": x " + bad);
-        }
-        bad = firstNonFinite(data.y(), data.targets());
-        if (bad != null) {
-            throw new IllegalArgumentException(op + ": y " + bad);
-        }
-    }
-
-    private static String firstNonFinite(float[] a, int cols) {
-        for (int i = 0; i < a.length; i++) {
-            if (!Float.isFinite(a[i])) {
-                return "holds " + a[i] + " at row " + i / cols + ", column " + i % cols
-                        + " (checked because of Fit.withCheckFinite)";
+        float[] x = data.x();
+        for (int i = 0; i < x.length; i++) {
+            if (!Float.isFinite(x[i])) {
+                throw new IllegalArgumentException(op + ": " + data.origin().inputAt(i / data.features(),
+                        i % data.features()) + ": " + x[i] + " (checked because of Fit.withCheckFinite)");
             }
         }
-        return null;
+        float[] y = data.y();
+        for (int i = 0; i < y.length; i++) {
+            if (!Float.isFinite(y[i])) {
+                throw new IllegalArgumentException(op + ": " + data.origin().targetAt(i / data.targets(),
+                        i % data.targets()) + ": " + y[i] + " (checked because of Fit.withCheckFinite)");
+            }
+        }
     }
 
     /** Mean batch loss and (when compiled) accuracy over {@code data}, in order, dropout off. */
     public static Map<String, Double> evaluate(Trainable model, Dataset data, int batchSize) {
-        checkData("evaluate", model, data);
+        checkData("evaluate", model, data, batchSize);
         model.reserve(batchSize);
         Batches batches = new Batches(data, batchSize, false, 0);
         int[] order = batches.order(0);
@@ -212,7 +212,7 @@ public final class Trainer {
             throw new IllegalArgumentException("predict: " + x.length + " values do not split into " + rows + " rows");
         }
         int features = x.length / rows;
-        model.build(Shape.of(features));
+        model.build(Shape.of(features), batchSize);
         model.reserve(batchSize);
         int outputs = model.outFeatures();
         float[] out = new float[Math.multiplyExact(rows, outputs)];
@@ -237,23 +237,25 @@ public final class Trainer {
         return out;
     }
 
-    private static void checkData(String op, Trainable model, Dataset data) {
-        model.build(data.sampleShape());
+    /** Builds the model for the data's samples and batches of up to {@code rows} rows, then checks the targets. */
+    private static void checkData(String op, Trainable model, Dataset data, int rows) {
+        model.build(data.sampleShape(), rows);
         if (model.loss() == null) {
             throw new IllegalStateException(op + ": the model is not compiled: call compile(optimizer, loss) first");
         }
         int outputs = model.outFeatures();
         int expected = model.loss().targetColumns(outputs);
         if (data.targets() != expected) {
-            throw new IllegalArgumentException(op + ": y has " + data.targets() + " columns but loss "
-                    + model.loss().name() + " expects " + expected + " for a model with " + outputs + " outputs");
+            throw new IllegalArgumentException(op + ": " + (data.origin().fromFiles() ? data.origin().y() : "y") + " has "
+                    + data.targets() + " columns but loss " + model.loss().name() + " expects " + expected
+                    + " for a model with " + outputs + " outputs");
         }
         if (model.loss().classification()) {
             float[] y = data.y();
-            for (int r = 0; r < y.length; r++) {
-                if (!(y[r] >= 0 && y[r] < outputs && y[r] == Math.rint(y[r]))) {
-                    throw new IllegalArgumentException(op + ": label " + y[r] + " at row " + r
-                            + " is not a class index in [0, " + outputs + ")");
+            for (int i = 0; i < y.length; i++) {
+                if (!(y[i] >= 0 && y[i] < outputs && y[i] == Math.rint(y[i]))) {
+                    throw new IllegalArgumentException(op + ": " + data.origin().targetAt(i / data.targets(),
+                            i % data.targets()) + ": label " + y[i] + " is not a class index in [0, " + outputs + ")");
                 }
             }
         }

@@ -84,6 +84,26 @@ class TrainInputsTest {
                         + "per row but the model takes 2, as the training set " + dir.resolve("train.csv") + " has");
     }
 
+    /**
+     * A validation set (Keras's validation_data) is checked against the model before the first step like the
+     * test set, and its loss is reported per epoch.
+     */
+    @Test
+    void aValidationSetIsCheckedBeforeTrainingAndItsLossReported() throws IOException {
+        Files.writeString(dir.resolve("train.csv"), "y,a,b\n0,1,2\n1,3,4\n");
+        Path val = Files.writeString(dir.resolve("val.csv"), "y,a\n1,1\n");
+        Path cfg = Files.writeString(dir.resolve("v.json"), "{\"layers\": [{\"type\": \"dense\", \"units\": 2}],"
+                + " \"loss\": \"sparse_categorical_crossentropy\", \"epochs\": 2, \"data\": {\"type\": \"csv\","
+                + " \"header\": true, \"train\": \"train.csv\", \"validation\": \"val.csv\"}}");
+        CliRun.of("train", cfg.toString(), "--device", "java")
+                .assertRefusedBeforeTraining("train: the validation set " + val + " has 1 input values per row but the "
+                        + "model takes 2, as the training set " + dir.resolve("train.csv") + " has");
+        Files.writeString(val, "y,a,b\n1,1,1\n0,2,2\n");
+        CliRun r = CliRun.of("train", cfg.toString(), "--device", "java", "--json");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(2, new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out()).get("valLoss").size(), r.out());
+    }
+
     /** {@code --check-finite} covers the test set too, and names the file, the line and the CSV column. */
     @Test
     void checkFiniteNamesTheFileLineAndColumn() throws IOException {
@@ -108,6 +128,31 @@ class TrainInputsTest {
         CliRun.of("train", cfg.toString(), "--device", "java")
                 .assertRefusedBeforeTraining(x + " has 3 rows but " + dir.resolve("y.npy") + " has 2; inputs and targets "
                         + "must pair up row by row");
+    }
+
+    /**
+     * Found by TrainFuzzTest: a model built for the training set's samples of shape (3, 1) refused
+     * a flat test set of 3 values per row only after training; now before it. An .npy with no rows
+     * or no values per row names its file.
+     */
+    @Test
+    void aTestSetOfAnotherSampleShapeOrAnEmptyFileIsRefusedBeforeTraining() throws IOException {
+        Path x = npy(dir.resolve("x.npy"), new float[]{1, 2, 3, 4, 5, 6}, 2, 3, 1);
+        Path y = npy(dir.resolve("y.npy"), new float[]{1, 2, 3, 4, 5, 6}, 2, 3);
+        Path xt = npy(dir.resolve("xt.npy"), new float[]{1, 2, 3}, 1, 3);
+        Path yt = npy(dir.resolve("yt.npy"), new float[]{1, 2, 3}, 1, 3);
+        Path cfg = Files.writeString(dir.resolve("npy.json"), "{\"layers\": [{\"type\": \"dense\", \"units\": 1}],"
+                + " \"loss\": \"mse\", \"data\": {\"type\": \"npy\", \"xTrain\": \"x.npy\", \"yTrain\": \"y.npy\","
+                + " \"xTest\": \"xt.npy\", \"yTest\": \"yt.npy\"}}");
+        CliRun.of("train", cfg.toString(), "--device", "java").assertRefusedBeforeTraining("train: the test set " + xt
+                + " and " + yt + " has samples of shape (3,) but the model takes (3, 1), as the training set " + x + " and "
+                + y + " has");
+        npy(xt, new float[0], 0, 3);
+        CliRun.of("train", cfg.toString(), "--device", "java").assertRefusedBeforeTraining(xt + ": shape [0, 3] holds "
+                + "no rows; a data set needs at least one of each");
+        npy(y, new float[0], 2, 0);
+        CliRun.of("train", cfg.toString(), "--device", "java").assertRefusedBeforeTraining(y + ": shape [2, 0] holds "
+                + "no values per row; a data set needs at least one of each");
     }
 
     private static Path npy(Path file, float[] data, int... shape) throws IOException {

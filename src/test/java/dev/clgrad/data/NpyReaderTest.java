@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -71,6 +72,17 @@ class NpyReaderTest {
         String m = assertThrows(IOException.class, () -> NpyReader.read(Files.write(p, bytes))).getMessage();
         assertTrue(m.startsWith(p.toString()), "names the file: " + m);
         return m;
+    }
+
+    /** A float64 beyond float32's range is an error naming the row and value, not a silent infinity; ±inf stays, underflow is 0. */
+    @Test
+    void float64BeyondFloat32IsAnError() throws IOException {
+        Path p = dir.resolve("big.npy");
+        Files.write(p, npy(1, "<f8", "False", "(2, 3)", le(8, 0, 1, 2, 3, -1e300, 5)));
+        assertEquals(p + ": row 2, value 2: -1.0E300 is beyond the float32 range (largest 3.4028235E38); store inf "
+                + "for infinity", assertThrows(IOException.class, () -> NpyReader.read(p)).getMessage());
+        assertArrayEquals(new float[]{Float.POSITIVE_INFINITY, 0f}, read(npy(1, "<f8", "False", "(2,)",
+                le(8, Double.POSITIVE_INFINITY, 1e-50))).data());
     }
 
     @Test

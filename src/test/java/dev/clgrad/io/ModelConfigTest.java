@@ -4,8 +4,10 @@ import dev.clgrad.backend.TestBackends;
 import dev.clgrad.model.Sequential;
 import dev.clgrad.tensor.Shape;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -122,6 +124,21 @@ class ModelConfigTest {
                     + "than the input 1x3 with padding \"valid\"; use padding \"same\" or a smaller kernel",
                     assertThrows(IllegalArgumentException.class, () -> model.build(Shape.of(3))).getMessage());
         }
+    }
+
+    @Test
+    void aValidationOrTestInputNeedsItsTargets() {
+        String npy = "{\"layers\": [{\"type\": \"relu\"}], \"loss\": \"mse\", \"data\": {\"type\": \"npy\", "
+                + "\"xTrain\": \"x.npy\", \"yTrain\": \"y.npy\", ";
+        assertEquals("m.json: $.data.xVal: needs yVal as well", error(npy + "\"xVal\": \"xv.npy\"}}"));
+        assertEquals("m.json: $.data.yTest: needs xTest as well", error(npy + "\"yTest\": \"yt.npy\"}}"));
+    }
+
+    /** Issue 19, item 6: a config saved with a UTF-8 byte-order mark (as some Windows editors write it) parses. */
+    @Test
+    void aByteOrderMarkIsNotPartOfTheJson(@TempDir Path dir) throws IOException {
+        Path f = Files.writeString(dir.resolve("bom.json"), "\uFEFF" + config("{\"type\": \"dense\", \"units\": 4}"));
+        assertEquals(4, ((dev.clgrad.nn.Dense) ModelConfig.read(f).layers().get(0).create()).units());
     }
 
     @Test

@@ -58,6 +58,11 @@ class ImageNetGradientTest {
         }
 
         @Override
+        public int stateTensors() {
+            return 0;
+        }
+
+        @Override
         public void beginStep() {
         }
 

@@ -2,6 +2,8 @@ package dev.clgrad.nn;
 
 import dev.clgrad.model.Sequential;
 import dev.clgrad.backend.Backend;
+import dev.clgrad.backend.BackendTest;
+import dev.clgrad.data.Dataset;
 import dev.clgrad.ops.Philox;
 import dev.clgrad.backend.TestBackends;
 import dev.clgrad.optim.Sgd;
@@ -135,7 +137,8 @@ class SequentialTest {
 
     /**
      * A step is one optimizer launch over the flat buffer, one upload (x and y packed) and no download;
-     * the loss is read only every lossEvery steps and at the epoch's end.
+     * the loss is read only every lossEvery steps and at the epoch's end, and the weights once at the
+     * epoch's end (checked for NaN and ±∞).
      */
     @Test
     void oneOptimizerLaunchAndNoCopiesPerStep() {
@@ -161,7 +164,8 @@ class SequentialTest {
         }
         int steps = 32;
         assertEquals(steps, calls.get("upload").get(), "one upload of x and y per step");
-        assertEquals(steps / 10 + 1, calls.get("download").get(), "loss read every 10 steps and at epoch end");
+        assertEquals(steps / 10 + 1 + 1, calls.get("download").get(), "loss read every 10 steps and at epoch end, "
+                + "weights at epoch end");
     }
 
     @Test
@@ -227,6 +231,41 @@ class SequentialTest {
             assertEquals("input has 3 features (columns) but the model was built for 2 input features",
                     assertThrows(IllegalArgumentException.class, () -> model.predict(new float[][]{{1, 2, 3}}))
                             .getMessage());
+        }
+    }
+
+    /**
+     * Found by TrainFuzzTest: a model whose output per sample has two axes, (3, 2) from Dense(2) on
+     * samples of shape (3, 1), met MSE's flat targets of 6 values per row with an op-level shape
+     * error. MSE now compares them value by value, row-major, on every backend.
+     */
+    @BackendTest
+    void mseTakesFlatTargetsForAMultiAxisOutput(Backend backend) {
+        Random rng = new Random(5);
+        float[] x = new float[8 * 3];
+        float[] y = new float[8 * 6];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rng.nextGaussian();
+        }
+        for (int i = 0; i < y.length; i++) {
+            y[i] = (float) rng.nextGaussian();
+        }
+        Dataset d = new Dataset(x, y, 8, Shape.of(3, 1), 6);
+        try (Sequential m = new Sequential(backend, 2)) {
+            m.add(new Dense(2)).compile(new Sgd(0.1), new MSE());
+            m.fit(d, Fit.epochs(2).batchSize(4).withQuiet(true));
+            float[] k = m.parameterStore().value("dense_1.kernel").toArray();
+            float[] b = m.parameterStore().value("dense_1.bias").toArray();
+            double sum = 0;
+            for (int r = 0; r < 8; r++) {
+                for (int i = 0; i < 3; i++) {
+                    for (int j = 0; j < 2; j++) {
+                        double e = x[r * 3 + i] * k[j] + b[j] - y[r * 6 + i * 2 + j];
+                        sum += e * e;
+                    }
+                }
+            }
+            assertEquals(sum / 48, m.evaluate(d).get("loss"), 1e-5 * sum / 48);
         }
     }
 }

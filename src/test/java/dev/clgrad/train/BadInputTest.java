@@ -4,6 +4,8 @@ import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.BackendTest;
 import dev.clgrad.backend.TestBackends;
 import dev.clgrad.data.Dataset;
+import dev.clgrad.data.Origin;
+import dev.clgrad.io.Checkpoint;
 import dev.clgrad.nn.Dense;
 import dev.clgrad.nn.Dropout;
 import dev.clgrad.nn.MSE;
@@ -15,11 +17,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -64,10 +68,31 @@ class BadInputTest {
     void labelsOutsideTheClassesAreNamed() {
         try (Sequential m = new Sequential(java)) {
             m.add(new Dense(3)).compile(new Adam(), new SoftmaxCrossEntropy(), "accuracy");
-            assertEquals("fit: label -1.0 at row 1 is not a class index in [0, 3)", message(() ->
+            assertEquals("fit: y row 2: label -1.0 is not a class index in [0, 3)", message(() ->
                     m.fit(new float[][]{{1}, {2}}, new float[]{0, -1}, Fit.epochs(1).withQuiet(true))));
-            assertEquals("fit: label 3.0 at row 0 is not a class index in [0, 3)", message(() ->
+            assertEquals("fit: y row 1: label 3.0 is not a class index in [0, 3)", message(() ->
                     m.fit(new float[][]{{1}, {2}}, new float[]{3, 0}, Fit.epochs(1).withQuiet(true))));
+        }
+    }
+
+    /**
+     * Issue 19, item 6: rows in messages are 1-based and name the file where the data set knows it,
+     * also in a validation split, whose rows are those of the file.
+     */
+    @Test
+    void messagesNameTheFileAndTheOneBasedRow() {
+        float[] labels = {0, 1, 2, 0, 1, 2, 0, 1, 2, 5};
+        Dataset d = new Dataset(new float[10], labels, 10, 1, 1)
+                .withOrigin(Origin.files(Path.of("x.npy"), Path.of("y.npy"), new int[]{1}));
+        try (Sequential m = new Sequential(java)) {
+            m.add(new Dense(3)).compile(new Adam(), new SoftmaxCrossEntropy(), "accuracy");
+            assertEquals("fit (validation data): y.npy: row 10: label 5.0 is not a class index in [0, 3)", message(() ->
+                    m.fit(d, Fit.epochs(1).withQuiet(true).withValidationSplit(0.2))));
+            labels[9] = 2;
+            d.x()[8] = Float.POSITIVE_INFINITY;
+            assertEquals("fit (validation data): x.npy: row 9, value 1: Infinity (checked because of "
+                    + "Fit.withCheckFinite)", message(() -> m.fit(d, Fit.epochs(1).withQuiet(true)
+                    .withValidationSplit(0.2).withCheckFinite(true))));
         }
     }
 
@@ -77,12 +102,12 @@ class BadInputTest {
         d.x()[2 * 4 + 3] = Float.NaN;
         try (Sequential m = new Sequential(java)) {
             m.add(new Dense(1)).compile("sgd", "mse");
-            assertEquals("fit: x holds NaN at row 2, column 3 (checked because of Fit.withCheckFinite)",
+            assertEquals("fit: x row 3, value 4: NaN (checked because of Fit.withCheckFinite)",
                     message(() -> m.fit(d, Fit.epochs(1).withQuiet(true).withCheckFinite(true))));
             Dataset val = normal(4, 4, 1, 3);
             val.y()[1] = Float.NEGATIVE_INFINITY;
-            assertEquals("fit (validation data): y holds -Infinity at row 1, column 0 (checked because of "
-                    + "Fit.withCheckFinite)", message(() -> m.fit(normal(10, 4, 1, 2),
+            assertEquals("fit (validation data): y row 2: -Infinity (checked because of Fit.withCheckFinite)",
+                    message(() -> m.fit(normal(10, 4, 1, 2),
                     Fit.epochs(1).withQuiet(true).withCheckFinite(true).withValidationData(val))));
         }
     }
@@ -133,6 +158,28 @@ class BadInputTest {
         }
     }
 
+    /**
+     * Found by TrainFuzzTest: +∞ in the last batch's input through a saturating sigmoid leaves the
+     * loss finite but makes the last update's gradients, and so the weights, non-finite. The epoch
+     * end finds the weights and stops training, and no checkpoint is written after.
+     */
+    @BackendTest
+    void nonFiniteWeightsAfterAFiniteLossStopTraining(Backend backend, @TempDir Path dir) throws IOException {
+        Dataset d = normal(12, 3, 1, 6);
+        d.x()[11 * 3 + 1] = Float.POSITIVE_INFINITY;
+        try (Sequential m = new Sequential(backend, 1)) {
+            m.add(new Dense(3, "sigmoid")).add(new Dense(1)).compile(new Sgd(0.05), new MSE());
+            NonFiniteLossException e = assertThrows(NonFiniteLossException.class, () -> m.fit(d, Fit.epochs(2)
+                    .batchSize(4).withShuffle(false).withQuiet(true).withCallbacks(new ModelCheckpoint(dir, 0, 1))));
+            assertTrue(e.getMessage().matches("fit: the weights are non-finite after epoch 1, step 3, though the loss "
+                    + "was finite; first layer with non-finite weights: dense_1 \\(dense_1.kernel: \\d of 9 values\\), so "
+                    + "look at the data \\(Fit.withCheckFinite\\(true\\) checks it\\) or lower the learning rate. Training "
+                    + "stopped; no checkpoint was written after the weights went bad"), e.getMessage());
+            assertEquals("dense_1", e.layer());
+        }
+        assertFalse(Files.exists(Checkpoint.file(dir)), "no checkpoint of bad weights");
+    }
+
     private Sequential linear() {
         Sequential m = new Sequential(java, 1);
         m.add(new Dense(16)).add(new Dense(1));
@@ -164,9 +211,10 @@ class BadInputTest {
             float[] weights = m.parameters().toArray();
             int batch = 1 << 20;
             String msg = message(() -> m.reserve(batch));
-            assertTrue(msg.startsWith("batch size 1048576: the workspace does not fit on " + backend.id() + ": "), msg);
-            assertTrue(msg.contains("4297064448"), "the size asked, 2^20 rows of 4096 inputs and 2 targets: " + msg);
-            assertTrue(msg.matches(".*(at most|holds 1 to) \\d+.*"), "the size available: " + msg);
+            assertTrue(msg.startsWith("the model of 32,794 parameters does not fit on " + backend.id() + " at batch "
+                    + "size 1048576: a buffer of 4,297,064,448 floats (16.01 GiB) for the batch is more than the "), msg);
+            assertTrue(msg.matches(".* one buffer can hold \\(.+\\); in all it needs .* at its peak \\(workspace "
+                    + "48.00 MiB, batch 16.01 GiB.*\\) of the .* free in .*"), "the sizes and the limit: " + msg);
             assertArrayEquals(weights, m.parameters().toArray(), "weights untouched");
             History h = m.fit(d, Fit.epochs(2).batchSize(16).withQuiet(true));
             assertTrue(Double.isFinite(h.loss().get(1)), "the model still trains");

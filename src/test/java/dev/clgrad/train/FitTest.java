@@ -122,7 +122,7 @@ class FitTest {
                 assertThrows(IllegalArgumentException.class, () -> Fit.epochs(1).batchSize(0)).getMessage());
         try (Sequential model = classifier()) {
             Dataset wrong = new Dataset(new float[]{1, 2}, new float[]{2}, 1, 2, 1);
-            assertEquals("fit: label 2.0 at row 0 is not a class index in [0, 2)", assertThrows(
+            assertEquals("fit: y row 1: label 2.0 is not a class index in [0, 2)", assertThrows(
                     IllegalArgumentException.class, () -> model.fit(wrong, Fit.epochs(1).withQuiet(true))).getMessage());
         }
     }

@@ -2,6 +2,7 @@ package dev.clgrad.backend.java;
 
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.DeviceInfo;
+import dev.clgrad.backend.MemoryLimits;
 import dev.clgrad.backend.ProfileSink;
 import dev.clgrad.backend.Span;
 import dev.clgrad.ops.AccuracyCount;
@@ -125,6 +126,7 @@ public final class JavaBackend implements Backend {
     private int live;
     private final AtomicLong uploads = new AtomicLong();
     private final AtomicLong downloads = new AtomicLong();
+    private long liveBytes;
     private boolean closed;
     private volatile ProfileSink sink;
 
@@ -185,6 +187,12 @@ public final class JavaBackend implements Backend {
         return info;
     }
 
+    /** The JVM heap ({@link MemoryLimits#heap}), where this backend's buffers are arrays beside every host array. */
+    @Override
+    public synchronized MemoryLimits memoryLimits() {
+        return MemoryLimits.heap().withinCap(liveBytes);
+    }
+
     // ---- storage -------------------------------------------------------------------------------
 
     @Override
@@ -192,8 +200,8 @@ public final class JavaBackend implements Backend {
         if (closed) {
             throw new IllegalStateException("java backend is closed");
         }
-        if (floats < 1 || floats > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("allocate: the java backend holds 1 to " + (Integer.MAX_VALUE - 8)
+        if (floats < 1 || floats > DeviceBuffer.MAX_FLOATS) {
+            throw new IllegalArgumentException("allocate: the java backend holds 1 to " + DeviceBuffer.MAX_FLOATS
                     + " floats per buffer, asked for " + floats);
         }
         ArrayDeque<float[]> free = pool.get((int) floats);
@@ -204,6 +212,7 @@ public final class JavaBackend implements Backend {
             data = new float[(int) floats];
         }
         live++;
+        liveBytes += (long) data.length * Float.BYTES;
         return new JavaBuffer(this, data);
     }
 
@@ -216,6 +225,7 @@ public final class JavaBackend implements Backend {
         b.released = true;
         live--;
         long bytes = (long) b.data.length * Float.BYTES;
+        liveBytes -= bytes;
         if (!closed && pooledBytes + bytes <= POOL_BYTES) {
             pool.computeIfAbsent(b.data.length, n -> new ArrayDeque<>()).push(b.data);
             pooledBytes += bytes;

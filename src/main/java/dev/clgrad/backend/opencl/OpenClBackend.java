@@ -3,6 +3,7 @@ package dev.clgrad.backend.opencl;
 import dev.clgrad.Config;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.DeviceInfo;
+import dev.clgrad.backend.MemoryLimits;
 import dev.clgrad.backend.ProfileSink;
 import dev.clgrad.backend.Span;
 import dev.clgrad.ops.AccuracyCount;
@@ -151,6 +152,13 @@ public final class OpenClBackend implements Backend {
     @Override
     public DeviceInfo info() {
         return info;
+    }
+
+    /** The device's per-buffer limit and global memory, less this backend's live buffers (pooled free ones are trimmed when needed). */
+    @Override
+    public MemoryLimits memoryLimits() {
+        return MemoryLimits.device("the global memory of " + info.id(), info.maxAllocBytes(),
+                "CL_DEVICE_MAX_MEM_ALLOC_SIZE of " + info.id(), info.globalMemBytes(), pool.stats().liveBytes());
     }
 
     /** {@code jocl} or {@code lwjgl}. */
