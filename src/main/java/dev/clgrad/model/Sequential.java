@@ -213,7 +213,8 @@ public final class Sequential implements Trainable, AutoCloseable {
             in = declaredInput;
         }
         if (inputShape != null) {
-            if (!accepts(in)) {
+            boolean flatRows = in.rank() == 1 && in.size() == inputShape.size();
+            if (!accepts(in) && !flatRows) {
                 throw new IllegalArgumentException(inputShape.rank() == 1 && in.rank() == 1
                         ? "input has " + in.dim(0) + " features (columns) but the model was built for "
                         + inputShape.dim(0) + " input features"
@@ -266,13 +267,13 @@ public final class Sequential implements Trainable, AutoCloseable {
     }
 
     /**
-     * Whether the built model takes samples of shape {@code in}: its own input shape, or a shape of
-     * as many values when either is flat or the input shape was declared ({@link #input}), read
-     * row-major.
+     * Whether the built model takes data sets whose samples have shape {@code in}: its own input
+     * shape, or a shape of as many values when the model was built for flat inputs or its input
+     * shape was declared ({@link #input}), read row-major.
      */
     public boolean accepts(Shape in) {
         checkBuilt();
-        return in.equals(inputShape) || (inputShape.rank() == 1 || in.rank() == 1 || declaredInput != null)
+        return in.equals(inputShape) || (inputShape.rank() == 1 || declaredInput != null)
                 && in.size() == inputShape.size();
     }
 
