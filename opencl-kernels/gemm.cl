@@ -31,6 +31,14 @@
 //                                        C = A^T * B (A: (K, M) the layer input, B: (K, N) its output
 //                                        gradient) and bias[n] = sum_k B[k, n], computed by the extra
 //                                        row m == M of work-items
+//   gemm_splitk_wgrad, gemm_splitk_sum   the same two gradients for a long K (a convolution's K = B*OH*OW)
+//                                        in two launches: split K into S chunks of KC rows and, with a
+//                                        row M of ones appended to A^T (so that row M of the product
+//                                        is the bias sum),
+//                                          partial[z, m, n] = sum_{k in chunk z} A[k, m] * B[k, n]
+//                                        (k ascending from +0) into a scratch area of S x (M+1) x N,
+//                                        then C[m, n] (m < M), bias[n] (m = M) = sum_z partial[z, m, n]
+//                                        (z ascending from +0): a fixed order, the same bits every run
 //   dense_backward_naive                 a small Dense layer's whole backward in one launch, one
 //                                        work-item per output element of dW = h^T * dY (I, O), then
 //                                        dBias = sum_b dY[b] (O), then dX = alpha * dY * W^T * [h > 0]
@@ -68,6 +76,12 @@
 //   global = (ceil(N / GEMM_NWG) * GEMM_NDIMC, ceil(M / GEMM_MWG) * GEMM_MDIMC)
 //   gemm_naive: global covers (N, M), any local size; gemm_naive_wgrad: global covers (N, M + 1);
 //   dense_backward_naive, dense_mse_backward_naive: 1-D, global covers I*O + O + B*I, any local size.
+//   gemm_splitk_wgrad: (i, z) over (RB * NV, S), work-item i of chunk z computing rows
+//     m0 = (i / NV) * SPLITK_MWI .. m0 + SPLITK_MWI of the M + 1 and the GEMM_VWN columns from
+//     n0 = (i % NV) * GEMM_VWN, NV = ceil(N / GEMM_VWN), RB = ceil((M + 1) / SPLITK_MWI), in registers:
+//     for each k of its chunk one vector of B's row k and SPLITK_MWI floats of A's, no local memory;
+//     neighbouring work-items read neighbouring vectors of B. Any local size along i, 1 along z.
+//   gemm_splitk_sum: 1-D, global covers (M + 1) * N, any local size.
 //
 // Tuning (native-config/profiles.json): on PoCL a work-group runs as a loop over its work-items,
 // so the register block (MWI x NWI with VWN = 16 for AVX-512) is what makes the FLOPs; on GPUs a
@@ -93,6 +107,12 @@
 #endif
 #ifndef GEMM_VWN
 #define GEMM_VWN 4      // vector width along N for B and C: 1, 2, 4, 8 or 16
+#endif
+#ifndef SPLITK_MWI
+#define SPLITK_MWI 4    // rows of the product per work-item of gemm_splitk_wgrad
+#endif
+#ifndef SPLITK_WG
+#define SPLITK_WG 256   // work-items per work-group of gemm_splitk_wgrad, at most (the host's choice)
 #endif
 
 // Derived parameters.
@@ -490,6 +510,95 @@ __kernel void gemm_naive_wgrad(const int M, const int N, const int K, __global c
         return;
     }
     c_g[c_off + (size_t)m * N + n] = naive_dot(1, 0, M, N, K, a_g + a_off, bp, m, n);
+}
+#endif
+
+// acc_p[r] += A[k, m0 + r] * B[k, n0 .. n0 + VWN) for the rows k0 .. k1 of A: (K, M) and B: (K, N), row
+// r = M - m0 being the ones (the bias sum); full: all SPLITK_MWI rows below M and all VWN columns
+// below N (a constant after inlining, so the interior loop has no bounds checks).
+inline void splitk_chunk(const bool full, const int M, const int N, const int m0, const int n0, const int k0,
+                         const int k1, __global const float* restrict a_g, __global const float* restrict b_g,
+                         realn* acc_p) {
+    __global const float* ap = a_g + (size_t)k0 * M + m0;
+    __global const float* bp = b_g + (size_t)k0 * N + n0;
+    for (int k = k0; k < k1; k++) {
+        realn b;
+        if (full) {
+            b = VLOADN(0, bp);
+        } else {
+            float b_p[GEMM_VWN];
+            for (int j = 0; j < GEMM_VWN; j++) {
+                b_p[j] = n0 + j < N ? bp[j] : 0.0f;
+            }
+            b = VLOADN(0, b_p);
+        }
+        #pragma unroll
+        for (int r = 0; r < SPLITK_MWI; r++) {
+            const float a = full || m0 + r < M ? ap[r] : m0 + r == M ? 1.0f : 0.0f;
+            acc_p[r] = mad((realn)a, b, acc_p[r]);
+        }
+        ap += M;
+        bp += N;
+    }
+}
+
+#if !defined(ONE_KERNEL) || defined(KERNEL_gemm_splitk_wgrad)
+__kernel void gemm_splitk_wgrad(const int M, const int N, const int K, const int KC, __global const float* a_g,
+                                const int a_off, __global const float* b_g, const int b_off,
+                                __global float* partial_g) {
+    const int nv = (N + GEMM_VWN - 1) / GEMM_VWN;
+    const int i = get_global_id(0);
+    const int z = get_global_id(1);
+    const int m0 = i / nv * SPLITK_MWI;
+    const int n0 = i % nv * GEMM_VWN;
+    if (m0 > M) {
+        return;
+    }
+    const int k0 = z * KC;
+    const int k1 = min(K, k0 + KC);
+    realn acc_p[SPLITK_MWI];
+    #pragma unroll
+    for (int r = 0; r < SPLITK_MWI; r++) {
+        acc_p[r] = (realn)0.0f;
+    }
+    const bool full_n = n0 + GEMM_VWN <= N;
+    if (m0 + SPLITK_MWI <= M && full_n) {
+        splitk_chunk(true, M, N, m0, n0, k0, k1, a_g + a_off, b_g + b_off, acc_p);
+    } else {
+        splitk_chunk(false, M, N, m0, n0, k0, k1, a_g + a_off, b_g + b_off, acc_p);
+    }
+    for (int r = 0; r < SPLITK_MWI && m0 + r <= M; r++) {
+        __global float* pp = partial_g + ((size_t)z * (M + 1) + m0 + r) * N + n0;
+        if (full_n) {
+            VSTOREN(acc_p[r], 0, pp);
+        } else {
+            float r_p[GEMM_VWN];
+            VSTOREN(acc_p[r], 0, r_p);
+            for (int j = 0; n0 + j < N; j++) {
+                pp[j] = r_p[j];
+            }
+        }
+    }
+}
+#endif
+
+#if !defined(ONE_KERNEL) || defined(KERNEL_gemm_splitk_sum)
+__kernel void gemm_splitk_sum(const int M, const int N, const int S, __global const float* partial_g,
+                              __global float* c_g, const int c_off, __global float* bias_g, const int bias_off) {
+    const size_t e = get_global_id(0);
+    const size_t mn = (size_t)M * N;
+    if (e >= mn + N) {
+        return;
+    }
+    float s = 0.0f;
+    for (int z = 0; z < S; z++) {
+        s += partial_g[(size_t)z * (mn + N) + e];
+    }
+    if (e < mn) {
+        c_g[c_off + e] = s;
+    } else {
+        bias_g[bias_off + e - mn] = s;
+    }
 }
 #endif
 

@@ -71,8 +71,12 @@ public final class Conformance {
      */
     static final int[][] GEMMS = {{1, 1, 1}, {1, 1000, 3}, {1000, 3, 1}, {17, 33, 129}, {129, 17, 33},
             {33, 129, 17}, {7, 7, 7}, {64, 2100, 5}, {130, 67, 261}, {200, 300, 70}};
-    /** (B, I, O) of the Dense cases: naive-kernel sizes and tiled ones with partial tiles. */
-    static final int[][] DENSES = {{1, 1, 1}, {32, 20, 10}, {33, 129, 17}, {130, 67, 261}, {64, 5, 2100}};
+    /**
+     * (B, I, O) of the Dense cases: naive-kernel sizes, tiled ones with partial tiles, and a batch
+     * long enough for the weight gradient to split K (1030: 16 chunks of at least 64 rows).
+     */
+    static final int[][] DENSES = {{1, 1, 1}, {32, 20, 10}, {33, 129, 17}, {130, 67, 261}, {64, 5, 2100},
+            {1030, 9, 33}};
     /** (M, N, K) of the other epilogues: one naive-kernel shape, one tiled with partial tiles. */
     static final int[][] EPILOGUE_SHAPES = {{7, 17, 33}, {130, 67, 261}};
     /**

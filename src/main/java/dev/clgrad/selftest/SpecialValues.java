@@ -490,6 +490,7 @@ public final class SpecialValues {
                 return List.of(Output.exact("dW", dw), Output.rounded("dBias", db));
             }));
         }
+        splitWeightGrads(all);
         for (int[] bio : new int[][] {{4, 3, 4}, {128, 67, 128}}) {
             int bb = bio[0];
             int i = bio[1];
@@ -516,6 +517,33 @@ public final class SpecialValues {
                 }));
             }
         }
+    }
+
+    /**
+     * The weight gradients over a long K, which a backend may sum in chunks of K and then sum the
+     * chunks (OpenCL's split K, a convolution's weight gradient): B = 1100 rows of x: (B, 9) and
+     * dY: (B, 17), whole numbers among NaN, ±∞ and ±0 (sparse enough that most dot products stay
+     * finite), and one column of x all subnormal multiples. Every product is exact and every partial
+     * sum a whole number (or a whole multiple of the smallest subnormal) well inside float32's
+     * range, so any grouping of the terms gives the spec's bits: dW bit for bit.
+     */
+    private static void splitWeightGrads(List<Check> all) {
+        int bb = 1100;
+        int i = 9;
+        int oo = 17;
+        all.add(check("denseWeightGrads " + bb + "x" + i + "x" + oo, Composite.class, SpecialValues.ROUNDED, 15,
+                (b, o) -> {
+                    float[] xs = o.planted(bb * i, 0.0005, NO_SUBNORMAL);
+                    for (int r = 0; r < bb; r++) {
+                        xs[r * i + 3] *= Float.MIN_VALUE;
+                    }
+                    Tensor x = o.tensor(xs, bb, i);
+                    Tensor dy = o.tensor(o.planted(bb * oo, 0.0005, NO_SUBNORMAL), bb, oo);
+                    Tensor dw = o.poisoned(i, oo);
+                    Tensor db = o.poisoned(oo);
+                    b.run(Composite.denseWeightGrads(x, dy, dw, db));
+                    return List.of(Output.exact("dW", dw), Output.rounded("dBias", db));
+                }));
     }
 
     /**
