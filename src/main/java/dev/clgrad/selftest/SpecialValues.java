@@ -107,11 +107,12 @@ public final class SpecialValues {
      */
     static final int[][] GEMMS = {{7, 5, 3}, {64, 128, 33}, {300, 10, 20}};
     /**
-     * (B, I, O) of the Dense epilogues and composites: naive-kernel shapes, and shapes for which
-     * every product is tiled on the CPU and GPU profiles (forward 64x128 by K = 33, input gradient
-     * 64x33 by K = 128, weight gradient 33x128 by K = 64).
+     * (B, I, O) of the Dense epilogues and composites: naive-kernel shapes, shapes for which every
+     * product is tiled on the CPU and GPU profiles (forward 64x128 by K = 33, input gradient 64x33
+     * by K = 128, weight gradient 33x128 by K = 64), and a forward of a short K and a long M (70x17
+     * by K = 9, OpenCL's gemm_smallk_bias, with partial row blocks and vectors).
      */
-    static final int[][] DENSES = {{5, 3, 4}, {64, 33, 128}};
+    static final int[][] DENSES = {{5, 3, 4}, {64, 33, 128}, {70, 9, 17}};
     /** (M, N, K) of the other epilogues: a naive-kernel shape and a tiled one (see {@link #GEMMS}). */
     static final int[][] EPILOGUE_SHAPES = {{7, 5, 3}, {64, 128, 33}};
     private static final long DROPOUT_OFFSET = 0xFFFF_FFFEL;

@@ -13,7 +13,7 @@ import dev.clgrad.tensor.Tensor;
 /**
  * The fused Dense kernels of {@code gemm.cl}, one launch each: a {@link MatMul} whose forward
  * epilogue adds the bias, applies the activation and the Philox dropout mask ({@code gemm_nn_bias},
- * {@code gemm_naive_bias}); a MatMul NT gated by a ReLU output, a masked input gradient
+ * {@code gemm_naive_bias}, {@code gemm_smallk_bias}); a MatMul NT gated by a ReLU output, a masked input gradient
  * ({@code gemm_nt_mask}, {@code gemm_naive_mask}); and the {@link Composite}s of a Dense backward
  * when their products are naive-kernel shapes: the weight and bias gradients
  * ({@code gemm_naive_wgrad}), a small layer's whole backward ({@code dense_backward_naive}) and
@@ -32,8 +32,8 @@ final class DenseRoutine {
     private static final int GROUPS_PER_UNIT = 8;
     /** Defaults of gemm.cl's tunables, used when the device profile sets none. */
     private static final int GEMM_VWN = 4;
-    private static final int SPLITK_MWI = 4;
-    private static final int SPLITK_WG = 256;
+    private static final int RB_MWI = 4;
+    private static final int RB_WG = 256;
 
     private DenseRoutine() {
     }
@@ -77,16 +77,36 @@ final class DenseRoutine {
     }
 
     /**
-     * x: (B, I), w: (I, O), bias: (O) → y = mask(f(alpha·x·W + bias)): (B, O), f the activation. x, w,
-     * bias not modified; y modified. The mask's counter base is read at each launch.
+     * x: (B, I), w: (I, O), bias: (O) → y = mask(f(alpha·x·W + bias)): (B, O), f the activation, as
+     * {@code gemm_nn_bias}, {@code gemm_naive_bias} or, for a short I and a long B,
+     * {@code gemm_smallk_bias}. x, w, bias not modified; y modified. The mask's counter base is read
+     * at each launch.
      */
     static Call.Kernel forward(OpenClBackend cl, MatMul op) {
         Epilogue e = op.epilogue();
         Mask mask = e.mask();
         Object offset = mask == null ? (Object) 0L : new Call.CounterValue(mask.offset());
-        return GemmRoutine.call(cl, op.shape(), false, false, "_bias", op.alpha(), op.a(), op.b(),
-                new Object[] {e.bias(), e.activation().code(), mask == null ? 0 : mask.threshold(),
-                        mask == null ? 1f : mask.scale(), mask == null ? 0L : mask.seed(), offset}, op.c());
+        Object[] epilogue = {e.bias(), e.activation().code(), mask == null ? 0 : mask.threshold(),
+                mask == null ? 1f : mask.scale(), mask == null ? 0L : mask.seed(), offset};
+        GemmShape s = op.shape();
+        if (!GemmRoutine.smallK(cl, s)) {
+            return GemmRoutine.call(cl, s, false, false, "_bias", op.alpha(), op.a(), op.b(), epilogue, op.c());
+        }
+        int vectors = ceilDiv(s.n(), cl.define("GEMM_VWN", GEMM_VWN));
+        int mwi = cl.define("RB_MWI", RB_MWI);
+        int wg = Geometry.groupSize(cl, "RB_WG", RB_WG);
+        int l0 = Math.min(wg, vectors);
+        int l1 = Math.max(1, wg / l0);
+        // The kernel forms row indices up to a block past M as ints.
+        long global1 = Geometry.cover(ceilDiv(s.m(), mwi), l1);
+        Geometry.intArg("gemm_smallk_bias", "the rows its work-items cover (M = " + s.m() + " rounded up)",
+                global1 * mwi);
+        Object[] args = new Object[7 + epilogue.length];
+        System.arraycopy(new Object[] {s.m(), s.n(), s.k(), op.alpha(), op.a(), op.b()}, 0, args, 0, 6);
+        System.arraycopy(epilogue, 0, args, 6, epilogue.length);
+        args[args.length - 1] = op.c();
+        return new Call.Kernel(GemmRoutine.FILE, "gemm_smallk_bias", new long[] {Geometry.cover(vectors, l0), global1},
+                new long[] {l0, l1}, args);
     }
 
     /**
@@ -132,9 +152,9 @@ final class DenseRoutine {
         int n = s.n();
         int k = s.k();
         int vw = cl.define("GEMM_VWN", GEMM_VWN);
-        int mwi = cl.define("SPLITK_MWI", SPLITK_MWI);
+        int mwi = cl.define("RB_MWI", RB_MWI);
         long items = (long) ceilDiv(m + 1, mwi) * ceilDiv(n, vw);
-        int local = (int) Math.min(items, Geometry.groupSize(cl, "SPLITK_WG", SPLITK_WG));
+        int local = (int) Math.min(items, Geometry.groupSize(cl, "RB_WG", RB_WG));
         long groupsPerChunk = (items + local - 1) / local;
         long wanted = (long) GROUPS_PER_UNIT * Math.max(1, cl.info().computeUnits());
         int chunks = (int) Math.max(1, Math.min(ceilDiv(k, MIN_CHUNK), (wanted + groupsPerChunk - 1) / groupsPerChunk));

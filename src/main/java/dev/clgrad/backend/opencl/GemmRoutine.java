@@ -13,8 +13,9 @@ import java.util.List;
  * {@code C = alpha·op(A)·op(B) + beta·C} on OpenCL ({@code gemm.cl}). Shapes whose tiles would
  * mostly compute padding (say M = 1, N = 10 against a 128-wide tile, or K = 9 against a 32-deep K
  * step) run the one-element-per-work-item {@code gemm_naive}; everything else runs the tiled
- * {@code gemm_nn/nt/tn/tt}, which handles partial tiles itself, so the caller never pads. {@link DenseRoutine} launches the same
- * kernels with an epilogue. The math is {@link MatMul}'s.
+ * {@code gemm_nn/nt/tn/tt}, which handles partial tiles itself, so the caller never pads.
+ * {@link DenseRoutine} launches the same kernels with an epilogue, and a Dense forward of a short K
+ * and a long M the register-blocked {@code gemm_smallk_bias} ({@link #smallK}). The math is {@link MatMul}'s.
  */
 final class GemmRoutine {
     static final String FILE = "gemm.cl";
@@ -97,6 +98,16 @@ final class GemmRoutine {
     /** Whether the shape s runs the naive kernel on this device (its tiles would be mostly padding). */
     static boolean naive(OpenClBackend cl, GemmShape s) {
         return mostlyPadding(s, cl.define("GEMM_MWG", MWG), cl.define("GEMM_NWG", NWG), cl.define("GEMM_KWG", KWG));
+    }
+
+    /**
+     * Whether the naive shape s is one that {@code gemm_smallk_bias} runs as a Dense forward: K
+     * within one K step ({@code GEMM_KWG}) and M at least a tile of rows ({@code GEMM_MWG}), so
+     * register blocks of rows by vectors of columns fill the device; smaller products keep the
+     * naive kernel.
+     */
+    static boolean smallK(OpenClBackend cl, GemmShape s) {
+        return naive(cl, s) && s.k() <= cl.define("GEMM_KWG", KWG) && s.m() >= cl.define("GEMM_MWG", MWG);
     }
 
     /** The naive kernels' work-group edge: local = (NAIVE_LOCAL, NAIVE_LOCAL). */

@@ -81,7 +81,8 @@ public final class GemmTuner {
      * (KH·KW·C, F)): both fused forwards and the second layer's dCols = dZ·Wᵀ (whose reader is
      * col2im, so it has no gate). Both weight gradients (K = B·OH·OW) split K
      * ({@code gemm_splitk_wgrad}, which no tile tunable changes), and the first layer computes no
-     * input gradient; its forward (K = 9) is tiled on the GPU tiles and a naive shape on the CPU's.
+     * input gradient; its forward (K = 9) is tiled on the GPU tiles and runs {@code gemm_smallk_bias}
+     * on the CPU's, where K = 9 is mostly padding of a K step.
      */
     static final List<Problem> CNN = List.of(new Problem("conv1 forward 86528x32x9", false, false, 86528, 32, 9,
                     "_bias", false),

@@ -568,8 +568,9 @@ public final class OpenClBackend implements Backend {
 
     /**
      * A composite as one naive kernel where {@link #fuses} says so; else DENSE_WEIGHT_GRADS runs as
-     * the split-K pair over a long K, or its parts, DENSE_BACKWARD the DENSE_WEIGHT_GRADS of its first two parts and then its gated
-     * product, MSE_DENSE_BACKWARD its loss and then the DENSE_BACKWARD of the rest.
+     * the split-K pair over a long K, or its parts, DENSE_BACKWARD the DENSE_WEIGHT_GRADS of its
+     * first two parts and then its gated product, MSE_DENSE_BACKWARD its loss and then the
+     * DENSE_BACKWARD of the rest.
      */
     private void lowerComposite(Composite c, List<Step> out) {
         List<Op> parts = c.parts();

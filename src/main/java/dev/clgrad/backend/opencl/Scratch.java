@@ -35,8 +35,8 @@ final class Scratch implements AutoCloseable {
      */
     synchronized void reserve(String kernel, long need) {
         if (need * Float.BYTES > maxAllocBytes) {
-            throw new IllegalArgumentException(kernel + ": its scratch area of " + need + " floats exceeds the device's "
-                    + "largest buffer (" + maxAllocBytes + " bytes)");
+            throw new IllegalArgumentException(kernel + ": its scratch area of " + need + " floats exceeds the "
+                    + "device's largest buffer (" + maxAllocBytes + " bytes)");
         }
         if (need > floats) {
             ClApi.Mem grown = api.createBuffer(context, need * Float.BYTES);
