@@ -23,61 +23,103 @@
 // and the global range fit one), but element indices such as r * (KH*KW*C) + c pass 2^31 - 1 on
 // large batches, so they are size_t.
 //
-// Launch geometry (ConvRoutine), 2-D, one work-item per channel c of one row of the output:
-//   im2col:  (c, r) over (C, B*OH*OW): the work-item copies channel c of each of the KH*KW taps of
-//            output pixel r (r split into b, oh, ow once, not once per element)
-//   col2im:  (c, p) over (C, B*H*W): the work-item sums channel c of input pixel p = (b*H + ih)*W + iw
-//   local = (L0, L1) with L0 = min(CONV_WG, C) and L1 = max(1, CONV_WG / L0); global = each
-//   dimension rounded up to a multiple of its local size. Neighbouring work-items of dimension 0
-//   touch neighbouring floats of x, cols and dx; a group spans several pixels, so C = 1 does not
-//   launch a group per pixel.
+// Channels are independent, so a work-item takes CONV_VW neighbouring channels: a vector load or
+// store per tap, and col2im's sums per lane in the same order as the scalar spec. A last partial
+// vector (C not a multiple of CONV_VW, such as a first layer's C = 1) takes its channels one by one.
+//
+// Launch geometry (ConvRoutine), 2-D, one work-item per vector of channels of one row of the output:
+//   im2col:  (v, r) over (ceil(C / CONV_VW), B*OH*OW): the work-item copies channels
+//            c0 = v * CONV_VW .. min(C, c0 + CONV_VW) of each of the KH*KW taps of output pixel r
+//            (r split into b, oh, ow once, not once per element)
+//   col2im:  (v, p) over (ceil(C / CONV_VW), B*H*W): the work-item sums those channels of input
+//            pixel p = (b*H + ih)*W + iw
+//   local = (L0, L1) with L0 = min(CONV_WG, ceil(C / CONV_VW)) and L1 = max(1, CONV_WG / L0);
+//   global = each dimension rounded up to a multiple of its local size. Neighbouring work-items of
+//   dimension 0 touch neighbouring vectors of x, cols and dx; a group spans several pixels, so
+//   C = 1 does not launch a group per pixel.
+
+#include "common.cl"
 
 #ifndef CONV_WG
 #define CONV_WG 256   // work-items per work-group (L0 * L1 <= CONV_WG)
+#endif
+#ifndef CONV_VW
+#define CONV_VW 4     // channels per work-item: 1, 2, 4, 8 or 16
+#endif
+
+#if CONV_VW == 1
+typedef float convn;
+#define CONV_VLOAD(p) (*(p))
+#define CONV_VSTORE(v, p) (*(p) = (v))
+#elif CONV_VW == 2 || CONV_VW == 4 || CONV_VW == 8 || CONV_VW == 16
+typedef VEC_N(CONV_VW) convn;
+#define CONV_VLOAD(p) VLOAD_N(CONV_VW)(0, p)
+#define CONV_VSTORE(v, p) VSTORE_N(CONV_VW)(v, 0, p)
+#else
+#error "CONV_VW must be 1, 2, 4, 8 or 16"
 #endif
 
 __kernel void im2col(const int B, const int C, const int2 in_hw, const int2 out_hw, const int2 k_hw,
                      const int2 stride, const int2 dilation, const int2 pad,
                      __global const float* x_g, const int x_off, __global float* cols_g, const int cols_off) {
-    const int c = get_global_id(0);
+    const int c0 = get_global_id(0) * CONV_VW;
     const int r = get_global_id(1);
     const int b = r / out_hw.y / out_hw.x;
-    if (c >= C || b >= B) {
+    if (c0 >= C || b >= B) {
         return;
     }
+    const int count = min(C - c0, CONV_VW);
     const int ow = r % out_hw.y;
     const int oh = r / out_hw.y % out_hw.x;
     const size_t taps = (size_t)k_hw.x * k_hw.y;
     const size_t image = (size_t)in_hw.x * in_hw.y;
-    __global float* row_g = cols_g + cols_off + (size_t)r * taps * C + c;
-    __global const float* image_g = x_g + x_off + (size_t)b * image * C + c;
+    __global float* row_g = cols_g + cols_off + (size_t)r * taps * C + c0;
+    __global const float* image_g = x_g + x_off + (size_t)b * image * C + c0;
     for (int kh = 0; kh < k_hw.x; kh++) {
         const int ih = oh * stride.x - pad.x + kh * dilation.x;
         for (int kw = 0; kw < k_hw.y; kw++) {
             const int iw = ow * stride.y - pad.y + kw * dilation.y;
             const bool inside = ih >= 0 && ih < in_hw.x && iw >= 0 && iw < in_hw.y;
-            const size_t tap = (size_t)kh * k_hw.y + kw;
-            const size_t pixel = (size_t)ih * in_hw.y + iw;
-            row_g[tap * C] = inside ? image_g[pixel * C] : 0.0f;
+            __global float* dst_g = row_g + ((size_t)kh * k_hw.y + kw) * C;
+            __global const float* src_g = image_g + ((size_t)ih * in_hw.y + iw) * C;
+            if (count == CONV_VW) {
+                CONV_VSTORE(inside ? CONV_VLOAD(src_g) : (convn)0.0f, dst_g);
+            } else {
+                for (int j = 0; j < count; j++) {
+                    dst_g[j] = inside ? src_g[j] : 0.0f;
+                }
+            }
         }
+    }
+}
+
+// s_p[j] += the count channels at src_g (count < CONV_VW), a partial vector of col2im.
+inline void conv_add_partial(float* s_p, __global const float* src_g, const int count) {
+    for (int j = 0; j < count; j++) {
+        s_p[j] += src_g[j];
     }
 }
 
 __kernel void col2im(const int B, const int C, const int2 in_hw, const int2 out_hw, const int2 k_hw,
                      const int2 stride, const int2 dilation, const int2 pad,
                      __global const float* cols_g, const int cols_off, __global float* dx_g, const int dx_off) {
-    const int c = get_global_id(0);
+    const int c0 = get_global_id(0) * CONV_VW;
     const int p = get_global_id(1);
     const int b = p / in_hw.y / in_hw.x;
-    if (c >= C || b >= B) {
+    if (c0 >= C || b >= B) {
         return;
     }
+    const int count = min(C - c0, CONV_VW);
     const int iw = p % in_hw.y;
     const int ih = p / in_hw.y % in_hw.x;
     const size_t taps = (size_t)k_hw.x * k_hw.y;
     const size_t pixels = (size_t)out_hw.x * out_hw.y;
-    __global const float* image_g = cols_g + cols_off + (size_t)b * pixels * taps * C + c;
-    float s = 0.0f;
+    __global const float* image_g = cols_g + cols_off + (size_t)b * pixels * taps * C + c0;
+    convn s = 0.0f;
+    float s_p[CONV_VW];
+    for (int j = 0; j < CONV_VW; j++) {
+        s_p[j] = 0.0f;
+    }
     for (int kh = 0; kh < k_hw.x; kh++) {
         const int sh = ih + pad.x - kh * dilation.x;
         if (sh < 0 || (stride.x > 1 && sh % stride.x != 0) || sh / stride.x >= out_hw.x) {
@@ -90,8 +132,20 @@ __kernel void col2im(const int B, const int C, const int2 in_hw, const int2 out_
             }
             const size_t out_pixel = (size_t)(sh / stride.x) * out_hw.y + sw / stride.y;
             const size_t tap = (size_t)kh * k_hw.y + kw;
-            s += image_g[(out_pixel * taps + tap) * C];
+            __global const float* src_g = image_g + (out_pixel * taps + tap) * C;
+            if (count == CONV_VW) {
+                s += CONV_VLOAD(src_g);
+            } else {
+                conv_add_partial(s_p, src_g, count);
+            }
         }
     }
-    dx_g[(size_t)dx_off + (size_t)p * C + c] = s;
+    __global float* dst_g = dx_g + (size_t)dx_off + (size_t)p * C + c0;
+    if (count == CONV_VW) {
+        CONV_VSTORE(s, dst_g);
+    } else {
+        for (int j = 0; j < count; j++) {
+            dst_g[j] = s_p[j];
+        }
+    }
 }

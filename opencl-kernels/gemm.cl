@@ -24,6 +24,8 @@
 //                                        `act` (ACT_LINEAR, ACT_RELU max(0, z), ACT_TANH, ACT_SIGMOID);
 //                                        C[m, n] = keep(m*N + n) ? a * scale : 0   (threshold > 0)
 //                                        with keep the Philox dropout mask of DESIGN.md (offset, seed)
+//   gemm_smallk_bias                     gemm_nn_bias for a short K (at most GEMM_KWG) and a long M, which
+//                                        the tiles would mostly pad: a first convolution's K = KH*KW*C = 9
 //   gemm_nt_mask, gemm_naive_mask        a Dense input gradient through the previous layer's ReLU and
 //                                        dropout (epilogue EPI_MASK): C = alpha * A * B^T * [h > 0],
 //                                        h: (M, N) that layer's output; alpha carries 1 / (1 - p)
@@ -31,6 +33,14 @@
 //                                        C = A^T * B (A: (K, M) the layer input, B: (K, N) its output
 //                                        gradient) and bias[n] = sum_k B[k, n], computed by the extra
 //                                        row m == M of work-items
+//   gemm_splitk_wgrad, gemm_splitk_sum   the same two gradients for a long K (a convolution's K = B*OH*OW)
+//                                        in two launches: split K into S chunks of KC rows and, with a
+//                                        row M of ones appended to A^T (so that row M of the product
+//                                        is the bias sum),
+//                                          partial[z, m, n] = sum_{k in chunk z} A[k, m] * B[k, n]
+//                                        (k ascending from +0) into a scratch area of S x (M+1) x N,
+//                                        then C[m, n] (m < M), bias[n] (m = M) = sum_z partial[z, m, n]
+//                                        (z ascending from +0): a fixed order, the same bits every run
 //   dense_backward_naive                 a small Dense layer's whole backward in one launch, one
 //                                        work-item per output element of dW = h^T * dY (I, O), then
 //                                        dBias = sum_b dY[b] (O), then dX = alpha * dY * W^T * [h > 0]
@@ -68,6 +78,16 @@
 //   global = (ceil(N / GEMM_NWG) * GEMM_NDIMC, ceil(M / GEMM_MWG) * GEMM_MDIMC)
 //   gemm_naive: global covers (N, M), any local size; gemm_naive_wgrad: global covers (N, M + 1);
 //   dense_backward_naive, dense_mse_backward_naive: 1-D, global covers I*O + O + B*I, any local size.
+//   gemm_smallk_bias: (v, r) over (NV, ceil(M / RB_MWI)), NV = ceil(N / GEMM_VWN): rows
+//     m0 = r * RB_MWI .. m0 + RB_MWI and the GEMM_VWN columns from n0 = v * GEMM_VWN of C in registers,
+//     for each k one vector of B's row k (B is K x N, small enough to stay in cache) and a float of
+//     each row of A; then the epilogue. local = (L0, L1), L0 = min(RB_WG, NV), L1 = max(1, RB_WG / L0).
+//   gemm_splitk_wgrad: (i, z) over (RB * NV, S), work-item i of chunk z computing rows
+//     m0 = (i / NV) * RB_MWI .. m0 + RB_MWI of the M + 1 and the GEMM_VWN columns from
+//     n0 = (i % NV) * GEMM_VWN, RB = ceil((M + 1) / RB_MWI), in registers:
+//     for each k of its chunk one vector of B's row k and RB_MWI floats of A's, no local memory;
+//     neighbouring work-items read neighbouring vectors of B. Any local size along i, 1 along z.
+//   gemm_splitk_sum: 1-D, global covers (M + 1) * N, any local size.
 //
 // Tuning (native-config/profiles.json): on PoCL a work-group runs as a loop over its work-items,
 // so the register block (MWI x NWI with VWN = 16 for AVX-512) is what makes the FLOPs; on GPUs a
@@ -93,6 +113,12 @@
 #endif
 #ifndef GEMM_VWN
 #define GEMM_VWN 4      // vector width along N for B and C: 1, 2, 4, 8 or 16
+#endif
+#ifndef RB_MWI
+#define RB_MWI 4        // rows of C per work-item of the register-blocked gemm_smallk_bias, gemm_splitk_wgrad
+#endif
+#ifndef RB_WG
+#define RB_WG 256       // work-items per work-group of those two, at most (the host's choice)
 #endif
 
 // Derived parameters.
@@ -490,6 +516,153 @@ __kernel void gemm_naive_wgrad(const int M, const int N, const int K, __global c
         return;
     }
     c_g[c_off + (size_t)m * N + n] = naive_dot(1, 0, M, N, K, a_g + a_off, bp, m, n);
+}
+#endif
+
+// B[k, n0 .. n0 + VWN), zeros past N; full: all VWN columns below N.
+inline realn row_vector(const bool full, __global const float* bp, const int n0, const int N) {
+    if (full) {
+        return VLOADN(0, bp);
+    }
+    float b_p[GEMM_VWN];
+    for (int j = 0; j < GEMM_VWN; j++) {
+        b_p[j] = n0 + j < N ? bp[j] : 0.0f;
+    }
+    return VLOADN(0, b_p);
+}
+
+// acc_p[r] = sum_k A[m0 + r, k] * B[k, n0 .. n0 + VWN), k ascending from +0, for the rows below M;
+// full: all RB_MWI rows below M and all VWN columns below N.
+inline void smallk_rows(const bool full, const int M, const int N, const int K, const int m0, const int n0,
+                        __global const float* restrict a_g, __global const float* restrict b_g, realn* acc_p) {
+    __global const float* ap = a_g + (size_t)m0 * K;
+    __global const float* bp = b_g + n0;
+    for (int k = 0; k < K; k++) {
+        const realn b = row_vector(full, bp + (size_t)k * N, n0, N);
+        #pragma unroll
+        for (int r = 0; r < RB_MWI; r++) {
+            const float a = full || m0 + r < M ? ap[r * K + k] : 0.0f;
+            acc_p[r] = mad((realn)a, b, acc_p[r]);
+        }
+    }
+}
+
+#if !defined(ONE_KERNEL) || defined(KERNEL_gemm_smallk_bias)
+__kernel void gemm_smallk_bias(const int M, const int N, const int K, const float alpha,
+                               __global const float* a_g, const int a_off, __global const float* b_g,
+                               const int b_off, __global const float* bias_g, const int bias_off, const int act,
+                               const uint threshold, const float scale, const ulong seed, const ulong offset,
+                               __global float* c_g, const int c_off) {
+    const int n0 = get_global_id(0) * GEMM_VWN;
+    const int m0 = get_global_id(1) * RB_MWI;
+    if (n0 >= N || m0 >= M) {
+        return;
+    }
+    const epilogue e = {EPI_BIAS, bias_g + bias_off, act, threshold, scale, seed, offset, 0};
+    realn acc_p[RB_MWI];
+    #pragma unroll
+    for (int r = 0; r < RB_MWI; r++) {
+        acc_p[r] = (realn)0.0f;
+    }
+    const bool full_n = n0 + GEMM_VWN <= N;
+    if (m0 + RB_MWI <= M && full_n) {
+        smallk_rows(true, M, N, K, m0, n0, a_g + a_off, b_g + b_off, acc_p);
+    } else {
+        smallk_rows(false, M, N, K, m0, n0, a_g + a_off, b_g + b_off, acc_p);
+    }
+    for (int r = 0; r < RB_MWI && m0 + r < M; r++) {
+        const int m = m0 + r;
+        __global float* cp = c_g + c_off + (size_t)m * N + n0;
+        if (full_n) {
+            VSTOREN(epilogue_vec(e, alpha * acc_p[r], m, n0, N), 0, cp);
+        } else {
+            float r_p[GEMM_VWN];
+            VSTOREN(alpha * acc_p[r], 0, r_p);
+            for (int j = 0; n0 + j < N; j++) {
+                cp[j] = epilogue_one(e, r_p[j], m, n0 + j, N);
+            }
+        }
+    }
+}
+#endif
+
+// acc_p[r] += A[k, m0 + r] * B[k, n0 .. n0 + VWN) for the rows k0 .. k1 of A: (K, M) and B: (K, N), row
+// r = M - m0 being the ones (the bias sum); full: all RB_MWI rows below M and all VWN columns
+// below N (a constant after inlining, so the interior loop has no bounds checks).
+inline void splitk_chunk(const bool full, const int M, const int N, const int m0, const int n0, const int k0,
+                         const int k1, __global const float* restrict a_g, __global const float* restrict b_g,
+                         realn* acc_p) {
+    __global const float* ap = a_g + (size_t)k0 * M + m0;
+    __global const float* bp = b_g + (size_t)k0 * N + n0;
+    for (int k = k0; k < k1; k++) {
+        const realn b = row_vector(full, bp, n0, N);
+        #pragma unroll
+        for (int r = 0; r < RB_MWI; r++) {
+            const float a = full || m0 + r < M ? ap[r] : m0 + r == M ? 1.0f : 0.0f;
+            acc_p[r] = mad((realn)a, b, acc_p[r]);
+        }
+        ap += M;
+        bp += N;
+    }
+}
+
+#if !defined(ONE_KERNEL) || defined(KERNEL_gemm_splitk_wgrad)
+__kernel void gemm_splitk_wgrad(const int M, const int N, const int K, const int KC, __global const float* a_g,
+                                const int a_off, __global const float* b_g, const int b_off,
+                                __global float* partial_g) {
+    const int nv = (N + GEMM_VWN - 1) / GEMM_VWN;
+    const int i = get_global_id(0);
+    const int z = get_global_id(1);
+    const int m0 = i / nv * RB_MWI;
+    const int n0 = i % nv * GEMM_VWN;
+    if (m0 > M) {
+        return;
+    }
+    const int k0 = z * KC;
+    const int k1 = min(K, k0 + KC);
+    realn acc_p[RB_MWI];
+    #pragma unroll
+    for (int r = 0; r < RB_MWI; r++) {
+        acc_p[r] = (realn)0.0f;
+    }
+    const bool full_n = n0 + GEMM_VWN <= N;
+    if (m0 + RB_MWI <= M && full_n) {
+        splitk_chunk(true, M, N, m0, n0, k0, k1, a_g + a_off, b_g + b_off, acc_p);
+    } else {
+        splitk_chunk(false, M, N, m0, n0, k0, k1, a_g + a_off, b_g + b_off, acc_p);
+    }
+    for (int r = 0; r < RB_MWI && m0 + r <= M; r++) {
+        __global float* pp = partial_g + ((size_t)z * (M + 1) + m0 + r) * N + n0;
+        if (full_n) {
+            VSTOREN(acc_p[r], 0, pp);
+        } else {
+            float r_p[GEMM_VWN];
+            VSTOREN(acc_p[r], 0, r_p);
+            for (int j = 0; n0 + j < N; j++) {
+                pp[j] = r_p[j];
+            }
+        }
+    }
+}
+#endif
+
+#if !defined(ONE_KERNEL) || defined(KERNEL_gemm_splitk_sum)
+__kernel void gemm_splitk_sum(const int M, const int N, const int S, __global const float* partial_g,
+                              __global float* c_g, const int c_off, __global float* bias_g, const int bias_off) {
+    const size_t e = get_global_id(0);
+    const size_t mn = (size_t)M * N;
+    if (e >= mn + N) {
+        return;
+    }
+    float s = 0.0f;
+    for (int z = 0; z < S; z++) {
+        s += partial_g[(size_t)z * (mn + N) + e];
+    }
+    if (e < mn) {
+        c_g[c_off + e] = s;
+    } else {
+        bias_g[bias_off + e - mn] = s;
+    }
 }
 #endif
 

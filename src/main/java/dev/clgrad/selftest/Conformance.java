@@ -65,11 +65,18 @@ public final class Conformance {
     static final int[] SIZES = {1, 7, 17, 33, 129, 1000, 4099};
     /** (rows, cols) of the matrix-shaped ops. */
     static final int[][] MATRICES = {{1, 1}, {7, 17}, {33, 129}, {1000, 3}, {3, 1000}, {129, 10}};
-    /** (M, N, K) of the GEMM cases. */
+    /**
+     * (M, N, K) of the GEMM cases: naive-kernel shapes (thin in M, N or K) and tiled ones with
+     * partial tiles in M, N and K on the CPU and GPU profiles (130x67x261, 200x300x70).
+     */
     static final int[][] GEMMS = {{1, 1, 1}, {1, 1000, 3}, {1000, 3, 1}, {17, 33, 129}, {129, 17, 33},
-            {33, 129, 17}, {7, 7, 7}, {64, 2100, 5}, {130, 67, 261}};
-    /** (B, I, O) of the Dense cases: naive-kernel sizes and tiled ones with partial tiles. */
-    static final int[][] DENSES = {{1, 1, 1}, {32, 20, 10}, {33, 129, 17}, {130, 67, 261}, {64, 5, 2100}};
+            {33, 129, 17}, {7, 7, 7}, {64, 2100, 5}, {130, 67, 261}, {200, 300, 70}};
+    /**
+     * (B, I, O) of the Dense cases: naive-kernel sizes, tiled ones with partial tiles, and a batch
+     * long enough for the weight gradient to split K (1030: 16 chunks of at least 64 rows).
+     */
+    static final int[][] DENSES = {{1, 1, 1}, {32, 20, 10}, {33, 129, 17}, {130, 67, 261}, {64, 5, 2100},
+            {1030, 9, 33}};
     /** (M, N, K) of the other epilogues: one naive-kernel shape, one tiled with partial tiles. */
     static final int[][] EPILOGUE_SHAPES = {{7, 17, 33}, {130, 67, 261}};
     /**

@@ -107,11 +107,12 @@ public final class SpecialValues {
      */
     static final int[][] GEMMS = {{7, 5, 3}, {64, 128, 33}, {300, 10, 20}};
     /**
-     * (B, I, O) of the Dense epilogues and composites: naive-kernel shapes, and shapes for which
-     * every product is tiled on the CPU and GPU profiles (forward 64x128 by K = 33, input gradient
-     * 64x33 by K = 128, weight gradient 33x128 by K = 64).
+     * (B, I, O) of the Dense epilogues and composites: naive-kernel shapes, shapes for which every
+     * product is tiled on the CPU and GPU profiles (forward 64x128 by K = 33, input gradient 64x33
+     * by K = 128, weight gradient 33x128 by K = 64), and a forward of a short K and a long M (70x17
+     * by K = 9, OpenCL's gemm_smallk_bias, with partial row blocks and vectors).
      */
-    static final int[][] DENSES = {{5, 3, 4}, {64, 33, 128}};
+    static final int[][] DENSES = {{5, 3, 4}, {64, 33, 128}, {70, 9, 17}};
     /** (M, N, K) of the other epilogues: a naive-kernel shape and a tiled one (see {@link #GEMMS}). */
     static final int[][] EPILOGUE_SHAPES = {{7, 5, 3}, {64, 128, 33}};
     private static final long DROPOUT_OFFSET = 0xFFFF_FFFEL;
@@ -490,6 +491,7 @@ public final class SpecialValues {
                 return List.of(Output.exact("dW", dw), Output.rounded("dBias", db));
             }));
         }
+        splitWeightGrads(all);
         for (int[] bio : new int[][] {{4, 3, 4}, {128, 67, 128}}) {
             int bb = bio[0];
             int i = bio[1];
@@ -516,6 +518,33 @@ public final class SpecialValues {
                 }));
             }
         }
+    }
+
+    /**
+     * The weight gradients over a long K, which a backend may sum in chunks of K and then sum the
+     * chunks (OpenCL's split K, a convolution's weight gradient): B = 1100 rows of x: (B, 9) and
+     * dY: (B, 17), whole numbers among NaN, ±∞ and ±0 (sparse enough that most dot products stay
+     * finite), and one column of x all subnormal multiples. Every product is exact and every partial
+     * sum a whole number (or a whole multiple of the smallest subnormal) well inside float32's
+     * range, so any grouping of the terms gives the spec's bits: dW bit for bit.
+     */
+    private static void splitWeightGrads(List<Check> all) {
+        int bb = 1100;
+        int i = 9;
+        int oo = 17;
+        all.add(check("denseWeightGrads " + bb + "x" + i + "x" + oo, Composite.class, SpecialValues.ROUNDED, 15,
+                (b, o) -> {
+                    float[] xs = o.planted(bb * i, 0.0005, NO_SUBNORMAL);
+                    for (int r = 0; r < bb; r++) {
+                        xs[r * i + 3] *= Float.MIN_VALUE;
+                    }
+                    Tensor x = o.tensor(xs, bb, i);
+                    Tensor dy = o.tensor(o.planted(bb * oo, 0.0005, NO_SUBNORMAL), bb, oo);
+                    Tensor dw = o.poisoned(i, oo);
+                    Tensor db = o.poisoned(oo);
+                    b.run(Composite.denseWeightGrads(x, dy, dw, db));
+                    return List.of(Output.exact("dW", dw), Output.rounded("dBias", db));
+                }));
     }
 
     /**
@@ -711,10 +740,11 @@ public final class SpecialValues {
     /**
      * (B, H, W, C, KH, KW, SH, SW, DH, DW, same 1 / valid 0) of the window checks, small enough
      * for a simulator and each with padding, strides and (the first) dilation, so that the
-     * {@link KernelSweep}'s cheapest check still takes every path: an even kernel, and an odd one
-     * with one channel.
+     * {@link KernelSweep}'s cheapest check still takes every path: an even kernel and an odd one,
+     * both with 17 channels (full channel vectors of conv.cl and a last one of a single channel at
+     * every {@code CONV_VW} up to 16).
      */
-    static final int[][] WINDOWS = {{2, 5, 7, 3, 2, 3, 2, 1, 1, 2, 1}, {1, 6, 5, 1, 3, 3, 2, 2, 1, 1, 1}};
+    static final int[][] WINDOWS = {{2, 5, 7, 17, 2, 3, 2, 1, 1, 2, 1}, {1, 6, 5, 17, 3, 3, 2, 2, 1, 1, 1}};
 
     /**
      * im2col copies the planted values of x bit for bit and writes +0 in the padding; col2im adds
@@ -751,10 +781,12 @@ public final class SpecialValues {
      * the first NaN, must get the gradient on every backend). Average pooling same class and
      * relative ({@value #SMOOTH}: a device's float division may be a few ulp off). Batch
      * normalisation same class ({@value #ROUNDED}): the spec sums in double. Spatial dropout bit for
-     * bit, a selection like dropout.
+     * bit, a selection like dropout. The pools have 17 channels, so the cheapest one (the Oclgrind
+     * sweep's) takes both the full channel vectors and a last partial one of pool.cl at every
+     * {@code POOL_VW} up to 16.
      */
     private static void imageOps(List<Check> all) {
-        int[][] pools = {{2, 5, 5, 3, 2, 2, 1, 1, 1}, {3, 7, 6, 17, 3, 3, 2, 2, 0}};
+        int[][] pools = {{2, 5, 5, 17, 2, 2, 1, 1, 1}, {3, 7, 6, 17, 3, 3, 2, 2, 0}};
         for (int[] p : pools) {
             Window w = Window.keras(p[1], p[2], p[4], p[5], p[6], p[7], 1, 1, p[8] == 1 ? "same" : "valid");
             int[] image = {p[0], p[1], p[2], p[3]};

@@ -19,7 +19,7 @@ sealed interface Call {
      * (null: the driver chooses). Arguments in order: a {@link Tensor} fills two kernel parameters,
      * its buffer and its element offset ({@code int}); an Integer is an {@code int}, a Float a
      * {@code float}, a Long a {@code long}/{@code ulong}, an {@link Int2} an {@code int2}, and a
-     * {@link Dynamic} is read at each launch.
+     * {@link Dynamic} (a counter, Adam's corrections, the scratch buffer) is read at each launch.
      */
     record Kernel(String file, String name, long[] global, long[] local, Object[] args) implements Call {
         @Override
@@ -42,6 +42,17 @@ sealed interface Call {
      */
     sealed interface Dynamic {
         void set(ClApi api, ClApi.Kernel kernel, int index);
+    }
+
+    /**
+     * A {@code __global float*} argument: the backend's {@link Scratch} buffer as it is now, of at
+     * least {@code floats} floats (reserved when the launch is prepared or run).
+     */
+    record ScratchBuffer(Scratch scratch, long floats) implements Dynamic {
+        @Override
+        public void set(ClApi api, ClApi.Kernel kernel, int index) {
+            api.setArg(kernel, index, scratch.mem());
+        }
     }
 
     /** A {@code ulong} argument: the counter's value now (a dropout mask's counter base). */

@@ -8,8 +8,9 @@ import dev.clgrad.tensor.Tensor;
 /**
  * The sliding-window copies of a convolution on OpenCL ({@code conv.cl}), forward and adjoint side
  * by side: {@link Im2Col} (x: (B, H, W, C) → cols: (B·OH·OW, KH·KW·C)) and {@link Col2Im} (cols →
- * dx: (B, H, W, C)), one work-item per channel of an output row (a cols row, a dx pixel), over the
- * 2-D range (C, rows) whose dimension 0 runs along contiguous memory. The convolution itself is
+ * dx: (B, H, W, C)), one work-item per vector of {@code CONV_VW} channels of an output row (a cols
+ * row, a dx pixel), over the 2-D range (channel vectors, rows) whose dimension 0 runs along
+ * contiguous memory. The convolution itself is
  * {@link GemmRoutine}'s (the Conv2D layer multiplies cols by its kernel matrix). Each method turns
  * its op, validated by the caller, into one call; the math is the op's.
  */
@@ -17,6 +18,8 @@ final class ConvRoutine {
     static final String FILE = "conv.cl";
     private static final String WG = "CONV_WG";
     private static final int WG_DEFAULT = 256;
+    private static final String VW = "CONV_VW";
+    private static final int VW_DEFAULT = 4;
 
     private ConvRoutine() {
     }
@@ -35,7 +38,7 @@ final class ConvRoutine {
     }
 
     /**
-     * The launch of {@code kernel} over (C, rows) work-items, the image's B and C, the window's
+     * The launch of {@code kernel} over (channel vectors, rows) work-items, the image's B and C, the window's
      * pairs and the two tensors, after checking that the range the kernel indexes with {@code int}s
      * fits.
      */
@@ -43,9 +46,11 @@ final class ConvRoutine {
                                       Tensor out) {
         int channels = image.shape().dim(3);
         int wg = Geometry.groupSize(cl, WG, WG_DEFAULT);
-        int l0 = Math.min(wg, channels);
+        int vw = cl.define(VW, VW_DEFAULT);
+        int vectors = (channels + vw - 1) / vw;
+        int l0 = Math.min(wg, vectors);
         int l1 = Math.max(1, wg / l0);
-        long[] global = {Geometry.cover(channels, l0), Geometry.cover(rows, l1)};
+        long[] global = {Geometry.cover(vectors, l0), Geometry.cover(rows, l1)};
         Geometry.intArg(kernel, "the work-items along the rows (" + rows + " rounded up to groups of " + l1 + ")",
                 global[1]);
         return new Call.Kernel(FILE, kernel, global, new long[] {l0, l1}, new Object[] {image.shape().dim(0), channels,

@@ -11,10 +11,11 @@ import java.util.List;
 
 /**
  * {@code C = alpha·op(A)·op(B) + beta·C} on OpenCL ({@code gemm.cl}). Shapes whose tiles would
- * mostly compute padding (say M = 1, or N = 10 against a 128-wide tile) run the one-element-per-
- * work-item {@code gemm_naive}; everything else runs the tiled {@code gemm_nn/nt/tn/tt}, which
- * handles partial tiles itself, so the caller never pads. {@link DenseRoutine} launches the same
- * kernels with an epilogue. The math is {@link MatMul}'s.
+ * mostly compute padding (say M = 1, N = 10 against a 128-wide tile, or K = 9 against a 32-deep K
+ * step) run the one-element-per-work-item {@code gemm_naive}; everything else runs the tiled
+ * {@code gemm_nn/nt/tn/tt}, which handles partial tiles itself, so the caller never pads.
+ * {@link DenseRoutine} launches the same kernels with an epilogue, and a Dense forward of a short K
+ * and a long M the register-blocked {@code gemm_smallk_bias} ({@link #smallK}). The math is {@link MatMul}'s.
  */
 final class GemmRoutine {
     static final String FILE = "gemm.cl";
@@ -96,7 +97,17 @@ final class GemmRoutine {
 
     /** Whether the shape s runs the naive kernel on this device (its tiles would be mostly padding). */
     static boolean naive(OpenClBackend cl, GemmShape s) {
-        return mostlyPadding(s, cl.define("GEMM_MWG", MWG), cl.define("GEMM_NWG", NWG));
+        return mostlyPadding(s, cl.define("GEMM_MWG", MWG), cl.define("GEMM_NWG", NWG), cl.define("GEMM_KWG", KWG));
+    }
+
+    /**
+     * Whether the naive shape s is one that {@code gemm_smallk_bias} runs as a Dense forward: K
+     * within one K step ({@code GEMM_KWG}) and M at least a tile of rows ({@code GEMM_MWG}), so
+     * register blocks of rows by vectors of columns fill the device; smaller products keep the
+     * naive kernel.
+     */
+    static boolean smallK(OpenClBackend cl, GemmShape s) {
+        return naive(cl, s) && s.k() <= cl.define("GEMM_KWG", KWG) && s.m() >= cl.define("GEMM_MWG", MWG);
     }
 
     /** The naive kernels' work-group edge: local = (NAIVE_LOCAL, NAIVE_LOCAL). */
@@ -109,10 +120,14 @@ final class GemmRoutine {
         return new long[] {(long) ceilDiv(s.n(), nwg) * ndimc, (long) ceilDiv(s.m(), mwg) * mdimc};
     }
 
-    /** Whether fewer than a quarter of the tiled kernel's C elements would be real ones. */
-    static boolean mostlyPadding(GemmShape s, int mwg, int nwg) {
-        double tiled = (double) ceilDiv(s.m(), mwg) * mwg * ceilDiv(s.n(), nwg) * nwg;
-        return (double) s.m() * s.n() < tiled / 4;
+    /**
+     * Whether fewer than a quarter of the tiled kernel's multiply-adds would be real ones: it
+     * computes whole MWG x NWG tiles of C, each over K rounded up to whole KWG steps, so a short K
+     * (a 3x3 convolution over one channel has K = 9) wastes as much as a thin M or N.
+     */
+    static boolean mostlyPadding(GemmShape s, int mwg, int nwg, int kwg) {
+        double tiled = (double) ceilDiv(s.m(), mwg) * mwg * ceilDiv(s.n(), nwg) * nwg * ceilDiv(s.k(), kwg) * kwg;
+        return (double) s.m() * s.n() * s.k() < tiled / 4;
     }
 
     private static int ceilDiv(int x, int y) {

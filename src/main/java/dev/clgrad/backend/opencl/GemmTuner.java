@@ -78,14 +78,15 @@ public final class GemmTuner {
     /**
      * The tiled launches of the CNN's step (Conv2D(32, 3, relu) on 28x28x1, MaxPool 2, Conv2D(64, 3,
      * relu) on 13x13x32, batch 128; each convolution is cols (B·OH·OW, KH·KW·C) times the kernel
-     * (KH·KW·C, F)): both fused forwards, the second layer's weight gradient and its dCols = dZ·Wᵀ
-     * (whose reader is col2im, so it has no gate). The first layer's weight gradient (9x32 by
-     * K = 86528) runs the naive kernels, and it computes no input gradient.
+     * (KH·KW·C, F)): both fused forwards and the second layer's dCols = dZ·Wᵀ (whose reader is
+     * col2im, so it has no gate). Both weight gradients (K = B·OH·OW) split K
+     * ({@code gemm_splitk_wgrad}, which no tile tunable changes), and the first layer computes no
+     * input gradient; its forward (K = 9) is tiled on the GPU tiles and runs {@code gemm_smallk_bias}
+     * on the CPU's, where K = 9 is mostly padding of a K step.
      */
     static final List<Problem> CNN = List.of(new Problem("conv1 forward 86528x32x9", false, false, 86528, 32, 9,
                     "_bias", false),
             new Problem("conv2 forward 15488x64x288", false, false, 15488, 64, 288, "_bias", false),
-            new Problem("conv2 dW 288x64x15488 TN", true, false, 288, 64, 15488, ""),
             new Problem("conv2 dCols 15488x288x64 NT", false, true, 15488, 288, 64, ""));
     private static final List<Problem> VALIDATE = List.of(new Problem("67x131x45", false, false, 67, 131, 45, ""),
             new Problem("67x131x45 NT", false, true, 67, 131, 45, ""),

@@ -78,6 +78,7 @@ public final class OpenClBackend implements Backend {
     private ClApi.Queue queue;
     private final KernelLibrary library;
     private final BufferPool pool;
+    private final Scratch scratch;
     private final long maxWorkGroupSize;
     private final long localMemBytes;
     private boolean closed;
@@ -86,8 +87,8 @@ public final class OpenClBackend implements Backend {
     private record Pending(ClApi.Event event, String kernel, String op, Cost cost, long hostNs) {
     }
 
-    /** One call of a lowered op, with the op it runs (its name and cost go to the profile). */
-    private record Step(Op op, Call call) {
+    /** One call of a lowered op, with the op it runs and the call's cost (they go to the profile). */
+    private record Step(Op op, Call call, Cost cost) {
     }
 
     /** Releases the kernel objects of prepared launches nobody holds any more. */
@@ -125,6 +126,7 @@ public final class OpenClBackend implements Backend {
         this.library = new KernelLibrary(api, context, device, info.name(), info.driverVersion(), profile,
                 new ProgramCache(cacheBinaries ? Config.cacheDir() : null));
         this.pool = new BufferPool(api, context, info.maxAllocBytes());
+        this.scratch = new Scratch(api, context, info.maxAllocBytes());
         this.owned = new OwnedKernels(api);
     }
 
@@ -210,6 +212,11 @@ public final class OpenClBackend implements Backend {
 
     KernelLibrary library() {
         return library;
+    }
+
+    /** The temporary space of launches that pass data between two kernels of one op. */
+    Scratch scratch() {
+        return scratch;
     }
 
     /** Buffer pool counters. */
@@ -457,6 +464,7 @@ public final class OpenClBackend implements Backend {
             LOG.warning(info.id() + " closed with " + pool.live() + " device buffers still live");
         }
         pool.close();
+        scratch.close();
         owned.close();
         library.close();
         api.release(queue);
@@ -483,10 +491,12 @@ public final class OpenClBackend implements Backend {
      * {@code gemm_naive_bias}; any activation, any mask); with a ReLU gate when it is an NT product
      * ({@code gemm_nt_mask}, {@code gemm_naive_mask}); anything else (no bias, transposes, a tanh or
      * sigmoid gate) runs {@link MatMul#decompose}. A {@link Composite}: DENSE_WEIGHT_GRADS when its
-     * weight-gradient product is a naive-kernel shape ({@code gemm_naive_wgrad}); DENSE_BACKWARD and
-     * MSE_DENSE_BACKWARD when both its products are ({@code dense_backward_naive},
-     * {@code dense_mse_backward_naive}); else its parts. A naive shape is one whose tiles would be
-     * mostly padding on this device's GEMM tile ({@link GemmRoutine#naive}).
+     * weight-gradient product is a naive-kernel shape ({@code gemm_naive_wgrad}) and its K does not
+     * split; DENSE_BACKWARD and MSE_DENSE_BACKWARD when both its products are and its weight
+     * gradient does not split ({@code dense_backward_naive}, {@code dense_mse_backward_naive});
+     * else its parts (a weight gradient over a long K as two launches, {@code gemm_splitk_wgrad}
+     * and {@code gemm_splitk_sum}: {@link DenseRoutine#splitsWeightGrads}). A naive shape is one
+     * whose tiles would be mostly padding on this device's GEMM tile ({@link GemmRoutine#naive}).
      *
      * @throws IllegalArgumentException for an op that does not validate
      */
@@ -574,15 +584,20 @@ public final class OpenClBackend implements Backend {
     }
 
     /**
-     * A composite as one naive kernel where {@link #fuses} says so; else DENSE_WEIGHT_GRADS runs its
-     * parts, DENSE_BACKWARD the DENSE_WEIGHT_GRADS of its first two parts and then its gated
-     * product, MSE_DENSE_BACKWARD its loss and then the DENSE_BACKWARD of the rest.
+     * A composite as one naive kernel where {@link #fuses} says so; else DENSE_WEIGHT_GRADS runs as
+     * the split-K pair over a long K, or its parts, DENSE_BACKWARD the DENSE_WEIGHT_GRADS of its
+     * first two parts and then its gated product, MSE_DENSE_BACKWARD its loss and then the
+     * DENSE_BACKWARD of the rest.
      */
     private void lowerComposite(Composite c, List<Step> out) {
         List<Op> parts = c.parts();
         switch (c.kind()) {
             case DENSE_WEIGHT_GRADS -> {
-                if (DenseRoutine.fusesWeightGrads(this, c)) {
+                if (DenseRoutine.splitsWeightGrads(c)) {
+                    DenseRoutine.SplitK split = DenseRoutine.weightGradsSplit(this, c);
+                    out.add(new Step(c, split.partials(), c.cost()));
+                    out.add(new Step(c, split.sum(), split.sumCost()));
+                } else if (DenseRoutine.fusesWeightGrads(this, c)) {
                     add(out, c, DenseRoutine.weightGrads(this, c));
                 } else {
                     parts.forEach(p -> lower(p, out));
@@ -659,7 +674,7 @@ public final class OpenClBackend implements Backend {
 
     private static void add(List<Step> out, Op op, Call call) {
         if (call != null) {
-            out.add(new Step(op, call));
+            out.add(new Step(op, call, op.cost()));
         }
     }
 
@@ -669,10 +684,20 @@ public final class OpenClBackend implements Backend {
         for (Step s : steps) {
             if (s.call() instanceof Call.Kernel k) {
                 ClApi.Kernel kernel = library.kernel(k.file(), k.name());
+                reserveScratch(k);
                 setArgs(kernel, k.name(), k.args(), true);
-                submit(kernel, k.name(), k.global(), k.local(), s.op().name(), sink != null ? s.op().cost() : Cost.NONE);
+                submit(kernel, k.name(), k.global(), k.local(), s.op().name(), sink != null ? s.cost() : Cost.NONE);
             } else if (s.call() instanceof Call.Copy c) {
                 copyBuffer(c.src(), c.dst());
+            }
+        }
+    }
+
+    /** Grows the scratch buffer to what the launch's {@link Call.ScratchBuffer} arguments need. */
+    private void reserveScratch(Call.Kernel k) {
+        for (Object arg : k.args()) {
+            if (arg instanceof Call.ScratchBuffer b) {
+                scratch.reserve(k.name(), b.floats());
             }
         }
     }
@@ -693,6 +718,7 @@ public final class OpenClBackend implements Backend {
             };
         }
         Call.Kernel k = (Call.Kernel) step.call();
+        reserveScratch(k);
         ClApi.Kernel kernel = owned.create(library, k.file(), k.name());
         try {
             List<Integer> at = new ArrayList<>();
@@ -707,7 +733,7 @@ public final class OpenClBackend implements Backend {
             }
             setArgs(kernel, k.name(), k.args(), false);
             Bound bound = new Bound(kernel, k.name(), k.global(), k.local(), at.stream().mapToInt(Integer::intValue)
-                    .toArray(), dynamic.toArray(Call.Dynamic[]::new), step.op().name(), step.op().cost());
+                    .toArray(), dynamic.toArray(Call.Dynamic[]::new), step.op().name(), step.cost());
             CLEANER.register(bound, new Release(owned, kernel));
             return bound;
         } catch (RuntimeException e) {

@@ -34,6 +34,7 @@ import java.util.SplittableRandom;
 import static dev.clgrad.backend.TensorAssert.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * How OpenCL runs the op family: the activations' kernels against the Java spec
@@ -288,6 +289,58 @@ class OpenClOpsTest {
                     }
                 }
             }
+        }
+    }
+
+    @OpenClTest
+    void longKWeightGradientsSplitKIntoScratchReservedWhenPrepared(OpenClBackend cl) {
+        SplittableRandom rng = new SplittableRandom(8);
+        int b = 3001;
+        try (Owned own = new Owned()) {
+            Tensor dY = own.add(rand(cl, rng, b, 33));
+            Tensor xNarrow = own.add(rand(cl, rng, b, 9));
+            Tensor xWide = own.add(rand(cl, rng, b, 40));
+            Tensor[] narrow = {own.add(nans(cl, 9, 33)), own.add(nans(cl, 33))};
+            Tensor[] wide = {own.add(nans(cl, 40, 33)), own.add(nans(cl, 33))};
+            Composite first = Composite.denseWeightGrads(xNarrow, dY, narrow[0], narrow[1]);
+            Composite second = Composite.denseWeightGrads(xWide, dY, wide[0], wide[1]);
+            String what = first + " on " + TestBackends.label(cl);
+            long before = cl.scratch().floats();
+            assertEquals(false, cl.fuses(first), what);
+            assertEquals(List.of("gemm_splitk_wgrad", "gemm_splitk_sum"), cl.kernels(first), what);
+            assertEquals(before, cl.scratch().floats(), "asking for the kernels reserves nothing");
+            Backend.Launch one = cl.prepare(first);
+            assertTrue(cl.scratch().floats() >= 2 * 10 * 33, "prepare reserves the partial sums of two chunks or more: "
+                    + cl.scratch().floats());
+            one.run();
+            float[] dW = narrow[0].toArray();
+            float[] dBias = narrow[1].toArray();
+            assertClose(what + " dW", MatMul.reference(true, false, 9, 33, b, 1, doubles(xNarrow.toArray()),
+                    doubles(dY.toArray()), 0, null), dW, GEMM);
+            double[] sums = new double[33];
+            float[] dys = dY.toArray();
+            for (int r = 0; r < b; r++) {
+                for (int c = 0; c < 33; c++) {
+                    sums[c] += dys[r * 33 + c];
+                }
+            }
+            assertClose(what + " dBias", sums, dBias, GEMM);
+            Backend.Launch two = cl.prepare(second);
+            assertTrue(cl.scratch().floats() >= 2 * 41 * 33, "a wider product grows the scratch area: "
+                    + cl.scratch().floats());
+            long grown = cl.scratch().floats();
+            for (int rep = 0; rep < 3; rep++) {
+                poison(first);
+                one.run();
+                assertArrayEquals(dW, narrow[0].toArray(), what + ": replayed after the scratch area grew, " + rep);
+                assertArrayEquals(dBias, narrow[1].toArray(), what + " dBias: replayed, " + rep);
+                two.run();
+                poison(first);
+                cl.run(first);
+                assertArrayEquals(dW, narrow[0].toArray(), what + ": the same bits when run, " + rep);
+                assertArrayEquals(dBias, narrow[1].toArray(), what + " dBias: the same bits when run, " + rep);
+            }
+            assertEquals(grown, cl.scratch().floats(), "replays allocate nothing");
         }
     }
 
