@@ -59,8 +59,9 @@ import java.util.Map;
  * {@link Composite} runs its parts in order.
  *
  * <p>With the Vector API, GEMM runs {@link VectorGemm} and Adam, bias (linear and ReLU), ReLU's
- * backward, the column sum and dropout run {@link VectorOps} and {@link VectorDropout} on whole
- * vectors, the scalar loops here doing the tails; both give the same bits.
+ * backward, the column sum and dropout run {@link VectorOps} and {@link VectorDropout}, and max
+ * pooling's channel loops {@link VectorPooling}, on whole vectors, the scalar loops doing the
+ * tails; both give the same bits.
  *
  * <p><b>Special values</b> (NaN, ±∞, −0.0, subnormals) follow IEEE 754 float32 arithmetic in
  * every op, subnormals never flushed; every backend gives the same bits (any NaN standing for any
@@ -716,8 +717,8 @@ public final class JavaBackend implements Backend {
     /** x: (B, H, W, C) → y: (B, OH, OW, C) ({@link JavaPooling#forward}). */
     private void pool(Pool op) {
         int[] d = op.x().shape().dims();
-        JavaPooling.forward(loop, op.kind(), op.window(), d[0], d[3], data(op.x()), off(op.x()), data(op.y()),
-                off(op.y()));
+        JavaPooling.forward(loop, vector(size(op.x())), op.kind(), op.window(), d[0], d[3], data(op.x()), off(op.x()),
+                data(op.y()), off(op.y()));
     }
 
     /** dY: (B, OH, OW, C) → dX: (B, H, W, C) ({@link JavaPooling#backward}). */
@@ -725,8 +726,8 @@ public final class JavaBackend implements Backend {
         int[] d = op.dX().shape().dims();
         float[] xd = op.x() == null ? null : data(op.x());
         int xo = op.x() == null ? 0 : off(op.x());
-        JavaPooling.backward(loop, op.kind(), op.window(), d[0], d[3], xd, xo, data(op.dY()), off(op.dY()),
-                data(op.dX()), off(op.dX()));
+        JavaPooling.backward(loop, vector(size(op.dX())), op.kind(), op.window(), d[0], d[3], xd, xo, data(op.dY()),
+                off(op.dY()), data(op.dX()), off(op.dX()));
     }
 
     /** x: (N, C) → mean, variance, and the moving statistics updated ({@link JavaBatchNorm#stats}). */
