@@ -446,16 +446,23 @@ public final class JavaBackend implements Backend {
 
     // ---- linear algebra --------------------------------------------------------------------------
 
-    /** GEMM (op(A): (M, K), op(B): (K, N) → C: (M, N)), then its epilogue over C. */
+    /**
+     * GEMM (op(A): (M, K), op(B): (K, N) → C: (M, N)), then its epilogue over C; a bias with
+     * linear or ReLU and no mask goes to the GEMM, whose Vector API blocks apply it as they store C.
+     */
     private void matmul(MatMul op) {
         GemmShape s = op.shape();
         Tensor a = op.a();
         Tensor b = op.b();
         Tensor c = op.c();
-        JavaGemm.gemm(loop, vectorApi, op.transA(), op.transB(), s.m(), s.n(), s.k(), op.alpha(), data(a), off(a),
-                data(b), off(b), op.beta(), data(c), off(c));
         Epilogue e = op.epilogue();
-        if (e.isNone()) {
+        boolean biasRelu = e.bias() != null && e.mask() == null
+                && (e.activation() == Activation.LINEAR || e.activation() == Activation.RELU);
+        JavaGemm.RowBias rowBias = biasRelu
+                ? new JavaGemm.RowBias(data(e.bias()), off(e.bias()), e.activation() == Activation.RELU) : null;
+        boolean applied = JavaGemm.gemm(loop, vectorApi, op.transA(), op.transB(), s.m(), s.n(), s.k(), op.alpha(),
+                data(a), off(a), data(b), off(b), op.beta(), data(c), off(c), rowBias);
+        if (e.isNone() || applied) {
             return;
         }
         if (e.isGate()) {

@@ -54,11 +54,15 @@ final class VectorGemm {
     }
 
     /**
-     * Adds {@code alpha·op(A)[r0..r1, :]·op(B)[:, c0..c1)} to C's block. A is (M, K) at {@code aOff},
-     * or (K, M) when transA; B is (K, N), or (N, K) when transB; C is (M, N) at {@code cOff}.
+     * Adds {@code alpha·op(A)[r0..r1, :]·op(B)[:, c0..c1)} to C's block, or with overwrite writes it
+     * there ({@code +0 + sum}, the bits of adding it to a C of zeros, without reading C). A is (M, K)
+     * at {@code aOff}, or (K, M) when transA; B is (K, N), or (N, K) when transB; C is (M, N) at
+     * {@code cOff}. With an epilogue (not null), each tile of C gets its bias and ReLU as soon as its
+     * last depth panel is stored, while the tile is in L1.
      */
     static void block(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff,
-                      float[] b, int bOff, float[] c, int cOff, int r0, int r1, int c0, int c1) {
+                      float[] b, int bOff, boolean overwrite, JavaGemm.RowBias epilogue, float[] c, int cOff, int r0,
+                      int r1, int c0, int c1) {
         Scratch s = SCRATCH.get();
         // op(A)[i, p] is a[aOff + p·ks + i·rs]; with alpha 1 whole micro-panels are read there, unpacked
         int ks = transA ? m : 1;
@@ -68,6 +72,8 @@ final class VectorGemm {
             int nc = Math.min(NC, c1 - j0);
             for (int p0 = 0; p0 < k; p0 += KC) {
                 int kc = Math.min(KC, k - p0);
+                boolean over = overwrite && p0 == 0;
+                JavaGemm.RowBias last = p0 + kc == k ? epilogue : null;
                 packB(transB, n, k, b, bOff, p0, kc, j0, nc, s.bp);
                 for (int i0 = r0; i0 < r1; i0 += MC) {
                     int mc = Math.min(MC, r1 - i0);
@@ -85,9 +91,12 @@ final class VectorGemm {
                             int aks = ir < read ? ks : MR;
                             int ars = ir < read ? rs : 1;
                             if (mr == MR && nr == NR) {
-                                kernel(kc, ap, ao, aks, ars, s.bp, jr * kc, c, ci, n);
+                                kernel(kc, ap, ao, aks, ars, s.bp, jr * kc, over, c, ci, n);
+                                if (last != null) {
+                                    biasTile(last, j0 + jr, c, ci, n);
+                                }
                             } else {
-                                edge(kc, ap, ao, aks, ars, s, jr * kc, c, ci, n, mr, nr);
+                                edge(kc, ap, ao, aks, ars, s, jr * kc, over, last, j0 + jr, c, ci, n, mr, nr);
                             }
                         }
                     }
@@ -96,27 +105,51 @@ final class VectorGemm {
         }
     }
 
-    /** An edge block: the micro-kernel into a zeroed tile, then the tile's mr×nr corner added to C. */
-    private static void edge(int kc, float[] ap, int aOff, int ks, int rs, Scratch s, int bOff, float[] c, int ci,
-                             int ldc, int mr, int nr) {
+    /**
+     * An edge block: the micro-kernel into a zeroed tile, then the tile's mr×nr corner added to C
+     * (written over it when over), then the epilogue (not null) for C's columns from col.
+     */
+    private static void edge(int kc, float[] ap, int aOff, int ks, int rs, Scratch s, int bOff, boolean over,
+                             JavaGemm.RowBias epilogue, int col, float[] c, int ci, int ldc, int mr, int nr) {
         float[] tile = s.tile;
         Arrays.fill(tile, 0f);
-        kernel(kc, ap, aOff, ks, rs, s.bp, bOff, tile, 0, NR);
+        kernel(kc, ap, aOff, ks, rs, s.bp, bOff, false, tile, 0, NR);
         for (int r = 0; r < mr; r++) {
             int row = ci + r * ldc;
             for (int j = 0; j < nr; j++) {
-                c[row + j] += tile[r * NR + j];
+                float v = (over ? 0f : c[row + j]) + tile[r * NR + j];
+                if (epilogue != null) {
+                    v += epilogue.bias()[epilogue.offset() + col + j];
+                    v = epilogue.relu() ? Math.max(0f, v) : v;
+                }
+                c[row + j] = v;
             }
+        }
+    }
+
+    /** A whole MR×NR tile of C at ci (rows ldc apart): {@code C = C + bias[col…]}, then ReLU if asked. */
+    private static void biasTile(JavaGemm.RowBias epilogue, int col, float[] c, int ci, int ldc) {
+        int half = S.length();
+        int bo = epilogue.offset() + col;
+        FloatVector b0 = FloatVector.fromArray(S, epilogue.bias(), bo);
+        FloatVector b1 = FloatVector.fromArray(S, epilogue.bias(), bo + half);
+        FloatVector zero = FloatVector.zero(S);
+        boolean relu = epilogue.relu();
+        for (int r = 0; r < MR; r++, ci += ldc) {
+            FloatVector v0 = FloatVector.fromArray(S, c, ci).add(b0);
+            FloatVector v1 = FloatVector.fromArray(S, c, ci + half).add(b1);
+            (relu ? zero.max(v0) : v0).intoArray(c, ci);
+            (relu ? zero.max(v1) : v1).intoArray(c, ci + half);
         }
     }
 
     /**
      * {@code C[0..MR, 0..NR) += Σ_kk A[r, kk]·bp[kk·NR + j]} over kk &lt; kc, A[r, kk] at
      * {@code a[aOff + kk·ks + r·rs]} (a packed micro-panel has ks = MR, rs = 1), the bp micro-panel
-     * at bOff, C's rows ldc apart from ci.
+     * at bOff, C's rows ldc apart from ci; with over, {@code C = +0 + Σ} without reading C.
      */
-    private static void kernel(int kc, float[] a, int aOff, int ks, int rs, float[] bp, int bOff, float[] c, int ci,
-                               int ldc) {
+    private static void kernel(int kc, float[] a, int aOff, int ks, int rs, float[] bp, int bOff, boolean over,
+                               float[] c, int ci, int ldc) {
         FloatVector c00 = FloatVector.zero(S);
         FloatVector c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S);
@@ -159,23 +192,28 @@ final class VectorGemm {
             c50 = a5.fma(b0, c50);
             c51 = a5.fma(b1, c51);
         }
-        FloatVector.fromArray(S, c, ci).add(c00).intoArray(c, ci);
-        FloatVector.fromArray(S, c, ci + half).add(c01).intoArray(c, ci + half);
+        put(c00, over, c, ci);
+        put(c01, over, c, ci + half);
         ci += ldc;
-        FloatVector.fromArray(S, c, ci).add(c10).intoArray(c, ci);
-        FloatVector.fromArray(S, c, ci + half).add(c11).intoArray(c, ci + half);
+        put(c10, over, c, ci);
+        put(c11, over, c, ci + half);
         ci += ldc;
-        FloatVector.fromArray(S, c, ci).add(c20).intoArray(c, ci);
-        FloatVector.fromArray(S, c, ci + half).add(c21).intoArray(c, ci + half);
+        put(c20, over, c, ci);
+        put(c21, over, c, ci + half);
         ci += ldc;
-        FloatVector.fromArray(S, c, ci).add(c30).intoArray(c, ci);
-        FloatVector.fromArray(S, c, ci + half).add(c31).intoArray(c, ci + half);
+        put(c30, over, c, ci);
+        put(c31, over, c, ci + half);
         ci += ldc;
-        FloatVector.fromArray(S, c, ci).add(c40).intoArray(c, ci);
-        FloatVector.fromArray(S, c, ci + half).add(c41).intoArray(c, ci + half);
+        put(c40, over, c, ci);
+        put(c41, over, c, ci + half);
         ci += ldc;
-        FloatVector.fromArray(S, c, ci).add(c50).intoArray(c, ci);
-        FloatVector.fromArray(S, c, ci + half).add(c51).intoArray(c, ci + half);
+        put(c50, over, c, ci);
+        put(c51, over, c, ci + half);
+    }
+
+    /** {@code c[i…] = c[i…] + sum}, or {@code +0 + sum} when over, one vector. */
+    private static void put(FloatVector sum, boolean over, float[] c, int i) {
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, i)).add(sum).intoArray(c, i);
     }
 
     /**
