@@ -710,11 +710,13 @@ public final class SpecialValues {
 
     /**
      * (B, H, W, C, KH, KW, SH, SW, DH, DW, same 1 / valid 0) of the window checks, small enough
-     * for a simulator and each with padding, strides and (the first) dilation, so that the
-     * {@link KernelSweep}'s cheapest check still takes every path: an even kernel, and an odd one
-     * with one channel.
+     * for a simulator: the first two each with padding, strides and (the first) dilation, so that
+     * the {@link KernelSweep}'s cheapest check still takes every path: an even kernel, and an odd
+     * one with one channel; the third a valid window over 17 channels and 1,224 elements, so that
+     * the Java backend's Vector API col2im (whole vectors of channels) and its scalar tail both run.
      */
-    static final int[][] WINDOWS = {{2, 5, 7, 3, 2, 3, 2, 1, 1, 2, 1}, {1, 6, 5, 1, 3, 3, 2, 2, 1, 1, 1}};
+    static final int[][] WINDOWS = {{2, 5, 7, 3, 2, 3, 2, 1, 1, 2, 1}, {1, 6, 5, 1, 3, 3, 2, 2, 1, 1, 1},
+        {2, 6, 6, 17, 3, 3, 1, 1, 1, 1, 0}};
 
     /**
      * im2col copies the planted values of x bit for bit and writes +0 in the padding; col2im adds

@@ -59,9 +59,9 @@ import java.util.Map;
  * {@link Composite} runs its parts in order.
  *
  * <p>With the Vector API, GEMM runs {@link VectorGemm} and Adam, bias (linear and ReLU), ReLU's
- * backward, the column sum and dropout run {@link VectorOps} and {@link VectorDropout}, and max
- * pooling's channel loops {@link VectorPooling}, on whole vectors, the scalar loops doing the
- * tails; both give the same bits.
+ * backward, the column sum, col2im and dropout run {@link VectorOps} and {@link VectorDropout},
+ * and max pooling's channel loops {@link VectorPooling}, on whole vectors, the scalar loops doing
+ * the tails; both give the same bits.
  *
  * <p><b>Special values</b> (NaN, ±∞, −0.0, subnormals) follow IEEE 754 float32 arithmetic in
  * every op, subnormals never flushed; every backend gives the same bits (any NaN standing for any
@@ -425,8 +425,8 @@ public final class JavaBackend implements Backend {
                     off(i.cols()));
         } else if (op instanceof Col2Im c) {
             Tensor dx = c.dx();
-            JavaConv.col2im(loop, data(c.cols()), off(c.cols()), dx.shape().dim(0), dx.shape().dim(3), c.window(),
-                    data(dx), off(dx));
+            JavaConv.col2im(loop, vector(size(dx)), data(c.cols()), off(c.cols()), dx.shape().dim(0),
+                    dx.shape().dim(3), c.window(), data(dx), off(dx));
         } else if (op instanceof Pool p) {
             pool(p);
         } else if (op instanceof PoolBackward p) {

@@ -10,13 +10,14 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The Java backend's memory-bound ops of a training step on the Vector API ({@code
  * jdk.incubator.vector}), used when the JVM was started with {@code --add-modules
- * jdk.incubator.vector}: Adam, bias with and without ReLU, ReLU's backward and the column sum.
+ * jdk.incubator.vector}: Adam, bias with and without ReLU, ReLU's backward, the column sum and
+ * col2im's sums of taps.
  *
  * <p>Each method does the whole vectors of an index range {@code [from, to)} and returns the first
- * index it did not do; {@link JavaBackend}'s scalar loop, the spec, does the rest. Every lane
- * computes exactly the scalar expression, operation by operation in the same order (separate
- * multiplies and adds, never fused; IEEE division and square root), so both paths give the same
- * bits: no lane ever reads another lane's element.
+ * index it did not do; {@link JavaBackend}'s (or {@link JavaConv}'s) scalar loop, the spec, does
+ * the rest. Every lane computes exactly the scalar expression, operation by operation in the same
+ * order (separate multiplies and adds, never fused; IEEE division and square root), so both paths
+ * give the same bits: no lane ever reads another lane's element.
  */
 final class VectorOps {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -158,6 +159,22 @@ final class VectorOps {
             s = s.add(widen(x, i));
         }
         narrow(s, out, oo);
+    }
+
+    /**
+     * {@code y[yo + c] = +0 + x[at[0] + c] + … + x[at[n−1] + c]}, added left to right, for the whole
+     * vectors of c in [0, len); returns the first c not done. y modified.
+     */
+    static int sumAt(float[] x, int[] at, int n, float[] y, int yo, int len) {
+        int end = F.loopBound(len);
+        for (int c = 0; c < end; c += F.length()) {
+            FloatVector sum = FloatVector.zero(F);
+            for (int t = 0; t < n; t++) {
+                sum = sum.add(FloatVector.fromArray(F, x, at[t] + c));
+            }
+            sum.intoArray(y, yo + c);
+        }
+        return end;
     }
 
     /** {@code D.length()} floats of x from index i, as doubles. */
