@@ -11,8 +11,9 @@ import java.util.Arrays;
  * alpha·op(A)[r0..r1, :]·op(B)[:, c0..c1)} on the calling thread, float32 accumulation.
  *
  * <p>Blocked as in BLIS: for each panel of {@link #NC} columns and {@link #KC} depth, op(B) is packed
- * into micro-panels of {@link #NR} columns (KC rows of NR floats, zero-padded past the last column);
- * for each block of {@link #MC} rows, alpha·op(A) is packed into micro-panels of {@link #MR} rows
+ * into micro-panels of {@link #NR} columns (KC rows of NR floats, zero-padded past the last column;
+ * a B of exactly NR columns is that layout already and is read in place: 2.0 → 1.5 ms for the
+ * 9×32 weight gradient over 86528 rows); for each block of {@link #MC} rows, alpha·op(A) is packed into micro-panels of {@link #MR} rows
  * (KC columns of MR floats, zero-padded past the last row), except that with alpha 1 the whole
  * micro-panels are read where A lies (the micro-kernel's A loads are broadcasts, as cheap from
  * six rows of A, or six consecutive values of a row of Aᵀ, as from a packed panel; packing the tall
@@ -68,13 +69,19 @@ final class VectorGemm {
         int ks = transA ? m : 1;
         int rs = transA ? 1 : k;
         boolean inPlace = alpha == 1f;
+        // B with rows one micro-panel wide (N = NR: one panel, j0 and jr 0) is its packed layout already
+        boolean bInPlace = !transB && n == NR;
+        float[] bp = bInPlace ? b : s.bp;
         for (int j0 = c0; j0 < c1; j0 += NC) {
             int nc = Math.min(NC, c1 - j0);
             for (int p0 = 0; p0 < k; p0 += KC) {
                 int kc = Math.min(KC, k - p0);
                 boolean over = overwrite && p0 == 0;
                 JavaGemm.RowBias last = p0 + kc == k ? epilogue : null;
-                packB(transB, n, k, b, bOff, p0, kc, j0, nc, s.bp);
+                if (!bInPlace) {
+                    packB(transB, n, k, b, bOff, p0, kc, j0, nc, s.bp);
+                }
+                int bo = bInPlace ? bOff + p0 * NR : 0;
                 for (int i0 = r0; i0 < r1; i0 += MC) {
                     int mc = Math.min(MC, r1 - i0);
                     int read = inPlace ? mc / MR * MR : 0;
@@ -91,12 +98,13 @@ final class VectorGemm {
                             int aks = ir < read ? ks : MR;
                             int ars = ir < read ? rs : 1;
                             if (mr == MR && nr == NR) {
-                                kernel(kc, ap, ao, aks, ars, s.bp, jr * kc, over, c, ci, n);
+                                kernel(kc, ap, ao, aks, ars, bp, bo + jr * kc, over, c, ci, n);
                                 if (last != null) {
                                     biasTile(last, j0 + jr, c, ci, n);
                                 }
                             } else {
-                                edge(kc, ap, ao, aks, ars, s, jr * kc, over, last, j0 + jr, c, ci, n, mr, nr);
+                                edge(kc, ap, ao, aks, ars, bp, bo + jr * kc, s.tile, over, last, j0 + jr, c, ci, n,
+                                        mr, nr);
                             }
                         }
                     }
@@ -109,11 +117,11 @@ final class VectorGemm {
      * An edge block: the micro-kernel into a zeroed tile, then the tile's mr×nr corner added to C
      * (written over it when over), then the epilogue (not null) for C's columns from col.
      */
-    private static void edge(int kc, float[] ap, int aOff, int ks, int rs, Scratch s, int bOff, boolean over,
-                             JavaGemm.RowBias epilogue, int col, float[] c, int ci, int ldc, int mr, int nr) {
-        float[] tile = s.tile;
+    private static void edge(int kc, float[] ap, int aOff, int ks, int rs, float[] bp, int bOff, float[] tile,
+                             boolean over, JavaGemm.RowBias epilogue, int col, float[] c, int ci, int ldc, int mr,
+                             int nr) {
         Arrays.fill(tile, 0f);
-        kernel(kc, ap, aOff, ks, rs, s.bp, bOff, false, tile, 0, NR);
+        kernel(kc, ap, aOff, ks, rs, bp, bOff, false, tile, 0, NR);
         for (int r = 0; r < mr; r++) {
             int row = ci + r * ldc;
             for (int j = 0; j < nr; j++) {
