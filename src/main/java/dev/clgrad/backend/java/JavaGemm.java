@@ -25,8 +25,13 @@ import java.util.Arrays;
  *
  * <p>When the JVM has the Vector API ({@link #VECTOR_API}: started with {@code --add-modules
  * jdk.incubator.vector}), each part runs {@link VectorGemm}'s register-blocked kernel instead of the
- * auto-vectorised one; the split into parts, the scaling by beta and the small and narrow cases are
- * the same.
+ * auto-vectorised one, row bands aligned to its 6 rows; the small and narrow cases are the same.
+ * There, beta 0 skips the scaling pass (the blocks write C instead of adding to it), and a
+ * {@link RowBias} epilogue is applied by the blocks as they store C, so C goes through memory once
+ * instead of three times (zeroed, accumulated, biased): which paths do that is
+ * {@link #gemm(ParallelLoop, boolean, boolean, boolean, int, int, int, float, float[], int, float[],
+ * int, float, float[], int, RowBias)}'s answer. Neither changes a bit of C: where C is written, the
+ * blocks store {@code +0 + sum}, what adding to zeros gave.
  */
 final class JavaGemm {
     /**
