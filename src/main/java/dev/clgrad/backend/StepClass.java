@@ -6,8 +6,9 @@ import java.util.Locale;
  * The size class of one training step, which {@code auto} keys its CPU choice by ({@link CpuChoice}):
  * which CPU path is faster depends on it. A small step is dominated by the cost of each launch
  * (PoCL's is tens of microseconds per command, Java's next to nothing), a large one by the GEMMs.
- * The boundary is {@value #SMALL_BELOW_FLOPS} FLOPs per step, counting a Dense layer's three GEMMs
- * (forward, input and weight gradients) as {@code 6·B·I·O}. Each class is measured with one
+ * The boundary is {@value #SMALL_BELOW_FLOPS} FLOPs per step, counting each layer's three products
+ * (forward, input and weight gradients) as 6 FLOPs per weight and position: {@code 6·B·I·O} for a
+ * Dense layer, {@code 6·B·OH·OW·KH·KW·C·F} for a convolution. Each class is measured with one
  * representative step, two Dense layers as the models of {@code samples/} have them:
  * <ul>
  *   <li>{@code small} — batch 32, 20 → 10 (ReLU, dropout 0.5) → 1, MSE: the seed model's step,
@@ -42,16 +43,11 @@ public enum StepClass {
     }
 
     /**
-     * The class of a step of a stack of Dense layers: batch rows, {@code in} input features and
-     * each layer's units in order (layers without parameters add nothing).
+     * The class of a training step of {@code flops} FLOPs (as {@code ModelConfig.trainingStepFlops}
+     * counts them: every layer's kernels, Dense and convolution alike); NaN, a step not counted,
+     * is {@link #LARGE}.
      */
-    public static StepClass ofDense(int batch, int in, int... units) {
-        double flops = 0;
-        int width = in;
-        for (int u : units) {
-            flops += 6.0 * batch * width * u;
-            width = u;
-        }
+    public static StepClass of(double flops) {
         return flops < SMALL_BELOW_FLOPS ? SMALL : LARGE;
     }
 

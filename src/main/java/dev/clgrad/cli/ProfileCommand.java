@@ -8,7 +8,6 @@ import dev.clgrad.backend.StepClass;
 import dev.clgrad.data.Dataset;
 import dev.clgrad.io.ModelConfig;
 import dev.clgrad.model.Sequential;
-import dev.clgrad.nn.Dense;
 import dev.clgrad.profile.Profiler;
 import dev.clgrad.train.Fit;
 import picocli.CommandLine.Command;
@@ -62,8 +61,7 @@ final class ProfileCommand implements Callable<Integer> {
         Dataset train = cfg.data().load(data).train();
         int rows = Math.min(train.rows(), steps * b);
         Fit fit = Fit.epochs(1).withBatchSize(b).withSeed(cfg.seed()).withQuiet(true);
-        int[] units = cfg.layers().stream().filter(l -> l.type().equals("dense")).mapToInt(l -> ((Dense) l.create()).units()).toArray();
-        StepClass step = StepClass.ofDense(b, train.features(), units);
+        StepClass step = StepClass.of(cfg.trainingStepFlops(train.sampleShape(), b));
         try (Backend backend = Backends.select(device, step); Sequential model = Sequential.fromConfig(cfg, backend)) {
             model.fit(train.slice(0, Math.min(rows, b)), fit);
             try (Profiler p = Profiler.start(backend)) {

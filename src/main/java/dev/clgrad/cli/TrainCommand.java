@@ -10,7 +10,6 @@ import dev.clgrad.io.Checkpoint;
 import dev.clgrad.io.DataSpec;
 import dev.clgrad.io.ModelConfig;
 import dev.clgrad.model.Sequential;
-import dev.clgrad.nn.Dense;
 import dev.clgrad.profile.Profiler;
 import dev.clgrad.train.Callback;
 import dev.clgrad.train.Fit;
@@ -152,8 +151,7 @@ final class TrainCommand implements Callable<Integer> {
             checkpoints = new KeepGoing(new ModelCheckpoint(checkpoint, checkpointEvery == null ? 0 : checkpointEvery, 1));
             fit = fit.withCallbacks(checkpoints);
         }
-        int[] units = cfg.layers().stream().filter(l -> l.type().equals("dense")).mapToInt(l -> ((Dense) l.create()).units()).toArray();
-        StepClass step = StepClass.ofDense(batchSize, split.train().features(), units);
+        StepClass step = StepClass.of(cfg.trainingStepFlops(split.train().sampleShape(), batchSize));
         try (Backend backend = Backends.select(device, step); Sequential model = Sequential.fromConfig(cfg, backend)) {
             model.build(split.train().sampleShape(), Math.min(batchSize, split.train().rows()));
             InputCheck.check("train", model, split.train(), "training set", split.train(), checkFinite);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.nn.Layer;
 import dev.clgrad.nn.LayerTypes;
+import dev.clgrad.nn.ParamSpec;
 import dev.clgrad.optim.Adam;
 import dev.clgrad.optim.AdamW;
 import dev.clgrad.optim.Optimizer;
@@ -50,6 +51,35 @@ public record ModelConfig(String name, long seed, Shape inputShape, List<LayerSp
     /** The same config with another seed. */
     public ModelConfig withSeed(long newSeed) {
         return new ModelConfig(name, newSeed, inputShape, layers, optimizer, loss, metrics, epochs, batchSize, data);
+    }
+
+    /**
+     * The FLOPs of one training step of {@code batch} rows of per-sample shape {@code sample} (the
+     * config's inputShape when it has one), for {@code StepClass.of}: per layer, its trainable
+     * kernels (parameters of rank 2 or more) times the positions it applies them at (its output's
+     * elements per unit: 1 for a Dense layer, OH·OW for a convolution), at 2 FLOPs per multiply-add
+     * and three products (forward, input and weight gradients); element-wise work is left out. The
+     * layers are built here, apart from any model; NaN when they do not build on that shape (the
+     * model's own build then says why).
+     */
+    public double trainingStepFlops(Shape sample, int batch) {
+        Shape in = inputShape != null ? inputShape : sample;
+        double multiplyAdds = 0;
+        try {
+            for (LayerSpec spec : layers) {
+                Layer layer = spec.create();
+                Shape out = layer.build(in, seed);
+                for (ParamSpec p : layer.parameters()) {
+                    if (p.trainable() && p.shape().rank() >= 2) {
+                        multiplyAdds += (double) p.shape().size() * (out.size() / out.last());
+                    }
+                }
+                in = out;
+            }
+        } catch (IllegalArgumentException e) {
+            return Double.NaN;
+        }
+        return 6 * multiplyAdds * batch;
     }
 
     /**

@@ -739,12 +739,15 @@ public final class SpecialValues {
 
     /**
      * (B, H, W, C, KH, KW, SH, SW, DH, DW, same 1 / valid 0) of the window checks, small enough
-     * for a simulator and each with padding, strides and (the first) dilation, so that the
-     * {@link KernelSweep}'s cheapest check still takes every path: an even kernel and an odd one,
+     * for a simulator: the first two each with padding, strides and (the first) dilation, so that
+     * the {@link KernelSweep}'s cheapest check still takes every path: an even kernel and an odd one,
      * both with 17 channels (full channel vectors of conv.cl and a last one of a single channel at
-     * every {@code CONV_VW} up to 16).
+     * every {@code CONV_VW} up to 16); the third a valid window over 17 channels and 1,224
+     * elements, so that the Java backend's Vector API col2im (whole vectors of channels) and its
+     * scalar tail both run.
      */
-    static final int[][] WINDOWS = {{2, 5, 7, 17, 2, 3, 2, 1, 1, 2, 1}, {1, 6, 5, 17, 3, 3, 2, 2, 1, 1, 1}};
+    static final int[][] WINDOWS = {{2, 5, 7, 17, 2, 3, 2, 1, 1, 2, 1}, {1, 6, 5, 17, 3, 3, 2, 2, 1, 1, 1},
+        {2, 6, 6, 17, 3, 3, 1, 1, 1, 1, 0}};
 
     /**
      * im2col copies the planted values of x bit for bit and writes +0 in the padding; col2im adds

@@ -2,6 +2,8 @@ package dev.clgrad.backend;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.clgrad.io.ModelConfig;
+import dev.clgrad.tensor.Shape;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -140,10 +142,25 @@ class CpuChoiceTest {
     }
 
     @Test
-    void stepClassesSplitTheSeedFromTheMlp() {
-        assertEquals(StepClass.SMALL, StepClass.ofDense(32, 20, 10, 1), "the seed model");
-        assertEquals(StepClass.LARGE, StepClass.ofDense(128, 784, 512, 512, 10), "the Fashion-MNIST MLP");
-        assertEquals(StepClass.SMALL, StepClass.ofDense(1, 784, 512, 512, 10), "the MLP one row at a time");
+    void stepClassesSplitTheSeedFromTheMlpAndTheCnn() throws IOException {
+        ModelConfig seed = ModelConfig.read(Path.of("samples/seed-simplenet.json"));
+        ModelConfig mlp = ModelConfig.read(Path.of("samples/fashion-mnist-mlp.json"));
+        ModelConfig cnn = ModelConfig.read(Path.of("samples/fashion-mnist-cnn.json"));
+        Shape image = Shape.of(28, 28, 1);
+        assertEquals(6.0 * 32 * (20 * 10 + 10), seed.trainingStepFlops(Shape.of(20), 32), "the seed model's FLOPs");
+        assertEquals(StepClass.SMALL, StepClass.of(seed.trainingStepFlops(Shape.of(20), 32)), "the seed model");
+        assertEquals(StepClass.LARGE, StepClass.of(mlp.trainingStepFlops(image, 128)), "the Fashion-MNIST MLP");
+        assertEquals(StepClass.SMALL, StepClass.of(mlp.trainingStepFlops(image, 1)), "the MLP one row at a time");
+        // Conv2D(32, 3) on 28x28x1, Conv2D(64, 3) on 13x13x32, Dense(10) on 1600: the convolutions
+        // are 99 % of the step, its Dense layer alone a small step
+        assertEquals(6.0 * 128 * (9 * 32 * 26 * 26 + 288 * 64 * 11 * 11 + 1600 * 10), cnn.trainingStepFlops(image, 128),
+                "the CNN's FLOPs");
+        assertEquals(StepClass.LARGE, StepClass.of(cnn.trainingStepFlops(image, 128)), "the CNN");
+        ModelConfig tooSmall = ModelConfig.parse("{\"inputShape\": [2, 2, 1], \"layers\": [{\"type\": \"conv2d\", "
+                + "\"filters\": 1, \"kernelSize\": 3}], \"loss\": \"mse\", \"data\": {\"type\": \"random-normal\", "
+                + "\"train\": 4, \"test\": 2, \"features\": 4, \"targets\": 1}}", "m.json", Path.of("."));
+        assertTrue(Double.isNaN(tooSmall.trainingStepFlops(Shape.of(2, 2, 1), 1)), "a 3x3 kernel on a 2x2 image");
+        assertEquals(StepClass.LARGE, StepClass.of(Double.NaN), "a step not counted is large");
     }
 
     /** The files of two classes are separate, so one class's verdict never answers for the other. */

@@ -25,8 +25,13 @@ import java.util.Arrays;
  *
  * <p>When the JVM has the Vector API ({@link #VECTOR_API}: started with {@code --add-modules
  * jdk.incubator.vector}), each part runs {@link VectorGemm}'s register-blocked kernel instead of the
- * auto-vectorised one; the split into parts, the scaling by beta and the small and narrow cases are
- * the same.
+ * auto-vectorised one, row bands aligned to its 6 rows; the small and narrow cases are the same.
+ * There, beta 0 skips the scaling pass (the blocks write C instead of adding to it), and a
+ * {@link RowBias} epilogue is applied by the blocks as they store C, so C goes through memory once
+ * instead of three times (zeroed, accumulated, biased): which paths do that is
+ * {@link #gemm(ParallelLoop, boolean, boolean, boolean, int, int, int, float, float[], int, float[],
+ * int, float, float[], int, RowBias)}'s answer. Neither changes a bit of C: where C is written, the
+ * blocks store {@code +0 + sum}, what adding to zeros gave.
  */
 final class JavaGemm {
     /**
@@ -48,8 +53,6 @@ final class JavaGemm {
     private static final int NARROW = 16;
     /** Rows of C per register block. */
     private static final int MR = 4;
-    /** Row bands split between threads start at multiples of this: both kernels' register-block heights. */
-    private static final int ROW_ALIGN = 12;
     /** Column bands split between threads start at multiples of this. */
     private static final int COL_ALIGN = 32;
 
@@ -92,29 +95,55 @@ final class JavaGemm {
     }
 
     /**
+     * A bias added to every row of C, then ReLU or not, as the product stores C: {@code C[i, j] =
+     * max(0, C[i, j] + bias[j])} with relu, {@code C[i, j] + bias[j]} without; bias: (N) at
+     * {@code offset}, not modified. The bits of the sum and then the bias pass as two steps.
+     */
+    record RowBias(float[] bias, int offset, boolean relu) {
+    }
+
+    /**
      * Computes the product. A is (M, K) at {@code aOff}, or (K, M) when transA; B is (K, N), or
      * (N, K) when transB; C is (M, N) at {@code cOff}. a, b not modified; c modified. With
      * {@code vectorApi} (only where {@link #VECTOR_API}), blocks run on {@link VectorGemm}.
      */
     static void gemm(ParallelLoop loop, boolean vectorApi, boolean transA, boolean transB, int m, int n, int k,
                      float alpha, float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff) {
+        gemm(loop, vectorApi, transA, transB, m, n, k, alpha, a, aOff, b, bOff, beta, c, cOff, null);
+    }
+
+    /**
+     * As {@link #gemm(ParallelLoop, boolean, boolean, boolean, int, int, int, float, float[], int,
+     * float[], int, float, float[], int)}, and returns whether it also applied {@code epilogue} (not
+     * null): the Vector API's blocks apply it as they store their last panel of C, with beta 0
+     * writing C without reading it first; elsewhere the caller applies it after the product.
+     */
+    static boolean gemm(ParallelLoop loop, boolean vectorApi, boolean transA, boolean transB, int m, int n, int k,
+                        float alpha, float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff,
+                        RowBias epilogue) {
         long work = (long) m * n * k;
         if (work <= DIRECT_WORK) {
             direct(transA, transB, m, n, k, alpha, a, aOff, b, bOff, beta, c, cOff);
-            return;
+            return false;
         }
         if (n < NARROW && m >= 4 * NARROW) {
             transposed(loop, vectorApi, transA, transB, m, n, k, alpha, a, aOff, b, bOff, beta, c, cOff);
-            return;
+            return false;
         }
-        scale(loop, m, n, beta, c, cOff);
         if (alpha == 0f) {
-            return;
+            scale(loop, m, n, beta, c, cOff);
+            return false;
         }
+        boolean overwrite = vectorApi && beta == 0f;
+        if (!overwrite) {
+            scale(loop, m, n, beta, c, cOff);
+        }
+        RowBias fused = vectorApi ? epilogue : null;
         int threads = work < PARALLEL_WORK ? 1 : loop.threads();
         if (m >= MIN_ROWS_PER_PART * threads || n < MIN_COLS_PER_PART * threads) {
-            int parts = Math.max(1, Math.min(threads, m / MR));
-            int step = (m / parts + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
+            int align = vectorApi ? VectorGemm.MR : MR;
+            int parts = Math.max(1, Math.min(threads, (m + align - 1) / align));
+            int step = (m / parts + align - 1) / align * align;
             loop.forRange(parts, 1, 1, (from, to) -> {
                 for (int p = from; p < to; p++) {
                     int r0 = Math.min(m, p * step);
@@ -122,7 +151,8 @@ final class JavaGemm {
                     if (r0 >= r1) {
                         continue;
                     }
-                    block(vectorApi, transA, transB, m, n, k, alpha, a, aOff, b, bOff, c, cOff, r0, r1, 0, n);
+                    block(vectorApi, transA, transB, m, n, k, alpha, a, aOff, b, bOff, overwrite, fused, c, cOff, r0,
+                            r1, 0, n);
                 }
             });
         } else {
@@ -135,10 +165,12 @@ final class JavaGemm {
                     if (c0 >= c1) {
                         continue;
                     }
-                    block(vectorApi, transA, transB, m, n, k, alpha, a, aOff, b, bOff, c, cOff, 0, m, c0, c1);
+                    block(vectorApi, transA, transB, m, n, k, alpha, a, aOff, b, bOff, overwrite, fused, c, cOff, 0, m,
+                            c0, c1);
                 }
             });
         }
+        return fused != null;
     }
 
     /**
@@ -209,12 +241,17 @@ final class JavaGemm {
         });
     }
 
-    /** C[r0..r1, c0..c1) += alpha·op(A)[r0..r1, :]·op(B)[:, c0..c1) on the calling thread. */
+    /**
+     * C[r0..r1, c0..c1) += alpha·op(A)[r0..r1, :]·op(B)[:, c0..c1) on the calling thread; on
+     * {@link VectorGemm} (vectorApi) written over C instead when overwrite, and with the epilogue
+     * when not null.
+     */
     private static void block(boolean vectorApi, boolean transA, boolean transB, int m, int n, int k, float alpha,
-                              float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int r0, int r1, int c0,
-                              int c1) {
+                              float[] a, int aOff, float[] b, int bOff, boolean overwrite, RowBias epilogue, float[] c,
+                              int cOff, int r0, int r1, int c0, int c1) {
         if (vectorApi) {
-            VectorGemm.block(transA, transB, m, n, k, alpha, a, aOff, b, bOff, c, cOff, r0, r1, c0, c1);
+            VectorGemm.block(transA, transB, m, n, k, alpha, a, aOff, b, bOff, overwrite, epilogue, c, cOff, r0, r1,
+                    c0, c1);
         } else {
             blocked(transA, transB, m, n, k, alpha, a, aOff, b, bOff, c, cOff, r0, r1, c0, c1);
         }

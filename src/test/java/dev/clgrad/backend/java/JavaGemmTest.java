@@ -13,13 +13,13 @@ import static org.junit.jupiter.api.Assertions.fail;
  * Both GEMM kernels of the Java backend (the Vector API's and the auto-vectorised one) against a
  * float64 reference, on shapes that reach every path: the direct loop, row and column splits between
  * two threads, several depth and column panels, edge blocks narrower and shorter than a register block,
- * the transposed narrow case, every transpose, alpha and beta, and operands at offsets in larger
- * arrays (views).
+ * the transposed narrow case, B one micro-panel wide (read in place), every transpose, alpha and
+ * beta, and operands at offsets in larger arrays (views).
  */
 class JavaGemmTest {
     private static final int[][] SHAPES = {
         {5, 7, 9}, {13, 45, 70}, {97, 200, 300}, {300, 31, 257}, {6, VectorGemm.NC + 52, 40}, {1, 1000, 40},
-        {500, 10, 64}, {130, 129, 513}, {61, 300, 3}, {40, 700, 64},
+        {500, 10, 64}, {130, 129, 513}, {61, 300, 3}, {40, 700, 64}, {9, VectorGemm.NR, 700},
     };
 
     /** The Maven build runs the tests with the Vector API, so its kernel is tested, not skipped. */
