@@ -208,8 +208,8 @@ final class TrainCommand implements Callable<Integer> {
                     ArrayNode val = root.putArray("valLoss");
                     history.get("val_loss").forEach(val::add);
                 }
-                root.put("testLoss", test.get("loss"));
-                root.put("testAccuracy", test.get("accuracy"));
+                putMetric(root, "testLoss", test.get("loss"));
+                putMetric(root, "testAccuracy", test.get("accuracy"));
                 root.put("samplesPerSec", history.samplesPerSecond());
                 root.put("device", backend.id());
                 System.out.println(mapper.writeValueAsString(root));
@@ -316,5 +316,19 @@ final class TrainCommand implements Callable<Integer> {
         public void onTrainEnd(TrainingState state) {
             guard(() -> inner.onTrainEnd(state));
         }
+    }
+
+    /**
+     * {@code key: value} (null when absent), or {@code key: null} for a value JSON cannot hold (NaN
+     * or ±∞: a test set with non-finite inputs, which {@code --check-finite} refuses), said on stderr.
+     */
+    private static void putMetric(ObjectNode root, String key, Double value) {
+        if (value == null || Double.isFinite(value)) {
+            root.put(key, value);
+            return;
+        }
+        root.putNull(key);
+        System.err.println("train: " + key + " is " + value + ", written as null; the test set holds non-finite "
+                + "values (--check-finite refuses them before training)");
     }
 }

@@ -138,7 +138,7 @@ public final class Trainer {
         }
         NonFiniteScan.Found bad = NonFiniteScan.first(model.gradients(), model.parameterList());
         String detail = bad == null ? "every gradient of the last step is finite, so look at the data "
-                + "(Fit.withCheckFinite(true) checks it) or lower the learning rate"
+                + "(Fit.withCheckFinite(true) or train --check-finite checks it) or lower the learning rate"
                 : "first layer with non-finite gradients: " + bad.layer() + " (" + bad + ")";
         int every = state.fit().lossEvery();
         int s = state.step();
@@ -162,8 +162,8 @@ public final class Trainer {
         if (bad != null) {
             throw new NonFiniteLossException("fit: the weights are non-finite after epoch " + (state.epoch() + 1)
                     + ", step " + state.step() + ", though the loss was finite; first layer with non-finite weights: "
-                    + bad.layer() + " (" + bad + "), so look at the data (Fit.withCheckFinite(true) checks it) or "
-                    + "lower the learning rate. Training stopped; no checkpoint was written after the weights went bad",
+                    + bad.layer() + " (" + bad + "), so look at the data (Fit.withCheckFinite(true) or train "
+                    + "--check-finite checks it) or lower the learning rate. Training stopped; no checkpoint was written after the weights went bad",
                     state.epoch(), state.step(), bad.layer());
         }
     }

@@ -42,6 +42,21 @@ class TrainCommandTest {
     }
 
     @Test
+    void aNonFiniteTestLossIsWrittenAsNullAndSaid() throws IOException {
+        Files.writeString(dir.resolve("train.csv"), "0,1,2\n1,2,3\n0,3,1\n1,0,2\n");
+        Files.writeString(dir.resolve("test.csv"), "0,NaN,2\n1,2,3\n");
+        Path cfg = Files.writeString(dir.resolve("nan.json"), "{\"layers\": [{\"type\": \"dense\", \"units\": 2}],"
+                + " \"loss\": \"sparse_categorical_crossentropy\", \"metrics\": [\"accuracy\"], \"epochs\": 1,"
+                + " \"data\": {\"type\": \"csv\", \"train\": \"train.csv\", \"test\": \"test.csv\"}}");
+        CliRun r = run("train", cfg.toString(), "--device", "java", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertTrue(j.get("testLoss").isNull(), r.out());
+        assertTrue(r.err().contains("train: testLoss is NaN, written as null; the test set holds non-finite values "
+                + "(--check-finite refuses them before training)"), r.err());
+    }
+
+    @Test
     void badConfigExitsTwoWithOneLine() throws IOException {
         Path bad = Files.writeString(dir.resolve("bad.json"), "{\"layers\": [{\"type\": \"dropout\", \"rate\": 2}],"
                 + " \"loss\": \"mse\", \"data\": {\"type\": \"random-normal\", \"train\": 4, \"features\": 2}}");

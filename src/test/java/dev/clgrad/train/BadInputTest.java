@@ -173,7 +173,8 @@ class BadInputTest {
                     .batchSize(4).withShuffle(false).withQuiet(true).withCallbacks(new ModelCheckpoint(dir, 0, 1))));
             assertTrue(e.getMessage().matches("fit: the weights are non-finite after epoch 1, step 3, though the loss "
                     + "was finite; first layer with non-finite weights: dense_1 \\(dense_1.kernel: \\d of 9 values\\), so "
-                    + "look at the data \\(Fit.withCheckFinite\\(true\\) checks it\\) or lower the learning rate. Training "
+                    + "look at the data \\(Fit.withCheckFinite\\(true\\) or train --check-finite checks it\\) or lower "
+                    + "the learning rate. Training "
                     + "stopped; no checkpoint was written after the weights went bad"), e.getMessage());
             assertEquals("dense_1", e.layer());
         }
@@ -195,7 +196,7 @@ class BadInputTest {
                     () -> m.fit(normal(100, 8, 1, 4), Fit.epochs(50).batchSize(10).withQuiet(true).withLossEvery(3)));
             assertTrue(e.getMessage().matches("fit: loss is (NaN|Infinity) at epoch \\d+, step \\d+.*; (first layer with "
                     + "non-finite gradients: dense_\\d.*|every gradient of the last step is finite, so look at the data "
-                    + "\\(Fit.withCheckFinite\\(true\\) checks it\\) or lower the learning rate)\\. Training stopped; "
+                    + "\\(Fit.withCheckFinite\\(true\\) or train --check-finite checks it\\) or lower the learning rate)\\. Training stopped; "
                     + "no checkpoint was written after the loss went bad"), e.getMessage());
         }
     }
