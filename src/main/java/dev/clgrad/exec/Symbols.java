@@ -1,14 +1,14 @@
 package dev.clgrad.exec;
 
 import dev.clgrad.tensor.DeviceBuffer;
-import dev.clgrad.tensor.DeviceMemory;
+import dev.clgrad.tensor.Placeholders;
 
 /**
  * The memory a step is lowered against before its workspace exists: each workspace value is a
  * buffer with no storage, numbered in the order the layers asked for them. The planner replaces
  * every symbolic tensor by a view of the arena ({@link Layout}) before anything runs.
  */
-final class Symbols implements DeviceMemory {
+final class Symbols extends Placeholders {
     /** A workspace value: the {@code index}-th asked for in the lowering, of {@code floats} elements. */
     static final class Symbol extends DeviceBuffer {
         final int index;
@@ -37,33 +37,5 @@ final class Symbols implements DeviceMemory {
     @Override
     public DeviceBuffer allocate(long floats) {
         return new Symbol(next++, floats, pendingName);
-    }
-
-    @Override
-    public void release(DeviceBuffer buffer) {
-    }
-
-    @Override
-    public void upload(float[] src, int srcOffset, DeviceBuffer dst, long dstOffset, int count) {
-        throw new UnsupportedOperationException("a symbolic workspace value holds no data");
-    }
-
-    @Override
-    public void download(DeviceBuffer src, long srcOffset, float[] dst, int dstOffset, int count) {
-        throw new UnsupportedOperationException("a symbolic workspace value holds no data");
-    }
-
-    @Override
-    public int liveBuffers() {
-        return 0;
-    }
-
-    @Override
-    public Transfers transfers() {
-        return new Transfers(0, 0);
-    }
-
-    @Override
-    public void finish() {
     }
 }

@@ -4,9 +4,10 @@ package dev.clgrad.tensor;
  * A memory that allocates nothing: a tensor on it has a shape, a name and views like any other but
  * no storage, so that what a model would take can be planned (its parameter groups laid out, its
  * steps lowered and their workspace placed) before anything is allocated. Copying data to or from
- * a placeholder is an error.
+ * a placeholder is an error. The planner's symbolic workspace values are placeholders too, numbered
+ * as they are asked for (a subclass that allocates its own buffers).
  */
-public final class Placeholders implements DeviceMemory {
+public class Placeholders implements DeviceMemory {
     /** A buffer with a capacity and no storage. */
     private static final class Placeholder extends DeviceBuffer {
         Placeholder(long floats) {
