@@ -13,16 +13,17 @@ import java.util.Arrays;
  * <p>Blocked as in BLIS: for each panel of {@link #NC} columns and {@link #KC} depth, op(B) is packed
  * into micro-panels of {@link #NR} columns (KC rows of NR floats, zero-padded past the last column;
  * a B of exactly NR columns is that layout already and is read in place: 2.0 → 1.5 ms for the
- * 9×32 weight gradient over 86528 rows); for each block of {@link #MC} rows, alpha·op(A) is packed into micro-panels of {@link #MR} rows
- * (KC columns of MR floats, zero-padded past the last row), except that with alpha 1 the whole
- * micro-panels are read where A lies (the micro-kernel's A loads are broadcasts, as cheap from
- * six rows of A, or six consecutive values of a row of Aᵀ, as from a packed panel; packing the tall
- * A of a convolution cost more than the products: 16 → 7 ms for the 15488×288 weight gradient's
- * colsᵀ), and only a last partial micro-panel is packed. The micro-kernel keeps an MR×NR block of
- * C in 2·MR vector registers across the whole depth (one rank-1 update per depth: two vector loads of
- * B, MR broadcasts of A, 2·MR fused multiply-adds) and adds it to C once; blocks at C's right and
- * bottom edges go through a zeroed MR×NR tile. The B micro-panel (KC·NR floats, 32 KiB with 512-bit
- * vectors) stays in L1 while the A block (MC·KC floats, 96 KiB) streams from L2.
+ * 9×32 weight gradient over 86528 rows); for each block of {@link #MC} rows, alpha·op(A) is packed
+ * into micro-panels of {@link #MR} rows (KC columns of MR floats, zero-padded past the last row),
+ * except that with alpha 1 the whole micro-panels are read where A lies (the micro-kernel's A
+ * loads are broadcasts, as cheap from six rows of A, or six consecutive values of a row of Aᵀ, as
+ * from a packed panel; packing the tall A of a convolution cost more than the products: 16 → 7 ms
+ * for the 15488×288 weight gradient's colsᵀ), and only a last partial micro-panel is packed. The
+ * micro-kernel keeps an MR×NR block of C in 2·MR vector registers across the whole depth (one
+ * rank-1 update per depth: two vector loads of B, MR broadcasts of A, 2·MR fused multiply-adds)
+ * and adds it to C once (or, for the first panel of a product with beta 0, writes it); blocks at
+ * C's right and bottom edges go through a zeroed MR×NR tile. The B micro-panel (KC·NR floats,
+ * 32 KiB with 512-bit vectors) stays in L1 while the A block (MC·KC floats, 96 KiB) streams from L2.
  */
 final class VectorGemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
