@@ -25,7 +25,8 @@
 //
 // Channels are independent, so a work-item takes CONV_VW neighbouring channels: a vector load or
 // store per tap, and col2im's sums per lane in the same order as the scalar spec. A last partial
-// vector (C not a multiple of CONV_VW, such as a first layer's C = 1) takes its channels one by one.
+// vector (C not a multiple of CONV_VW, such as a first layer's C = 1) walks the taps once per
+// channel, scalar.
 //
 // Launch geometry (ConvRoutine), 2-D, one work-item per vector of channels of one row of the output:
 //   im2col:  (v, r) over (ceil(C / CONV_VW), B*OH*OW): the work-item copies channels
@@ -59,6 +60,21 @@ typedef VEC_N(CONV_VW) convn;
 #error "CONV_VW must be 1, 2, 4, 8 or 16"
 #endif
 
+// The taps of output pixel (oh, ow) in scan order, each with inside (whether it lies in the image),
+// src_g (its pixel of x, at the work-item's first channel) and dst_g (its place in the cols row);
+// BODY copies.
+#define IM2COL_TAPS(BODY)                                                                       \
+    for (int kh = 0; kh < k_hw.x; kh++) {                                                       \
+        const int ih = oh * stride.x - pad.x + kh * dilation.x;                                 \
+        for (int kw = 0; kw < k_hw.y; kw++) {                                                   \
+            const int iw = ow * stride.y - pad.y + kw * dilation.y;                             \
+            const bool inside = ih >= 0 && ih < in_hw.x && iw >= 0 && iw < in_hw.y;             \
+            __global float* dst_g = row_g + ((size_t)kh * k_hw.y + kw) * C;                     \
+            __global const float* src_g = image_g + ((size_t)ih * in_hw.y + iw) * C;            \
+            BODY;                                                                               \
+        }                                                                                       \
+    }
+
 __kernel void im2col(const int B, const int C, const int2 in_hw, const int2 out_hw, const int2 k_hw,
                      const int2 stride, const int2 dilation, const int2 pad,
                      __global const float* x_g, const int x_off, __global float* cols_g, const int cols_off) {
@@ -68,37 +84,40 @@ __kernel void im2col(const int B, const int C, const int2 in_hw, const int2 out_
     if (c0 >= C || b >= B) {
         return;
     }
-    const int count = min(C - c0, CONV_VW);
     const int ow = r % out_hw.y;
     const int oh = r / out_hw.y % out_hw.x;
     const size_t taps = (size_t)k_hw.x * k_hw.y;
     const size_t image = (size_t)in_hw.x * in_hw.y;
     __global float* row_g = cols_g + cols_off + (size_t)r * taps * C + c0;
     __global const float* image_g = x_g + x_off + (size_t)b * image * C + c0;
-    for (int kh = 0; kh < k_hw.x; kh++) {
-        const int ih = oh * stride.x - pad.x + kh * dilation.x;
-        for (int kw = 0; kw < k_hw.y; kw++) {
-            const int iw = ow * stride.y - pad.y + kw * dilation.y;
-            const bool inside = ih >= 0 && ih < in_hw.x && iw >= 0 && iw < in_hw.y;
-            __global float* dst_g = row_g + ((size_t)kh * k_hw.y + kw) * C;
-            __global const float* src_g = image_g + ((size_t)ih * in_hw.y + iw) * C;
-            if (count == CONV_VW) {
-                CONV_VSTORE(inside ? CONV_VLOAD(src_g) : (convn)0.0f, dst_g);
-            } else {
-                for (int j = 0; j < count; j++) {
-                    dst_g[j] = inside ? src_g[j] : 0.0f;
-                }
-            }
+    if (c0 + CONV_VW <= C) {
+        IM2COL_TAPS(CONV_VSTORE(inside ? CONV_VLOAD(src_g) : (convn)0.0f, dst_g))
+    } else {
+        for (int j = 0; j < C - c0; j++) {
+            IM2COL_TAPS(dst_g[j] = inside ? src_g[j] : 0.0f)
         }
     }
 }
 
-// s_p[j] += the count channels at src_g (count < CONV_VW), a partial vector of col2im.
-inline void conv_add_partial(float* s_p, __global const float* src_g, const int count) {
-    for (int j = 0; j < count; j++) {
-        s_p[j] += src_g[j];
+// The taps (kh, kw) in scan order whose output pixel (oh, ow) reads dx pixel (ih, iw), each with
+// src_g, its cols entry at the work-item's first channel; BODY adds it.
+#define COL2IM_TAPS(BODY)                                                                           \
+    for (int kh = 0; kh < k_hw.x; kh++) {                                                           \
+        const int sh = ih + pad.x - kh * dilation.x;                                                \
+        if (sh < 0 || (stride.x > 1 && sh % stride.x != 0) || sh / stride.x >= out_hw.x) {          \
+            continue;                                                                               \
+        }                                                                                           \
+        for (int kw = 0; kw < k_hw.y; kw++) {                                                       \
+            const int sw = iw + pad.y - kw * dilation.y;                                            \
+            if (sw < 0 || (stride.y > 1 && sw % stride.y != 0) || sw / stride.y >= out_hw.y) {      \
+                continue;                                                                           \
+            }                                                                                       \
+            const size_t out_pixel = (size_t)(sh / stride.x) * out_hw.y + sw / stride.y;            \
+            const size_t tap = (size_t)kh * k_hw.y + kw;                                            \
+            __global const float* src_g = image_g + (out_pixel * taps + tap) * C;                   \
+            BODY;                                                                                   \
+        }                                                                                           \
     }
-}
 
 __kernel void col2im(const int B, const int C, const int2 in_hw, const int2 out_hw, const int2 k_hw,
                      const int2 stride, const int2 dilation, const int2 pad,
@@ -109,43 +128,21 @@ __kernel void col2im(const int B, const int C, const int2 in_hw, const int2 out_
     if (c0 >= C || b >= B) {
         return;
     }
-    const int count = min(C - c0, CONV_VW);
     const int iw = p % in_hw.y;
     const int ih = p / in_hw.y % in_hw.x;
     const size_t taps = (size_t)k_hw.x * k_hw.y;
     const size_t pixels = (size_t)out_hw.x * out_hw.y;
     __global const float* image_g = cols_g + cols_off + (size_t)b * pixels * taps * C + c0;
-    convn s = 0.0f;
-    float s_p[CONV_VW];
-    for (int j = 0; j < CONV_VW; j++) {
-        s_p[j] = 0.0f;
-    }
-    for (int kh = 0; kh < k_hw.x; kh++) {
-        const int sh = ih + pad.x - kh * dilation.x;
-        if (sh < 0 || (stride.x > 1 && sh % stride.x != 0) || sh / stride.x >= out_hw.x) {
-            continue;
-        }
-        for (int kw = 0; kw < k_hw.y; kw++) {
-            const int sw = iw + pad.y - kw * dilation.y;
-            if (sw < 0 || (stride.y > 1 && sw % stride.y != 0) || sw / stride.y >= out_hw.y) {
-                continue;
-            }
-            const size_t out_pixel = (size_t)(sh / stride.x) * out_hw.y + sw / stride.y;
-            const size_t tap = (size_t)kh * k_hw.y + kw;
-            __global const float* src_g = image_g + (out_pixel * taps + tap) * C;
-            if (count == CONV_VW) {
-                s += CONV_VLOAD(src_g);
-            } else {
-                conv_add_partial(s_p, src_g, count);
-            }
-        }
-    }
     __global float* dst_g = dx_g + (size_t)dx_off + (size_t)p * C + c0;
-    if (count == CONV_VW) {
+    if (c0 + CONV_VW <= C) {
+        convn s = 0.0f;
+        COL2IM_TAPS(s += CONV_VLOAD(src_g))
         CONV_VSTORE(s, dst_g);
     } else {
-        for (int j = 0; j < count; j++) {
-            dst_g[j] = s_p[j];
+        for (int j = 0; j < C - c0; j++) {
+            float s = 0.0f;
+            COL2IM_TAPS(s += src_g[j])
+            dst_g[j] = s;
         }
     }
 }

@@ -67,7 +67,8 @@ public final class Conformance {
     static final int[][] MATRICES = {{1, 1}, {7, 17}, {33, 129}, {1000, 3}, {3, 1000}, {129, 10}};
     /**
      * (M, N, K) of the GEMM cases: naive-kernel shapes (thin in M, N or K) and tiled ones with
-     * partial tiles in M, N and K on the CPU and GPU profiles (130x67x261, 200x300x70).
+     * partial tiles in M, N and K (200x300x70 on the CPU and GPU profiles, 130x67x261 and 64x2100x5
+     * on the GPU ones).
      */
     static final int[][] GEMMS = {{1, 1, 1}, {1, 1000, 3}, {1000, 3, 1}, {17, 33, 129}, {129, 17, 33},
             {33, 129, 17}, {7, 7, 7}, {64, 2100, 5}, {130, 67, 261}, {200, 300, 70}};

@@ -100,19 +100,21 @@ public final class SpecialValues {
     /** (rows, cols) of the row-wise ops; 33x129 is past the Vector API threshold. */
     static final int[][] MATRICES = {{7, 17}, {33, 129}};
     /**
-     * (M, N, K): a naive-kernel shape; a tiled one of whole 64 x 128 tiles (the CPU profile's; two
-     * 64 x 64 tiles of the GPU profiles) whose K = 33 takes two K steps of 32 and three of 16, so a
-     * tile is reloaded while the work-group may still read the last one; and a narrow one (N < 16:
-     * the Java backend computes its transpose). Small enough for a simulator ({@link KernelSweep}).
+     * (M, N, K): a naive-kernel shape; a tiled one of whole tiles (two 128 x 64 tiles of the CPU
+     * profile, four 64 x 64 tiles of the GPU profiles) whose K = 33 takes two K steps of 32 and
+     * three of 16, so a tile is reloaded while the work-group may still read the last one; and a
+     * narrow one (N < 16: the Java backend computes its transpose). Small enough for a simulator
+     * ({@link KernelSweep}).
      */
-    static final int[][] GEMMS = {{7, 5, 3}, {64, 128, 33}, {300, 10, 20}};
+    static final int[][] GEMMS = {{7, 5, 3}, {128, 128, 33}, {300, 10, 20}};
     /**
      * (B, I, O) of the Dense epilogues and composites: naive-kernel shapes, shapes for which every
-     * product is tiled on the CPU and GPU profiles (forward 64x128 by K = 33, input gradient 64x33
-     * by K = 128, weight gradient 33x128 by K = 64), and a forward of a short K and a long M (70x17
-     * by K = 9, OpenCL's gemm_smallk_bias, with partial row blocks and vectors).
+     * product is tiled on the CPU and GPU profiles (forward 128x128 by K = 33, whole tiles; input
+     * gradient 128x33 by K = 128 and weight gradient 33x128 by K = 128, partial ones), and a
+     * forward of a short K and a long M (130x17 by K = 9, at least a tile of rows: OpenCL's
+     * gemm_smallk_bias, with partial row blocks and vectors).
      */
-    static final int[][] DENSES = {{5, 3, 4}, {64, 33, 128}, {70, 9, 17}};
+    static final int[][] DENSES = {{5, 3, 4}, {128, 33, 128}, {130, 9, 17}};
     /** (M, N, K) of the other epilogues: a naive-kernel shape and a tiled one (see {@link #GEMMS}). */
     static final int[][] EPILOGUE_SHAPES = {{7, 5, 3}, {64, 128, 33}};
     private static final long DROPOUT_OFFSET = 0xFFFF_FFFEL;

@@ -11,7 +11,7 @@ import java.util.List;
 
 /**
  * {@code C = alpha·op(A)·op(B) + beta·C} on OpenCL ({@code gemm.cl}). Shapes whose tiles would
- * mostly compute padding (say M = 1, N = 10 against a 128-wide tile, or K = 9 against a 32-deep K
+ * mostly compute padding (say M = 1, N = 10 against a 64-wide tile, or K = 9 against a 32-deep K
  * step) run the one-element-per-work-item {@code gemm_naive}; everything else runs the tiled
  * {@code gemm_nn/nt/tn/tt}, which handles partial tiles itself, so the caller never pads.
  * {@link DenseRoutine} launches the same kernels with an epilogue, and a Dense forward of a short K
