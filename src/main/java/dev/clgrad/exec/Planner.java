@@ -3,6 +3,7 @@ package dev.clgrad.exec;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.nn.Layer;
 import dev.clgrad.nn.Loss;
+import dev.clgrad.nn.Parameter;
 import dev.clgrad.nn.ParameterStore;
 import dev.clgrad.ops.AccuracyCount;
 import dev.clgrad.ops.Fill;
@@ -316,6 +317,9 @@ public final class Planner implements AutoCloseable {
             g.phase("loss");
             Tensor dPred = training && trainable ? g.value("dPred", h.shape()) : null;
             loss.lower(g, h, target, lossSum, dPred);
+            if (!training) {
+                penalties(g, lossSum, false);
+            }
             if (accuracy) {
                 g.emit("loss", new AccuracyCount(h, target.reshape(rows), sums.view(CORRECT, Shape.of(1), "correct"),
                         true));
@@ -326,15 +330,38 @@ public final class Planner implements AutoCloseable {
                 for (int k = layers.size() - 1; k >= 0 && d != null; k--) {
                     d = layers.get(k).backward(g, d);
                 }
+                penalties(g, lossSum, true);
                 if (updates) {
                     g.phase("optimizer");
                     for (Op op : optimizer.updates(store.params(), store.grads())) {
                         g.emit("optimizer", op);
                     }
+                    for (Parameter p : store.trainable()) {
+                        if (p.constraint() != null) {
+                            g.emit(p.name() + ".constraint", p.constraint().op(store.value(p.name())));
+                        }
+                    }
                 }
             }
         }
         Fusion.apply(g.nodes());
+    }
+
+    /**
+     * Emits each regularized parameter's penalty, added to the batch's loss slot (so the reported
+     * losses include it, per batch as the loss itself, as Keras reports them), and when
+     * {@code gradients} its gradient added to the parameter's, after the whole backward has written
+     * the gradients: one launch per parameter, since the layers' gradient launches (GEMMs and their
+     * fused composites) read no weights to fold it into, and the optimizer's update is one launch
+     * per group with the group's own settings.
+     */
+    private void penalties(Graph g, Tensor lossSum, boolean gradients) {
+        for (Parameter p : store.trainable()) {
+            if (p.regularizer() != null) {
+                g.emit(p.name() + ".penalty", p.regularizer().op(store.value(p.name()),
+                        gradients ? store.gradient(p.name()) : null, lossSum));
+            }
+        }
     }
 
     /** The bound, prepared program of {@code kind} for {@code rows} rows (cached). */

@@ -1,6 +1,7 @@
 package dev.clgrad.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -128,6 +129,25 @@ final class ConfigNode {
             throw error(field, "expected an object, got " + v);
         }
         return new ConfigNode(v, path + "." + field, file);
+    }
+
+    /**
+     * The object {@code field}, a string {@code s} read as the object {@code {"type": s}} (a
+     * constraint or regularizer by its name alone); null when absent.
+     */
+    ConfigNode typed(String field) throws ConfigException {
+        if (!has(field)) {
+            return null;
+        }
+        JsonNode v = node.get(field);
+        if (v.isTextual()) {
+            return new ConfigNode(JsonNodeFactory.instance.objectNode().put("type", v.asText()), path + "." + field,
+                    file);
+        }
+        if (!v.isObject()) {
+            throw error(field, "expected a type name or an object with a \"type\", got " + v);
+        }
+        return object(field);
     }
 
     /** The elements of an array field, each as an object node. */

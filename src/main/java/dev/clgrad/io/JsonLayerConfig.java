@@ -2,6 +2,8 @@ package dev.clgrad.io;
 
 import dev.clgrad.nn.LayerConfig;
 
+import java.util.Set;
+
 /**
  * A layer's JSON object as the layer reads it ({@link LayerConfig}); a bad value is a
  * {@link Invalid} carrying the {@link ConfigException} that names the file and the JSON path.
@@ -91,6 +93,25 @@ final class JsonLayerConfig implements LayerConfig {
     public String string(String key, String fallback) {
         try {
             return node.string(key, fallback);
+        } catch (ConfigException e) {
+            throw new Invalid(e);
+        }
+    }
+
+    @Override
+    public LayerConfig object(String key) {
+        try {
+            ConfigNode o = node.typed(key);
+            return o == null ? null : new JsonLayerConfig(o);
+        } catch (ConfigException e) {
+            throw new Invalid(e);
+        }
+    }
+
+    @Override
+    public void onlyKeys(Set<String> keys) {
+        try {
+            node.onlyKeys(keys);
         } catch (ConfigException e) {
             throw new Invalid(e);
         }

@@ -37,7 +37,8 @@ import java.util.Set;
  * Layer types are those of {@link LayerTypes}, each reading its own keys: {@code dense} (units ≥ 1,
  * activation relu|tanh|sigmoid|linear), {@code dropout} (rate in [0, 1)), {@code relu}, {@code tanh},
  * {@code sigmoid}, {@code flatten}, {@code conv2d} (filters, kernelSize, strides, padding valid|same,
- * dilation, activation, useBias), {@code reshape} (targetShape, one −1 allowed); {@code max_pooling2d} and
+ * dilation, activation, useBias; with dense also kernelConstraint, biasConstraint, kernelRegularizer,
+ * biasRegularizer: {@code WeightRules}), {@code reshape} (targetShape, one −1 allowed); {@code max_pooling2d} and
  * {@code average_pooling2d} (poolSize, strides: an integer or [a, b]; padding valid|same),
  * {@code global_average_pooling2d}, {@code batch_normalization} (momentum in [0, 1], epsilon > 0, center,
  * scale), {@code spatial_dropout2d} (rate in [0, 1)). Optimizers: {@code adam}, {@code adamw} (lr, weightDecay), {@code sgd} (lr,

@@ -50,6 +50,7 @@ public final class Conv2D extends Layer {
     private final int[] dilation;
     private final Activation activation;
     private final boolean useBias;
+    private final WeightRules rules;
     private long seed;
 
     /** A linear convolution of {@code filters} output channels with a square kernel. */
@@ -60,11 +61,11 @@ public final class Conv2D extends Layer {
     /** @param activation a Keras activation name ({@link Activation#of}): "relu", "tanh", "sigmoid", "linear" or null */
     public Conv2D(int filters, int kernelSize, String activation) {
         this(filters, new int[] {kernelSize, kernelSize}, new int[] {1, 1}, "valid", new int[] {1, 1}, activation,
-                true);
+                true, WeightRules.NONE);
     }
 
     private Conv2D(int filters, int[] kernelSize, int[] strides, String padding, int[] dilation, String activation,
-                   boolean useBias) {
+                   boolean useBias, WeightRules rules) {
         if (filters < 1) {
             throw new IllegalArgumentException("Conv2D: filters must be >= 1, got " + filters);
         }
@@ -83,6 +84,7 @@ public final class Conv2D extends Layer {
             throw new IllegalArgumentException("Conv2D: " + e.getMessage(), e);
         }
         this.useBias = useBias;
+        this.rules = rules;
     }
 
     private static int[] positive(String what, int[] pair) {
@@ -95,7 +97,8 @@ public final class Conv2D extends Layer {
 
     /** This layer with a kernel of {@code kh} rows and {@code kw} columns. */
     public Conv2D withKernelSize(int kh, int kw) {
-        return new Conv2D(filters, new int[] {kh, kw}, strides, padding, dilation, activation.kerasName(), useBias);
+        return new Conv2D(filters, new int[] {kh, kw}, strides, padding, dilation, activation.kerasName(), useBias,
+                rules);
     }
 
     /** This layer with stride {@code s} along both axes. */
@@ -105,12 +108,13 @@ public final class Conv2D extends Layer {
 
     /** This layer with strides {@code (sh, sw)}. */
     public Conv2D withStrides(int sh, int sw) {
-        return new Conv2D(filters, kernelSize, new int[] {sh, sw}, padding, dilation, activation.kerasName(), useBias);
+        return new Conv2D(filters, kernelSize, new int[] {sh, sw}, padding, dilation, activation.kerasName(), useBias,
+                rules);
     }
 
     /** This layer with Keras padding {@code "valid"} (none) or {@code "same"} (OH = ceil(H / SH)). */
     public Conv2D withPadding(String p) {
-        return new Conv2D(filters, kernelSize, strides, p, dilation, activation.kerasName(), useBias);
+        return new Conv2D(filters, kernelSize, strides, p, dilation, activation.kerasName(), useBias, rules);
     }
 
     /** This layer with dilation {@code d} along both axes (Keras's {@code dilation_rate}). */
@@ -120,17 +124,47 @@ public final class Conv2D extends Layer {
 
     /** This layer with dilations {@code (dh, dw)}. */
     public Conv2D withDilation(int dh, int dw) {
-        return new Conv2D(filters, kernelSize, strides, padding, new int[] {dh, dw}, activation.kerasName(), useBias);
+        return new Conv2D(filters, kernelSize, strides, padding, new int[] {dh, dw}, activation.kerasName(), useBias,
+                rules);
     }
 
     /** This layer with another activation (a Keras name). */
     public Conv2D withActivation(String a) {
-        return new Conv2D(filters, kernelSize, strides, padding, dilation, a, useBias);
+        return new Conv2D(filters, kernelSize, strides, padding, dilation, a, useBias, rules);
     }
 
-    /** This layer with or without its bias. */
+    /** This layer with or without its bias (and a bias constraint or penalty, which apply only with one). */
     public Conv2D withUseBias(boolean b) {
-        return new Conv2D(filters, kernelSize, strides, padding, dilation, activation.kerasName(), b);
+        return new Conv2D(filters, kernelSize, strides, padding, dilation, activation.kerasName(), b, rules);
+    }
+
+    /** This layer with Keras's {@code kernel_constraint} (null: none), applied after each update. */
+    public Conv2D withKernelConstraint(Constraint c) {
+        return new Conv2D(filters, kernelSize, strides, padding, dilation, activation.kerasName(), useBias,
+                rules.withKernelConstraint(c));
+    }
+
+    /** This layer with Keras's {@code bias_constraint} (null: none). */
+    public Conv2D withBiasConstraint(Constraint c) {
+        return new Conv2D(filters, kernelSize, strides, padding, dilation, activation.kerasName(), useBias,
+                rules.withBiasConstraint(c));
+    }
+
+    /** This layer with Keras's {@code kernel_regularizer} (null: none), its penalty added to the loss. */
+    public Conv2D withKernelRegularizer(Regularizer r) {
+        return new Conv2D(filters, kernelSize, strides, padding, dilation, activation.kerasName(), useBias,
+                rules.withKernelRegularizer(r));
+    }
+
+    /** This layer with Keras's {@code bias_regularizer} (null: none). */
+    public Conv2D withBiasRegularizer(Regularizer r) {
+        return new Conv2D(filters, kernelSize, strides, padding, dilation, activation.kerasName(), useBias,
+                rules.withBiasRegularizer(r));
+    }
+
+    /** The kernel's and bias's constraints and penalties. */
+    public WeightRules rules() {
+        return rules;
     }
 
     public int filters() {
@@ -183,9 +217,11 @@ public final class Conv2D extends Layer {
 
     @Override
     public Map<String, Object> config() {
-        return LayerTypes.entries("filters", filters, "kernelSize", pair(kernelSize), "strides", pair(strides),
-                "padding", padding, "dilation", pair(dilation), "activation", activation.kerasName(),
+        Map<String, Object> m = LayerTypes.entries("filters", filters, "kernelSize", pair(kernelSize), "strides",
+                pair(strides), "padding", padding, "dilation", pair(dilation), "activation", activation.kerasName(),
                 "useBias", useBias);
+        m.putAll(rules.config());
+        return m;
     }
 
     private static List<Integer> pair(int[] p) {
@@ -194,7 +230,7 @@ public final class Conv2D extends Layer {
 
     /**
      * {@code {"type": "conv2d", "filters": F, "kernelSize": K or [KH, KW], "strides": 1, "padding":
-     * "valid", "dilation": 1, "activation": "linear", "useBias": true}}; filters in [1, 2^24], sizes in
+     * "valid", "dilation": 1, "activation": "linear", "useBias": true}} and the {@link WeightRules#KEYS}; filters in [1, 2^24], sizes in
      * [1, 2^16].
      */
     static Conv2D fromConfig(LayerConfig c) {
@@ -212,7 +248,8 @@ public final class Conv2D extends Layer {
         } catch (IllegalArgumentException e) {
             throw c.error("activation", e.getMessage());
         }
-        return new Conv2D(filters, kernel, strides, padding, dilation, act, c.bool("useBias", true));
+        return new Conv2D(filters, kernel, strides, padding, dilation, act, c.bool("useBias", true),
+                WeightRules.fromConfig(c));
     }
 
     /**
@@ -277,9 +314,10 @@ public final class Conv2D extends Layer {
     @Override
     public List<ParamSpec> parameters() {
         List<ParamSpec> p = new ArrayList<>();
-        p.add(ParamSpec.trainable("kernel", Shape.of(kernelSize[0], kernelSize[1], inputShape().last(), filters)));
+        p.add(rules.kernel(ParamSpec.trainable("kernel", Shape.of(kernelSize[0], kernelSize[1], inputShape().last(),
+                filters))));
         if (useBias) {
-            p.add(ParamSpec.trainable("bias", Shape.of(filters)));
+            p.add(rules.bias(ParamSpec.trainable("bias", Shape.of(filters))));
         }
         return p;
     }

@@ -28,6 +28,7 @@ import java.util.SplittableRandom;
 public final class Dense extends Layer {
     private final int units;
     private final Activation activation;
+    private final WeightRules rules;
     private long seed;
 
     /** A linear layer of {@code units} outputs. */
@@ -37,6 +38,10 @@ public final class Dense extends Layer {
 
     /** @param activation a Keras activation name ({@link Activation#of}): "relu", "tanh", "sigmoid", "linear" or null */
     public Dense(int units, String activation) {
+        this(units, activation, WeightRules.NONE);
+    }
+
+    private Dense(int units, String activation, WeightRules rules) {
         if (units < 1) {
             throw new IllegalArgumentException("Dense: units must be >= 1, got " + units);
         }
@@ -46,6 +51,32 @@ public final class Dense extends Layer {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("Dense: " + e.getMessage(), e);
         }
+        this.rules = rules;
+    }
+
+    /** This layer with Keras's {@code kernel_constraint} (null: none), applied after each update. */
+    public Dense withKernelConstraint(Constraint c) {
+        return new Dense(units, activation.kerasName(), rules.withKernelConstraint(c));
+    }
+
+    /** This layer with Keras's {@code bias_constraint} (null: none). */
+    public Dense withBiasConstraint(Constraint c) {
+        return new Dense(units, activation.kerasName(), rules.withBiasConstraint(c));
+    }
+
+    /** This layer with Keras's {@code kernel_regularizer} (null: none), its penalty added to the loss. */
+    public Dense withKernelRegularizer(Regularizer r) {
+        return new Dense(units, activation.kerasName(), rules.withKernelRegularizer(r));
+    }
+
+    /** This layer with Keras's {@code bias_regularizer} (null: none). */
+    public Dense withBiasRegularizer(Regularizer r) {
+        return new Dense(units, activation.kerasName(), rules.withBiasRegularizer(r));
+    }
+
+    /** The kernel's and bias's constraints and penalties. */
+    public WeightRules rules() {
+        return rules;
     }
 
     public int units() {
@@ -74,10 +105,15 @@ public final class Dense extends Layer {
 
     @Override
     public Map<String, Object> config() {
-        return LayerTypes.entries("units", units, "activation", activation.kerasName());
+        Map<String, Object> m = LayerTypes.entries("units", units, "activation", activation.kerasName());
+        m.putAll(rules.config());
+        return m;
     }
 
-    /** {@code {"type": "dense", "units": U, "activation": A}}; units in [1, 2^24]. */
+    /**
+     * {@code {"type": "dense", "units": U, "activation": A}} and the {@link WeightRules#KEYS};
+     * units in [1, 2^24].
+     */
     static Dense fromConfig(LayerConfig c) {
         int units = c.integer("units", 1, 1 << 24);
         String act = c.string("activation", "linear");
@@ -86,7 +122,7 @@ public final class Dense extends Layer {
         } catch (IllegalArgumentException e) {
             throw c.error("activation", e.getMessage());
         }
-        return new Dense(units, act);
+        return new Dense(units, act, WeightRules.fromConfig(c));
     }
 
     @Override
@@ -103,8 +139,8 @@ public final class Dense extends Layer {
 
     @Override
     public List<ParamSpec> parameters() {
-        return List.of(ParamSpec.trainable("kernel", Shape.of(inputShape().last(), units)),
-                ParamSpec.trainable("bias", Shape.of(units)));
+        return List.of(rules.kernel(ParamSpec.trainable("kernel", Shape.of(inputShape().last(), units))),
+                rules.bias(ParamSpec.trainable("bias", Shape.of(units))));
     }
 
     @Override

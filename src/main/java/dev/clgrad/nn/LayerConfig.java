@@ -1,5 +1,7 @@
 package dev.clgrad.nn;
 
+import java.util.Set;
+
 /**
  * A layer's entry in a model config, as the layer reads it ({@link LayerTypes}): typed, range-checked
  * values by key. Errors name the file and the JSON path of the key (the io package supplies this
@@ -33,6 +35,15 @@ public interface LayerConfig {
 
     /** The string {@code key}, or {@code fallback} when absent. */
     String string(String key, String fallback);
+
+    /**
+     * The object {@code key} as a config of its own (a constraint, a regularizer), a plain string
+     * {@code s} read as {@code {"type": s}}; null when absent.
+     */
+    LayerConfig object(String key);
+
+    /** Rejects keys other than {@code keys}, naming the first. */
+    void onlyKeys(Set<String> keys);
 
     /** An error about {@code key}, naming where it is. */
     RuntimeException error(String key, String message);

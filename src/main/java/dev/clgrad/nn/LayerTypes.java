@@ -1,5 +1,6 @@
 package dev.clgrad.nn;
 
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,14 +20,14 @@ public final class LayerTypes {
     private static final Map<String, Type> TYPES = new LinkedHashMap<>();
 
     static {
-        register(new Type("dense", Set.of("units", "activation"), Dense::fromConfig));
+        register(new Type("dense", with(WeightRules.KEYS, "units", "activation"), Dense::fromConfig));
         register(new Type("dropout", Set.of("rate"), Dropout::fromConfig));
         register(new Type("relu", Set.of(), c -> new ReLU()));
         register(new Type("tanh", Set.of(), c -> new Tanh()));
         register(new Type("sigmoid", Set.of(), c -> new Sigmoid()));
         register(new Type("flatten", Set.of(), c -> new Flatten()));
-        register(new Type("conv2d", Set.of("filters", "kernelSize", "strides", "padding", "dilation", "activation",
-                "useBias"), Conv2D::fromConfig));
+        register(new Type("conv2d", with(WeightRules.KEYS, "filters", "kernelSize", "strides", "padding", "dilation",
+                "activation", "useBias"), Conv2D::fromConfig));
         register(new Type("reshape", Set.of("targetShape"), Reshape::fromConfig));
         register(new Type("max_pooling2d", Set.of("poolSize", "strides", "padding"), MaxPooling2D::fromConfig));
         register(new Type("average_pooling2d", Set.of("poolSize", "strides", "padding"), AveragePooling2D::fromConfig));
@@ -37,6 +38,13 @@ public final class LayerTypes {
     }
 
     private LayerTypes() {
+    }
+
+    /** {@code keys} and {@code more}. */
+    private static Set<String> with(Set<String> keys, String... more) {
+        Set<String> all = new HashSet<>(keys);
+        all.addAll(List.of(more));
+        return Set.copyOf(all);
     }
 
     private static void register(Type t) {

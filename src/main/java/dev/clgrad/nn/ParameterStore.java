@@ -52,10 +52,11 @@ public final class ParameterStore implements AutoCloseable {
             for (ParamSpec s : layer.parameters()) {
                 long aligned = (s.shape().size() + ALIGN - 1) / ALIGN * ALIGN;
                 if (s.trainable()) {
-                    ps.add(new Parameter(layer.name() + "." + s.name(), s.shape(), trainable, true));
+                    ps.add(new Parameter(layer.name() + "." + s.name(), s.shape(), trainable, true, s.constraint(),
+                            s.regularizer()));
                     trainable += aligned;
                 } else {
-                    ps.add(new Parameter(layer.name() + "." + s.name(), s.shape(), buffer, false));
+                    ps.add(new Parameter(layer.name() + "." + s.name(), s.shape(), buffer, false, null, null));
                     buffer += aligned;
                 }
             }

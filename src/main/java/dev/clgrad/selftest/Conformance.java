@@ -22,6 +22,8 @@ import dev.clgrad.ops.MatMul;
 import dev.clgrad.ops.MseLoss;
 import dev.clgrad.ops.Op;
 import dev.clgrad.ops.Philox;
+import dev.clgrad.ops.Regularize;
+import dev.clgrad.ops.Renorm;
 import dev.clgrad.ops.SgdUpdate;
 import dev.clgrad.ops.SoftmaxCrossEntropy;
 import dev.clgrad.ops.Sum;
@@ -114,6 +116,7 @@ public final class Conformance {
         softmaxCrossEntropy(all);
         accuracyCount(all);
         reductions(all);
+        constraints(all);
         windows(all);
         ImageOpChecks.add(all);
         all.addAll(SpecialValues.checks());
@@ -817,6 +820,55 @@ public final class Conformance {
                 backend.run(new Sum(in.tensor(x, r, c), s, true));
                 return List.of(Comparison.close("mean " + shape, RefOps.mean(x), s.item(), ELEMENTWISE));
             }));
+        }
+    }
+
+    /**
+     * The norm constraints in place at every matrix and on vectors (one column): max-norm at a
+     * bound that about half the columns exceed, unit norm, min-max norm at rate 0.5 (the operand a
+     * view inside NaNs, so a write outside it shows); the L1/L2 penalty with and without its
+     * gradient (loss poisoned, then accumulated onto).
+     */
+    private static void constraints(List<Check> all) {
+        List<int[]> shapes = new ArrayList<>(Arrays.asList(MATRICES));
+        for (int n : new int[] {1, 17, 4099}) {
+            shapes.add(new int[] {n});
+        }
+        for (int[] dims : shapes) {
+            int r = dims[0];
+            int c = dims.length == 1 ? 1 : dims[1];
+            String shape = dims.length == 1 ? "n=" + r : r + "x" + c;
+            double typical = Math.sqrt(r / 3.0);
+            for (double[] rule : new double[][] {{0, 0.9 * typical, 1}, {1, 1, 1}, {0.7 * typical, 1.1 * typical, 0.5}}) {
+                String what = "renorm " + shape + " [" + (float) rule[0] + ", " + (float) rule[1] + "] rate=" + rule[2];
+                all.add(new Check(what, Renorm.class, ELEMENTWISE, 900 + r * 7 + c, (backend, in) -> {
+                    double[] w = in.uniform(r * c, 1);
+                    Tensor t = in.tensor(w, dims);
+                    backend.run(new Renorm(t, (float) rule[0], (float) rule[1], (float) rule[2]));
+                    return List.of(Comparison.close(what, RefOps.renorm(w, c, (float) rule[0], (float) rule[1],
+                            (float) rule[2]), t.toArray(), ELEMENTWISE));
+                }));
+            }
+        }
+        for (int n : SIZES) {
+            for (float[] f : new float[][] {{0.01f, 0f}, {0f, 0.01f}, {0.003f, 0.02f}}) {
+                String what = "regularize n=" + n + " l1=" + f[0] + " l2=" + f[1];
+                all.add(new Check(what, Regularize.class, ELEMENTWISE, 950 + n, (backend, in) -> {
+                    double[] w = in.uniform(n, 1);
+                    double[] g = in.uniform(n, 0.1);
+                    Tensor tg = in.tensor(g, n);
+                    Tensor loss = in.poisoned(1);
+                    Tensor tw = in.tensor(w, n);
+                    double ref = RefOps.penalty(w, f[0], f[1]);
+                    backend.run(new Regularize(tw, tg, f[0], f[1], loss, false));
+                    Comparison once = Comparison.close(what + " loss", ref, loss.item(), ELEMENTWISE);
+                    Comparison grad = Comparison.close(what + " grad", RefOps.penaltyGradient(w, g, f[0], f[1]),
+                            tg.toArray(), ELEMENTWISE);
+                    backend.run(new Regularize(tw, null, f[0], f[1], loss, true));
+                    return List.of(once, grad, Comparison.close(what + " penalty accumulated", 2 * ref, loss.item(),
+                            ELEMENTWISE));
+                }));
+            }
         }
     }
 

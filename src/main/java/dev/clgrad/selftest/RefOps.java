@@ -553,4 +553,40 @@ public final class RefOps {
         }
         return y;
     }
+
+    /**
+     * w: (R, C) as rows·cols values → each column c times
+     * {@code (rate·clip(n_c, lo, hi) + (1 − rate)·n_c) / (1e-7 + n_c)}, n_c its norm: Keras's norm
+     * constraints.
+     */
+    public static double[] renorm(double[] w, int cols, double lo, double hi, double rate) {
+        double[] norms = new double[cols];
+        for (int i = 0; i < w.length; i++) {
+            norms[i % cols] += w[i] * w[i];
+        }
+        double[] out = new double[w.length];
+        for (int i = 0; i < w.length; i++) {
+            double n = Math.sqrt(norms[i % cols]);
+            out[i] = w[i] * (rate * Math.min(Math.max(n, lo), hi) + (1 - rate) * n) / (1e-7 + n);
+        }
+        return out;
+    }
+
+    /** {@code Σ_i (l1·|w_i| + l2·w_i²)}: Keras's L1L2 penalty. */
+    public static double penalty(double[] w, double l1, double l2) {
+        double s = 0;
+        for (double v : w) {
+            s += l1 * Math.abs(v) + l2 * v * v;
+        }
+        return s;
+    }
+
+    /** {@code g + l1·sign(w) + 2·l2·w}: a gradient with the penalty's added. */
+    public static double[] penaltyGradient(double[] w, double[] g, double l1, double l2) {
+        double[] out = new double[w.length];
+        for (int i = 0; i < w.length; i++) {
+            out[i] = g[i] + l1 * Math.signum(w[i]) + 2 * l2 * w[i];
+        }
+        return out;
+    }
 }

@@ -30,6 +30,8 @@ import dev.clgrad.ops.Philox;
 import dev.clgrad.ops.Pool;
 import dev.clgrad.ops.PoolBackward;
 import dev.clgrad.ops.Pooling;
+import dev.clgrad.ops.Regularize;
+import dev.clgrad.ops.Renorm;
 import dev.clgrad.ops.SgdUpdate;
 import dev.clgrad.ops.SoftmaxCrossEntropy;
 import dev.clgrad.ops.Sum;
@@ -211,6 +213,7 @@ public final class SpecialValues {
         optimizers(all);
         losses(all);
         reductions(all);
+        constraints(all);
         windows(all);
         imageOps(all);
         saturation(all);
@@ -735,6 +738,46 @@ public final class SpecialValues {
                             b.run(new Sum(x, mean, true));
                             return List.of(Output.rounded("sum", s), Output.rounded("mean", mean));
                         }));
+            }
+        }
+    }
+
+    /**
+     * The norm constraints (max-norm, unit norm, min-max norm at rate 0.5) on matrices holding the
+     * special values (a column with a NaN becomes NaN, one with an infinity NaN and zeros) and
+     * a column of subnormals (whose float32 norm underflows); the L1/L2 penalty and its gradient
+     * of special and tiny weights. All by class: Java sums in double.
+     */
+    private static void constraints(List<Check> all) {
+        for (int[] rc : MATRICES) {
+            int r = rc[0];
+            int c = rc[1];
+            for (float[] rule : new float[][] {{0, 2, 1}, {1, 1, 1}, {1, 4, 0.5f}}) {
+                String name = "renorm " + r + "x" + c + " [" + rule[0] + ", " + rule[1] + "] rate=" + rule[2];
+                all.add(check(name, Renorm.class, SpecialValues.ROUNDED, 26 + r, (b, o) -> {
+                    float[] v = o.planted(r * c, 0.02);
+                    for (int i = 0; i < r; i++) {
+                        v[i * c + c - 1] = TINY[i % TINY.length];
+                    }
+                    Tensor w = o.tensor(v, r, c);
+                    b.run(new Renorm(w, rule[0], rule[1], rule[2]));
+                    return List.of(Output.rounded("w", w));
+                }));
+            }
+        }
+        for (int n : SIZES) {
+            for (float[] values : new float[][] {SPECIAL, TINY}) {
+                String name = "regularize n=" + n + (values == SPECIAL ? " special" : " tiny");
+                all.add(check(name, Regularize.class, SpecialValues.ROUNDED, 27 + n + values.length, (b, o) -> {
+                    Tensor w = o.tensor(o.planted(n, 0.05, values), n);
+                    Tensor g = o.tensor(o.planted(n, 0.01, values), n);
+                    Tensor loss = o.poisoned(1);
+                    Tensor penalty = o.poisoned(1);
+                    b.run(new Regularize(w, g, 0.25f, 0.5f, loss, false));
+                    b.run(new Regularize(w, null, 0f, 0.5f, penalty, false));
+                    return List.of(Output.rounded("loss", loss), Output.rounded("grad", g),
+                            Output.rounded("penalty", penalty));
+                }));
             }
         }
     }

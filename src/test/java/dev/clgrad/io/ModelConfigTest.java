@@ -51,7 +51,8 @@ class ModelConfigTest {
                 error(config("{\"type\": \"dense\"}")));
         assertEquals("m.json: $.layers[0].rate: expected a number in [0.0, 1.0), got 1.5",
                 error(config("{\"type\": \"dropout\", \"rate\": 1.5}")));
-        assertEquals("m.json: $.layers[0].unit: unknown key; expected one of [activation, type, units]",
+        assertEquals("m.json: $.layers[0].unit: unknown key; expected one of [activation, biasConstraint, biasRegularizer, "
+                + "kernelConstraint, kernelRegularizer, type, units]",
                 error(config("{\"type\": \"dense\", \"unit\": 4}")));
         assertEquals("m.json: $.layers[0].units: expected an integer in [1, 16777216], got \"4\"",
                 error(config("{\"type\": \"dense\", \"units\": \"4\"}")));
@@ -99,8 +100,9 @@ class ModelConfigTest {
                 error(config("{\"type\": \"conv2d\", \"filters\": 8, \"kernelSize\": 3, \"padding\": \"full\"}")));
         assertEquals("m.json: $.layers[0].strides[1]: expected an integer in [1, 65536], got 0",
                 error(config("{\"type\": \"conv2d\", \"filters\": 8, \"kernelSize\": 3, \"strides\": [1, 0]}")));
-        assertEquals("m.json: $.layers[0].dilation_rate: unknown key; expected one of [activation, dilation, filters, "
-                + "kernelSize, padding, strides, type, useBias]",
+        assertEquals("m.json: $.layers[0].dilation_rate: unknown key; expected one of [activation, biasConstraint, "
+                + "biasRegularizer, dilation, filters, kernelConstraint, kernelRegularizer, kernelSize, padding, strides, "
+                + "type, useBias]",
                 error(config("{\"type\": \"conv2d\", \"filters\": 8, \"kernelSize\": 3, \"dilation_rate\": 2}")));
         assertEquals("m.json: $.layers[0].targetShape: Reshape: targetShape [-1, -1] has more than one -1; at most one "
                 + "dimension can be inferred", error(config("{\"type\": \"reshape\", \"targetShape\": [-1, -1]}")));

@@ -241,7 +241,9 @@ class Conv2DTest {
         Map<String, Object> config = c.config();
         assertEquals(Map.of("filters", 6, "kernelSize", List.of(3, 2), "strides", List.of(2, 1), "padding", "same",
                 "dilation", List.of(1, 2), "activation", "tanh", "useBias", false), config);
-        assertEquals(config.keySet(), LayerTypes.get("conv2d").keys());
+        Conv2D ruled = c.withKernelConstraint(new MaxNorm()).withBiasConstraint(new NonNeg())
+                .withKernelRegularizer(new L2()).withBiasRegularizer(new L1());
+        assertEquals(ruled.config().keySet(), LayerTypes.get("conv2d").keys());
         Reshape r = new Reshape(-1, 4);
         assertEquals(Map.of("targetShape", List.of(-1, 4)), r.config());
         assertEquals(r.config().keySet(), LayerTypes.get("reshape").keys());

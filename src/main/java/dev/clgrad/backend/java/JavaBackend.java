@@ -33,6 +33,8 @@ import dev.clgrad.ops.Op;
 import dev.clgrad.ops.Philox;
 import dev.clgrad.ops.Pool;
 import dev.clgrad.ops.PoolBackward;
+import dev.clgrad.ops.Regularize;
+import dev.clgrad.ops.Renorm;
 import dev.clgrad.ops.SgdUpdate;
 import dev.clgrad.ops.SoftmaxCrossEntropy;
 import dev.clgrad.ops.Sum;
@@ -459,6 +461,10 @@ public final class JavaBackend implements Backend {
             batchNormBackward(n);
         } else if (op instanceof ApplyChannelMask d) {
             channelDropout(d.x(), d.mask(), d.y());
+        } else if (op instanceof Renorm r) {
+            renorm(r);
+        } else if (op instanceof Regularize r) {
+            regularize(r);
         } else {
             throw new IllegalArgumentException("java backend: no computation for op " + op.name() + " (" + op + ")");
         }
@@ -1019,6 +1025,68 @@ public final class JavaBackend implements Backend {
             s += xd[xo + i];
         }
         return s;
+    }
+
+    // ---- weight constraints and penalties ---------------------------------------------------------
+
+    /**
+     * w: (R, C) in place ({@link Renorm}): per column, the norm summed in double over r in order,
+     * {@code d = rate·clip(n, min, max) + (1 − rate)·n} and every element times {@code d / (EPS + n)},
+     * the factor in double; columns split over threads as {@link #columnSum}'s.
+     */
+    private void renorm(Renorm op) {
+        Tensor w = op.w();
+        float[] wd = data(w);
+        int wo = off(w);
+        int rows = w.shape().rows();
+        int cols = w.shape().cols();
+        double lo = op.minNorm();
+        double hi = op.maxNorm();
+        double rate = op.rate();
+        loop.forRange(cols, Math.max(SUM_GRAIN_COLUMNS, grain() / Math.max(rows, 1)), 16, (from, to) -> {
+            for (int c = from; c < to; c++) {
+                double s = 0;
+                for (int r = 0; r < rows; r++) {
+                    double v = wd[wo + r * cols + c];
+                    s += v * v;
+                }
+                double n = Math.sqrt(s);
+                double scale = (rate * Math.min(Math.max(n, lo), hi) + (1 - rate) * n) / (Renorm.EPS + n);
+                for (int r = 0; r < rows; r++) {
+                    int i = wo + r * cols + c;
+                    wd[i] = (float) (wd[i] * scale);
+                }
+            }
+        });
+    }
+
+    /**
+     * w: (n) ({@link Regularize}): {@code loss[0] (+)= Σ_i (l1·|w_i| + l2·w_i²)} summed in double in
+     * order, then {@code grad_i += l1·sign(w_i) + 2·l2·w_i} in float when grad is set.
+     */
+    private void regularize(Regularize op) {
+        Tensor w = op.w();
+        float[] wd = data(w);
+        int wo = off(w);
+        int n = size(w);
+        double l1 = op.l1();
+        double l2 = op.l2();
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            double v = wd[wo + i];
+            s += l1 * Math.abs(v) + l2 * v * v;
+        }
+        store(op.loss(), s, op.accumulate());
+        if (op.grad() != null) {
+            float[] gd = data(op.grad());
+            int go = off(op.grad());
+            float a = op.l1();
+            float b = 2 * op.l2();
+            for (int i = 0; i < n; i++) {
+                float v = wd[wo + i];
+                gd[go + i] += a * Math.signum(v) + b * v;
+            }
+        }
     }
 
     @Override

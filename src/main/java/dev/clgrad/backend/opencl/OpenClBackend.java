@@ -30,6 +30,8 @@ import dev.clgrad.ops.MseLoss;
 import dev.clgrad.ops.Op;
 import dev.clgrad.ops.Pool;
 import dev.clgrad.ops.PoolBackward;
+import dev.clgrad.ops.Regularize;
+import dev.clgrad.ops.Renorm;
 import dev.clgrad.ops.SgdUpdate;
 import dev.clgrad.ops.SoftmaxCrossEntropy;
 import dev.clgrad.ops.Sum;
@@ -56,7 +58,7 @@ import java.util.logging.Logger;
  * <p>{@link #run} validates an op, lowers it to {@link Call}s (one routine class per op family:
  * {@link GemmRoutine}, {@link DenseRoutine}, {@link ElementwiseRoutine}, {@link DropoutRoutine},
  * {@link LossRoutine}, {@link ReduceRoutine}, {@link OptimizerRoutine}, {@link ConvRoutine},
- * {@link PoolRoutine}, {@link NormRoutine}) and enqueues them. A fused op
+ * {@link PoolRoutine}, {@link NormRoutine}, {@link ConstraintRoutine}) and enqueues them. A fused op
  * this device has no kernel for at its shapes ({@link #fuses} false) lowers to its decomposition,
  * each part its own op. {@link #prepare} lowers once and binds each call to a kernel object of its
  * own with its arguments set; its {@link Backend.Launch} then only re-reads the dynamic arguments
@@ -667,6 +669,10 @@ public final class OpenClBackend implements Backend {
             return NormRoutine.backward(this, o);
         } else if (op instanceof ApplyChannelMask o) {
             return DropoutRoutine.applyPerChannel(this, o);
+        } else if (op instanceof Renorm o) {
+            return ConstraintRoutine.renorm(this, o);
+        } else if (op instanceof Regularize o) {
+            return ConstraintRoutine.regularize(this, o);
         }
         throw new IllegalArgumentException("no OpenCL routine for op " + op.name() + " (" + op.getClass().getSimpleName()
                 + ")");
