@@ -328,7 +328,7 @@ public final class Planner implements AutoCloseable {
                 }
                 if (updates) {
                     g.phase("optimizer");
-                    for (Op op : optimizer.updates(store.params(), store.grads())) {
+                    for (Op op : optimizer.updates(store.params(), store.grads(), store.trainable())) {
                         g.emit("optimizer", op);
                     }
                 }
