@@ -121,18 +121,22 @@ class TorchOptimizerParityTest {
         List<String> bad = new ArrayList<>();
         for (Map.Entry<String, Map<String, Map<String, float[]>>> byBackend : got.entrySet()) {
             double worst = 0;
+            String worstAt = "";
             for (Map.Entry<String, Map<String, float[]>> c : byBackend.getValue().entrySet()) {
                 for (Map.Entry<String, float[]> p : c.getValue().entrySet()) {
                     float[] want = read(dir.resolve("out").resolve(c.getKey()).resolve(p.getKey() + ".f32"));
                     double err = relative(p.getValue(), want);
-                    worst = Math.max(worst, err);
+                    if (err > worst) {
+                        worst = err;
+                        worstAt = c.getKey() + " " + p.getKey();
+                    }
                     if (!(err < TOLERANCE)) {
                         bad.add(byBackend.getKey() + " " + c.getKey() + " " + p.getKey() + ": rel err " + err);
                     }
                 }
             }
-            System.err.printf("TorchOptimizerParityTest: %s: %d cases, worst parameter rel err %.2e%n",
-                    byBackend.getKey(), byBackend.getValue().size(), worst);
+            System.err.printf("TorchOptimizerParityTest: %s: %d cases, worst parameter rel err %.2e (%s)%n",
+                    byBackend.getKey(), byBackend.getValue().size(), worst, worstAt);
             Map<String, float[]> plain = byBackend.getValue().get("sgd_momentum");
             for (String clipped : List.of("clipvalue", "clipnorm")) {
                 for (String p : plain.keySet()) {
