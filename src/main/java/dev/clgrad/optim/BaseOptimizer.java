@@ -97,7 +97,7 @@ public abstract class BaseOptimizer implements Optimizer {
     /** The learning rate the next update uses. */
     @Override
     public double learningRate() {
-        return lrSchedule != null ? lr.get() : lrValue;
+        return lrValue;
     }
 
     /**
@@ -128,7 +128,7 @@ public abstract class BaseOptimizer implements Optimizer {
     /** Makes the learning rate follow {@code schedule} (from the current step count on). Modified: this. */
     public BaseOptimizer withLearningRate(Schedule schedule) {
         lrSchedule = schedule;
-        lr.set((float) schedule.value(t.get()));
+        applySchedules(t.get());
         return this;
     }
 
@@ -162,7 +162,8 @@ public abstract class BaseOptimizer implements Optimizer {
     /** Sets the scheduled hyperparameters for the update after {@code step} earlier ones. */
     protected void applySchedules(long step) {
         if (lrSchedule != null) {
-            lr.set((float) lrSchedule.value(step));
+            lrValue = lrSchedule.value(step);
+            lr.set((float) lrValue);
         }
     }
 

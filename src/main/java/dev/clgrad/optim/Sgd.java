@@ -64,13 +64,13 @@ public final class Sgd extends BaseOptimizer {
         checkMomentum(schedule.value(0));
         checkMomentum(schedule.value(Long.MAX_VALUE / 2));
         momentumSchedule = schedule;
-        momentum.set((float) schedule.value(iterations()));
+        applySchedules(iterations());
         return this;
     }
 
     /** The momentum the next update uses. */
     public double momentum() {
-        return momentumSchedule != null ? momentum.get() : momentumValue;
+        return momentumValue;
     }
 
     public Schedule momentumSchedule() {
@@ -108,7 +108,8 @@ public final class Sgd extends BaseOptimizer {
     protected void applySchedules(long step) {
         super.applySchedules(step);
         if (momentumSchedule != null) {
-            momentum.set((float) momentumSchedule.value(step));
+            momentumValue = momentumSchedule.value(step);
+            momentum.set((float) momentumValue);
         }
     }
 
