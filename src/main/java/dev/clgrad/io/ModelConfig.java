@@ -8,6 +8,7 @@ import dev.clgrad.nn.LayerTypes;
 import dev.clgrad.nn.ParamSpec;
 import dev.clgrad.optim.Optimizer;
 import dev.clgrad.tensor.Shape;
+import dev.clgrad.train.Callback;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -41,14 +42,17 @@ import java.util.function.Supplier;
  * {@code sgd}, {@code rmsprop}, {@code adagrad}, given as an object or just the name; learningRate
  * (or lr) and SGD's momentum may be schedule objects; clipvalue, clipnorm, globalClipnorm on all. The data section is
  * {@link DataSpec}. {@code "inputShape": [28, 28, 1]} (optional, Keras's {@code input_shape}) declares the
- * per-sample input the model is built for; without it the model takes the data's sample shape. Errors are {@link ConfigException}s naming the file and the JSON path.
+ * per-sample input the model is built for; {@code "callbacks": […]} (optional, {@link CallbackConfig})
+ * lists reduce_lr_on_plateau and learning_rate_scheduler entries for {@code clgrad train}; without it the model takes the data's sample shape. Errors are {@link ConfigException}s naming the file and the JSON path.
  */
 public record ModelConfig(String name, long seed, Shape inputShape, List<LayerSpec> layers, OptimizerSpec optimizer,
-                          String loss, List<String> metrics, int epochs, int batchSize, DataSpec data) {
+                          String loss, List<String> metrics, int epochs, int batchSize, DataSpec data,
+                          List<Supplier<Callback>> callbacks) {
 
     /** The same config with another seed. */
     public ModelConfig withSeed(long newSeed) {
-        return new ModelConfig(name, newSeed, inputShape, layers, optimizer, loss, metrics, epochs, batchSize, data);
+        return new ModelConfig(name, newSeed, inputShape, layers, optimizer, loss, metrics, epochs, batchSize, data,
+                callbacks);
     }
 
     /**
@@ -107,7 +111,7 @@ public record ModelConfig(String name, long seed, Shape inputShape, List<LayerSp
     }
 
     private static final Set<String> TOP = Set.of("name", "seed", "inputShape", "layers", "optimizer", "loss", "metrics", "epochs",
-            "batchSize", "data");
+            "batchSize", "data", "callbacks");
     private static final List<String> LOSSES = List.of("mse", "sparse_categorical_crossentropy");
 
     /** Reads and validates a config file. */
@@ -150,7 +154,8 @@ public record ModelConfig(String name, long seed, Shape inputShape, List<LayerSp
         return new ModelConfig(top.string("name", "model"), top.longValue("seed", 0), inputShape(top),
                 List.copyOf(layers), opt, loss,
                 List.copyOf(metrics), top.integer("epochs", 1, 1_000_000, 10),
-                top.integer("batchSize", 1, 1 << 20, 32), DataSpec.parse(top.object("data"), baseDir));
+                top.integer("batchSize", 1, 1 << 20, 32), DataSpec.parse(top.object("data"), baseDir),
+                List.copyOf(CallbackConfig.parse(top)));
     }
 
     /** {@code "inputShape": [d1, …]} of 1 to 4 dimensions, each in [1, 2^24], or null when absent. */

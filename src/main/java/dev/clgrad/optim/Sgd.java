@@ -50,8 +50,11 @@ public final class Sgd extends BaseOptimizer {
         }
     }
 
-    /** Nesterov momentum (needs a momentum, set before the model is compiled). Modified: this. */
+    /** Nesterov momentum (needs a momentum or a momentum schedule, set before). Modified: this. */
     public Sgd withNesterov(boolean on) {
+        if (on && !hasVelocity()) {
+            throw new IllegalArgumentException("sgd: nesterov needs a momentum > 0, got momentum 0");
+        }
         nesterov = on;
         return this;
     }
@@ -91,9 +94,6 @@ public final class Sgd extends BaseOptimizer {
 
     @Override
     protected void allocate(Tensor params) {
-        if (nesterov && !hasVelocity()) {
-            throw new IllegalArgumentException("sgd: nesterov needs a momentum > 0, got momentum 0");
-        }
         if (hasVelocity()) {
             velocity = State.matching(velocity, params, "sgd.velocity");
         }
