@@ -3,6 +3,7 @@
 //   column_sum:  x: (R, C) row-major   out[c] = sum_r x[r, c]
 //   sum_all:     x: (n)                out[0] = sum_i x[i]
 //   mean_all:    x: (n)                out[0] = sum_i x[i] / n
+//   sum_squares_all: x: (n)            out[0] = sum_i x[i]^2   (a gradient's squared norm, for clipping)
 // Each buffer at x_g + x_off. out must not alias x. Element indices (r * C + c) are size_t: R * C
 // may pass 2^31 - 1.
 //
@@ -10,7 +11,7 @@
 //   column_sum: items = ceil(C / REDUCE_VW), global = ceil(items / REDUCE_WG) * REDUCE_WG,
 //       local = REDUCE_WG; a work-item walks the rows for REDUCE_VW neighbouring columns (one
 //       vector load per row on CPUs), so neighbouring work-items read neighbouring floats of a row.
-//   sum_all, mean_all: one work-group (global = local = REDUCE_WG); each work-item sums its
+//   sum_all, mean_all, sum_squares_all: one work-group (global = local = REDUCE_WG); each work-item sums its
 //       group_share (common.cl) of x, then a tree in local memory (group_sum). Deterministic: the
 //       order depends on the device profile, never on timing.
 
@@ -75,5 +76,21 @@ void mean_all(const int n, __global const float* x_g, const int x_off, __global 
     const float total = sum_shares(n, x_g + x_off, s_l);
     if (get_local_id(0) == 0) {
         out_g[out_off] = total / (float)n;
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
+void sum_squares_all(const int n, __global const float* x_g, const int x_off, __global float* out_g,
+                     const int out_off) {
+    __local float s_l[REDUCE_WG];
+    float s = 0.0f;
+    const int3 share = group_share(n);
+    for (size_t i = share.x; i < share.y; i += share.z) {
+        const float x = x_g[x_off + i];
+        s += x * x;
+    }
+    const float total = group_sum(s, s_l);
+    if (get_local_id(0) == 0) {
+        out_g[out_off] = total;
     }
 }

@@ -12,6 +12,7 @@ import dev.clgrad.io.ModelConfig;
 import dev.clgrad.model.Sequential;
 import dev.clgrad.profile.Profiler;
 import dev.clgrad.train.Callback;
+import dev.clgrad.train.Callback;
 import dev.clgrad.train.Fit;
 import dev.clgrad.train.History;
 import dev.clgrad.train.HistoryPlot;
@@ -31,6 +32,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
 /**
  * {@code clgrad train CONFIG.json [--device SPEC] [--epochs E] [--batch B] [--seed S] [--data DIR]
@@ -146,6 +148,9 @@ final class TrainCommand implements Callable<Integer> {
         int batchSize = batch != null ? batch : cfg.batchSize();
         Fit fit = Fit.epochs(epochs != null ? epochs : cfg.epochs())
                 .withBatchSize(batchSize).withSeed(cfg.seed()).withCheckFinite(checkFinite);
+        for (Supplier<Callback> c : cfg.callbacks()) {
+            fit = fit.withCallbacks(c.get()); // before the checkpoint, so an epoch's save holds their update
+        }
         KeepGoing checkpoints = null;
         if (checkpoint != null) {
             checkpoints = new KeepGoing(new ModelCheckpoint(checkpoint, checkpointEvery == null ? 0 : checkpointEvery, 1));

@@ -333,7 +333,7 @@ public final class Planner implements AutoCloseable {
                 penalties(g, lossSum, true);
                 if (updates) {
                     g.phase("optimizer");
-                    for (Op op : optimizer.updates(store.params(), store.grads())) {
+                    for (Op op : optimizer.updates(store.params(), store.grads(), store.trainable())) {
                         g.emit("optimizer", op);
                     }
                     for (Parameter p : store.trainable()) {

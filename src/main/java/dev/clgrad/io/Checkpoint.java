@@ -35,7 +35,9 @@ import java.util.function.Function;
  *   <li>{@code __metadata__} (strings): {@code model} (the model.json of {@link SavedModel}),
  *       {@code epoch}, {@code step} (the next batch), {@code data.seed}, {@code data.batch_size},
  *       {@code data.shuffle}, {@code loss_sum}, {@code correct_sum} (the epoch's device sums so far),
- *       {@code optimizer.type}, {@code optimizer.iterations}, {@code rng.seed} (the model seed) and
+ *       {@code optimizer.type}, {@code optimizer.iterations}, {@code optimizer.learning_rate} (the
+ *       current one, as a callback left it), {@code callback.<index>.<class>.<key>} (the fit's
+ *       callbacks' state, such as ReduceLROnPlateau's best and wait), {@code rng.seed} (the model seed) and
  *       each layer counter {@code rng.<layer>.<counter>}, such as {@code rng.dropout_1.offset}
  *       (the Philox counter base of its next call), and {@code sha256}.</li>
  * </ul>
@@ -58,6 +60,8 @@ public final class Checkpoint {
     private static final String SUM_KEY = "sha256";
     private static final String ZEROS = "0".repeat(64);
     private static final String OPT_PREFIX = "optimizer.";
+    private static final String LR_KEY = "optimizer.learning_rate";
+    private static final String CALLBACK_PREFIX = "callback.";
 
     private Checkpoint() {
     }
@@ -113,6 +117,8 @@ public final class Checkpoint {
         meta.put("correct_sum", Double.toString(position.correctSum()));
         meta.put("optimizer.type", opt.name());
         meta.put("optimizer.iterations", Long.toString(opt.iterations()));
+        meta.put(LR_KEY, Double.toString(opt.learningRate()));
+        position.callbacks().forEach((k, v) -> meta.put(CALLBACK_PREFIX + k, Double.toString(v)));
         meta.put("rng.seed", Long.toString(model.seed()));
         for (Layer layer : model.layers()) {
             for (Map.Entry<String, Counter> c : layer.counters().entrySet()) {
@@ -134,8 +140,10 @@ public final class Checkpoint {
      * Loads dir/checkpoint.safetensors into {@code model} (compiled from the same config and built
      * for {@link #inputShape}) and returns where training stood. Everything is checked — checksum, format, layers,
      * seed, names and shapes of every tensor, optimizer type and state — before the model is
-     * touched, so a bad checkpoint leaves it as it was. The optimizer's learning rate is the
-     * model's, so it may be changed between runs; the layers and seed may not.
+     * touched, so a bad checkpoint leaves it as it was. A constant learning rate is set to the
+     * saved one (a callback may have changed it); a scheduled one follows its schedule from the
+     * restored step count. The optimizer's other hyperparameters are the model's, so they may be
+     * changed between runs; the layers and seed may not.
      * Modified: model's parameters, optimizer state and dropout counters.
      */
     public static Position restore(Path dir, ModelParts model) throws IOException {
@@ -188,14 +196,36 @@ public final class Checkpoint {
             position = new Position(Math.toIntExact(number(meta, "epoch", src)), Math.toIntExact(number(meta, "step", src)),
                     number(meta, "data.seed", src), Math.toIntExact(number(meta, "data.batch_size", src)),
                     bool(meta, "data.shuffle", src), lossSum(meta, version, src),
-                    floatValue(meta, "correct_sum", src));
+                    floatValue(meta, "correct_sum", src), callbackStates(meta, src));
             opt.restore(model.store().params(), state, iterations);
+            if (meta.containsKey(LR_KEY) && opt.learningRateSchedule() == null) {
+                opt.setLearningRate(doubleValue(meta, LR_KEY, src));
+            }
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw new IOException(src + ": " + e.getMessage(), e);
         }
         ModelWeights.upload(model.store(), weights);
         counters.forEach(Counter::set);
         return position;
+    }
+
+    /** The {@code callback.*} entries as {@link Position#callbacks}. */
+    private static Map<String, Double> callbackStates(Map<String, String> meta, String src) throws IOException {
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (String k : meta.keySet()) {
+            if (k.startsWith(CALLBACK_PREFIX)) {
+                out.put(k.substring(CALLBACK_PREFIX.length()), doubleValue(meta, k, src));
+            }
+        }
+        return out;
+    }
+
+    private static double doubleValue(Map<String, String> meta, String key, String src) throws IOException {
+        try {
+            return Double.parseDouble(text(meta, key, src));
+        } catch (NumberFormatException e) {
+            throw new IOException(src + ": metadata " + key + " is not a number: " + meta.get(key));
+        }
     }
 
     /** The per-sample input shape of the model saved in dir's checkpoint, to build a model before {@link #restore}. */

@@ -224,6 +224,29 @@ final class ConfigNode {
         return out;
     }
 
+    /** The required integer {@code field}. */
+    long longValue(String field) throws ConfigException {
+        require(field, "an integer");
+        return longValue(field, 0);
+    }
+
+    /** The required array {@code field} of numbers, each in [min, max]. */
+    double[] numbers(String field, double min, double max) throws ConfigException {
+        JsonNode v = require(field, "an array of numbers in [" + min + ", " + max + "]");
+        if (!v.isArray()) {
+            throw error(field, "expected an array of numbers in [" + min + ", " + max + "], got " + v);
+        }
+        double[] out = new double[v.size()];
+        for (int i = 0; i < v.size(); i++) {
+            JsonNode e = v.get(i);
+            if (!e.isNumber() || e.asDouble() < min || e.asDouble() > max) {
+                throw error(field + "[" + i + "]", "expected a number in [" + min + ", " + max + "], got " + e);
+            }
+            out[i] = e.asDouble();
+        }
+        return out;
+    }
+
     private JsonNode require(String field, String expected) throws ConfigException {
         if (!has(field)) {
             throw error(field, "missing; expected " + expected);

@@ -3,15 +3,12 @@ package dev.clgrad.io;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.nn.Layer;
 import dev.clgrad.nn.LayerTypes;
 import dev.clgrad.nn.ParamSpec;
-import dev.clgrad.optim.Adam;
-import dev.clgrad.optim.AdamW;
 import dev.clgrad.optim.Optimizer;
-import dev.clgrad.optim.Sgd;
 import dev.clgrad.tensor.Shape;
+import dev.clgrad.train.Callback;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -22,6 +19,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * A model and its training setup as JSON, for {@code clgrad train}:
@@ -41,17 +39,21 @@ import java.util.Set;
  * biasRegularizer: {@code WeightRules}), {@code reshape} (targetShape, one −1 allowed); {@code max_pooling2d} and
  * {@code average_pooling2d} (poolSize, strides: an integer or [a, b]; padding valid|same),
  * {@code global_average_pooling2d}, {@code batch_normalization} (momentum in [0, 1], epsilon > 0, center,
- * scale), {@code spatial_dropout2d} (rate in [0, 1)). Optimizers: {@code adam}, {@code adamw} (lr, weightDecay), {@code sgd} (lr,
- * momentum, weightDecay), given as an object or just the name. The data section is
+ * scale), {@code spatial_dropout2d} (rate in [0, 1)). Optimizers ({@link OptimizerConfig}): {@code adam}, {@code adamw},
+ * {@code sgd}, {@code rmsprop}, {@code adagrad}, given as an object or just the name; learningRate
+ * (or lr) and SGD's momentum may be schedule objects; clipvalue, clipnorm, globalClipnorm on all. The data section is
  * {@link DataSpec}. {@code "inputShape": [28, 28, 1]} (optional, Keras's {@code input_shape}) declares the
- * per-sample input the model is built for; without it the model takes the data's sample shape. Errors are {@link ConfigException}s naming the file and the JSON path.
+ * per-sample input the model is built for; {@code "callbacks": […]} (optional, {@link CallbackConfig})
+ * lists reduce_lr_on_plateau and learning_rate_scheduler entries for {@code clgrad train}; without it the model takes the data's sample shape. Errors are {@link ConfigException}s naming the file and the JSON path.
  */
 public record ModelConfig(String name, long seed, Shape inputShape, List<LayerSpec> layers, OptimizerSpec optimizer,
-                          String loss, List<String> metrics, int epochs, int batchSize, DataSpec data) {
+                          String loss, List<String> metrics, int epochs, int batchSize, DataSpec data,
+                          List<Supplier<Callback>> callbacks) {
 
     /** The same config with another seed. */
     public ModelConfig withSeed(long newSeed) {
-        return new ModelConfig(name, newSeed, inputShape, layers, optimizer, loss, metrics, epochs, batchSize, data);
+        return new ModelConfig(name, newSeed, inputShape, layers, optimizer, loss, metrics, epochs, batchSize, data,
+                callbacks);
     }
 
     /**
@@ -100,29 +102,17 @@ public record ModelConfig(String name, long seed, Shape inputShape, List<LayerSp
     }
 
     /**
-     * Optimizer type and hyperparameters (unset ones are NaN and take the type's default); beta1,
-     * beta2 and epsilon apply to adam and adamw.
+     * The optimizer section ({@link OptimizerConfig}): its type, its constant learning rate (NaN when
+     * unset or scheduled) and a factory making a fresh optimizer per model.
      */
-    public record OptimizerSpec(String type, double lr, double momentum, double weightDecay, double beta1,
-                                double beta2, double epsilon) {
+    public record OptimizerSpec(String type, double lr, Supplier<Optimizer> factory) {
         public Optimizer create() {
-            return switch (type) {
-                case "adam" -> new Adam(adamHyper(0));
-                case "adamw" -> new AdamW(adamHyper(Double.isNaN(weightDecay) ? 0.01 : weightDecay));
-                default -> new Sgd(Double.isNaN(lr) ? 0.01 : lr, Double.isNaN(momentum) ? 0 : momentum,
-                        Double.isNaN(weightDecay) ? 0 : weightDecay);
-            };
-        }
-
-        private AdamHyper adamHyper(double wd) {
-            return new AdamHyper((float) (Double.isNaN(lr) ? 1e-3 : lr), (float) (Double.isNaN(beta1) ? 0.9 : beta1),
-                    (float) (Double.isNaN(beta2) ? 0.999 : beta2), (float) (Double.isNaN(epsilon) ? 1e-8 : epsilon),
-                    (float) wd);
+            return factory.get();
         }
     }
 
     private static final Set<String> TOP = Set.of("name", "seed", "inputShape", "layers", "optimizer", "loss", "metrics", "epochs",
-            "batchSize", "data");
+            "batchSize", "data", "callbacks");
     private static final List<String> LOSSES = List.of("mse", "sparse_categorical_crossentropy");
 
     /** Reads and validates a config file. */
@@ -165,7 +155,8 @@ public record ModelConfig(String name, long seed, Shape inputShape, List<LayerSp
         return new ModelConfig(top.string("name", "model"), top.longValue("seed", 0), inputShape(top),
                 List.copyOf(layers), opt, loss,
                 List.copyOf(metrics), top.integer("epochs", 1, 1_000_000, 10),
-                top.integer("batchSize", 1, 1 << 20, 32), DataSpec.parse(top.object("data"), baseDir));
+                top.integer("batchSize", 1, 1 << 20, 32), DataSpec.parse(top.object("data"), baseDir),
+                List.copyOf(CallbackConfig.parse(top)));
     }
 
     /** {@code "inputShape": [d1, …]} of 1 to 4 dimensions, each in [1, 2^24], or null when absent. */
@@ -227,37 +218,6 @@ public record ModelConfig(String name, long seed, Shape inputShape, List<LayerSp
     }
 
     static OptimizerSpec optimizer(ConfigNode top) throws ConfigException {
-        double nan = Double.NaN;
-        if (!top.has("optimizer")) {
-            return new OptimizerSpec("adam", nan, nan, nan, nan, nan, nan);
-        }
-        ConfigNode o;
-        String type;
-        if (top.raw("optimizer").isTextual()) {
-            type = top.string("optimizer");
-            o = null;
-        } else {
-            o = top.object("optimizer").onlyKeys(Set.of("type", "lr", "momentum", "weightDecay", "beta1", "beta2",
-                    "epsilon"));
-            type = o.string("type");
-        }
-        if (!Set.of("adam", "adamw", "sgd").contains(type)) {
-            throw top.error("optimizer", "unknown optimizer '" + type + "'; expected one of adam, adamw, sgd");
-        }
-        if (o == null) {
-            return new OptimizerSpec(type, nan, nan, nan, nan, nan, nan);
-        }
-        if (o.has("momentum") && !type.equals("sgd")) {
-            throw o.error("momentum", "only sgd takes a momentum");
-        }
-        for (String adamOnly : List.of("beta1", "beta2", "epsilon")) {
-            if (o.has(adamOnly) && type.equals("sgd")) {
-                throw o.error(adamOnly, "only adam and adamw take " + adamOnly);
-            }
-        }
-        return new OptimizerSpec(type, o.number("lr", Double.MIN_VALUE, 10, false, nan),
-                o.number("momentum", 0, 1, true, nan), o.number("weightDecay", 0, 10, false, nan),
-                o.number("beta1", 0, 1, true, nan), o.number("beta2", 0, 1, true, nan),
-                o.number("epsilon", Double.MIN_VALUE, 1, false, nan));
+        return OptimizerConfig.parse(top);
     }
 }

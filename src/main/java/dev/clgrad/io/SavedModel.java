@@ -7,10 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.clgrad.nn.Layer;
-import dev.clgrad.ops.AdamHyper;
-import dev.clgrad.optim.Adam;
 import dev.clgrad.optim.Optimizer;
-import dev.clgrad.optim.Sgd;
 import dev.clgrad.tensor.Shape;
 
 import java.io.IOException;
@@ -29,7 +26,7 @@ import java.util.Set;
  * {"format": "clgrad.sequential", "version": 2, "seed": 42, "inputShape": [20],
  *  "layers": [{"type": "dense", "units": 10, "activation": "relu"}, {"type": "dropout", "rate": 0.5},
  *             {"type": "dense", "units": 1, "activation": "linear"}],
- *  "optimizer": {"type": "adam", "lr": 0.001, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8},
+ *  "optimizer": {"type": "adam", "learningRate": 0.001, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8},
  *  "loss": "mse", "metrics": []}
  * }</pre>
  * (each layer's entries are its own {@link Layer#config()}; optimizer and loss absent for a model
@@ -95,18 +92,8 @@ public final class SavedModel {
             }
         }
         Optimizer opt = model.optimizer();
-        if (opt instanceof Adam a) {
-            AdamHyper h = a.hyper();
-            ObjectNode o = root.putObject("optimizer").put("type", opt.name()).put("lr", exact(h.lr()))
-                    .put("beta1", exact(h.beta1())).put("beta2", exact(h.beta2())).put("epsilon", exact(h.eps()));
-            if (opt.name().equals("adamw")) {
-                o.put("weightDecay", exact(h.weightDecay()));
-            }
-        } else if (opt instanceof Sgd sgd) {
-            root.putObject("optimizer").put("type", "sgd").put("lr", exact(sgd.lr()))
-                    .put("momentum", exact(sgd.momentum())).put("weightDecay", exact(sgd.weightDecay()));
-        } else if (opt != null) {
-            throw new IllegalArgumentException("save: optimizer " + opt.name() + " has no JSON form");
+        if (opt != null) {
+            root.set("optimizer", mapper.valueToTree(opt.config()));
         }
         if (model.loss() != null) {
             root.put("loss", model.loss().name());
@@ -119,10 +106,6 @@ public final class SavedModel {
     }
 
     /** The shortest decimal that reads back as the same float (0.3f is written 0.3, not 0.30000001192092896). */
-    private static double exact(float f) {
-        return Double.parseDouble(Float.toString(f));
-    }
-
     /** Parses a model.json; {@code source} names it in errors. */
     static Description fromJson(String text, String source) throws ConfigException {
         JsonNode root;

@@ -22,7 +22,8 @@ public sealed interface Op permits MatMul, BiasAct, Act, ActBackward, ApplyMask,
         Pool, PoolBackward,
         BatchNormStats, BatchNormApply, BatchNormBackward,
         ApplyChannelMask,
-        Renorm, Regularize {
+        Renorm, Regularize,
+        SumSquares, RmspropUpdate, AdagradUpdate {
 
     /** The op's name in profiles and plans, such as {@code matmul}. */
     String name();

@@ -2,12 +2,11 @@ package dev.clgrad.optim;
 
 import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.ops.AdamUpdate;
-import dev.clgrad.ops.Counter;
+import dev.clgrad.ops.Clip;
 import dev.clgrad.ops.Op;
 import dev.clgrad.tensor.Tensor;
 
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -16,9 +15,8 @@ import java.util.Set;
  * parameters: {@code m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²;
  * p -= lr (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)}. Defaults lr 1e-3, b1 0.9, b2 0.999, eps 1e-8.
  */
-public class Adam implements Optimizer {
+public class Adam extends BaseOptimizer {
     private final AdamHyper hyper;
-    private final Counter t = new Counter(0);
     private Tensor m;
     private Tensor v;
 
@@ -31,38 +29,33 @@ public class Adam implements Optimizer {
     }
 
     public Adam(AdamHyper hyper) {
+        this("adam", hyper);
+    }
+
+    Adam(String name, AdamHyper hyper) {
+        super(name, exact(hyper.lr()));
         this.hyper = hyper;
     }
 
+    /** The hyperparameters; {@code lr()} is the starting learning rate (see {@link #learningRate}). */
     public AdamHyper hyper() {
         return hyper;
     }
 
     @Override
-    public String name() {
-        return "adam";
+    protected void allocate(Tensor params) {
+        m = State.matching(m, params, name() + ".m");
+        v = State.matching(v, params, name() + ".v");
     }
 
     @Override
-    public List<Op> updates(Tensor params, Tensor grads) {
-        m = State.matching(m, params, name() + ".m");
-        v = State.matching(v, params, name() + ".v");
-        return List.of(new AdamUpdate(params, grads, m, v, hyper, t));
+    protected Op update(Slice s, Tensor params, Tensor grads, Clip clip) {
+        return new AdamUpdate(s.of(params), s.of(grads), s.of(m), s.of(v), hyper, lr(), stepCounter(), clip);
     }
 
     @Override
     public int stateTensors() {
         return 2;
-    }
-
-    @Override
-    public void beginStep() {
-        t.set(t.get() + 1);
-    }
-
-    @Override
-    public long iterations() {
-        return t.get();
     }
 
     @Override
@@ -82,11 +75,20 @@ public class Adam implements Optimizer {
             m = State.restored(m, params, name() + ".m", values.get("m"));
             v = State.restored(v, params, name() + ".v", values.get("v"));
         }
-        t.set(iterations);
+        restoreStep(iterations);
     }
 
     @Override
-    public void close() {
+    protected Map<String, Object> hyperparameters() {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("beta1", exact(hyper.beta1()));
+        c.put("beta2", exact(hyper.beta2()));
+        c.put("epsilon", exact(hyper.eps()));
+        return c;
+    }
+
+    @Override
+    protected void closeState() {
         if (v != null) {
             v.close();
             v = null;

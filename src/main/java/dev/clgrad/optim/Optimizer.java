@@ -1,5 +1,6 @@
 package dev.clgrad.optim;
 
+import dev.clgrad.nn.Parameter;
 import dev.clgrad.ops.Op;
 import dev.clgrad.tensor.Tensor;
 
@@ -11,6 +12,8 @@ import java.util.Map;
  * grads: (P), one flat tensor each (every parameter of the model is a view into them), so a step
  * is one launch whatever the number of layers. The optimizer owns its state (moments, velocity),
  * allocated at zero when the step program is planned ({@link #updates}); {@link #close} frees it.
+ * Its learning rate is a value the update ops read when they run: a schedule or a callback changes
+ * it between steps without rebuilding the step program.
  */
 public interface Optimizer extends AutoCloseable {
 
@@ -19,9 +22,11 @@ public interface Optimizer extends AutoCloseable {
 
     /**
      * The ops of one update of {@code params} from {@code grads}, to be replayed every step; the
-     * step count they use is read when they run. Allocates the state on the first call.
+     * step count and learning rate they use are read when they run. {@code variables} are the
+     * trainable parameters (views of params and grads at their offsets; per-variable clipping uses
+     * them). Allocates the state on the first call.
      */
-    List<Op> updates(Tensor params, Tensor grads);
+    List<Op> updates(Tensor params, Tensor grads, List<Parameter> variables);
 
     /**
      * How many state tensors of the parameters' size {@link #updates} allocates (Adam's m and v: 2,
@@ -29,11 +34,35 @@ public interface Optimizer extends AutoCloseable {
      */
     int stateTensors();
 
-    /** Advances the step count; the step program calls it before each step's updates run. */
+    /**
+     * Advances the step count and sets the scheduled hyperparameters for the update about to run
+     * (schedules read the count of earlier updates); the step program calls it before each step's
+     * updates run.
+     */
     void beginStep();
 
     /** Steps taken so far. */
     long iterations();
+
+    /** The learning rate the next update uses. */
+    double learningRate();
+
+    /**
+     * Sets the learning rate from the next update on, rebuilding nothing.
+     *
+     * @throws IllegalStateException    when a {@link Schedule} sets it
+     * @throws IllegalArgumentException when not finite and >= 0
+     */
+    void setLearningRate(double value);
+
+    /** The learning-rate schedule, or null when the learning rate is a constant (or set by callbacks). */
+    Schedule learningRateSchedule();
+
+    /**
+     * The optimizer's config as JSON-ready values (Keras's {@code get_config}): {@code type}, the
+     * learning rate (a number or a schedule's config), the rule's hyperparameters, clipping keys set.
+     */
+    Map<String, Object> config();
 
     /**
      * The state tensors by name, each (P) like the parameters ({@code m} and {@code v} for Adam,
@@ -56,14 +85,16 @@ public interface Optimizer extends AutoCloseable {
     @Override
     void close();
 
-    /** {@code "adam"}, {@code "adamw"} or {@code "sgd"} with Keras's default hyperparameters. */
+    /** {@code "adam"}, {@code "adamw"}, {@code "sgd"}, {@code "rmsprop"} or {@code "adagrad"} with Keras's defaults. */
     static Optimizer of(String name) {
         return switch (name) {
             case "adam" -> new Adam();
             case "adamw" -> new AdamW();
             case "sgd" -> new Sgd();
+            case "rmsprop" -> new Rmsprop();
+            case "adagrad" -> new Adagrad();
             default -> throw new IllegalArgumentException("unknown optimizer '" + name
-                    + "'; expected \"adam\", \"adamw\" or \"sgd\"");
+                    + "'; expected \"adam\", \"adamw\", \"sgd\", \"rmsprop\" or \"adagrad\"");
         };
     }
 }

@@ -1,25 +1,29 @@
 package dev.clgrad.optim;
 
+import dev.clgrad.ops.Clip;
 import dev.clgrad.ops.Op;
+import dev.clgrad.ops.Scalar;
 import dev.clgrad.ops.SgdUpdate;
-
 import dev.clgrad.tensor.Tensor;
 
-import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * Stochastic gradient descent with momentum, PyTorch's form, one launch over the
- * flat parameters ({@link SgdUpdate}): {@code g' = g + wd·p; vel = momentum·vel + g'; p -= lr·vel}. Defaults (Keras):
- * lr 0.01, momentum 0, wd 0.
+ * Stochastic gradient descent with momentum, PyTorch's form, one launch over the flat parameters
+ * ({@link SgdUpdate}): {@code g' = g + wd·p; vel = momentum·vel + g'; p -= lr·vel}, with
+ * {@code nesterov} {@code p -= lr·(g' + momentum·vel)} (Sutskever et al., ICML 2013, as PyTorch
+ * writes it). Defaults (Keras): lr 0.01, momentum 0, nesterov false, wd 0. The momentum may follow
+ * a {@link Schedule} (the dropout paper's {@link LinearRamp}); it is a run-time scalar like lr.
  */
-public final class Sgd implements Optimizer {
-    private final float lr;
-    private final float momentum;
+public final class Sgd extends BaseOptimizer {
+    private final Scalar momentum;
     private final float weightDecay;
+    private double momentumValue;
+    private Schedule momentumSchedule;
+    private boolean nesterov;
     private Tensor velocity;
-    private long t;
 
     public Sgd() {
         this(0.01);
@@ -30,58 +34,88 @@ public final class Sgd implements Optimizer {
     }
 
     public Sgd(double lr, double momentum, double weightDecay) {
-        if (!(lr > 0) || !Double.isFinite(lr)) {
-            throw new IllegalArgumentException("sgd: learning rate must be > 0 and finite, got " + lr);
-        }
-        if (!(momentum >= 0 && momentum < 1)) {
-            throw new IllegalArgumentException("sgd: momentum must be in [0, 1), got " + momentum);
-        }
+        super("sgd", lr);
+        checkMomentum(momentum);
         if (!(weightDecay >= 0) || !Double.isFinite(weightDecay)) {
             throw new IllegalArgumentException("sgd: weight decay must be >= 0 and finite, got " + weightDecay);
         }
-        this.lr = (float) lr;
-        this.momentum = (float) momentum;
+        this.momentum = new Scalar((float) momentum);
+        this.momentumValue = momentum;
         this.weightDecay = (float) weightDecay;
     }
 
-    @Override
-    public String name() {
-        return "sgd";
+    private static void checkMomentum(double m) {
+        if (!(m >= 0 && m < 1)) {
+            throw new IllegalArgumentException("sgd: momentum must be in [0, 1), got " + m);
+        }
     }
 
-    public float lr() {
-        return lr;
+    /** Nesterov momentum (needs a momentum or a momentum schedule, set before). Modified: this. */
+    public Sgd withNesterov(boolean on) {
+        if (on && !hasVelocity()) {
+            throw new IllegalArgumentException("sgd: nesterov needs a momentum > 0, got momentum 0");
+        }
+        nesterov = on;
+        return this;
     }
 
-    public float momentum() {
-        return momentum;
+    /**
+     * Makes the momentum follow {@code schedule}; every value it takes must lie in [0, 1) (checked
+     * at its start and at its end, the extremes of the ramps it is meant for). Modified: this.
+     */
+    public Sgd withMomentum(Schedule schedule) {
+        checkMomentum(schedule.value(0));
+        checkMomentum(schedule.value(Long.MAX_VALUE / 2));
+        momentumSchedule = schedule;
+        applySchedules(iterations());
+        return this;
+    }
+
+    /** The momentum the next update uses. */
+    public double momentum() {
+        return momentumValue;
+    }
+
+    public Schedule momentumSchedule() {
+        return momentumSchedule;
+    }
+
+    public boolean nesterov() {
+        return nesterov;
     }
 
     public float weightDecay() {
         return weightDecay;
     }
 
+    private boolean hasVelocity() {
+        return momentumSchedule != null || momentumValue != 0;
+    }
+
     @Override
-    public List<Op> updates(Tensor params, Tensor grads) {
-        if (momentum != 0) {
+    protected void allocate(Tensor params) {
+        if (hasVelocity()) {
             velocity = State.matching(velocity, params, "sgd.velocity");
         }
-        return List.of(new SgdUpdate(params, grads, velocity, lr, momentum, weightDecay));
+    }
+
+    @Override
+    protected Op update(Slice s, Tensor params, Tensor grads, Clip clip) {
+        return new SgdUpdate(s.of(params), s.of(grads), s.of(velocity), lr(), momentum, weightDecay, nesterov, clip);
+    }
+
+    @Override
+    protected void applySchedules(long step) {
+        super.applySchedules(step);
+        if (momentumSchedule != null) {
+            momentumValue = momentumSchedule.value(step);
+            momentum.set((float) momentumValue);
+        }
     }
 
     @Override
     public int stateTensors() {
-        return momentum != 0 ? 1 : 0;
-    }
-
-    @Override
-    public void beginStep() {
-        t++;
-    }
-
-    @Override
-    public long iterations() {
-        return t;
+        return hasVelocity() ? 1 : 0;
     }
 
     @Override
@@ -91,15 +125,24 @@ public final class Sgd implements Optimizer {
 
     @Override
     public void restore(Tensor params, Map<String, float[]> values, long iterations) {
-        State.checkRestore(name(), params, values, iterations, momentum != 0 ? Set.of("velocity") : Set.of());
+        State.checkRestore(name(), params, values, iterations, hasVelocity() ? Set.of("velocity") : Set.of());
         if (!values.isEmpty() || velocity != null) {
             velocity = State.restored(velocity, params, "sgd.velocity", values.get("velocity"));
         }
-        t = iterations;
+        restoreStep(iterations);
     }
 
     @Override
-    public void close() {
+    protected Map<String, Object> hyperparameters() {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("momentum", momentumSchedule != null ? momentumSchedule.config() : (Object) momentumValue);
+        c.put("nesterov", nesterov);
+        c.put("weightDecay", exact(weightDecay));
+        return c;
+    }
+
+    @Override
+    protected void closeState() {
         if (velocity != null) {
             velocity.close();
             velocity = null;

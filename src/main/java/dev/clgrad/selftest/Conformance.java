@@ -25,6 +25,11 @@ import dev.clgrad.ops.Philox;
 import dev.clgrad.ops.Regularize;
 import dev.clgrad.ops.Renorm;
 import dev.clgrad.ops.SgdUpdate;
+import dev.clgrad.ops.AdagradUpdate;
+import dev.clgrad.ops.Clip;
+import dev.clgrad.ops.RmspropUpdate;
+import dev.clgrad.ops.Scalar;
+import dev.clgrad.ops.SumSquares;
 import dev.clgrad.ops.SoftmaxCrossEntropy;
 import dev.clgrad.ops.Sum;
 import dev.clgrad.ops.Window;
@@ -112,6 +117,7 @@ public final class Conformance {
         epilogues(all);
         adam(all);
         sgd(all);
+        updateRules(all);
         mse(all);
         softmaxCrossEntropy(all);
         accuracyCount(all);
@@ -662,6 +668,128 @@ public final class Conformance {
                 }));
             }
         }
+    }
+
+    /**
+     * The sum of squares, then SGD with Nesterov momentum, RMSprop (plain and centered) and Adagrad
+     * steps from random state, each unclipped, clipped by value and clipped by a norm read from a
+     * device sumSquares (so both scale branches run: 0.5 below the norm, 1e3 above it); and a
+     * prepared SGD step replayed with its learning rate and momentum changed between launches.
+     */
+    private static void updateRules(List<Check> all) {
+        for (int n : SIZES) {
+            all.add(new Check("sumSquares n=" + n, SumSquares.class, ELEMENTWISE, 560 + n, (backend, in) -> {
+                double[] x = in.uniform(n, 3);
+                Tensor out = in.poisoned(1);
+                backend.run(new SumSquares(in.tensor(x, n), out));
+                return List.of(Comparison.close("sumSquares n=" + n, new double[] {RefOps.sumSquares(x)}, out.toArray(),
+                        ELEMENTWISE));
+            }));
+            for (String clip : new String[] {"none", "value", "norm below", "norm above"}) {
+                String tail = " clip=" + clip + " n=" + n;
+                all.add(new Check("sgdNesterovStep" + tail, SgdUpdate.class, ELEMENTWISE, 570 + n, (backend, in) -> {
+                    double[] p = in.uniform(n, 1);
+                    double[] g = in.uniform(n, 1);
+                    double[] vel = in.uniform(n, 1);
+                    Tensor tp = in.tensor(p, n);
+                    Tensor tv = in.tensor(vel, n);
+                    Tensor tg = in.tensor(g, n);
+                    Clip c = clip(clip, in, g, tg, backend);
+                    backend.run(new SgdUpdate(tp, tg, tv, Scalar.of(0.1f), Scalar.of(0.9f), 0.01f, true, c));
+                    RefOps.sgdNesterovStep(p, clipped(c, g, in), vel, 0.1f, 0.9f, 0.01f);
+                    return List.of(Comparison.close("sgdNesterovStep" + tail + " params", p, tp.toArray(), ELEMENTWISE),
+                            Comparison.close("sgdNesterovStep" + tail + " velocity", vel, tv.toArray(), ELEMENTWISE));
+                }));
+                for (boolean centered : new boolean[] {false, true}) {
+                    String what = (centered ? "rmspropCenteredStep" : "rmspropStep") + tail;
+                    all.add(new Check(what, RmspropUpdate.class, ELEMENTWISE, 580 + n, (backend, in) -> {
+                        double[] p = in.uniform(n, 1);
+                        double[] g = in.uniform(n, 1);
+                        double[] v = in.uniform(n, 0.1);
+                        double[] a = in.uniform(n, 0.01);
+                        for (int i = 0; i < n; i++) {
+                            v[i] = Math.abs(v[i]) + 0.01;
+                        }
+                        Tensor tp = in.tensor(p, n);
+                        Tensor tv = in.tensor(v, n);
+                        Tensor ta = centered ? in.tensor(a, n) : null;
+                        Tensor tg = in.tensor(g, n);
+                        Clip c = clip(clip, in, g, tg, backend);
+                        backend.run(new RmspropUpdate(tp, tg, tv, ta, Scalar.of(0.01f), 0.9f, 1e-7f, c));
+                        RefOps.rmspropStep(p, clipped(c, g, in), v, centered ? a : null, 0.01f, 0.9f, 1e-7f);
+                        List<Comparison> out = new ArrayList<>(List.of(
+                                Comparison.close(what + " params", p, tp.toArray(), ELEMENTWISE),
+                                Comparison.close(what + " v", v, tv.toArray(), ELEMENTWISE)));
+                        if (centered) {
+                            out.add(Comparison.close(what + " gAvg", a, ta.toArray(), ELEMENTWISE));
+                        }
+                        return out;
+                    }));
+                }
+                all.add(new Check("adagradStep" + tail, AdagradUpdate.class, ELEMENTWISE, 590 + n, (backend, in) -> {
+                    double[] p = in.uniform(n, 1);
+                    double[] g = in.uniform(n, 1);
+                    double[] acc = in.uniform(n, 0.1);
+                    for (int i = 0; i < n; i++) {
+                        acc[i] = Math.abs(acc[i]) + 0.1f;
+                    }
+                    Tensor tp = in.tensor(p, n);
+                    Tensor ta = in.tensor(acc, n);
+                    Tensor tg = in.tensor(g, n);
+                    Clip c = clip(clip, in, g, tg, backend);
+                    backend.run(new AdagradUpdate(tp, tg, ta, Scalar.of(0.05f), 1e-7f, c));
+                    RefOps.adagradStep(p, clipped(c, g, in), acc, 0.05f, 1e-7f);
+                    return List.of(Comparison.close("adagradStep" + tail + " params", p, tp.toArray(), ELEMENTWISE),
+                            Comparison.close("adagradStep" + tail + " accumulator", acc, ta.toArray(), ELEMENTWISE));
+                }));
+            }
+        }
+        int n = 1000;
+        String what = "sgdStep replayed with lr and momentum changed n=" + n;
+        all.add(new Check(what, SgdUpdate.class, ELEMENTWISE, 599 + n, (backend, in) -> {
+            double[] p = in.uniform(n, 1);
+            double[] g = in.uniform(n, 1);
+            double[] vel = new double[n];
+            Tensor tp = in.tensor(p, n);
+            Tensor tv = in.tensor(vel, n);
+            Scalar lr = Scalar.of(0.1f);
+            Scalar momentum = Scalar.of(0.5f);
+            Backend.Launch launch = backend.prepare(new SgdUpdate(tp, in.tensor(g, n), tv, lr, momentum, 0f, false,
+                    Clip.value(0.5f)));
+            List<Comparison> out = new ArrayList<>();
+            double[] gc = RefOps.clipped(g, 0.5f, 0, 0);
+            for (int t = 1; t <= 3; t++) {
+                launch.run();
+                RefOps.sgdStep(p, gc, vel, lr.get(), momentum.get(), 0);
+                out.add(Comparison.close(what + " t=" + t + " params", p, tp.toArray(), ELEMENTWISE));
+                out.add(Comparison.close(what + " t=" + t + " velocity", vel, tv.toArray(), ELEMENTWISE));
+                lr.set(lr.get() / 2);
+                momentum.set(momentum.get() + 0.2f);
+            }
+            return out;
+        }));
+    }
+
+    /**
+     * The clip named {@code kind} for gradients g (tensor tg): none; by value 0.3; by norm, the
+     * squared norm written to the device by {@link SumSquares} on {@code backend}, the norm set to
+     * half of ‖g‖ ("below") or 1e3 ("above", no scaling).
+     */
+    private static Clip clip(String kind, OpInputs in, double[] g, Tensor tg, Backend backend) {
+        return switch (kind) {
+            case "none" -> Clip.NONE;
+            case "value" -> Clip.value(0.3f);
+            default -> {
+                Tensor sq = in.poisoned(1);
+                backend.run(new SumSquares(tg, sq));
+                yield Clip.norm(kind.equals("norm below") ? (float) (0.5 * Math.sqrt(RefOps.sumSquares(g))) : 1e3f, sq);
+            }
+        };
+    }
+
+    /** The reference's clipped gradients for {@code c} (its norm from the float64 sum of squares). */
+    private static double[] clipped(Clip c, double[] g, OpInputs in) {
+        return RefOps.clipped(g, c.value(), c.norm(), RefOps.sumSquares(g));
     }
 
     /** mean((pred - target)²), also accumulated onto the previous loss; dPred = 2·(pred - target)/n. */

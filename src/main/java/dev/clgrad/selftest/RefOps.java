@@ -145,6 +145,61 @@ public final class RefOps {
         }
     }
 
+    /** Σ x², the squared L2 norm a norm clip reads. */
+    public static double sumSquares(double[] x) {
+        double s = 0;
+        for (double v : x) {
+            s += v * v;
+        }
+        return s;
+    }
+
+    /**
+     * g clipped ({@code dev.clgrad.ops.Clip}): clamped to [-value, value] when value > 0, else
+     * scaled by {@code norm / max(sqrt(sq), norm)} when norm > 0.
+     */
+    public static double[] clipped(double[] g, double value, double norm, double sq) {
+        double[] out = g.clone();
+        for (int i = 0; i < g.length; i++) {
+            if (value > 0) {
+                out[i] = Math.max(-value, Math.min(value, g[i]));
+            } else if (norm > 0) {
+                out[i] = g[i] * norm / Math.max(Math.sqrt(sq), norm);
+            }
+        }
+        return out;
+    }
+
+    /** SGD with (Nesterov) momentum, PyTorch's form, in place on p and vel (modified). */
+    public static void sgdNesterovStep(double[] p, double[] g, double[] vel, double lr, double momentum, double wd) {
+        for (int i = 0; i < p.length; i++) {
+            double gi = g[i] + wd * p[i];
+            vel[i] = momentum * vel[i] + gi;
+            p[i] -= lr * (gi + momentum * vel[i]);
+        }
+    }
+
+    /** RMSprop (PyTorch's form, momentum 0), in place on p, v and gAvg (null unless centered). */
+    public static void rmspropStep(double[] p, double[] g, double[] v, double[] gAvg, double lr, double rho, double eps) {
+        for (int i = 0; i < p.length; i++) {
+            v[i] = rho * v[i] + (1 - rho) * g[i] * g[i];
+            double var = v[i];
+            if (gAvg != null) {
+                gAvg[i] = rho * gAvg[i] + (1 - rho) * g[i];
+                var -= gAvg[i] * gAvg[i];
+            }
+            p[i] -= lr * g[i] / (Math.sqrt(var) + eps);
+        }
+    }
+
+    /** Adagrad (PyTorch's form), in place on p and acc. */
+    public static void adagradStep(double[] p, double[] g, double[] acc, double lr, double eps) {
+        for (int i = 0; i < p.length; i++) {
+            acc[i] += g[i] * g[i];
+            p[i] -= lr * g[i] / (Math.sqrt(acc[i]) + eps);
+        }
+    }
+
     /** mean((pred - target)²). */
     public static double mse(double[] pred, double[] target) {
         double s = 0;

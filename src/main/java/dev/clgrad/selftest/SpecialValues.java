@@ -33,6 +33,11 @@ import dev.clgrad.ops.Pooling;
 import dev.clgrad.ops.Regularize;
 import dev.clgrad.ops.Renorm;
 import dev.clgrad.ops.SgdUpdate;
+import dev.clgrad.ops.AdagradUpdate;
+import dev.clgrad.ops.Clip;
+import dev.clgrad.ops.RmspropUpdate;
+import dev.clgrad.ops.Scalar;
+import dev.clgrad.ops.SumSquares;
 import dev.clgrad.ops.SoftmaxCrossEntropy;
 import dev.clgrad.ops.Sum;
 import dev.clgrad.ops.Window;
@@ -211,6 +216,7 @@ public final class SpecialValues {
         dense(all);
         epilogues(all);
         optimizers(all);
+        updateRules(all);
         losses(all);
         reductions(all);
         constraints(all);
@@ -627,6 +633,72 @@ public final class SpecialValues {
                         }));
             }
         }
+    }
+
+    /**
+     * The sum of squares (class: NaN and infinities propagate) and, with planted specials in
+     * params, grads and state, SGD with Nesterov momentum (bit for bit unless norm-clipped), RMSprop (plain and
+     * centered) and Adagrad, each unclipped, clipped by value and by a norm read from the device.
+     */
+    private static void updateRules(List<Check> all) {
+        for (int n : SIZES) {
+            all.add(check("sumSquares n=" + n, SumSquares.class, SpecialValues.ROUNDED, 40 + n, (b, o) -> {
+                Tensor x = o.tensor(o.planted(n, 0.2), n);
+                Tensor clean = o.tensor(o.planted(n, 0.2, TINY), n);
+                Tensor s = o.poisoned(1);
+                Tensor sc = o.poisoned(1);
+                b.run(new SumSquares(x, s));
+                b.run(new SumSquares(clean, sc));
+                return List.of(Output.rounded("sum", s), Output.rounded("sum of tiny values", sc));
+            }));
+            for (String kind : new String[] {"none", "value", "norm"}) {
+                String tail = " clip=" + kind + " n=" + n;
+                boolean exact = !kind.equals("norm"); // the norm's square root and sum round differently
+                all.add(check("sgdNesterovStep" + tail, SgdUpdate.class, exact ? Conformance.EXACT : SpecialValues.ROUNDED,
+                        41 + n, (b, o) -> {
+                            Tensor p = o.tensor(o.planted(n, 0.2), n);
+                            Tensor g = o.tensor(o.planted(n, 0.2), n);
+                            Tensor vel = o.tensor(o.planted(n, 0.2), n);
+                            b.run(new SgdUpdate(p, g, vel, Scalar.of(0.5f), Scalar.of(0.25f), 0.25f, true,
+                                    clip(b, o, kind, n)));
+                            return exact ? List.of(Output.exact("params", p), Output.exact("velocity", vel))
+                                    : List.of(Output.rounded("params", p), Output.rounded("velocity", vel));
+                        }));
+                for (boolean centered : new boolean[] {false, true}) {
+                    all.add(check((centered ? "rmspropCenteredStep" : "rmspropStep") + tail, RmspropUpdate.class,
+                            SpecialValues.ROUNDED, 42 + n, (b, o) -> {
+                                Tensor p = o.tensor(o.planted(n, 0.2), n);
+                                Tensor g = o.tensor(o.planted(n, 0.2), n);
+                                Tensor v = o.tensor(o.abs(o.planted(n, 0.2)), n);
+                                Tensor a = centered ? o.tensor(o.planted(n, 0.2), n) : null;
+                                b.run(new RmspropUpdate(p, g, v, a, Scalar.of(0.01f), 0.9f, 1e-7f, clip(b, o, kind, n)));
+                                return centered
+                                        ? List.of(Output.rounded("params", p), Output.rounded("v", v), Output.rounded("gAvg", a))
+                                        : List.of(Output.rounded("params", p), Output.rounded("v", v));
+                            }));
+                }
+                all.add(check("adagradStep" + tail, AdagradUpdate.class, SpecialValues.ROUNDED, 43 + n, (b, o) -> {
+                    Tensor p = o.tensor(o.planted(n, 0.2), n);
+                    Tensor g = o.tensor(o.planted(n, 0.2), n);
+                    Tensor acc = o.tensor(o.abs(o.planted(n, 0.2)), n);
+                    b.run(new AdagradUpdate(p, g, acc, Scalar.of(0.05f), 1e-7f, clip(b, o, kind, n)));
+                    return List.of(Output.rounded("params", p), Output.rounded("accumulator", acc));
+                }));
+            }
+        }
+    }
+
+    /** No clip, clip by value 0.1, or by norm 0.5 over the squared norm of fresh finite gradients. */
+    private static Clip clip(Backend b, Operands o, String kind, int n) {
+        return switch (kind) {
+            case "none" -> Clip.NONE;
+            case "value" -> Clip.value(0.1f);
+            default -> {
+                Tensor sq = o.poisoned(1);
+                b.run(new SumSquares(o.tensor(o.planted(n, 0.2, TINY), n), sq));
+                yield Clip.norm(0.5f, sq);
+            }
+        };
     }
 
     /**

@@ -22,4 +22,16 @@ public interface Callback {
 
     default void onTrainEnd(TrainingState state) {
     }
+
+    /**
+     * What the callback must carry across a resume (ReduceLROnPlateau's best, wait, cooldown), saved
+     * in checkpoints; empty for callbacks without state.
+     */
+    default Map<String, Double> state() {
+        return Map.of();
+    }
+
+    /** Restores {@link #state} after {@link #onTrainBegin} of a resumed fit. */
+    default void restore(Map<String, Double> state) {
+    }
 }

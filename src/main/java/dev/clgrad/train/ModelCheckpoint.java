@@ -67,7 +67,8 @@ public final class ModelCheckpoint implements Callback {
 
     private static Position position(TrainingState state, int epoch, int step, double lossSum, double correctSum) {
         Fit fit = state.fit();
-        return new Position(epoch, step, fit.seed(), fit.batchSize(), fit.shuffle(), lossSum, correctSum);
+        return new Position(epoch, step, fit.seed(), fit.batchSize(), fit.shuffle(), lossSum, correctSum,
+                state.callbackStates());
     }
 
     private void save(Trainable model, Position position) {

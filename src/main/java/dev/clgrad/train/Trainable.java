@@ -1,6 +1,7 @@
 package dev.clgrad.train;
 
 import dev.clgrad.backend.Backend;
+import dev.clgrad.optim.Optimizer;
 import dev.clgrad.nn.Loss;
 import dev.clgrad.nn.Parameter;
 import dev.clgrad.tensor.Shape;
@@ -67,6 +68,9 @@ public interface Trainable {
 
     /** The trainable parameters by name with their offsets into {@link #parameters()}. */
     List<Parameter> parameterList();
+
+    /** The compiled optimizer (its learning rate is what schedules and callbacks change); null before compile. */
+    Optimizer optimizer();
 
     /** Writes a checkpoint of everything training needs to resume at {@code position} to {@code dir}. */
     void checkpoint(Path dir, Position position) throws IOException;

@@ -77,7 +77,11 @@ public final class Trainer {
         float[][] xs = {new float[stage * data.features()], new float[stage * data.features()]};
         float[][] ys = {new float[stage * data.targets()], new float[stage * data.targets()]};
         Backend backend = model.backend();
+        state.callbacks(callbacks);
         callbacks.forEach(c -> c.onTrainBegin(state));
+        if (start != null) {
+            state.restoreCallbacks(start.callbacks());
+        }
         for (int epoch = firstEpoch; epoch < fit.epochs() && !state.stopRequested(); epoch++) {
             Span epochSpan = backend.span("epoch " + (epoch + 1));
             int skip = epoch == firstEpoch ? firstStep : 0;

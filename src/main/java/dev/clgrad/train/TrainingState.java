@@ -1,5 +1,9 @@
 package dev.clgrad.train;
 
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
 
 /** Where {@code fit} is, as callbacks see it; a callback may ask it to stop after the current epoch. */
 public final class TrainingState {
@@ -14,6 +18,7 @@ public final class TrainingState {
     private long epochStart;
     private long epochEnd;
     private boolean stop;
+    private List<Callback> callbacks = List.of();
 
     TrainingState(Trainable model, Fit fit, int steps) {
         this.model = model;
@@ -68,6 +73,36 @@ public final class TrainingState {
     /** Seconds of training steps in the current epoch so far (validation excluded). */
     public double epochSeconds() {
         return ((epochEnd != 0 ? epochEnd : System.nanoTime()) - epochStart) / 1e9;
+    }
+
+    void callbacks(List<Callback> all) {
+        callbacks = List.copyOf(all);
+    }
+
+    /** Every callback's {@link Callback#state}, keyed {@code <index>.<class>.<key>} ({@link Position#callbacks}). */
+    public Map<String, Double> callbackStates() {
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (int i = 0; i < callbacks.size(); i++) {
+            String prefix = i + "." + callbacks.get(i).getClass().getSimpleName() + ".";
+            callbacks.get(i).state().forEach((k, v) -> out.put(prefix + k, v));
+        }
+        return out;
+    }
+
+    /** Restores each callback's saved state from {@code saved} ({@link #callbackStates}'s keys). */
+    void restoreCallbacks(Map<String, Double> saved) {
+        for (int i = 0; i < callbacks.size(); i++) {
+            String prefix = i + "." + callbacks.get(i).getClass().getSimpleName() + ".";
+            Map<String, Double> mine = new LinkedHashMap<>();
+            saved.forEach((k, v) -> {
+                if (k.startsWith(prefix)) {
+                    mine.put(k.substring(prefix.length()), v);
+                }
+            });
+            if (!mine.isEmpty()) {
+                callbacks.get(i).restore(mine);
+            }
+        }
     }
 
     /** Ends training after the current epoch (as Keras's {@code model.stop_training = True}). */

@@ -62,8 +62,8 @@ class ModelConfigTest {
                 error("{\"layers\": [{\"type\": \"relu\"}], \"loss\": \"mse\"}"));
         assertEquals("m.json: $.metrics[0]: accuracy needs loss sparse_categorical_crossentropy, got mse",
                 error("{\"layers\": [{\"type\": \"relu\"}], \"loss\": \"mse\", \"metrics\": [\"accuracy\"], " + DATA + "}"));
-        assertEquals("m.json: $.optimizer: unknown optimizer 'rmsprop'; expected one of adam, adamw, sgd",
-                error("{\"layers\": [{\"type\": \"relu\"}], \"loss\": \"mse\", \"optimizer\": \"rmsprop\", " + DATA + "}"));
+        assertEquals("m.json: $.optimizer: unknown optimizer 'lamb'; expected one of adam, adamw, sgd, rmsprop, adagrad",
+                error("{\"layers\": [{\"type\": \"relu\"}], \"loss\": \"mse\", \"optimizer\": \"lamb\", " + DATA + "}"));
         assertTrue(error("{\"layers\": [}").startsWith("m.json:1:"), "malformed JSON gives line:column");
     }
 

@@ -77,7 +77,7 @@ class SavedModelTest {
         assertEquals("clgrad.sequential", json.get("format").asText());
         assertEquals("[5]", json.get("inputShape").toString());
         assertEquals("{\"type\":\"dropout\",\"rate\":0.3}", json.get("layers").get(1).toString());
-        assertEquals("{\"type\":\"adamw\",\"lr\":0.02,\"beta1\":0.9,\"beta2\":0.999,\"epsilon\":1.0E-8,\"weightDecay\":0.05}",
+        assertEquals("{\"type\":\"adamw\",\"learningRate\":0.02,\"beta1\":0.9,\"beta2\":0.999,\"epsilon\":1.0E-8,\"weightDecay\":0.05}",
                 json.get("optimizer").toString());
         try (Sequential b = Sequential.load(dir, backend)) {
             assertEquals(json.toString(), SavedModel.toJson(b.parts()).toString(), "the loaded model writes the same model.json");

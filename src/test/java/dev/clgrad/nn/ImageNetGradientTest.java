@@ -8,6 +8,7 @@ import dev.clgrad.ops.Op;
 import dev.clgrad.ops.Pooling;
 import dev.clgrad.ops.Window;
 import dev.clgrad.optim.Optimizer;
+import dev.clgrad.optim.Schedule;
 import dev.clgrad.selftest.RefOps;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
@@ -53,8 +54,28 @@ class ImageNetGradientTest {
         }
 
         @Override
-        public List<Op> updates(Tensor params, Tensor grads) {
+        public List<Op> updates(Tensor params, Tensor grads, List<Parameter> variables) {
             return List.of();
+        }
+
+        @Override
+        public double learningRate() {
+            return 0;
+        }
+
+        @Override
+        public void setLearningRate(double value) {
+            throw new UnsupportedOperationException("frozen");
+        }
+
+        @Override
+        public Schedule learningRateSchedule() {
+            return null;
+        }
+
+        @Override
+        public Map<String, Object> config() {
+            return Map.of("type", "frozen");
         }
 
         @Override

@@ -13,6 +13,9 @@ import dev.clgrad.nn.Dropout;
 import dev.clgrad.nn.MSE;
 import dev.clgrad.model.Sequential;
 import dev.clgrad.optim.Adam;
+import dev.clgrad.optim.ExponentialDecay;
+import dev.clgrad.optim.LinearRamp;
+import dev.clgrad.optim.Sgd;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
@@ -89,6 +92,53 @@ class ResumeTest {
             assertArrayEquals(straight, m.parameters().toArray());
             assertEquals(List.of(straightLoss.get(2)), rest.loss(), "the resumed epoch reports the same loss");
         }
+    }
+
+    /**
+     * The same with the learning rate changing during training: SGD with an exponential-decay
+     * schedule and the momentum ramp (functions of the restored step count), and Adam at a constant
+     * learning rate that ReduceLROnPlateau cuts every epoch (its best, wait and cooldown and the cut
+     * learning rate come back from the checkpoint).
+     */
+    @BackendTest
+    void resumingWithSchedulesAndReduceLROnPlateauIsExact(Backend backend) throws IOException {
+        for (boolean plateau : new boolean[] {false, true}) {
+            Path ck = dir.resolve(plateau ? "plateau" : "schedule");
+            Fit fit = Fit.epochs(4).batchSize(7).withSeed(5).withQuiet(true).withLossEvery(4);
+            float[] straight;
+            double straightLr;
+            try (Sequential m = scheduled(backend, plateau)) {
+                m.fit(data(), fit.withCallbacks(callbacks(plateau)));
+                straight = m.parameters().toArray();
+                straightLr = m.optimizer().learningRate();
+            }
+            try (Sequential m = scheduled(backend, plateau)) {
+                Fit crashing = fit.withCallbacks(callbacks(plateau)).withCallbacks(ModelCheckpoint.everySteps(ck, 4),
+                        new CrashAt(30));
+                assertThrows(IllegalStateException.class, () -> m.fit(data(), crashing));
+            }
+            try (Sequential m = scheduled(backend, plateau)) {
+                Position at = m.restoreCheckpoint(ck);
+                assertEquals(plateau ? 3 : 0, at.callbacks().size(), at.callbacks().toString());
+                m.fit(data(), fit.withCallbacks(callbacks(plateau)).resumeFrom(at));
+                assertArrayEquals(straight, m.parameters().toArray(), plateau ? "plateau" : "schedule");
+                assertEquals(straightLr, m.optimizer().learningRate());
+            }
+            if (plateau) {
+                assertTrue(straightLr < 0.01 * 0.5 * 0.5, "the plateau cut the learning rate: " + straightLr);
+            }
+        }
+    }
+
+    private static Sequential scheduled(Backend b, boolean plateau) {
+        Sequential m = new Sequential(b, 21);
+        m.add(new Dense(12, "relu")).add(new Dropout(0.3)).add(new Dense(3));
+        return m.compile(plateau ? new Adam(0.01) : new Sgd(0.05, 0.5, 0).withMomentum(new LinearRamp(0.5, 0.99, 20))
+                .withLearningRate(new ExponentialDecay(0.05, 10, 0.5, false)), new MSE());
+    }
+
+    private static Callback[] callbacks(boolean plateau) {
+        return plateau ? new Callback[] {new ReduceLROnPlateau("loss", 0.5, 1, "min", 100, 0, 0)} : new Callback[0];
     }
 
     static List<String> devices() {

@@ -36,6 +36,10 @@ import dev.clgrad.ops.PoolBackward;
 import dev.clgrad.ops.Regularize;
 import dev.clgrad.ops.Renorm;
 import dev.clgrad.ops.SgdUpdate;
+import dev.clgrad.ops.AdagradUpdate;
+import dev.clgrad.ops.Clip;
+import dev.clgrad.ops.RmspropUpdate;
+import dev.clgrad.ops.SumSquares;
 import dev.clgrad.ops.SoftmaxCrossEntropy;
 import dev.clgrad.ops.Sum;
 import dev.clgrad.tensor.DeviceBuffer;
@@ -432,9 +436,15 @@ public final class JavaBackend implements Backend {
         } else if (op instanceof Sum s) {
             store(s.out(), s.mean() ? total(s.x()) / s.x().shape().size() : total(s.x()), false);
         } else if (op instanceof AdamUpdate a) {
-            adamStep(a.params(), a.grads(), a.m(), a.v(), a.hyper(), a.step().get());
+            adamStep(a);
         } else if (op instanceof SgdUpdate u) {
-            sgdStep(u.params(), u.grads(), u.velocity(), u.lr(), u.momentum(), u.weightDecay());
+            sgdStep(u);
+        } else if (op instanceof RmspropUpdate r) {
+            rmspropStep(r);
+        } else if (op instanceof AdagradUpdate a) {
+            adagradStep(a);
+        } else if (op instanceof SumSquares q) {
+            store(q.out(), sumSquares(q.x()), false);
         } else if (op instanceof MseLoss l) {
             mse(l);
         } else if (op instanceof SoftmaxCrossEntropy l) {
@@ -804,30 +814,35 @@ public final class JavaBackend implements Backend {
     // ---- optimizers ------------------------------------------------------------------------------
 
     /** params, grads, m, v: (P) → one Adam/AdamW step at step t (from 1), in place ({@link AdamUpdate}). */
-    private void adamStep(Tensor params, Tensor grads, Tensor m, Tensor v, AdamHyper hyper, long step) {
+    private void adamStep(AdamUpdate op) {
+        Tensor params = op.params();
+        AdamHyper hyper = op.hyper();
+        long step = op.step().get();
         float[] pd = data(params);
-        float[] gd = data(grads);
-        float[] md = data(m);
-        float[] vd = data(v);
+        float[] gd = data(op.grads());
+        float[] md = data(op.m());
+        float[] vd = data(op.v());
         int po = off(params);
-        int go = off(grads);
-        int mo = off(m);
-        int vo = off(v);
-        float lr = hyper.lr();
+        int go = off(op.grads());
+        int mo = off(op.m());
+        int vo = off(op.v());
+        float lr = op.lr().get();
         float b1 = hyper.beta1();
         float b2 = hyper.beta2();
         float eps = hyper.eps();
         float decay = 1f - lr * hyper.weightDecay(); // exactly 1 for Adam: p·1 == p
         float bc1 = hyper.biasCorrection1(step);
         float bc2 = hyper.biasCorrection2(step);
-        boolean vec = vector(size(params));
+        Clip clip = op.clip();
+        float scale = clipScale(clip);
+        boolean vec = vector(size(params)) && clip.equals(Clip.NONE);
         loop.forRange(size(params), grain(), 16, (from, to) -> {
             int done = vec
                     ? VectorOps.adam(pd, po, gd, go, md, mo, vd, vo, lr, b1, b2, eps, decay, bc1, bc2, from, to)
                     : from;
             for (int i = done; i < to; i++) {
                 float p = pd[po + i] * decay;
-                float g = gd[go + i];
+                float g = clip.apply(gd[go + i], scale);
                 float mi = b1 * md[mo + i] + (1f - b1) * g;
                 float vi = b2 * vd[vo + i] + (1f - b2) * g * g;
                 md[mo + i] = mi;
@@ -837,24 +852,107 @@ public final class JavaBackend implements Backend {
         });
     }
 
-    /** params, grads, velocity: (P) → one SGD step with momentum, in place ({@link SgdUpdate}). */
-    private void sgdStep(Tensor params, Tensor grads, Tensor velocity, float lr, float momentum, float weightDecay) {
+    /** params, grads, velocity: (P) → one SGD step, with momentum or Nesterov momentum, in place ({@link SgdUpdate}). */
+    private void sgdStep(SgdUpdate op) {
+        Tensor params = op.params();
+        Tensor velocity = op.velocity();
         float[] pd = data(params);
-        float[] gd = data(grads);
-        float[] vd = momentum != 0f ? data(velocity) : null;
+        float[] gd = data(op.grads());
+        float[] vd = velocity != null ? data(velocity) : null;
         int po = off(params);
-        int go = off(grads);
-        int vo = momentum != 0f ? off(velocity) : 0;
+        int go = off(op.grads());
+        int vo = velocity != null ? off(velocity) : 0;
+        float lr = op.lr().get();
+        float momentum = op.momentum().get();
+        float weightDecay = op.weightDecay();
+        boolean nesterov = op.nesterov();
+        Clip clip = op.clip();
+        float scale = clipScale(clip);
         loop.forRange(size(params), GRAIN, 16, (from, to) -> {
             for (int i = from; i < to; i++) {
-                float g = gd[go + i] + weightDecay * pd[po + i];
+                float g = clip.apply(gd[go + i], scale) + weightDecay * pd[po + i];
                 if (vd != null) {
-                    g = momentum * vd[vo + i] + g;
-                    vd[vo + i] = g;
+                    float vel = momentum * vd[vo + i] + g;
+                    vd[vo + i] = vel;
+                    g = nesterov ? g + momentum * vel : vel;
                 }
                 pd[po + i] -= lr * g;
             }
         });
+    }
+
+    /** params, grads, v (, gAvg): (P) → one RMSprop step, in place ({@link RmspropUpdate}). */
+    private void rmspropStep(RmspropUpdate op) {
+        Tensor params = op.params();
+        float[] pd = data(params);
+        float[] gd = data(op.grads());
+        float[] vd = data(op.v());
+        float[] ad = op.gAvg() != null ? data(op.gAvg()) : null;
+        int po = off(params);
+        int go = off(op.grads());
+        int vo = off(op.v());
+        int ao = op.gAvg() != null ? off(op.gAvg()) : 0;
+        float lr = op.lr().get();
+        float rho = op.rho();
+        float eps = op.eps();
+        Clip clip = op.clip();
+        float scale = clipScale(clip);
+        loop.forRange(size(params), GRAIN, 16, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float g = clip.apply(gd[go + i], scale);
+                float v = rho * vd[vo + i] + (1f - rho) * g * g;
+                vd[vo + i] = v;
+                float d;
+                if (ad != null) {
+                    float a = rho * ad[ao + i] + (1f - rho) * g;
+                    ad[ao + i] = a;
+                    d = (float) Math.sqrt(v - a * a) + eps;
+                } else {
+                    d = (float) Math.sqrt(v) + eps;
+                }
+                pd[po + i] -= lr * g / d;
+            }
+        });
+    }
+
+    /** params, grads, accumulator: (P) → one Adagrad step, in place ({@link AdagradUpdate}). */
+    private void adagradStep(AdagradUpdate op) {
+        Tensor params = op.params();
+        float[] pd = data(params);
+        float[] gd = data(op.grads());
+        float[] ad = data(op.accumulator());
+        int po = off(params);
+        int go = off(op.grads());
+        int ao = off(op.accumulator());
+        float lr = op.lr().get();
+        float eps = op.eps();
+        Clip clip = op.clip();
+        float scale = clipScale(clip);
+        loop.forRange(size(params), GRAIN, 16, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float g = clip.apply(gd[go + i], scale);
+                float acc = ad[ao + i] + g * g;
+                ad[ao + i] = acc;
+                pd[po + i] -= lr * g / ((float) Math.sqrt(acc) + eps);
+            }
+        });
+    }
+
+    /** The norm clip's scale from its sumSquares value (1 without norm clipping). */
+    private float clipScale(Clip clip) {
+        return clip.sumSquares() == null ? 1f : Clip.scale(clip.norm(), data(clip.sumSquares())[off(clip.sumSquares())]);
+    }
+
+    /** Σ x[i]² in double (the value a norm {@link Clip} reads, {@link SumSquares}). */
+    private double sumSquares(Tensor x) {
+        float[] xd = data(x);
+        int xo = off(x);
+        int n = size(x);
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            s += (double) xd[xo + i] * xd[xo + i];
+        }
+        return s;
     }
 
     // ---- losses and metrics ----------------------------------------------------------------------

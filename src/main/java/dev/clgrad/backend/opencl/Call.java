@@ -2,6 +2,7 @@ package dev.clgrad.backend.opencl;
 
 import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.ops.Counter;
+import dev.clgrad.ops.Scalar;
 import dev.clgrad.tensor.Tensor;
 
 import java.util.Arrays;
@@ -63,12 +64,20 @@ sealed interface Call {
         }
     }
 
+    /** A {@code float} argument: the scalar's value now (an optimizer's learning rate or momentum). */
+    record ScalarValue(Scalar scalar) implements Dynamic {
+        @Override
+        public void set(ClApi api, ClApi.Kernel kernel, int index) {
+            api.setArg(kernel, index, scalar.get());
+        }
+    }
+
     /**
      * Adam's step-dependent {@code float} arguments, PyTorch's {@code step_size = lr / (1 - b1^t)} and
-     * {@code 1 / sqrt(1 - b2^t)} (bias corrections in double on the host), t read from {@code step}.
-     * Fills two consecutive kernel parameters.
+     * {@code 1 / sqrt(1 - b2^t)} (bias corrections in double on the host), t read from {@code step} and
+     * lr from {@code lr}. Fills two consecutive kernel parameters.
      */
-    record AdamCorrections(AdamHyper hyper, Counter step) implements Dynamic {
+    record AdamCorrections(AdamHyper hyper, Scalar lr, Counter step) implements Dynamic {
         @Override
         public void set(ClApi api, ClApi.Kernel kernel, int index) {
             long t = step.get();
@@ -77,7 +86,7 @@ sealed interface Call {
             }
             double bc1 = 1 - Math.pow(hyper.beta1(), t);
             double bc2 = 1 - Math.pow(hyper.beta2(), t);
-            api.setArg(kernel, index, (float) (hyper.lr() / bc1));
+            api.setArg(kernel, index, (float) (lr.get() / bc1));
             api.setArg(kernel, index + 1, (float) (1 / Math.sqrt(bc2)));
         }
     }

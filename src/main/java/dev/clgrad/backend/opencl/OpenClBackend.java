@@ -33,6 +33,9 @@ import dev.clgrad.ops.PoolBackward;
 import dev.clgrad.ops.Regularize;
 import dev.clgrad.ops.Renorm;
 import dev.clgrad.ops.SgdUpdate;
+import dev.clgrad.ops.AdagradUpdate;
+import dev.clgrad.ops.RmspropUpdate;
+import dev.clgrad.ops.SumSquares;
 import dev.clgrad.ops.SoftmaxCrossEntropy;
 import dev.clgrad.ops.Sum;
 import dev.clgrad.tensor.DeviceBuffer;
@@ -673,6 +676,12 @@ public final class OpenClBackend implements Backend {
             return ConstraintRoutine.renorm(this, o);
         } else if (op instanceof Regularize o) {
             return ConstraintRoutine.regularize(this, o);
+        } else if (op instanceof SumSquares o) {
+            return ReduceRoutine.sumSquares(this, o);
+        } else if (op instanceof RmspropUpdate o) {
+            return OptimizerRoutine.rmsprop(this, o);
+        } else if (op instanceof AdagradUpdate o) {
+            return OptimizerRoutine.adagrad(this, o);
         }
         throw new IllegalArgumentException("no OpenCL routine for op " + op.name() + " (" + op.getClass().getSimpleName()
                 + ")");

@@ -2,6 +2,7 @@ package dev.clgrad.backend.opencl;
 
 import dev.clgrad.ops.ColumnSum;
 import dev.clgrad.ops.Sum;
+import dev.clgrad.ops.SumSquares;
 import dev.clgrad.tensor.Tensor;
 
 /**
@@ -37,6 +38,14 @@ final class ReduceRoutine {
         requireNoAlias(op.name(), op.x(), op.out());
         int wg = Geometry.reductionGroupSize(cl, WG, WG_DEFAULT);
         return new Call.Kernel(FILE, op.mean() ? "mean_all" : "sum_all", Geometry.oneGroup(wg), Geometry.local(wg),
+                new Object[] {ElementwiseRoutine.size(op.x()), op.x(), op.out()});
+    }
+
+    /** {@code out[0] = sum_i x[i]²} ({@link SumSquares}). x not modified; out modified. */
+    static Call sumSquares(OpenClBackend cl, SumSquares op) {
+        requireNoAlias(op.name(), op.x(), op.out());
+        int wg = Geometry.reductionGroupSize(cl, WG, WG_DEFAULT);
+        return new Call.Kernel(FILE, "sum_squares_all", Geometry.oneGroup(wg), Geometry.local(wg),
                 new Object[] {ElementwiseRoutine.size(op.x()), op.x(), op.out()});
     }
 
