@@ -24,7 +24,7 @@ class OptimizerTest {
         int live = java.liveBuffers();
         float[] out;
         try (opt; Tensor p = Tensor.of(java, P0.clone(), 3); Tensor g = Tensor.of(java, G, 3)) {
-            List<Op> update = opt.updates(p, g, List.of(new Parameter("w", Shape.of(3), 0, true)));
+            List<Op> update = opt.updates(p, g, List.of(new Parameter("w", Shape.of(3), 0, true, null, null)));
             for (int s = 0; s < steps; s++) {
                 opt.beginStep();
                 update.forEach(java::run);
