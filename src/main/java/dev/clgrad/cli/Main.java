@@ -18,7 +18,7 @@ import java.util.logging.Logger;
         description = "Neural-network training on OpenCL devices, with a pure-Java fallback.",
         subcommands = {DevicesCommand.class, KernelsCommand.class, TrainCommand.class, ExplainCommand.class,
                 BenchCommand.class, DropoutMaskCommand.class, ProfileCommand.class, SelftestCommand.class,
-                TuneCommand.class})
+                TuneCommand.class, StudyCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

@@ -133,7 +133,8 @@ class FitTest {
             History h = model.fit(halfPlanes(), Fit.epochs(3).withValidationSplit(0.2).withQuiet(true));
             Path png = dir.resolve("h.png");
             HistoryPlot.write(h, png);
-            assertEquals(960, ImageIO.read(Files.newInputStream(png)).getWidth(), "loss and accuracy panels");
+            int width = ImageIO.read(Files.newInputStream(png)).getWidth();
+            assertTrue(width > 2 * 480 && width < 2 * 480 + 400, "loss and accuracy panels, each with its legend: " + width);
         }
     }
 }
