@@ -62,8 +62,8 @@ final class DropoutStudy {
     }
 
     /** One method's curves, per epoch, as fractions of misclassified rows. */
-    record Result(String method, String label, String device, List<Double> trainError, List<Double> testError,
-                  double seconds, double samplesPerSec) {
+    record Result(String method, String label, String device, int trainRows, int trainErrorRows,
+                  List<Double> trainError, List<Double> testError, double seconds, double samplesPerSec) {
         double finalTrain() {
             return trainError.get(trainError.size() - 1);
         }
@@ -177,7 +177,7 @@ final class DropoutStudy {
                 }
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 List<Double> testError = h.get("val_accuracy").stream().map(a -> 1 - a).toList();
-                Result r = new Result(method, LABELS.get(method), backend.id(), trainError, testError, seconds, h.samplesPerSecond());
+                Result r = new Result(method, LABELS.get(method), backend.id(), train.rows(), slice.rows(), trainError, testError, seconds, h.samplesPerSecond());
                 System.err.printf(Locale.ROOT, "study: %s on %s: train error %.2f %%, test error %.2f %% (%.0f s)%n",
                         method, backend.id(), 100 * r.finalTrain(), 100 * r.finalTest(), seconds);
                 results.add(r);
@@ -203,11 +203,12 @@ final class DropoutStudy {
     }
 
     /** The results as one JSON object. */
-    ObjectNode json(List<Result> results, String device, boolean quick) {
+    ObjectNode json(List<Result> results, boolean quick) {
+        Result first = results.get(0);
         ObjectNode root = JSON.createObjectNode();
-        root.put("study", "dropout").put("quick", quick).put("device", device).put("seed", seed)
-                .put("trainRows", size.trainRows()).put("epochs", size.epochs()).put("batchSize", size.batchSize())
-                .put("trainErrorRows", Math.min(TRAIN_ERROR_ROWS, size.trainRows()));
+        root.put("study", "dropout").put("quick", quick).put("device", first.device()).put("seed", seed)
+                .put("trainRows", first.trainRows()).put("epochs", size.epochs()).put("batchSize", size.batchSize())
+                .put("trainErrorRows", first.trainErrorRows());
         ArrayNode methods = root.putArray("methods");
         for (Result r : results) {
             ObjectNode o = methods.addObject().put("method", r.method()).put("label", r.label())
@@ -220,11 +221,12 @@ final class DropoutStudy {
     }
 
     /** The final errors as a markdown table. */
-    String markdown(List<Result> results, String device) {
+    String markdown(List<Result> results) {
+        Result first = results.get(0);
         StringBuilder s = new StringBuilder();
         s.append(String.format(Locale.ROOT, "Fashion-MNIST, 784-1024-1024-10 ReLU, SGD, batch %d, %d epochs of %,d rows, "
                 + "seed %d, on %s; train error on the first %,d training rows, dropout off.%n%n", size.batchSize(),
-                size.epochs(), size.trainRows(), seed, device, Math.min(TRAIN_ERROR_ROWS, size.trainRows())));
+                size.epochs(), first.trainRows(), seed, first.device(), first.trainErrorRows()));
         s.append("| method | train error % | test error % | gap (test − train) | time s |\n");
         s.append("|---|---:|---:|---:|---:|\n");
         for (Result r : results) {

@@ -60,11 +60,10 @@ final class StudyDropoutCommand implements Callable<Integer> {
         DropoutStudy study = new DropoutStudy(data.toAbsolutePath(), quick ? DropoutStudy.Size.quick(e)
                 : DropoutStudy.Size.full(e), seed);
         List<DropoutStudy.Result> results = study.run(out, device);
-        String deviceId = results.isEmpty() ? "" : results.get(0).device();
-        ObjectNode root = study.json(results, deviceId, quick);
+        ObjectNode root = study.json(results, quick);
         DropoutStudy.plot(results, out.resolve("figure.png"));
         DropoutStudy.writeText(out.resolve("study.json"), new String(DropoutStudy.bytes(root)));
-        String table = study.markdown(results, deviceId);
+        String table = study.markdown(results);
         DropoutStudy.writeText(out.resolve("study.md"), table);
         if (json) {
             System.out.println(root);
