@@ -113,6 +113,7 @@ public final class Conformance {
         mse(all);
         softmaxCrossEntropy(all);
         accuracyCount(all);
+        LossChecks.add(all);
         reductions(all);
         windows(all);
         ImageOpChecks.add(all);

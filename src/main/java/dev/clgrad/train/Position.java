@@ -1,16 +1,20 @@
 package dev.clgrad.train;
 
+import java.util.List;
+
 /**
  * Where training stands between two steps, as a checkpoint records it: the next step runs batch
  * {@code step} (from 0) of epoch {@code epoch} (from 0). The batch order is a pure function of
  * (seed, batchSize, shuffle, epoch) (see {@link dev.clgrad.data.Batches}), so resuming skips the
- * first {@code step} batches of the epoch; lossSum and correctSum are the epoch's device sums over
- * those batches (lossSum: each batch's mean loss times its rows, in double, so that a resumed
- * epoch's device sums are exactly those of a run straight through).
+ * first {@code step} batches of the epoch; lossSum and metricSums are the epoch's device sums over
+ * those batches (lossSum: each batch's mean loss times its rows, in double; metricSums: each
+ * compiled metric's sum over rows, in order), so that a resumed epoch's device sums are exactly
+ * those of a run straight through.
  */
 public record Position(int epoch, int step, long seed, int batchSize, boolean shuffle, double lossSum,
-                       double correctSum) {
+                       List<Double> metricSums) {
     public Position {
+        metricSums = List.copyOf(metricSums);
         if (epoch < 0 || step < 0) {
             throw new IllegalArgumentException("position: epoch and step must be >= 0, got epoch " + epoch + ", step "
                     + step);
