@@ -766,6 +766,9 @@ public final class SpecialValues {
                                 out.add(Output.rounded("loss of row " + row, loss));
                                 out.add(Output.rounded("dPred of row " + row, d));
                             }
+                            Tensor whole = o.poisoned(1);
+                            b.run(new CategoricalCrossEntropy(logits, pred, target, whole, false, null));
+                            out.add(Output.rounded("loss", whole));
                             return out;
                         }));
             }
