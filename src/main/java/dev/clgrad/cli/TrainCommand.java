@@ -46,7 +46,10 @@ import java.util.function.Supplier;
  * checkpoint and starts fresh otherwise. With {@code --json} stdout holds one object
  * {@code {"epochs", "trainLoss": [...], "testLoss", "testAccuracy", "samplesPerSec", "device"}}
  * (test values null without a test set or accuracy metric), with {@code "valLoss": [...]} per epoch
- * when the config has a validation set; progress goes to stderr.
+ * when the config has a validation set, and for each compiled metric m, named in camel case
+ * ({@code mae} → {@code Mae}, {@code top_k_categorical_accuracy} → {@code TopKCategoricalAccuracy}):
+ * {@code "trainM": [...]} and {@code "valM": [...]} per epoch and {@code "testM"} (accuracy keeps its
+ * {@code testAccuracy}); progress goes to stderr.
  *
  * <p>Nothing trained is thrown away for a problem that could be seen before: every input (the
  * config, the training, validation and test sets against the built model: input width, target columns, class
@@ -215,6 +218,17 @@ final class TrainCommand implements Callable<Integer> {
                 }
                 putMetric(root, "testLoss", test.get("loss"));
                 putMetric(root, "testAccuracy", test.get("accuracy"));
+                for (String m : model.metricNames()) {
+                    ArrayNode train = root.putArray("train" + camel(m));
+                    history.get(m).forEach(train::add);
+                    if (split.validation() != null) {
+                        ArrayNode val = root.putArray("val" + camel(m));
+                        history.get("val_" + m).forEach(val::add);
+                    }
+                    if (!m.equals("accuracy") && split.test() != null) {
+                        putMetric(root, "test" + camel(m), test.get(m));
+                    }
+                }
                 root.put("samplesPerSec", history.samplesPerSecond());
                 root.put("device", backend.id());
                 System.out.println(mapper.writeValueAsString(root));
@@ -321,6 +335,17 @@ final class TrainCommand implements Callable<Integer> {
         public void onTrainEnd(TrainingState state) {
             guard(() -> inner.onTrainEnd(state));
         }
+    }
+
+    /** A metric's name as a JSON key's suffix: {@code top_k_categorical_accuracy} → {@code TopKCategoricalAccuracy}. */
+    static String camel(String metric) {
+        StringBuilder sb = new StringBuilder();
+        for (String part : metric.split("_")) {
+            if (!part.isEmpty()) {
+                sb.append(Character.toUpperCase(part.charAt(0))).append(part.substring(1));
+            }
+        }
+        return sb.toString();
     }
 
     /**

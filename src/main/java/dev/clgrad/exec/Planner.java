@@ -4,8 +4,8 @@ import dev.clgrad.backend.Backend;
 import dev.clgrad.nn.Layer;
 import dev.clgrad.nn.Loss;
 import dev.clgrad.nn.Parameter;
+import dev.clgrad.nn.Metric;
 import dev.clgrad.nn.ParameterStore;
-import dev.clgrad.ops.AccuracyCount;
 import dev.clgrad.ops.Fill;
 import dev.clgrad.ops.Op;
 import dev.clgrad.optim.Optimizer;
@@ -33,14 +33,17 @@ import java.util.function.UnaryOperator;
  *
  * <p>Losses accumulate per batch size into their own slot of a device vector (the mean of each
  * batch), so {@link #lossSum} can weight each slot by its rows: epoch and evaluation losses are
- * means over samples, as Keras reports them, whatever the size of the last batch.
+ * means over samples, as Keras reports them, whatever the size of the last batch. Each compiled
+ * {@link Metric} sums its per-row values into its own slot ahead of the loss slots, read in the
+ * same copy.
  */
 public final class Planner implements AutoCloseable {
     /** What a program computes. */
     public enum Kind { TRAIN, EVALUATE, PREDICT }
 
     private static final int SLOTS = 16;
-    private static final int CORRECT = 0;
+    /** The most metrics a model compiles; their sums come first in the sums vector. */
+    public static final int METRICS = 8;
 
     private final Backend backend;
     /** Where the planner's own tensors live: the backend, or placeholders when it only plans memory. */
@@ -56,7 +59,7 @@ public final class Planner implements AutoCloseable {
     private final int[] lastRows = new int[Kind.values().length];
     private final Map<Integer, Integer> slots = new HashMap<>();
     private Loss loss;
-    private boolean accuracy;
+    private List<Metric> metrics = List.of();
     private Optimizer optimizer;
     private int targetColumns;
     private int maxRows;
@@ -88,7 +91,7 @@ public final class Planner implements AutoCloseable {
             inputGradients.add(layers.get(k));
         }
         this.trainable = first < layers.size();
-        this.sums = Tensor.empty(memory, Shape.of(1 + SLOTS), "sums");
+        this.sums = Tensor.empty(memory, Shape.of(METRICS + SLOTS), "sums");
     }
 
     /**
@@ -101,11 +104,11 @@ public final class Planner implements AutoCloseable {
      *
      * @param optimizer null when the model is not compiled (then only prediction is planned)
      */
-    public static MemoryPlan memoryPlan(String device, List<Layer> layers, Shape inputShape, Loss loss, boolean accuracy,
-                                        Optimizer optimizer, int rows) {
+    public static MemoryPlan memoryPlan(String device, List<Layer> layers, Shape inputShape, Loss loss,
+                                        List<Metric> metrics, Optimizer optimizer, int rows) {
         try (ParameterStore planned = ParameterStore.planned(layers);
              Planner p = new Planner(null, new Placeholders(), layers, planned, inputShape)) {
-            p.compile(loss, accuracy, optimizer);
+            p.compile(loss, metrics, optimizer);
             long params = planned.trainableFloats();
             List<MemoryPlan.Part> parts = new ArrayList<>();
             parts.add(new MemoryPlan.Part("parameters", 1, params, false, MemoryPlan.Life.MODEL));
@@ -147,10 +150,13 @@ public final class Planner implements AutoCloseable {
         return parts;
     }
 
-    /** Sets the loss, the accuracy metric and the optimizer; drops every program. */
-    public void compile(Loss l, boolean acc, Optimizer opt) {
+    /** Sets the loss, the metrics (at most {@link #METRICS}) and the optimizer; drops every program. */
+    public void compile(Loss l, List<Metric> ms, Optimizer opt) {
+        if (ms.size() > METRICS) {
+            throw new IllegalArgumentException("compile: " + ms.size() + " metrics; at most " + METRICS + " are tracked");
+        }
         this.loss = l;
-        this.accuracy = acc;
+        this.metrics = List.copyOf(ms);
         this.optimizer = opt;
         invalidate();
     }
@@ -274,7 +280,7 @@ public final class Planner implements AutoCloseable {
 
     /** The loss slot of batches of {@code rows} rows: a view of the sums. */
     private Tensor slot(int rows) {
-        return sums.view(1 + slotIndex(rows), Shape.of(1), "lossSum[" + rows + "]");
+        return sums.view(METRICS + slotIndex(rows), Shape.of(1), "lossSum[" + rows + "]");
     }
 
     /** The index of the loss slot of batches of {@code rows} rows, taking a free one the first time. */
@@ -320,9 +326,8 @@ public final class Planner implements AutoCloseable {
             if (!training) {
                 penalties(g, lossSum, false);
             }
-            if (accuracy) {
-                g.emit("loss", new AccuracyCount(h, target.reshape(rows), sums.view(CORRECT, Shape.of(1), "correct"),
-                        true));
+            for (int m = 0; m < metrics.size(); m++) {
+                metrics.get(m).lower(g, h, target, sums.view(m, Shape.of(1), metrics.get(m).name()));
             }
             if (training && trainable) {
                 g.phase("backward");
@@ -435,7 +440,7 @@ public final class Planner implements AutoCloseable {
         return maxRows * (inputValues() + targetColumns);
     }
 
-    /** Zeroes the loss slots and the correct count. */
+    /** Zeroes the loss slots and the metric sums. */
     public void resetTotals() {
         backend.run(new Fill(sums, 0f));
         recycleSlots();
@@ -452,27 +457,35 @@ public final class Planner implements AutoCloseable {
     }
 
     /**
-     * Sets the sums to a saved {loss summed over rows, correct count} of full batches of
+     * Sets the sums to a saved {loss summed over rows, each metric's sum} of full batches of
      * {@code batchRows} rows: the loss goes back into that batch size's slot as the sum of batch
      * means ({@code lossRowSum / batchRows}, exact for a sum {@link #totals} reported), so the sums
-     * continue as they would have.
+     * continue as they would have. Metric sums beyond the compiled metrics are ignored, missing ones are 0.
      */
-    public void restoreTotals(double lossRowSum, double correct, int batchRows) {
+    public void restoreTotals(double lossRowSum, List<Double> metricSums, int batchRows) {
         recycleSlots();
-        float[] v = new float[1 + SLOTS];
-        v[CORRECT] = (float) correct;
-        v[1 + slotIndex(batchRows)] = (float) (lossRowSum / batchRows);
+        float[] v = new float[METRICS + SLOTS];
+        for (int m = 0; m < Math.min(metrics.size(), metricSums.size()); m++) {
+            v[m] = metricSums.get(m).floatValue();
+        }
+        v[METRICS + slotIndex(batchRows)] = (float) (lossRowSum / batchRows);
         sums.copyFrom(v);
     }
 
-    /** Reads the sums in one copy (waits for the queue): {Σ rows·(batch mean loss), correct count}. */
+    /**
+     * Reads the sums in one copy (waits for the queue): {Σ rows·(batch mean loss), then each
+     * compiled metric's sum over rows, in order}.
+     */
     public double[] totals() {
         float[] v = sums.toArray();
-        double loss = 0;
+        double[] out = new double[1 + metrics.size()];
         for (Map.Entry<Integer, Integer> e : slots.entrySet()) {
-            loss += (double) v[1 + e.getValue()] * e.getKey();
+            out[0] += (double) v[METRICS + e.getValue()] * e.getKey();
         }
-        return new double[]{loss, v[CORRECT]};
+        for (int m = 0; m < metrics.size(); m++) {
+            out[1 + m] = v[m];
+        }
+        return out;
     }
 
     /**

@@ -20,8 +20,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -34,7 +36,8 @@ import java.util.function.Function;
  *       ({@code optimizer.velocity} for SGD with momentum);</li>
  *   <li>{@code __metadata__} (strings): {@code model} (the model.json of {@link SavedModel}),
  *       {@code epoch}, {@code step} (the next batch), {@code data.seed}, {@code data.batch_size},
- *       {@code data.shuffle}, {@code loss_sum}, {@code correct_sum} (the epoch's device sums so far),
+ *       {@code data.shuffle}, {@code loss_sum} and {@code metric_sums} (the epoch's device sums so far:
+ *       the loss, and each compiled metric's, comma-separated in the model's order),
  *       {@code optimizer.type}, {@code optimizer.iterations}, {@code optimizer.learning_rate} (the
  *       current one, as a callback left it), {@code callback.<index>.<class>.<key>} (the fit's
  *       callbacks' state, such as ReduceLROnPlateau's best and wait), {@code rng.seed} (the model seed) and
@@ -49,11 +52,13 @@ import java.util.function.Function;
  */
 public final class Checkpoint {
     /**
+     * Version 3 stores every metric's sum ({@code metric_sums}); versions 1 and 2 stored the one
+     * accuracy count as {@code correct_sum}, which the loader reads as the first metric's sum.
      * Version 2 stores {@code loss_sum} as the sum over the epoch's rows so far (each batch's mean
      * loss times its rows, Keras's convention); version 1 stored the sum of the batch means, which
      * the loader converts (a mid-epoch position covers full batches only, so times the batch size).
      */
-    static final String VERSION = "2";
+    static final String VERSION = "3";
 
     public static final String FILE = "checkpoint.safetensors";
     static final String FORMAT = "clgrad.checkpoint";
@@ -114,7 +119,7 @@ public final class Checkpoint {
         meta.put("data.batch_size", Integer.toString(position.batchSize()));
         meta.put("data.shuffle", Boolean.toString(position.shuffle()));
         meta.put("loss_sum", Double.toString(position.lossSum()));
-        meta.put("correct_sum", Double.toString(position.correctSum()));
+        meta.put("metric_sums", String.join(",", position.metricSums().stream().map(d -> Double.toString(d)).toList()));
         meta.put("optimizer.type", opt.name());
         meta.put("optimizer.iterations", Long.toString(opt.iterations()));
         meta.put(LR_KEY, Double.toString(opt.learningRate()));
@@ -195,8 +200,8 @@ public final class Checkpoint {
         try {
             position = new Position(Math.toIntExact(number(meta, "epoch", src)), Math.toIntExact(number(meta, "step", src)),
                     number(meta, "data.seed", src), Math.toIntExact(number(meta, "data.batch_size", src)),
-                    bool(meta, "data.shuffle", src), lossSum(meta, version, src),
-                    floatValue(meta, "correct_sum", src), callbackStates(meta, src));
+                    bool(meta, "data.shuffle", src), lossSum(meta, version, src), metricSums(meta, version, src),
+                    callbackStates(meta, src));
             opt.restore(model.store().params(), state, iterations);
             if (meta.containsKey(LR_KEY) && opt.learningRateSchedule() == null) {
                 opt.setLearningRate(doubleValue(meta, LR_KEY, src));
@@ -247,8 +252,9 @@ public final class Checkpoint {
 
     private static String version(Map<String, String> meta, String src) throws IOException {
         String version = meta.get("version");
-        if (!FORMAT.equals(meta.get("format")) || !("1".equals(version) || VERSION.equals(version))) {
-            throw new IOException(src + ": not a clgrad checkpoint of version 1 or " + VERSION + " (format "
+        if (!FORMAT.equals(meta.get("format")) || !("1".equals(version) || "2".equals(version)
+                || VERSION.equals(version))) {
+            throw new IOException(src + ": not a clgrad checkpoint of version 1 to " + VERSION + " (format "
                     + meta.get("format") + ", version " + version + ")");
         }
         return version;
@@ -336,6 +342,24 @@ public final class Checkpoint {
             throw new IOException(src + ": metadata " + key + " is '" + v + "', expected true or false");
         }
         return v.equals("true");
+    }
+
+    /** The epoch's metric sums: version 3's list, or the accuracy count of versions 1 and 2. */
+    private static List<Double> metricSums(Map<String, String> meta, String version, String src) throws IOException {
+        if (!VERSION.equals(version)) {
+            return List.of((double) floatValue(meta, "correct_sum", src));
+        }
+        String all = text(meta, "metric_sums", src);
+        List<Double> out = new ArrayList<>();
+        for (String v : all.isEmpty() ? new String[0] : all.split(",", -1)) {
+            try {
+                out.add(Double.parseDouble(v));
+            } catch (NumberFormatException e) {
+                throw new IOException(src + ": metadata metric_sums is '" + all + "', expected numbers separated by"
+                        + " commas", e);
+            }
+        }
+        return out;
     }
 
     /** The epoch's loss sum over rows, converted from version 1's float sum of batch means. */

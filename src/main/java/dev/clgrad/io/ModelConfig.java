@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.clgrad.nn.Layer;
 import dev.clgrad.nn.LayerTypes;
+import dev.clgrad.nn.Loss;
+import dev.clgrad.nn.LossTypes;
+import dev.clgrad.nn.Metric;
 import dev.clgrad.nn.ParamSpec;
 import dev.clgrad.optim.Optimizer;
 import dev.clgrad.tensor.Shape;
@@ -41,13 +44,17 @@ import java.util.function.Supplier;
  * {@code global_average_pooling2d}, {@code batch_normalization} (momentum in [0, 1], epsilon > 0, center,
  * scale), {@code spatial_dropout2d} (rate in [0, 1)). Optimizers ({@link OptimizerConfig}): {@code adam}, {@code adamw},
  * {@code sgd}, {@code rmsprop}, {@code adagrad}, given as an object or just the name; learningRate
- * (or lr) and SGD's momentum may be schedule objects; clipvalue, clipnorm, globalClipnorm on all. The data section is
+ * (or lr) and SGD's momentum may be schedule objects; clipvalue, clipnorm, globalClipnorm on all. Losses ({@link LossTypes}): {@code mse},
+ * {@code mae}, {@code huber} (delta > 0, default 1), {@code binary_crossentropy} and
+ * {@code categorical_crossentropy} (fromLogits, default false), {@code sparse_categorical_crossentropy}
+ * (from logits), given as the name or an object {@code {"type": "huber", "delta": 2}}. Metrics: the
+ * Keras names of {@link Metric#of} ({@code accuracy}, {@code binary_accuracy}, {@code mae}, …). The data section is
  * {@link DataSpec}. {@code "inputShape": [28, 28, 1]} (optional, Keras's {@code input_shape}) declares the
  * per-sample input the model is built for; {@code "callbacks": […]} (optional, {@link CallbackConfig})
  * lists reduce_lr_on_plateau and learning_rate_scheduler entries for {@code clgrad train}; without it the model takes the data's sample shape. Errors are {@link ConfigException}s naming the file and the JSON path.
  */
 public record ModelConfig(String name, long seed, Shape inputShape, List<LayerSpec> layers, OptimizerSpec optimizer,
-                          String loss, List<String> metrics, int epochs, int batchSize, DataSpec data,
+                          Loss loss, List<String> metrics, int epochs, int batchSize, DataSpec data,
                           List<Supplier<Callback>> callbacks) {
 
     /** The same config with another seed. */
@@ -113,7 +120,6 @@ public record ModelConfig(String name, long seed, Shape inputShape, List<LayerSp
 
     private static final Set<String> TOP = Set.of("name", "seed", "inputShape", "layers", "optimizer", "loss", "metrics", "epochs",
             "batchSize", "data", "callbacks");
-    private static final List<String> LOSSES = List.of("mse", "sparse_categorical_crossentropy");
 
     /** Reads and validates a config file. */
     public static ModelConfig read(Path file) throws IOException {
@@ -150,7 +156,7 @@ public record ModelConfig(String name, long seed, Shape inputShape, List<LayerSp
             layers.add(layer(l));
         }
         OptimizerSpec opt = optimizer(top);
-        String loss = loss(top);
+        Loss loss = loss(top);
         List<String> metrics = metrics(top, loss);
         return new ModelConfig(top.string("name", "model"), top.longValue("seed", 0), inputShape(top),
                 List.copyOf(layers), opt, loss,
@@ -194,24 +200,53 @@ public record ModelConfig(String name, long seed, Shape inputShape, List<LayerSp
         return spec;
     }
 
-    /** The {@code loss} of {@code top}: a known loss name. */
-    static String loss(ConfigNode top) throws ConfigException {
-        String loss = top.string("loss");
-        if (!LOSSES.contains(loss)) {
-            throw top.error("loss", "unknown loss '" + loss + "'; expected one of " + LOSSES);
+    /**
+     * The {@code loss} of {@code top}: a name of {@link LossTypes} ({@code "huber"}), or an object of
+     * its type and settings ({@code {"type": "binary_crossentropy", "fromLogits": true}},
+     * {@code {"type": "huber", "delta": 2}}); the loss reads its own keys.
+     */
+    static Loss loss(ConfigNode top) throws ConfigException {
+        if (!top.has("loss") || !top.raw("loss").isObject() && !top.raw("loss").isTextual()) {
+            throw top.error("loss", (top.has("loss") ? "got " + top.raw("loss") : "missing")
+                    + "; expected a loss name such as \"mse\" or an object such as {\"type\": \"huber\", \"delta\": 2}");
         }
-        return loss;
+        boolean named = top.raw("loss").isTextual();
+        ConfigNode o = named ? null : top.object("loss");
+        String type = named ? top.string("loss") : o.string("type");
+        LossTypes.Type t = LossTypes.get(type);
+        if (t == null) {
+            String message = "unknown loss '" + type + "'; expected one of " + LossTypes.names();
+            throw named ? top.error("loss", message) : o.error("type", message);
+        }
+        if (named) {
+            return t.defaults().get();
+        }
+        Set<String> keys = new HashSet<>(t.keys());
+        keys.add("type");
+        o.onlyKeys(keys);
+        try {
+            return t.reader().apply(new JsonLayerConfig(o));
+        } catch (JsonLayerConfig.Invalid e) {
+            throw e.cause();
+        } catch (IllegalArgumentException e) {
+            throw top.error("loss", e.getMessage());
+        }
     }
 
-    /** The {@code metrics} of {@code top}: only {@code accuracy}, and only with a classification loss. */
-    static List<String> metrics(ConfigNode top, String loss) throws ConfigException {
+    /**
+     * The {@code metrics} of {@code top}: Keras names as {@link Metric#of} resolves them for the
+     * loss, each once.
+     */
+    static List<String> metrics(ConfigNode top, Loss loss) throws ConfigException {
         List<String> metrics = top.strings("metrics");
+        Set<String> seen = new HashSet<>();
         for (int i = 0; i < metrics.size(); i++) {
-            if (!metrics.get(i).equals("accuracy")) {
-                throw top.error("metrics[" + i + "]", "unknown metric '" + metrics.get(i) + "'; expected \"accuracy\"");
-            }
-            if (!loss.equals("sparse_categorical_crossentropy")) {
-                throw top.error("metrics[" + i + "]", "accuracy needs loss sparse_categorical_crossentropy, got " + loss);
+            try {
+                if (!seen.add(Metric.of(metrics.get(i), loss).name())) {
+                    throw new IllegalArgumentException("metric '" + metrics.get(i) + "' is given twice");
+                }
+            } catch (IllegalArgumentException e) {
+                throw top.error("metrics[" + i + "]", e.getMessage());
             }
         }
         return metrics;

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.clgrad.nn.Layer;
+import dev.clgrad.nn.Loss;
 import dev.clgrad.optim.Optimizer;
 import dev.clgrad.tensor.Shape;
 
@@ -19,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * A model saved to a folder: {@code model.json}, the architecture and training setup,
@@ -29,6 +31,7 @@ import java.util.Set;
  *  "optimizer": {"type": "adam", "learningRate": 0.001, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8},
  *  "loss": "mse", "metrics": []}
  * }</pre>
+ * A loss with settings is written as an object, {@code "loss": {"type": "huber", "delta": 1.0}}.
  * (each layer's entries are its own {@link Layer#config()}; optimizer and loss absent for a model
  * never compiled), and {@code model.safetensors}, the parameters and buffers (see
  * {@link ModelWeights}). Both are written atomically. Optimizer state is not saved here; a
@@ -47,7 +50,7 @@ public final class SavedModel {
      * What a model.json describes: the seed, the input shape, the layers (new, unbuilt), and the
      * training setup (optimizer null when the model was never compiled).
      */
-    public record Description(long seed, Shape inputShape, List<Layer> layers, Optimizer optimizer, String loss,
+    public record Description(long seed, Shape inputShape, List<Layer> layers, Optimizer optimizer, Loss loss,
                               List<String> metrics) {
     }
 
@@ -96,11 +99,15 @@ public final class SavedModel {
             root.set("optimizer", mapper.valueToTree(opt.config()));
         }
         if (model.loss() != null) {
-            root.put("loss", model.loss().name());
-            ArrayNode metrics = root.putArray("metrics");
-            if (model.accuracy()) {
-                metrics.add("accuracy");
+            Loss loss = model.loss();
+            if (loss.config().isEmpty()) {
+                root.put("loss", loss.name());
+            } else {
+                ObjectNode l = root.putObject("loss").put("type", loss.name());
+                new TreeMap<>(loss.config()).forEach((k, v) -> l.set(k, mapper.valueToTree(v)));
             }
+            ArrayNode metrics = root.putArray("metrics");
+            model.metrics().forEach(m -> metrics.add(m.name()));
         }
         return root;
     }
@@ -140,7 +147,7 @@ public final class SavedModel {
             layers.add(ModelConfig.layer(l).create());
         }
         Optimizer opt = null;
-        String loss = null;
+        Loss loss = null;
         List<String> metrics = List.of();
         if (top.has("loss")) {
             try {

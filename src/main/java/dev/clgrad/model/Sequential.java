@@ -13,6 +13,7 @@ import dev.clgrad.io.Safetensors;
 import dev.clgrad.io.SavedModel;
 import dev.clgrad.nn.Layer;
 import dev.clgrad.nn.Loss;
+import dev.clgrad.nn.Metric;
 import dev.clgrad.nn.Parameter;
 import dev.clgrad.nn.ParameterStore;
 import dev.clgrad.optim.Optimizer;
@@ -63,7 +64,7 @@ public final class Sequential implements Trainable, AutoCloseable {
     private final Map<Layer, String> origins = new IdentityHashMap<>();
     private Optimizer optimizer;
     private Loss loss;
-    private boolean accuracy;
+    private List<Metric> metrics = List.of();
     private Shape inputShape;
     private Shape declaredInput;
     private ParameterStore store;
@@ -97,30 +98,38 @@ public final class Sequential implements Trainable, AutoCloseable {
     }
 
     /**
-     * Sets the optimizer (owned by the model from now on), the loss and the metrics; the only
-     * metric is {@code "accuracy"}, which needs a classification loss.
+     * Sets the optimizer (owned by the model from now on), the loss and the metrics, by Keras name
+     * as {@link Metric#of} resolves them for the loss ({@code accuracy}, {@code binary_accuracy},
+     * {@code top_k_categorical_accuracy}, {@code mae}, …; at most {@link Planner#METRICS}, each
+     * once); {@code fit} and {@code evaluate} report each under its name.
      */
-    public Sequential compile(Optimizer opt, Loss lossFn, String... metrics) {
+    public Sequential compile(Optimizer opt, Loss lossFn, String... metricNames) {
         checkOpen();
-        boolean acc = false;
-        for (String m : metrics) {
-            if (!m.equals("accuracy") && !m.equals("acc")) {
-                throw new IllegalArgumentException("compile: unknown metric '" + m + "'; expected \"accuracy\"");
+        List<Metric> ms = new ArrayList<>();
+        for (String m : metricNames) {
+            Metric metric;
+            try {
+                metric = Metric.of(m, lossFn);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("compile: " + e.getMessage(), e);
             }
-            if (!lossFn.classification()) {
-                throw new IllegalArgumentException("compile: metric accuracy needs a classification loss "
-                        + "(sparse_categorical_crossentropy), got " + lossFn.name());
+            if (ms.stream().anyMatch(x -> x.name().equals(metric.name()))) {
+                throw new IllegalArgumentException("compile: metric '" + m + "' is given twice");
             }
-            acc = true;
+            ms.add(metric);
+        }
+        if (ms.size() > Planner.METRICS) {
+            throw new IllegalArgumentException("compile: " + ms.size() + " metrics; at most " + Planner.METRICS
+                    + " are tracked");
         }
         if (optimizer != null && optimizer != opt) {
             optimizer.close();
         }
         optimizer = opt;
         loss = lossFn;
-        accuracy = acc;
+        metrics = List.copyOf(ms);
         if (planner != null) {
-            planner.compile(loss, accuracy, optimizer);
+            planner.compile(loss, metrics, optimizer);
         }
         return this;
     }
@@ -251,7 +260,7 @@ public final class Sequential implements Trainable, AutoCloseable {
                 throw new IllegalArgumentException(source + ": the layers need " + values + " parameter values, "
                         + "more than the " + room + " the weights file holds");
             }
-            Planner.memoryPlan(backend.id(), layers, in, loss, accuracy, optimizer, batch)
+            Planner.memoryPlan(backend.id(), layers, in, loss, metrics, optimizer, batch)
                     .check(backend.memoryLimits());
             store = ParameterStore.create(backend, layers);
         } catch (RuntimeException e) {
@@ -260,7 +269,7 @@ public final class Sequential implements Trainable, AutoCloseable {
         }
         planner = new Planner(backend, layers, store, in);
         if (loss != null) {
-            planner.compile(loss, accuracy, optimizer);
+            planner.compile(loss, metrics, optimizer);
         }
         inputShape = in;
         return this;
@@ -313,7 +322,7 @@ public final class Sequential implements Trainable, AutoCloseable {
         program.run();
     }
 
-    /** Like {@link #trainBatch} at inference (dropout off, no update): adds to the loss and accuracy sums. */
+    /** Like {@link #trainBatch} at inference (dropout off, no update): adds to the loss and metric sums. */
     @Override
     public void testBatch(float[] x, float[] y, int rows) {
         checkCompiled();
@@ -333,7 +342,7 @@ public final class Sequential implements Trainable, AutoCloseable {
         backend.download(y.buffer(), y.offset(), out, outOffset, Math.toIntExact(y.shape().size()));
     }
 
-    /** Zeroes the device loss and correct-count sums. */
+    /** Zeroes the device loss and metric sums. */
     @Override
     public void resetTotals() {
         checkBuilt();
@@ -341,19 +350,19 @@ public final class Sequential implements Trainable, AutoCloseable {
     }
 
     /**
-     * Sets the device sums to a saved {sum over rows of the loss, correct count}, so that an epoch
-     * resumed from a checkpoint reports the same loss as one run straight through.
+     * Sets the device sums to a saved {sum over rows of the loss, each metric's sum}, so that an
+     * epoch resumed from a checkpoint reports the same loss and metrics as one run straight through.
      */
     @Override
-    public void restoreTotals(double lossTotal, double correctTotal, int batchRows) {
+    public void restoreTotals(double lossTotal, List<Double> metricTotals, int batchRows) {
         checkBuilt();
-        planner.restoreTotals(lossTotal, correctTotal, batchRows);
+        planner.restoreTotals(lossTotal, metricTotals, batchRows);
     }
 
     /**
      * Reads the device sums in one host copy (waits for the queue): {sum over rows of the loss
-     * (each batch's mean weighted by its rows), correct count}. Divided by the rows, the first is
-     * the mean loss over samples, as Keras reports it.
+     * (each batch's mean weighted by its rows), then each metric's sum over rows}. Divided by the
+     * rows, each is the mean over samples, as Keras reports it.
      */
     @Override
     public double[] totals() {
@@ -393,7 +402,7 @@ public final class Sequential implements Trainable, AutoCloseable {
         return fit(Dataset.of(x, labels), options);
     }
 
-    /** Loss (and accuracy) on the data, batch size 32: {@code {"loss": …, "accuracy": …}}, means over samples. */
+    /** Loss and metrics on the data, batch size 32: {@code {"loss": …, "accuracy": …}}, means over samples. */
     public Map<String, Double> evaluate(Dataset data) {
         return Trainer.evaluate(this, data, 32);
     }
@@ -416,7 +425,7 @@ public final class Sequential implements Trainable, AutoCloseable {
     /** The built model as the formats see it. */
     public ModelParts parts() {
         checkBuilt();
-        return new ModelParts(seed, inputShape, layers, store, optimizer, loss, accuracy);
+        return new ModelParts(seed, inputShape, layers, store, optimizer, loss, metrics);
     }
 
     /**
@@ -442,7 +451,7 @@ public final class Sequential implements Trainable, AutoCloseable {
                 model.origins.put(d.layers().get(k), dir.resolve(SavedModel.CONFIG) + ": $.layers[" + k + "]");
             }
             if (d.loss() != null) {
-                model.compile(d.optimizer(), Loss.of(d.loss()), d.metrics().toArray(new String[0]));
+                model.compile(d.optimizer(), d.loss(), d.metrics().toArray(new String[0]));
             }
             Path weights = dir.resolve(SavedModel.WEIGHTS);
             long room = Files.isRegularFile(weights) ? Files.size(weights) / Float.BYTES : 0;
@@ -466,7 +475,7 @@ public final class Sequential implements Trainable, AutoCloseable {
             model.add(layer);
             model.origins.put(layer, l.file() + ": " + l.path());
         }
-        return model.compile(config.optimizer().create(), Loss.of(config.loss()),
+        return model.compile(config.optimizer().create(), config.loss(),
                 config.metrics().toArray(new String[0]));
     }
 
@@ -546,10 +555,14 @@ public final class Sequential implements Trainable, AutoCloseable {
         return loss;
     }
 
-    /** Whether the accuracy metric was compiled in. */
+    /** The compiled metrics, in order. */
+    public List<Metric> metrics() {
+        return metrics;
+    }
+
     @Override
-    public boolean tracksAccuracy() {
-        return accuracy;
+    public List<String> metricNames() {
+        return metrics.stream().map(Metric::name).toList();
     }
 
     public boolean isBuilt() {

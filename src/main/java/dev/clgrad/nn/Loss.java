@@ -2,10 +2,13 @@ package dev.clgrad.nn;
 
 import dev.clgrad.tensor.Tensor;
 
+import java.util.Map;
+
 /**
  * A training objective over one batch: pred: (B, O) and target: (B, T) → a scalar, the mean over
  * the batch, added into a device scalar so a loop can sum many batches before one read. A loss
  * lowers like a layer ({@link Lowering}): its forward and, in training, its gradient as one op.
+ * The losses by Keras name are {@link LossTypes}; each is a record, so equal settings are equal.
  */
 public interface Loss {
 
@@ -21,16 +24,33 @@ public interface Loss {
      */
     void lower(Lowering g, Tensor pred, Tensor target, Tensor lossSum, Tensor dPred);
 
-    /** Whether targets are class indices, so that the {@code accuracy} metric applies. */
+    /** Whether targets are class indices (one per row) rather than values per output. */
     boolean classification();
 
-    /** {@code "mse"} or {@code "sparse_categorical_crossentropy"} (from logits). */
+    /**
+     * What the metric {@code accuracy} means with this loss, as Keras resolves it: sparse
+     * categorical, categorical or binary accuracy; null when it has no accuracy (a regression loss).
+     */
+    default Metric.Kind accuracy() {
+        return null;
+    }
+
+    /** Whether the predictions are logits rather than probabilities (binary accuracy's threshold is then 0). */
+    default boolean fromLogits() {
+        return false;
+    }
+
+    /** The settings a config writes besides the name, such as {@code {"fromLogits": true}}; empty when none. */
+    default Map<String, Object> config() {
+        return Map.of();
+    }
+
+    /**
+     * The loss of Keras name {@code name} with its default settings ({@link LossTypes}):
+     * {@code mse}, {@code mae}, {@code huber}, {@code binary_crossentropy},
+     * {@code categorical_crossentropy}, {@code sparse_categorical_crossentropy} (from logits).
+     */
     static Loss of(String name) {
-        return switch (name) {
-            case "mse", "mean_squared_error" -> new MSE();
-            case "sparse_categorical_crossentropy" -> new SoftmaxCrossEntropy();
-            default -> throw new IllegalArgumentException("unknown loss '" + name
-                    + "'; expected \"mse\" or \"sparse_categorical_crossentropy\"");
-        };
+        return LossTypes.create(name);
     }
 }

@@ -8,7 +8,7 @@ import dev.clgrad.tensor.Tensor;
  * {@code dPred = 2(pred - target)/(B·O)}. A prediction of more axes, such as an image (B, H, W, C),
  * is seen as its (B, H·W·C) rows, as the targets are.
  */
-public final class MSE implements Loss {
+public record MSE() implements Loss {
     @Override
     public String name() {
         return "mse";
@@ -25,7 +25,7 @@ public final class MSE implements Loss {
     }
 
     /** t: (B, …) as the matrix (B, O). */
-    private static Tensor rows(Tensor t) {
+    static Tensor rows(Tensor t) {
         return t.shape().rank() == 2 ? t : t.reshape(t.shape().rows(), t.shape().cols());
     }
 

@@ -7,7 +7,7 @@ import dev.clgrad.tensor.Tensor;
  * class indices stored as floats → {@code mean_b(logsumexp(logits[b]) - logits[b, label_b])};
  * {@code dLogits = (softmax(logits) - onehot(label)) / B}.
  */
-public final class SoftmaxCrossEntropy implements Loss {
+public record SoftmaxCrossEntropy() implements Loss {
     @Override
     public String name() {
         return "sparse_categorical_crossentropy";
@@ -26,6 +26,16 @@ public final class SoftmaxCrossEntropy implements Loss {
 
     @Override
     public boolean classification() {
+        return true;
+    }
+
+    @Override
+    public Metric.Kind accuracy() {
+        return Metric.Kind.SPARSE_CATEGORICAL_ACCURACY;
+    }
+
+    @Override
+    public boolean fromLogits() {
         return true;
     }
 }

@@ -23,7 +23,8 @@ public sealed interface Op permits MatMul, BiasAct, Act, ActBackward, ApplyMask,
         BatchNormStats, BatchNormApply, BatchNormBackward,
         ApplyChannelMask,
         Renorm, Regularize,
-        SumSquares, RmspropUpdate, AdagradUpdate {
+        SumSquares, RmspropUpdate, AdagradUpdate,
+        ElementwiseLoss, CategoricalCrossEntropy, RowMetric {
 
     /** The op's name in profiles and plans, such as {@code matmul}. */
     String name();

@@ -121,6 +121,7 @@ public final class Conformance {
         mse(all);
         softmaxCrossEntropy(all);
         accuracyCount(all);
+        LossChecks.add(all);
         reductions(all);
         constraints(all);
         windows(all);

@@ -14,6 +14,9 @@ import dev.clgrad.ops.BatchNormApply;
 import dev.clgrad.ops.BatchNormBackward;
 import dev.clgrad.ops.BatchNormStats;
 import dev.clgrad.ops.BiasAct;
+import dev.clgrad.ops.CategoricalCrossEntropy;
+import dev.clgrad.ops.ElementwiseLoss;
+import dev.clgrad.ops.RowMetric;
 import dev.clgrad.ops.ColumnSum;
 import dev.clgrad.ops.Composite;
 import dev.clgrad.ops.Col2Im;
@@ -218,6 +221,7 @@ public final class SpecialValues {
         optimizers(all);
         updateRules(all);
         losses(all);
+        kerasLosses(all);
         reductions(all);
         constraints(all);
         windows(all);
@@ -782,6 +786,85 @@ public final class SpecialValues {
                 }
                 return out;
             }));
+        }
+    }
+
+    /**
+     * The Keras losses and metrics: each {@link ElementwiseLoss.Kind} over planted values (for the
+     * probability loss, whole numbers mapped into (0, 1) so some elements escape the clip), MAE's and
+     * Huber's gradients bit for bit, the other losses by class; {@link CategoricalCrossEntropy} over
+     * {@link Operands#logits} rows (probabilities: their magnitudes) with planted targets; every
+     * {@link RowMetric.Kind} over the same rows, per row, counts bit for bit.
+     */
+    private static void kerasLosses(List<Check> all) {
+        for (ElementwiseLoss.Kind kind : ElementwiseLoss.Kind.values()) {
+            boolean bits = kind == ElementwiseLoss.Kind.MAE || kind == ElementwiseLoss.Kind.HUBER;
+            float delta = kind == ElementwiseLoss.Kind.HUBER ? 1.5f : 0f;
+            for (int n : new int[] {16, 37, 4099}) {
+                all.add(check(kind.opName() + "ForwardBackward n=" + n, ElementwiseLoss.class, SpecialValues.ROUNDED,
+                        30 + n + kind.ordinal(), (b, o) -> {
+                            float[] p = o.planted(n, 0.2);
+                            if (kind == ElementwiseLoss.Kind.BINARY_CROSSENTROPY) {
+                                for (int i = 0; i < n; i++) {
+                                    p[i] = p[i] == Math.rint(p[i]) && p[i] != 0 ? (p[i] + 4) / 8 : p[i];
+                                }
+                            }
+                            Tensor pred = o.tensor(p, n, 1);
+                            Tensor target = o.tensor(o.planted(n, 0.2), n, 1);
+                            Tensor loss = o.poisoned(1);
+                            Tensor d = o.poisoned(n, 1);
+                            Tensor clean = o.tensor(o.planted(n, 0.05, TINY), n, 1);
+                            Tensor lossClean = o.poisoned(1);
+                            b.run(new ElementwiseLoss(kind, delta, pred, target, loss, false, d));
+                            b.run(new ElementwiseLoss(kind, delta, clean, target, lossClean, false, null));
+                            return List.of(Output.rounded("loss", loss), bits ? Output.exact("dPred", d)
+                                    : Output.rounded("dPred", d), Output.rounded("loss of finite pred", lossClean));
+                        }));
+            }
+        }
+        for (int[] rc : new int[][] {{16, 1}, {33, 10}, {7, 129}}) {
+            int r = rc[0];
+            int c = rc[1];
+            String shape = r + "x" + c;
+            for (boolean logits : new boolean[] {true, false}) {
+                all.add(check("categoricalCrossentropy" + (logits ? "FromLogits" : "") + "ForwardBackward " + shape,
+                        CategoricalCrossEntropy.class, SpecialValues.ROUNDED, 40 + r, (b, o) -> {
+                            float[] z = o.logits(r, c);
+                            Tensor pred = o.tensor(logits ? z : o.abs(z), r, c);
+                            Tensor target = o.tensor(o.abs(o.planted(r * c, 0.1)), r, c);
+                            List<Output> out = new ArrayList<>();
+                            for (int row = 0; row < r; row++) {
+                                Tensor loss = o.poisoned(1);
+                                Tensor d = o.poisoned(1, c);
+                                b.run(new CategoricalCrossEntropy(logits, o.rows(pred, row, c), o.rows(target, row, c),
+                                        loss, false, d));
+                                out.add(Output.rounded("loss of row " + row, loss));
+                                out.add(Output.rounded("dPred of row " + row, d));
+                            }
+                            Tensor whole = o.poisoned(1);
+                            b.run(new CategoricalCrossEntropy(logits, pred, target, whole, false, null));
+                            out.add(Output.rounded("loss", whole));
+                            return out;
+                        }));
+            }
+            for (RowMetric.Kind kind : RowMetric.Kind.values()) {
+                boolean counts = kind != RowMetric.Kind.BINARY_ACCURACY && kind != RowMetric.Kind.ABSOLUTE_ERROR;
+                float param = kind.topK() ? 3 : 0f;
+                all.add(check(kind.opName() + "Sum " + shape, RowMetric.class, counts ? Conformance.EXACT
+                        : SpecialValues.ROUNDED, 45 + r + kind.ordinal(), (b, o) -> {
+                            Tensor pred = o.tensor(o.logits(r, c), r, c);
+                            Tensor target = kind.sparse() ? o.tensor(o.labels(r, c), r)
+                                    : o.tensor(o.planted(r * c, 0.1), r, c);
+                            List<Output> out = new ArrayList<>();
+                            for (int row = 0; row < r; row++) {
+                                Tensor sum = o.poisoned(1);
+                                b.run(new RowMetric(kind, param, o.rows(pred, row, c),
+                                        kind.sparse() ? o.rows(target, row, 1) : o.rows(target, row, c), sum, false));
+                                out.add(counts ? Output.exact("row " + row, sum) : Output.rounded("row " + row, sum));
+                            }
+                            return out;
+                        }));
+            }
         }
     }
 

@@ -4,6 +4,8 @@ package dev.clgrad.train;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -54,20 +56,25 @@ public final class ModelCheckpoint implements Callback {
         if (everySteps > 0 && state.globalStep() % everySteps == 0) {
             double[] totals = state.model().totals();
             Trainer.finiteLoss(state.model(), state, totals[0] / Math.max(state.samples(), 1));
-            save(state.model(), position(state, state.epoch(), state.step(), totals[0], totals[1]));
+            List<Double> metricSums = new ArrayList<>();
+            for (int m = 1; m < totals.length; m++) {
+                metricSums.add(totals[m]);
+            }
+            save(state.model(), position(state, state.epoch(), state.step(), totals[0], metricSums));
         }
     }
 
     @Override
     public void onEpochEnd(TrainingState state, Map<String, Double> logs) {
         if (everyEpochs > 0 && (state.epoch() + 1) % everyEpochs == 0) {
-            save(state.model(), position(state, state.epoch() + 1, 0, 0, 0));
+            save(state.model(), position(state, state.epoch() + 1, 0, 0, List.of()));
         }
     }
 
-    private static Position position(TrainingState state, int epoch, int step, double lossSum, double correctSum) {
+    private static Position position(TrainingState state, int epoch, int step, double lossSum,
+                                     List<Double> metricSums) {
         Fit fit = state.fit();
-        return new Position(epoch, step, fit.seed(), fit.batchSize(), fit.shuffle(), lossSum, correctSum,
+        return new Position(epoch, step, fit.seed(), fit.batchSize(), fit.shuffle(), lossSum, metricSums,
                 state.callbackStates());
     }
 

@@ -33,8 +33,8 @@ public interface Trainable {
     /** Outputs per sample. */
     int outFeatures();
 
-    /** Whether the accuracy metric was compiled in. */
-    boolean tracksAccuracy();
+    /** The compiled metrics' names ({@code accuracy}, {@code mae}, …), in order; empty when none. */
+    List<String> metricNames();
 
     /** Sizes the workspace for batches of up to {@code batch} rows. */
     void reserve(int batch);
@@ -52,12 +52,12 @@ public interface Trainable {
     void resetTotals();
 
     /**
-     * Sets the device sums to a saved {loss summed over rows, correct count} of full batches of
+     * Sets the device sums to a saved {loss summed over rows, each metric's sum} of full batches of
      * {@code batchRows} rows, as {@link #totals} reported them.
      */
-    void restoreTotals(double lossTotal, double correctTotal, int batchRows);
+    void restoreTotals(double lossTotal, List<Double> metricTotals, int batchRows);
 
-    /** {loss summed over rows, correct count} since the last reset, in one host copy. */
+    /** {loss summed over rows, then each metric's sum over rows} since the last reset, in one host copy. */
     double[] totals();
 
     /** The flat trainable parameters (P). */

@@ -89,7 +89,7 @@ public final class Trainer {
             callbacks.forEach(c -> c.onEpochBegin(state));
             model.resetTotals();
             if (skip > 0) {
-                model.restoreTotals(start.lossSum(), start.correctSum(), fit.batchSize());
+                model.restoreTotals(start.lossSum(), start.metricSums(), fit.batchSize());
             }
             int[] order = batches.order(epoch);
             int rows = skip < batches.count() ? batches.fill(order, skip, xs[skip & 1], ys[skip & 1]) : 0;
@@ -116,9 +116,7 @@ public final class Trainer {
             Map<String, Double> logs = new LinkedHashMap<>();
             logs.put("loss", finiteLoss(model, state, totals[0] / data.rows()));
             finiteWeights(model, state);
-            if (model.tracksAccuracy()) {
-                logs.put("accuracy", totals[1] / data.rows());
-            }
+            putMetrics(model, totals, data.rows(), logs);
             state.runningLoss(logs.get("loss"));
             if (val != null) {
                 evaluate(model, val, fit.batchSize()).forEach((k, v) -> logs.put("val_" + k, v));
@@ -189,7 +187,7 @@ public final class Trainer {
         }
     }
 
-    /** Mean batch loss and (when compiled) accuracy over {@code data}, in order, dropout off. */
+    /** The loss and each compiled metric over {@code data} (means over samples), in order, dropout off. */
     public static Map<String, Double> evaluate(Trainable model, Dataset data, int batchSize) {
         checkData("evaluate", model, data, batchSize);
         model.reserve(batchSize);
@@ -204,10 +202,16 @@ public final class Trainer {
         double[] totals = model.totals();
         Map<String, Double> out = new LinkedHashMap<>();
         out.put("loss", totals[0] / data.rows());
-        if (model.tracksAccuracy()) {
-            out.put("accuracy", totals[1] / data.rows());
-        }
+        putMetrics(model, totals, data.rows(), out);
         return out;
+    }
+
+    /** Each compiled metric's mean over {@code rows} samples, by name, from {@link Trainable#totals}. */
+    private static void putMetrics(Trainable model, double[] totals, int rows, Map<String, Double> logs) {
+        List<String> names = model.metricNames();
+        for (int m = 0; m < names.size(); m++) {
+            logs.put(names.get(m), totals[1 + m] / rows);
+        }
     }
 
     /** Outputs (N, O) for inputs x: (N, I), flat row-major, dropout off. Not modified: x. */

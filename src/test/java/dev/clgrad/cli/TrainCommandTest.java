@@ -42,6 +42,20 @@ class TrainCommandTest {
     }
 
     @Test
+    void everyMetricIsReportedInTheJson() throws IOException {
+        Path cfg = dir.resolve("huber.json");
+        Files.writeString(cfg, "{\"layers\": [{\"type\": \"dense\", \"units\": 2}], \"loss\": {\"type\": \"huber\", "
+                + "\"delta\": 2}, \"metrics\": [\"mae\"], \"data\": {\"type\": \"random-normal\", \"train\": 40, "
+                + "\"test\": 10, \"features\": 3, \"targets\": 2}}");
+        CliRun r = run("train", cfg.toString(), "--device", "java", "--epochs", "2", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertEquals(2, j.get("trainMae").size(), r.out());
+        assertTrue(j.get("testMae").asDouble() > 0, r.out());
+        assertTrue(j.get("testAccuracy").isNull(), r.out());
+    }
+
+    @Test
     void aNonFiniteTestLossIsWrittenAsNullAndSaid() throws IOException {
         Files.writeString(dir.resolve("train.csv"), "0,1,2\n1,2,3\n0,3,1\n1,0,2\n");
         Files.writeString(dir.resolve("test.csv"), "0,NaN,2\n1,2,3\n");

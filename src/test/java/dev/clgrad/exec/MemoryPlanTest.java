@@ -77,7 +77,7 @@ class MemoryPlanTest {
     void whatIsAllocatedIsWhatWasPlanned(Backend backend) {
         try (Sequential m = fashionMlp(backend, 96)) {
             m.build(Shape.of(28, 28, 1), 100);
-            MemoryPlan plan = Planner.memoryPlan(backend.id(), m.layers(), m.inputShape(), m.loss(), true,
+            MemoryPlan plan = Planner.memoryPlan(backend.id(), m.layers(), m.inputShape(), m.loss(), m.metrics(),
                     m.optimizer(), 100);
             long params = m.parameters().shape().size();
             assertEquals(params, floats(plan, "parameters"));

@@ -351,7 +351,7 @@ class PlannerTest {
 
             // The structured plan says the same as the text, and the text is printed from it.
             try (Planner planner = new Planner(b, m.layers(), m.parameterStore(), m.inputShape())) {
-                planner.compile(m.loss(), m.tracksAccuracy(), m.optimizer());
+                planner.compile(m.loss(), m.metrics(), m.optimizer());
                 Planner.Plan plan = planner.plan(Planner.Kind.TRAIN, rows);
                 assertEquals(peak, plan.peakWorkspaceBytes(), "peak workspace " + peak + " vs plan " + plan);
                 assertEquals(perLayerBytes, plan.perLayerBytes());
@@ -371,7 +371,7 @@ class PlannerTest {
             List<RecordingBackend.Run> runs = trainStep(b, m, 32);
             assertEquals(5, runs.size(), "the plan is the same; the backend runs a composite's parts:\n" + plan(runs));
             try (Planner planner = new Planner(b, m.layers(), m.parameterStore(), m.inputShape())) {
-                planner.compile(m.loss(), m.tracksAccuracy(), m.optimizer());
+                planner.compile(m.loss(), m.metrics(), m.optimizer());
                 Planner.Plan plan = planner.plan(Planner.Kind.TRAIN, 32);
                 assertEquals(List.of(true, true, false, false, true),
                         plan.launches().stream().map(Planner.Plan.Launch::oneLaunch).toList());

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -51,7 +52,7 @@ class CheckpointTest {
         return new Dataset(x, y, 60, 4, 2);
     }
 
-    private static final Position AT = new Position(2, 3, 99, 8, true, 1.25f, 0f);
+    private static final Position AT = new Position(2, 3, 99, 8, true, 1.25f, List.of(3.0));
 
     @Test
     void restoreBringsBackWeightsOptimizerStateAndCounters() throws IOException {
@@ -120,7 +121,7 @@ class CheckpointTest {
                 assertEquals(AT, b.restoreCheckpoint(dir));
             }
             a.fit(data(), Fit.epochs(1).batchSize(8).withQuiet(true));
-            Position later = new Position(3, 0, 99, 8, true, 0, 0);
+            Position later = new Position(3, 0, 99, 8, true, 0, List.of());
             a.checkpoint(dir, later);
             assertTrue(Files.notExists(tmp), "the next save reuses and renames the temporary file");
             try (Sequential b = model()) {

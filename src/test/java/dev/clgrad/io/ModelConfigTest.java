@@ -37,7 +37,7 @@ class ModelConfigTest {
         }
         ModelConfig fashion = ModelConfig.read(Path.of("samples/fashion-mnist-mlp.json"));
         assertEquals(128, fashion.batchSize());
-        assertEquals("sparse_categorical_crossentropy", fashion.loss());
+        assertEquals("sparse_categorical_crossentropy", fashion.loss().name());
         assertEquals(6, fashion.layers().size(), "flatten, then the five layers of the MLP");
     }
 
@@ -56,11 +56,13 @@ class ModelConfigTest {
                 error(config("{\"type\": \"dense\", \"unit\": 4}")));
         assertEquals("m.json: $.layers[0].units: expected an integer in [1, 16777216], got \"4\"",
                 error(config("{\"type\": \"dense\", \"units\": \"4\"}")));
-        assertEquals("m.json: $.loss: unknown loss 'hinge'; expected one of [mse, sparse_categorical_crossentropy]",
+        assertEquals("m.json: $.loss: unknown loss 'hinge'; expected one of [mse, mean_squared_error, mae, "
+                        + "mean_absolute_error, huber, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy]",
                 error("{\"layers\": [{\"type\": \"relu\"}], \"loss\": \"hinge\", " + DATA + "}"));
         assertEquals("m.json: $.data: missing; expected an object",
                 error("{\"layers\": [{\"type\": \"relu\"}], \"loss\": \"mse\"}"));
-        assertEquals("m.json: $.metrics[0]: accuracy needs loss sparse_categorical_crossentropy, got mse",
+        assertEquals("m.json: $.metrics[0]: metric accuracy needs a classification loss (sparse_categorical_crossentropy, "
+                        + "categorical_crossentropy or binary_crossentropy), got mse; for a regression loss use mae",
                 error("{\"layers\": [{\"type\": \"relu\"}], \"loss\": \"mse\", \"metrics\": [\"accuracy\"], " + DATA + "}"));
         assertEquals("m.json: $.optimizer: unknown optimizer 'lamb'; expected one of adam, adamw, sgd, rmsprop, adagrad",
                 error("{\"layers\": [{\"type\": \"relu\"}], \"loss\": \"mse\", \"optimizer\": \"lamb\", " + DATA + "}"));

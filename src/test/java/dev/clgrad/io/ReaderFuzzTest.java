@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.zip.GZIPOutputStream;
 
@@ -80,7 +81,7 @@ class ReaderFuzzTest {
         try (Sequential m = model()) {
             m.fit(new float[][]{{1, 2, 3, 4, 5, 6}, {6, 5, 4, 3, 2, 1}}, new float[][]{{1, 0}, {0, 1}},
                     Fit.epochs(1).withQuiet(true));
-            m.checkpoint(ck, new Position(1, 0, 0, 32, true, 0, 0));
+            m.checkpoint(ck, new Position(1, 0, 0, 32, true, 0, List.of()));
         }
         try (Sequential target = model()) {
             fuzz(Files.readAllBytes(Checkpoint.file(ck)), Checkpoint.file(ck), f -> target.restoreCheckpoint(ck), 4);

@@ -81,7 +81,7 @@ class SavedModelTest {
                 json.get("optimizer").toString());
         try (Sequential b = Sequential.load(dir, backend)) {
             assertEquals(json.toString(), SavedModel.toJson(b.parts()).toString(), "the loaded model writes the same model.json");
-            assertTrue(b.tracksAccuracy());
+            assertEquals(List.of("accuracy"), b.metricNames());
             float[][] after = b.predict(x);
             for (int i = 0; i < x.length; i++) {
                 assertArrayEquals(before[i], after[i], "row " + i);

@@ -220,8 +220,8 @@ class SequentialTest {
                 assertThrows(IllegalArgumentException.class, () -> new Dropout(1.0)).getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new Dense(3, "swish")).getMessage()
                 .contains("unknown activation 'swish'"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> Loss.of("mae")).getMessage()
-                .contains("unknown loss 'mae'"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Loss.of("hinge")).getMessage()
+                .contains("unknown loss 'hinge'"));
         try (Sequential model = new Sequential(java)) {
             model.add(new Dense(1));
             assertTrue(assertThrows(IllegalArgumentException.class, () -> model.compile("adam", "mse", "accuracy"))

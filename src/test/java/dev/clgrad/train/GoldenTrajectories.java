@@ -178,7 +178,7 @@ public final class GoldenTrajectories {
                 model.trainBatch(x, y, rows);
                 double[] totals = model.totals();
                 losses[step] = totals[0] / rows;
-                correct[step] = totals[1];
+                correct[step] = totals.length > 1 ? totals[1] : 0;
             }
             List<DropoutRecord> dropout = new ArrayList<>();
             for (int i = 0; i < drops.size(); i++) {

@@ -6,6 +6,9 @@ import dev.clgrad.backend.MemoryLimits;
 import dev.clgrad.backend.ProfileSink;
 import dev.clgrad.backend.Span;
 import dev.clgrad.ops.AccuracyCount;
+import dev.clgrad.ops.CategoricalCrossEntropy;
+import dev.clgrad.ops.ElementwiseLoss;
+import dev.clgrad.ops.RowMetric;
 import dev.clgrad.ops.Act;
 import dev.clgrad.ops.ActBackward;
 import dev.clgrad.ops.Activation;
@@ -451,6 +454,12 @@ public final class JavaBackend implements Backend {
             softmaxCrossEntropy(l);
         } else if (op instanceof AccuracyCount a) {
             accuracyCount(a);
+        } else if (op instanceof ElementwiseLoss l) {
+            elementwiseLoss(l);
+        } else if (op instanceof CategoricalCrossEntropy l) {
+            categoricalCrossEntropy(l);
+        } else if (op instanceof RowMetric m) {
+            rowMetric(m);
         } else if (op instanceof Im2Col i) {
             Tensor x = i.x();
             JavaConv.im2col(loop, data(x), off(x), x.shape().dim(0), x.shape().dim(3), i.window(), data(i.cols()),
@@ -1049,6 +1058,34 @@ public final class JavaBackend implements Backend {
             hits += best == label[r] ? 1 : 0;
         }
         store(op.count(), hits, op.accumulate());
+    }
+
+    /** The mean of an element loss and its gradient ({@link JavaLosses#elementwise}). */
+    private void elementwiseLoss(ElementwiseLoss op) {
+        int n = size(op.pred());
+        float[] dd = op.dPred() == null ? null : data(op.dPred());
+        int dOff = op.dPred() == null ? 0 : off(op.dPred());
+        double s = JavaLosses.elementwise(op.kind(), op.delta(), n, 1f / n, data(op.pred()), off(op.pred()),
+                data(op.target()), off(op.target()), dd, dOff);
+        store(op.loss(), s / n, op.accumulate());
+    }
+
+    /** The batch mean of categorical cross-entropy and its gradient ({@link JavaLosses#categorical}). */
+    private void categoricalCrossEntropy(CategoricalCrossEntropy op) {
+        int rows = op.pred().shape().rows();
+        float[] dd = op.dPred() == null ? null : data(op.dPred());
+        int dOff = op.dPred() == null ? 0 : off(op.dPred());
+        double s = JavaLosses.categorical(op.fromLogits(), rows, op.pred().shape().cols(), data(op.pred()),
+                off(op.pred()), data(op.target()), off(op.target()), dd, dOff);
+        store(op.loss(), s / rows, op.accumulate());
+    }
+
+    /** A metric summed over rows ({@link JavaLosses#rowMetric}); sparse labels are checked first. */
+    private void rowMetric(RowMetric op) {
+        int cols = op.pred().shape().cols();
+        int[] label = op.kind().sparse() ? labels(op.name(), op.target(), cols) : null;
+        store(op.sum(), JavaLosses.rowMetric(op.kind(), op.param(), op.pred().shape().rows(), cols, data(op.pred()),
+                off(op.pred()), data(op.target()), off(op.target()), label), op.accumulate());
     }
 
     private static float rowMax(float[] x, int row, int cols) {

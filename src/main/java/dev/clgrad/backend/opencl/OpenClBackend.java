@@ -7,6 +7,9 @@ import dev.clgrad.backend.MemoryLimits;
 import dev.clgrad.backend.ProfileSink;
 import dev.clgrad.backend.Span;
 import dev.clgrad.ops.AccuracyCount;
+import dev.clgrad.ops.CategoricalCrossEntropy;
+import dev.clgrad.ops.ElementwiseLoss;
+import dev.clgrad.ops.RowMetric;
 import dev.clgrad.ops.Act;
 import dev.clgrad.ops.ActBackward;
 import dev.clgrad.ops.Activation;
@@ -656,6 +659,12 @@ public final class OpenClBackend implements Backend {
             return LossRoutine.softmaxCrossEntropy(this, o);
         } else if (op instanceof AccuracyCount o) {
             return LossRoutine.accuracyCount(this, o);
+        } else if (op instanceof ElementwiseLoss o) {
+            return LossRoutine.elementwiseLoss(this, o);
+        } else if (op instanceof CategoricalCrossEntropy o) {
+            return LossRoutine.categoricalCrossEntropy(this, o);
+        } else if (op instanceof RowMetric o) {
+            return LossRoutine.rowMetric(this, o);
         } else if (op instanceof Im2Col o) {
             return ConvRoutine.im2col(this, o);
         } else if (op instanceof Col2Im o) {
