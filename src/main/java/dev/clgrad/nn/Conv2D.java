@@ -48,7 +48,7 @@ public final class Conv2D extends Layer {
     private final int[] strides;
     private final String padding;
     private final int[] dilation;
-    private final Activation activation;
+    private final LayerActivation activation;
     private final boolean useBias;
     private long seed;
 
@@ -57,7 +57,7 @@ public final class Conv2D extends Layer {
         this(filters, kernelSize, "linear");
     }
 
-    /** @param activation a Keras activation name ({@link Activation#of}): "relu", "tanh", "sigmoid", "linear" or null */
+    /** @param activation a Keras activation name ({@link Activation#of}: "relu", "gelu", …, "linear" or null) or "softmax" */
     public Conv2D(int filters, int kernelSize, String activation) {
         this(filters, new int[] {kernelSize, kernelSize}, new int[] {1, 1}, "valid", new int[] {1, 1}, activation,
                 true);
@@ -78,7 +78,7 @@ public final class Conv2D extends Layer {
         }
         this.padding = p;
         try {
-            this.activation = Activation.of(activation);
+            this.activation = LayerActivation.of(activation);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("Conv2D: " + e.getMessage(), e);
         }
@@ -95,7 +95,7 @@ public final class Conv2D extends Layer {
 
     /** This layer with a kernel of {@code kh} rows and {@code kw} columns. */
     public Conv2D withKernelSize(int kh, int kw) {
-        return new Conv2D(filters, new int[] {kh, kw}, strides, padding, dilation, activation.kerasName(), useBias);
+        return new Conv2D(filters, new int[] {kh, kw}, strides, padding, dilation, activation.name(), useBias);
     }
 
     /** This layer with stride {@code s} along both axes. */
@@ -105,12 +105,12 @@ public final class Conv2D extends Layer {
 
     /** This layer with strides {@code (sh, sw)}. */
     public Conv2D withStrides(int sh, int sw) {
-        return new Conv2D(filters, kernelSize, new int[] {sh, sw}, padding, dilation, activation.kerasName(), useBias);
+        return new Conv2D(filters, kernelSize, new int[] {sh, sw}, padding, dilation, activation.name(), useBias);
     }
 
     /** This layer with Keras padding {@code "valid"} (none) or {@code "same"} (OH = ceil(H / SH)). */
     public Conv2D withPadding(String p) {
-        return new Conv2D(filters, kernelSize, strides, p, dilation, activation.kerasName(), useBias);
+        return new Conv2D(filters, kernelSize, strides, p, dilation, activation.name(), useBias);
     }
 
     /** This layer with dilation {@code d} along both axes (Keras's {@code dilation_rate}). */
@@ -120,7 +120,7 @@ public final class Conv2D extends Layer {
 
     /** This layer with dilations {@code (dh, dw)}. */
     public Conv2D withDilation(int dh, int dw) {
-        return new Conv2D(filters, kernelSize, strides, padding, new int[] {dh, dw}, activation.kerasName(), useBias);
+        return new Conv2D(filters, kernelSize, strides, padding, new int[] {dh, dw}, activation.name(), useBias);
     }
 
     /** This layer with another activation (a Keras name). */
@@ -130,7 +130,7 @@ public final class Conv2D extends Layer {
 
     /** This layer with or without its bias. */
     public Conv2D withUseBias(boolean b) {
-        return new Conv2D(filters, kernelSize, strides, padding, dilation, activation.kerasName(), b);
+        return new Conv2D(filters, kernelSize, strides, padding, dilation, activation.name(), b);
     }
 
     public int filters() {
@@ -159,7 +159,7 @@ public final class Conv2D extends Layer {
 
     /** The Keras name of the activation, such as {@code relu} or {@code linear}. */
     public String activation() {
-        return activation.kerasName();
+        return activation.name();
     }
 
     public boolean useBias() {
@@ -184,7 +184,7 @@ public final class Conv2D extends Layer {
     @Override
     public Map<String, Object> config() {
         return LayerTypes.entries("filters", filters, "kernelSize", pair(kernelSize), "strides", pair(strides),
-                "padding", padding, "dilation", pair(dilation), "activation", activation.kerasName(),
+                "padding", padding, "dilation", pair(dilation), "activation", activation.name(),
                 "useBias", useBias);
     }
 
@@ -208,7 +208,7 @@ public final class Conv2D extends Layer {
         }
         String act = c.string("activation", "linear");
         try {
-            Activation.of(act);
+            LayerActivation.of(act);
         } catch (IllegalArgumentException e) {
             throw c.error("activation", e.getMessage());
         }
@@ -320,26 +320,13 @@ public final class Conv2D extends Layer {
         }
         Tensor z = g.workspace(this, "z", outputShape());
         g.emit(this, MatMul.of(false, false, 1f, cols, kernelMatrix(g.parameter(this, "kernel")), 0f, matrix(z)));
-        Tensor y = z;
-        if (useBias) {
-            y = g.workspace(this, "y", outputShape());
-            g.emit(this, new BiasAct(matrix(z), g.parameter(this, "bias"), activation, matrix(y)));
-        } else if (activation != Activation.LINEAR) {
-            y = g.workspace(this, "y", outputShape());
-            g.emit(this, new Act(activation, z, y));
-        }
         g.save(this, "cols", cols);
-        g.save(this, "y", y);
-        return y;
+        return activation.forward(g, this, z, useBias ? g.parameter(this, "bias") : null, outputShape());
     }
 
     @Override
     public Tensor backward(Lowering g, Tensor dY) {
-        Tensor dZ = dY;
-        if (activation != Activation.LINEAR) {
-            dZ = g.workspace(this, "dZ", outputShape());
-            g.emit(this, new ActBackward(activation, g.saved(this, "y"), dY, dZ));
-        }
+        Tensor dZ = activation.backward(g, this, dY, outputShape(), "dZ");
         Tensor cols = g.saved(this, "cols");
         g.emit(this, MatMul.of(true, false, 1f, cols, matrix(dZ), 0f, kernelMatrix(g.gradient(this, "kernel"))));
         if (useBias) {

@@ -1,7 +1,8 @@
 package dev.clgrad.nn;
 
-import dev.clgrad.ops.Activation;
+import dev.clgrad.ops.Act;
 import dev.clgrad.ops.ActBackward;
+import dev.clgrad.ops.Activation;
 import dev.clgrad.ops.BiasAct;
 import dev.clgrad.ops.ColumnSum;
 import dev.clgrad.ops.MatMul;
@@ -19,15 +20,17 @@ import java.util.SplittableRandom;
  * glorot-uniform, drawn from {@code U(-l, l)} with {@code l = sqrt(6 / (I + O))} (Glorot and
  * Bengio, AISTATS 2010) from the layer's seed; the bias starts at zero.
  *
- * <p>Forward: {@code z = x·W} ({@link MatMul}), {@code y = act(z + bias)} ({@link BiasAct}).
- * Backward: {@code dZ = dY·act'(y)} ({@link ActBackward}, unless linear), {@code dW = xᵀ·dZ},
+ * <p>Forward: {@code z = x·W} ({@link MatMul}), {@code y = act(z + bias)} ({@link BiasAct}; for an
+ * activation whose backward reads its input, the biased z kept and then {@link Act}; for softmax,
+ * {@link dev.clgrad.ops.Softmax}: {@link LayerActivation}).
+ * Backward: {@code dZ = dY·act'(·)} ({@link ActBackward} or the softmax backward, unless linear), {@code dW = xᵀ·dZ},
  * {@code dBias = Σ_b dZ}, {@code dX = dZ·Wᵀ}. The planner fuses these (bias and activation into the
  * product's epilogue, a following dropout's mask too, the next layer's input gradient gated by
  * this activation, weight and bias gradients in one launch).
  */
 public final class Dense extends Layer {
     private final int units;
-    private final Activation activation;
+    private final LayerActivation activation;
     private long seed;
 
     /** A linear layer of {@code units} outputs. */
@@ -35,14 +38,17 @@ public final class Dense extends Layer {
         this(units, "linear");
     }
 
-    /** @param activation a Keras activation name ({@link Activation#of}): "relu", "tanh", "sigmoid", "linear" or null */
+    /**
+     * @param activation a Keras activation name ({@link Activation#of}: "relu", "gelu", "silu", …,
+     *                   "linear" or null) or "softmax"
+     */
     public Dense(int units, String activation) {
         if (units < 1) {
             throw new IllegalArgumentException("Dense: units must be >= 1, got " + units);
         }
         this.units = units;
         try {
-            this.activation = Activation.of(activation);
+            this.activation = LayerActivation.of(activation);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("Dense: " + e.getMessage(), e);
         }
@@ -54,7 +60,7 @@ public final class Dense extends Layer {
 
     /** The Keras name of the activation, such as {@code relu} or {@code linear}. */
     public String activation() {
-        return activation.kerasName();
+        return activation.name();
     }
 
     @Override
@@ -74,7 +80,7 @@ public final class Dense extends Layer {
 
     @Override
     public Map<String, Object> config() {
-        return LayerTypes.entries("units", units, "activation", activation.kerasName());
+        return LayerTypes.entries("units", units, "activation", activation.name());
     }
 
     /** {@code {"type": "dense", "units": U, "activation": A}}; units in [1, 2^24]. */
@@ -82,7 +88,7 @@ public final class Dense extends Layer {
         int units = c.integer("units", 1, 1 << 24);
         String act = c.string("activation", "linear");
         try {
-            Activation.of(act);
+            LayerActivation.of(act);
         } catch (IllegalArgumentException e) {
             throw c.error("activation", e.getMessage());
         }
@@ -127,22 +133,15 @@ public final class Dense extends Layer {
 
     @Override
     public Tensor forward(Lowering g, Tensor x) {
-        Tensor y = g.workspace(this, "y", outputShape());
         Tensor z = g.workspace(this, "z", outputShape());
         g.emit(this, MatMul.of(false, false, 1f, matrix(x), g.parameter(this, "kernel"), 0f, matrix(z)));
-        g.emit(this, new BiasAct(matrix(z), g.parameter(this, "bias"), activation, matrix(y)));
         g.save(this, "x", x);
-        g.save(this, "y", y);
-        return y;
+        return activation.forward(g, this, z, g.parameter(this, "bias"), outputShape());
     }
 
     @Override
     public Tensor backward(Lowering g, Tensor dY) {
-        Tensor dZ = dY;
-        if (activation != Activation.LINEAR) {
-            dZ = g.workspace(this, "dZ", outputShape());
-            g.emit(this, new ActBackward(activation, g.saved(this, "y"), dY, dZ));
-        }
+        Tensor dZ = activation.backward(g, this, dY, outputShape(), "dZ");
         Tensor x = matrix(g.saved(this, "x"));
         g.emit(this, MatMul.of(true, false, 1f, x, matrix(dZ), 0f, g.gradient(this, "kernel")));
         g.emit(this, new ColumnSum(matrix(dZ), g.gradient(this, "bias")));

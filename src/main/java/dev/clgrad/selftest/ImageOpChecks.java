@@ -161,7 +161,7 @@ final class ImageOpChecks {
                     }));
             for (Activation act : Activation.values()) {
                 String apply = "batchNormApply " + what + " " + act.kerasName();
-                all.add(new Check(apply, BatchNormApply.class, Conformance.ELEMENTWISE, seed + 1 + act.ordinal(),
+                all.add(new Check(apply, BatchNormApply.class, Conformance.ELEMENTWISE, seed + 1 + act.code(),
                         (backend, ops) -> {
                             double[] x = shifted(ops, n);
                             double[] mean = ops.uniform(c, 3);

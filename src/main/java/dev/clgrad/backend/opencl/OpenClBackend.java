@@ -31,6 +31,8 @@ import dev.clgrad.ops.Op;
 import dev.clgrad.ops.Pool;
 import dev.clgrad.ops.PoolBackward;
 import dev.clgrad.ops.SgdUpdate;
+import dev.clgrad.ops.Softmax;
+import dev.clgrad.ops.SoftmaxBackward;
 import dev.clgrad.ops.SoftmaxCrossEntropy;
 import dev.clgrad.ops.Sum;
 import dev.clgrad.tensor.DeviceBuffer;
@@ -667,6 +669,10 @@ public final class OpenClBackend implements Backend {
             return NormRoutine.backward(this, o);
         } else if (op instanceof ApplyChannelMask o) {
             return DropoutRoutine.applyPerChannel(this, o);
+        } else if (op instanceof Softmax o) {
+            return SoftmaxRoutine.forward(this, o);
+        } else if (op instanceof SoftmaxBackward o) {
+            return SoftmaxRoutine.backward(this, o);
         }
         throw new IllegalArgumentException("no OpenCL routine for op " + op.name() + " (" + op.getClass().getSimpleName()
                 + ")");
