@@ -81,7 +81,7 @@ inline float group_sum(float v, __local float* s_l) {
 #define ACT_ELU 5          // y = z > 0 ? z : alpha (e^z - 1)              f' from z
 #define ACT_SELU 6         // y = SCALE (z > 0 ? z : ALPHA (e^z - 1))      f' from z
 #define ACT_GELU 7         // y = z Phi(z), Phi(z) = erfc(-z / sqrt 2) / 2  f' from z
-#define ACT_GELU_TANH 8    // y = z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))) / 2   f' from z
+#define ACT_GELU_TANH 8    // y = z (1 + tanh u) / 2 = z sigmoid(2u), u = sqrt(2/pi) (z + 0.044715 z^3)   f' from z
 #define ACT_SILU 9         // y = z sigmoid(z) (swish)                     f' from z
 #define ACT_SAVES_INPUT(act) ((act) >= ACT_ELU)
 
@@ -120,7 +120,10 @@ inline float act_apply(const int act, const float alpha, const float z) {
     case ACT_ELU: return z > 0.0f ? z : alpha * expm1(z);
     case ACT_SELU: return SELU_SCALE * (z > 0.0f ? z : SELU_ALPHA * expm1(z));
     case ACT_GELU: return 0.5f * z * ERFC_OF(-z * SQRT1_2);
-    case ACT_GELU_TANH: return 0.5f * z * (1.0f + tanh(SQRT_2_OVER_PI * (z + GELU_C * z * z * z)));
+    case ACT_GELU_TANH: {   // z (1 + tanh u) / 2 = z sigmoid(2u): no cancellation where tanh u ~ -1
+        const float u2 = 2.0f * (SQRT_2_OVER_PI * (z + GELU_C * z * z * z));
+        return z * SIGMOID_OF(u2);
+    }
     case ACT_SILU: return z * SIGMOID_OF(z);
     default: return z;
     }
@@ -136,10 +139,11 @@ inline float act_grad(const int act, const float alpha, const float v) {
     case ACT_ELU: return v > 0.0f ? 1.0f : alpha * exp(v);
     case ACT_SELU: return SELU_SCALE * (v > 0.0f ? 1.0f : SELU_ALPHA * exp(v));
     case ACT_GELU: return 0.5f * ERFC_OF(-v * SQRT1_2) + v * (INV_SQRT_2PI * exp(-0.5f * v * v));
-    case ACT_GELU_TANH: {
+    case ACT_GELU_TANH: {   // s + 2 v s (1 - s) u', s = sigmoid(2u)
         const float v2 = v * v;
-        const float t = tanh(SQRT_2_OVER_PI * (v + GELU_C * v2 * v));
-        return 0.5f * (1.0f + t) + 0.5f * v * ((1.0f - t * t) * SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_C * v2));
+        const float u2 = 2.0f * (SQRT_2_OVER_PI * (v + GELU_C * v2 * v));
+        const float s = SIGMOID_OF(u2);
+        return s + 2.0f * v * s * (1.0f - s) * (SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_C * v2));
     }
     case ACT_SILU: {
         const float s = SIGMOID_OF(v);

@@ -41,7 +41,8 @@ import java.util.function.Predicate;
  *       whole backward of dPred → {@link Composite.Kind#MSE_DENSE_BACKWARD}.</li>
  *   <li><b>activation keeping its input</b>: a linear-epilogue {@code MatMul NN} whose product z is
  *       read by one {@code Act} of an activation that {@link Activation#savesInput} (gelu, silu,
- *       elu, selu) and otherwise only by that activation's backwards reading z → one MatMul whose
+ *       elu, selu) and otherwise only by that activation's backwards reading z (ActBackward, or a
+ *       product gated by it: rule 3) → one MatMul whose
  *       epilogue writes the Act's output and keeps z for the backwards;</li>
  *   <li><b>activation after normalisation</b>: a linear {@code BatchNormApply} whose output is read
  *       only by an {@code Act} → one BatchNormApply with that activation (its backward reads the
@@ -307,7 +308,7 @@ final class Fusion {
                 if (x.op() instanceof Act a && a.activation().savesInput() && same(a.x(), z) && !same(a.y(), z)
                         && act == null) {
                     act = x;
-                } else if (!(x.op() instanceof ActBackward)) {
+                } else if (!(x.op() instanceof ActBackward) && !(x.op() instanceof MatMul)) {
                     others = true;
                 }
             }
@@ -316,8 +317,7 @@ final class Fusion {
             }
             Node single = act;
             Activation f = ((Act) act.op()).activation();
-            if (!r.stream().allMatch(x -> x == single || x.op() instanceof ActBackward ab && ab.activation().equals(f)
-                    && same(ab.y(), z) && !same(ab.dY(), z) && !same(ab.dX(), z))) {
+            if (!r.stream().allMatch(x -> x == single || readsOnlyAsSaved(x.op(), f, z))) {
                 continue;
             }
             Act a = (Act) act.op();
@@ -328,6 +328,15 @@ final class Fusion {
             return true;
         }
         return false;
+    }
+
+    /** Whether {@code op} is a backward of {@code f} reading z only as its saved value: an ActBackward or a gate. */
+    private static boolean readsOnlyAsSaved(Op op, Activation f, Tensor z) {
+        if (op instanceof ActBackward ab) {
+            return ab.activation().equals(f) && same(ab.y(), z) && !same(ab.dY(), z) && !same(ab.dX(), z);
+        }
+        return op instanceof MatMul g && g.epilogue().isGate() && g.epilogue().activation().equals(f)
+                && same(g.epilogue().gate(), z) && !same(g.a(), z) && !same(g.b(), z) && !same(g.c(), z);
     }
 
     /** Rule 8: a linear BatchNormApply → an Act on its output, the output read by nothing else. */

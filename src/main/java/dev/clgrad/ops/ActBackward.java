@@ -16,7 +16,7 @@ import java.util.function.UnaryOperator;
 public record ActBackward(Activation activation, Tensor y, Tensor dY, Tensor dX) implements Op {
     @Override
     public String name() {
-        return activation.kerasName() + "Backward";
+        return activation.opName() + "Backward";
     }
 
     @Override

@@ -22,8 +22,9 @@ import java.util.List;
  *   <li>{@code gelu} (exact; Hendrycks and Gimpel, 2016): y = z·Φ(z), Φ(z) = erfc(−z/√2)/2
  *       ({@link Erf}); f' = Φ(z) + z·φ(z), φ(z) = e^(−z²/2)/√(2π) (from z)</li>
  *   <li>gelu, tanh approximation (Keras's {@code approximate=True}, PyTorch's
- *       {@code approximate='tanh'}): u = √(2/π)·(z + 0.044715·z³), y = z·(1 + tanh u)/2;
- *       f' = (1 + tanh u)/2 + z·(1 − tanh² u)·√(2/π)·(1 + 3·0.044715·z²)/2 (from z)</li>
+ *       {@code approximate='tanh'}): u = √(2/π)·(z + 0.044715·z³), y = z·(1 + tanh u)/2, computed
+ *       as z·σ(2u) (the same function without 1 + tanh's cancellation for z ≪ 0, where device tanh
+ *       need not round to −1); f' = s + 2z·s·(1 − s)·√(2/π)·(1 + 3·0.044715·z²), s = σ(2u) (from z)</li>
  *   <li>{@code silu} = {@code swish} (Keras 3 names both; Ramachandran et al., 2017): y = z·σ(z);
  *       f' = σ(z)·(1 + z·(1 − σ(z))) (from z)</li>
  * </ul>
@@ -145,6 +146,18 @@ public final class Activation {
         };
     }
 
+    /**
+     * The name ops and checks take ({@code reluForward}, {@code biasGeluTanh}): the kind in camel
+     * case, {@code leakyRelu}, {@code geluTanh}, ….
+     */
+    public String opName() {
+        return switch (kind) {
+            case LEAKY_RELU -> "leakyRelu";
+            case GELU_TANH -> "geluTanh";
+            default -> kerasName();
+        };
+    }
+
     /** {@code y = f(z)} in float32, the function every backend computes. */
     public float apply(float z) {
         return switch (kind) {
@@ -156,7 +169,7 @@ public final class Activation {
             case ELU -> z > 0f ? z : alpha * (float) Math.expm1(z);
             case SELU -> SELU_SCALE * (z > 0f ? z : SELU_ALPHA * (float) Math.expm1(z));
             case GELU -> 0.5f * z * Erf.erfc(-z * SQRT1_2);
-            case GELU_TANH -> 0.5f * z * (1f + (float) Math.tanh(SQRT_2_OVER_PI * (z + GELU_C * z * z * z)));
+            case GELU_TANH -> z * sigmoid(2f * (SQRT_2_OVER_PI * (z + GELU_C * z * z * z)));
             case SILU -> z * sigmoid(z);
         };
     }
@@ -177,8 +190,8 @@ public final class Activation {
             case GELU -> 0.5f * Erf.erfc(-v * SQRT1_2) + v * (INV_SQRT_2PI * (float) Math.exp(-0.5f * v * v));
             case GELU_TANH -> {
                 float v2 = v * v;
-                float t = (float) Math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v2 * v));
-                yield 0.5f * (1f + t) + 0.5f * v * ((1f - t * t) * SQRT_2_OVER_PI * (1f + 3f * GELU_C * v2));
+                float s = sigmoid(2f * (SQRT_2_OVER_PI * (v + GELU_C * v2 * v)));
+                yield s + 2f * v * s * (1f - s) * (SQRT_2_OVER_PI * (1f + 3f * GELU_C * v2));
             }
             case SILU -> {
                 float s = sigmoid(v);
@@ -202,7 +215,7 @@ public final class Activation {
             case LEAKY_RELU -> z > 0 ? z : z * alpha;
             case ELU -> z > 0 ? z : alpha * Math.expm1(z);
             case SELU -> SELU_SCALE * (z > 0 ? z : SELU_ALPHA * Math.expm1(z));
-            case GELU -> 0.5 * z * Erf.erfc(-z / Math.sqrt(2));
+            case GELU -> 0.5 * z * Erf.erfcReference(-z / Math.sqrt(2));
             case GELU_TANH -> 0.5 * z * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (z + GELU_C * z * z * z)));
             case SILU -> z / (1 + Math.exp(-z));
         };
@@ -218,7 +231,7 @@ public final class Activation {
             case LEAKY_RELU -> v > 0 ? 1 : v <= 0 ? alpha : v;
             case ELU -> v > 0 ? 1 : alpha * Math.exp(v);
             case SELU -> SELU_SCALE * (v > 0 ? 1 : SELU_ALPHA * Math.exp(v));
-            case GELU -> 0.5 * Erf.erfc(-v / Math.sqrt(2)) + v * Math.exp(-0.5 * v * v) / Math.sqrt(2 * Math.PI);
+            case GELU -> 0.5 * Erf.erfcReference(-v / Math.sqrt(2)) + v * Math.exp(-0.5 * v * v) / Math.sqrt(2 * Math.PI);
             case GELU_TANH -> {
                 double k = Math.sqrt(2 / Math.PI);
                 double t = Math.tanh(k * (v + GELU_C * v * v * v));

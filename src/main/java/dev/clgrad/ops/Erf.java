@@ -32,13 +32,35 @@ public final class Erf {
         return x >= 0f ? 1f - erfc(x) : erfc(-x) - 1f;
     }
 
-    /** The same fit in float64, the references' erfc (relative error under 1.2e-7). */
-    public static double erfc(double x) {
+    /**
+     * {@code erfc(x)} in float64 to about 1e-13 relative, the references' (independent of the fit):
+     * the Maclaurin series of erf for |x| < 2, the continued fraction
+     * {@code erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …))))} for x ≥ 2, and
+     * {@code erfc(−x) = 2 − erfc(x)}.
+     */
+    public static double erfcReference(double x) {
+        if (Double.isNaN(x)) {
+            return x;
+        }
         double z = Math.abs(x);
-        double t = 1 / (1 + 0.5 * z);
-        double p = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
-                + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
-        double r = t * Math.exp(-z * z + p);
+        double r;
+        if (z < 2) {
+            double term = z;
+            double sum = z;
+            for (int n = 1; n < 100 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+                term *= -z * z / n;
+                sum += term / (2 * n + 1);
+            }
+            r = 1 - 2 / Math.sqrt(Math.PI) * sum;
+        } else if (z == Double.POSITIVE_INFINITY) {
+            r = 0;
+        } else {
+            double f = z;
+            for (int k = 80; k >= 1; k--) {
+                f = z + (k / 2.0) / f;
+            }
+            r = Math.exp(-z * z) / Math.sqrt(Math.PI) / f;
+        }
         return x >= 0 ? r : 2 - r;
     }
 }

@@ -253,7 +253,7 @@ public final class Conformance {
     private static void activations(List<Check> all) {
         for (Activation act : Activation.values()) {
             for (int n : SIZES) {
-                String fwd = act.kerasName() + "Forward n=" + n;
+                String fwd = act.opName() + "Forward n=" + n;
                 all.add(new Check(fwd, Act.class, ELEMENTWISE, seed(100 + n, act), (backend, in) -> {
                     double[] x = in.uniform(n, scale(act));
                     Tensor tx = in.tensor(x, n);
@@ -262,10 +262,10 @@ public final class Conformance {
                     double[] y = RefOps.act(act, x);
                     Comparison out = Comparison.close(fwd, y, ty.toArray(), ELEMENTWISE);
                     backend.run(new Act(act, tx, tx));
-                    return List.of(out, Comparison.close(act.kerasName() + "Forward in place n=" + n, y, tx.toArray(),
+                    return List.of(out, Comparison.close(act.opName() + "Forward in place n=" + n, y, tx.toArray(),
                             ELEMENTWISE));
                 }));
-                String bwd = act.kerasName() + "Backward n=" + n;
+                String bwd = act.opName() + "Backward n=" + n;
                 all.add(new Check(bwd, ActBackward.class, ELEMENTWISE, seed(100 + n, act), (backend, in) -> {
                     double[] y = saved(act, in.uniform(n, scale(act)));
                     double[] dy = in.uniform(n, 1);
@@ -276,7 +276,7 @@ public final class Conformance {
                     backend.run(new ActBackward(act, ty, tdy, tdx));
                     Comparison out = Comparison.close(bwd, ref, tdx.toArray(), ELEMENTWISE);
                     backend.run(new ActBackward(act, ty, tdy, tdy));
-                    return List.of(out, Comparison.close(act.kerasName() + "Backward in place n=" + n, ref,
+                    return List.of(out, Comparison.close(act.opName() + "Backward in place n=" + n, ref,
                             tdy.toArray(), ELEMENTWISE));
                 }));
             }
@@ -309,7 +309,7 @@ public final class Conformance {
 
     /** {@link BiasAct}'s name for an activation: biasAdd, biasRelu, biasTanh, biasSigmoid. */
     private static String biasName(Activation a) {
-        String n = a.kerasName();
+        String n = a.opName();
         return a == Activation.LINEAR ? "biasAdd" : "bias" + Character.toUpperCase(n.charAt(0)) + n.substring(1);
     }
 
@@ -393,7 +393,7 @@ public final class Conformance {
             for (float p : new float[] {0f, 0.5f}) {
                 long maskSeed = 77L + b;
                 for (Activation act : Activation.values()) {
-                    String what = "denseForward " + shape + " " + act.kerasName() + " p=" + p;
+                    String what = "denseForward " + shape + " " + act.opName() + " p=" + p;
                     all.add(new Check(what, MatMul.class, GEMM, 900 + b + i + o, (backend, in) -> {
                         double[] x = in.uniform(b * i, 1);
                         double[] w = in.uniform(i * o, 1);
@@ -407,7 +407,7 @@ public final class Conformance {
                     }));
                 }
                 for (Activation act : new Activation[] {Activation.RELU, Activation.TANH, Activation.SIGMOID}) {
-                    String what = "denseBackwardMasked " + shape + (act == Activation.RELU ? "" : " " + act.kerasName())
+                    String what = "denseBackwardMasked " + shape + (act == Activation.RELU ? "" : " " + act.opName())
                             + " p=" + p;
                     all.add(new Check(what, MatMul.class, GEMM, seed(950 + b + i + o, act), (backend, in) -> {
                         double[] dy = in.uniform(b * o, 1);

@@ -160,7 +160,7 @@ final class ImageOpChecks {
                                         tmv.toArray(), Conformance.ELEMENTWISE));
                     }));
             for (Activation act : Activation.values()) {
-                String apply = "batchNormApply " + what + " " + act.kerasName();
+                String apply = "batchNormApply " + what + " " + act.opName();
                 all.add(new Check(apply, BatchNormApply.class, Conformance.ELEMENTWISE, seed + 1 + act.code(),
                         (backend, ops) -> {
                             double[] x = shifted(ops, n);

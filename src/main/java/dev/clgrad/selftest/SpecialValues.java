@@ -249,7 +249,7 @@ public final class SpecialValues {
 
     /** {@link BiasAct}'s name for an activation: biasAdd, biasRelu, biasTanh, biasSigmoid. */
     private static String biasName(Activation a) {
-        String n = a.kerasName();
+        String n = a.opName();
         return a == Activation.LINEAR ? "biasAdd" : "bias" + Character.toUpperCase(n.charAt(0)) + n.substring(1);
     }
 
@@ -273,7 +273,7 @@ public final class SpecialValues {
                 return List.of(Output.exact("dst", dst));
             }));
             for (Activation act : Activation.values()) {
-                all.add(check(act.kerasName() + "Forward n=" + n, Act.class, tolerance(act),
+                all.add(check(act.opName() + "Forward n=" + n, Act.class, tolerance(act),
                         seed(3 + n, act, Activation.RELU), (b, o) -> {
                             Tensor x = o.tensor(o.planted(n, 0.3), n);
                             Tensor y = o.poisoned(n);
@@ -281,7 +281,7 @@ public final class SpecialValues {
                             b.run(new Act(act, x, x));
                             return List.of(Output.of(act, "y", y), Output.of(act, "y in place", x));
                         }));
-                all.add(check(act.kerasName() + "Backward n=" + n, ActBackward.class, tolerance(act),
+                all.add(check(act.opName() + "Backward n=" + n, ActBackward.class, tolerance(act),
                         seed(4 + n, act, Activation.RELU), (b, o) -> {
                             Tensor y = o.tensor(o.outputs(act, o.planted(n, 0.3)), n);
                             Tensor dy = o.tensor(o.planted(n, 0.3), n);
@@ -379,7 +379,7 @@ public final class SpecialValues {
     private static void saturation(List<Check> all) {
         for (Activation act : Activation.values().stream().filter(SpecialValues::smooth).toList()) {
             int n = 4 * SATURATING.length;
-            all.add(check(act.kerasName() + "Forward saturating n=" + n, Act.class, SMOOTH, 40 + act.code(),
+            all.add(check(act.opName() + "Forward saturating n=" + n, Act.class, SMOOTH, 40 + act.code(),
                     (b, o) -> {
                         float[] v = o.planted(n, 0.5, SATURATING);
                         System.arraycopy(SATURATING, 0, v, 0, SATURATING.length);
@@ -402,7 +402,7 @@ public final class SpecialValues {
                 int bb = bio[0];
                 int i = bio[1];
                 int oo = bio[2];
-                String name = "denseForward " + bb + "x" + i + "x" + oo + " " + act.kerasName() + " saturating p=0.5";
+                String name = "denseForward " + bb + "x" + i + "x" + oo + " " + act.opName() + " saturating p=0.5";
                 all.add(check(name, MatMul.class, SMOOTH, 44 + act.code(), (b, o) -> {
                     Tensor x = o.tensor(o.matrixA(bb, i, true), bb, i);
                     Tensor w = o.tensor(o.planted(i * oo, 0.05, NO_SUBNORMAL), i, oo);
@@ -507,7 +507,7 @@ public final class SpecialValues {
             String shape = bb + "x" + i + "x" + oo;
             for (float p : new float[] {0.5f, 0f}) {
                 for (Activation act : Activation.values()) {
-                    String name = "denseForward " + shape + " " + act.kerasName() + " p=" + p;
+                    String name = "denseForward " + shape + " " + act.opName() + " p=" + p;
                     all.add(check(name, MatMul.class, tolerance(act), 10 + bb, (b, o) -> {
                         Tensor x = o.tensor(o.matrixA(bb, i, true), bb, i);
                         Tensor w = o.tensor(o.planted(i * oo, 0.05, NO_SUBNORMAL), i, oo);
@@ -518,7 +518,7 @@ public final class SpecialValues {
                     }));
                 }
                 for (Activation act : new Activation[] {Activation.RELU, Activation.TANH, Activation.SIGMOID}) {
-                    String name = "denseBackwardMasked " + shape + (act == Activation.RELU ? "" : " " + act.kerasName())
+                    String name = "denseBackwardMasked " + shape + (act == Activation.RELU ? "" : " " + act.opName())
                             + " p=" + p;
                     all.add(check(name, MatMul.class, tolerance(act), seed(11 + bb, act, Activation.RELU), (b, o) -> {
                         Tensor dy = o.tensor(o.matrixA(bb, oo, true), bb, oo);
@@ -895,7 +895,7 @@ public final class SpecialValues {
                         Output.rounded("moving mean", mm), Output.rounded("moving variance", mv));
             }));
             for (Activation act : Activation.values()) {
-                all.add(check("batchNormApply " + what + " " + act.kerasName(), BatchNormApply.class, ROUNDED,
+                all.add(check("batchNormApply " + what + " " + act.opName(), BatchNormApply.class, ROUNDED,
                         54 + c + act.code(), (b, o) -> {
                             Tensor y = o.poisoned(dims);
                             b.run(new BatchNormApply(o.tensor(o.planted(size, 0.1), dims), o.tensor(o.planted(c, 0.2), c),
