@@ -35,12 +35,15 @@ import java.util.Set;
  *  "data": {"type": "random-normal", "train": 1000, "test": 200, "features": 20, "targets": 1}}
  * }</pre>
  * Layer types are those of {@link LayerTypes}, each reading its own keys: {@code dense} (units ≥ 1,
- * activation relu|tanh|sigmoid|linear), {@code dropout} (rate in [0, 1)), {@code relu}, {@code tanh},
+ * activation linear|relu|tanh|sigmoid|leaky_relu|elu|selu|gelu|silu|swish|softmax), {@code dropout} (rate in
+ * [0, 1)), {@code relu}, {@code tanh},
  * {@code sigmoid}, {@code flatten}, {@code conv2d} (filters, kernelSize, strides, padding valid|same,
  * dilation, activation, useBias), {@code reshape} (targetShape, one −1 allowed); {@code max_pooling2d} and
  * {@code average_pooling2d} (poolSize, strides: an integer or [a, b]; padding valid|same),
  * {@code global_average_pooling2d}, {@code batch_normalization} (momentum in [0, 1], epsilon > 0, center,
- * scale), {@code spatial_dropout2d} (rate in [0, 1)). Optimizers: {@code adam}, {@code adamw} (lr, weightDecay), {@code sgd} (lr,
+ * scale), {@code spatial_dropout2d} (rate in [0, 1)), {@code activation} (activation), {@code leaky_relu}
+ * (negativeSlope), {@code elu} (alpha), {@code gelu} (approximate), {@code selu}, {@code silu}, {@code swish},
+ * {@code softmax} (axis −1). Optimizers: {@code adam}, {@code adamw} (lr, weightDecay), {@code sgd} (lr,
  * momentum, weightDecay), given as an object or just the name. The data section is
  * {@link DataSpec}. {@code "inputShape": [28, 28, 1]} (optional, Keras's {@code input_shape}) declares the
  * per-sample input the model is built for; without it the model takes the data's sample shape. Errors are {@link ConfigException}s naming the file and the JSON path.

@@ -105,7 +105,7 @@ public record Epilogue(Tensor bias, Activation activation, Mask mask, Tensor gat
             sb.append(sb.length() > 0 ? " " : "").append(mask);
         }
         if (z != null) {
-            sb.append(" keep z ").append(z.name());
+            sb.append(" keep z");
         }
         return sb.toString();
     }
