@@ -10,7 +10,8 @@ package dev.clgrad.ops;
  * {@code t = 1 / (1 + |x|/2)},
  * {@code erfc(|x|) ≈ t·exp(−x² − 1.26551223 + t·(1.00002368 + t·(0.37409196 + … + t·0.17087277)))},
  * relative error under 1.2e-7 for every x (so the tails of Φ stay accurate, unlike {@code 1 + erf}),
- * and {@code erfc(−x) = 2 − erfc(x)}. Hence |erf error| ≤ 2.4e-7. NaN gives NaN, erfc(+∞) = +0,
+ * and {@code erfc(−x) = 2 − erfc(x)}. Hence |erf error| ≤ 2.4e-7 from the fit, plus float32 rounding
+ * (at most 3.4e-7 against {@code torch.erf} over 2,000 samples of 3·N(0, 1)). NaN gives NaN, erfc(+∞) = +0,
  * erfc(−∞) = 2.
  */
 public final class Erf {
