@@ -9,7 +9,7 @@
 //                        moving_mean[c] = moving_mean[c] * momentum + mean[c] * (1 - momentum)
 //                        moving_var[c]  = moving_var[c] * momentum + var[c] * (1 - momentum)
 //   batchnorm_apply:     inv = 1 / sqrt(var[c] + eps),  a = gamma[c] * inv
-//                        y[n, c] = f((x[n, c] - mean[c]) * a + beta[c])      (f: act, ACT_* of common.cl)
+//                        y[n, c] = f((x[n, c] - mean[c]) * a + beta[c])      (f: act_apply of common.cl)
 //   batchnorm_backward:  xhat = (x - mean[c]) * inv
 //                        dbeta[c] = sum_n dy,  dgamma[c] = sum_n dy * xhat
 //                        dx = gamma[c] * inv * (dy - dbeta[c] / N - xhat * dgamma[c] / N)
@@ -38,12 +38,6 @@
 #ifndef NORM_WG
 #define NORM_WG 256   // work-items per work-group; a power of two
 #endif
-
-// f(z) for activation code act: linear, ReLU (z <= 0 ? +0 : z, Java's Math.max(0, z)), tanh, sigmoid.
-inline float bn_activate(const int act, const float z) {
-    return act == ACT_RELU ? (z <= 0.0f ? 0.0f : z)
-         : act == ACT_TANH ? TANH_OF(z) : act == ACT_SIGMOID ? SIGMOID_OF(z) : z;
-}
 
 __kernel __attribute__((reqd_work_group_size(NORM_WG, 1, 1)))
 void batchnorm_stats(const int N, const int C, const float momentum, __global const float* x_g, const int x_off,
@@ -75,7 +69,8 @@ void batchnorm_stats(const int N, const int C, const float momentum, __global co
 
 __kernel __attribute__((reqd_work_group_size(NORM_WG, 1, 1)))
 void batchnorm_apply(const int n, const int C, const int has_gamma, const int has_beta, const float eps,
-                     const int act, __global const float* x_g, const int x_off, __global const float* mean_g,
+                     const int act, const float act_alpha, __global const float* x_g, const int x_off,
+                     __global const float* mean_g,
                      const int mean_off, __global const float* var_g, const int var_off,
                      __global const float* gamma_g, const int gamma_off, __global const float* beta_g,
                      const int beta_off, __global float* y_g, const int y_off) {
@@ -87,7 +82,7 @@ void batchnorm_apply(const int n, const int C, const int has_gamma, const int ha
     const float inv = 1.0f / sqrt(var_g[var_off + c] + eps);
     const float a = (has_gamma ? gamma_g[gamma_off + c] : 1.0f) * inv;
     const float shift = has_beta ? beta_g[beta_off + c] : 0.0f;
-    y_g[(size_t)y_off + i] = bn_activate(act, (x_g[(size_t)x_off + i] - mean_g[mean_off + c]) * a + shift);
+    y_g[(size_t)y_off + i] = act_apply(act, act_alpha, (x_g[(size_t)x_off + i] - mean_g[mean_off + c]) * a + shift);
 }
 
 __kernel __attribute__((reqd_work_group_size(NORM_WG, 1, 1)))

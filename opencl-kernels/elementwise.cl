@@ -12,9 +12,10 @@
 // so dy's NaN and inf are +0 where y <= 0. The Java backend is the spec of these rules.
 //   bias_act:       x: (B, O), bias: (O)        y[b, o] = f(x[b, o] + bias[o])
 //   act_forward:    x: (n)                      y[i] = f(x[i])
-//   act_backward:   y, dy: (n)                  dx[i] = dy[i] * g(y[i])          (y the forward output)
-// with f, g the activation `act` (ACT_TANH: tanh, 1 - y^2; ACT_SIGMOID: 1 / (1 + e^-z), y (1 - y);
-// ACT_LINEAR: identity, 1). ReLU runs bias_relu / relu_forward / relu_backward, never these.
+//   act_backward:   v, dy: (n)                  dx[i] = dy[i] * g(v[i])
+// with f = act_apply and g = act_grad of common.cl for the activation `act` and its parameter
+// act_alpha; v (y_g) is the forward output, or for ACT_SAVES_INPUT codes (elu, selu, gelu, silu)
+// the forward input z. ReLU runs bias_relu / relu_forward / relu_backward, never these.
 // Row-major and contiguous, each buffer at x_g + x_off. Outputs may alias their inputs element for
 // element (y == x, dx == dy): every work-item reads its element before writing it.
 // Indices: n, B and O are ints, but b * O + o and x_off + i may pass 2^31 - 1, so element indices
@@ -83,40 +84,30 @@ void relu_backward(const int n, __global const float* y_g, const int y_off, __gl
     }
 }
 
-// f(z) of a smooth activation (or the identity).
-inline float act_apply(const int act, const float z) {
-    return act == ACT_TANH ? TANH_OF(z) : act == ACT_SIGMOID ? SIGMOID_OF(z) : z;
-}
-
-// g(y) = f'(z) from the output y of a smooth activation (or 1).
-inline float act_grad(const int act, const float y) {
-    return act == ACT_TANH ? TANH_GRAD_OF(y) : act == ACT_SIGMOID ? SIGMOID_GRAD_OF(y) : 1.0f;
-}
-
-__kernel void bias_act(const int B, const int O, const int act, __global const float* x_g, const int x_off,
+__kernel void bias_act(const int B, const int O, const int act, const float act_alpha, __global const float* x_g, const int x_off,
                        __global const float* bias_g, const int bias_off, __global float* y_g, const int y_off) {
     const int o = get_global_id(0);
     const int b = get_global_id(1);
     if (o < O) {
         const size_t i = (size_t)b * O + o;
-        y_g[(size_t)y_off + i] = act_apply(act, x_g[(size_t)x_off + i] + bias_g[(size_t)bias_off + o]);
+        y_g[(size_t)y_off + i] = act_apply(act, act_alpha, x_g[(size_t)x_off + i] + bias_g[(size_t)bias_off + o]);
     }
 }
 
 __kernel __attribute__((reqd_work_group_size(ELEMENTWISE_WG, 1, 1)))
-void act_forward(const int n, const int act, __global const float* x_g, const int x_off, __global float* y_g,
+void act_forward(const int n, const int act, const float act_alpha, __global const float* x_g, const int x_off, __global float* y_g,
                  const int y_off) {
     const size_t i = get_global_id(0);
     if (i < (size_t)n) {
-        y_g[(size_t)y_off + i] = act_apply(act, x_g[(size_t)x_off + i]);
+        y_g[(size_t)y_off + i] = act_apply(act, act_alpha, x_g[(size_t)x_off + i]);
     }
 }
 
 __kernel __attribute__((reqd_work_group_size(ELEMENTWISE_WG, 1, 1)))
-void act_backward(const int n, const int act, __global const float* y_g, const int y_off,
+void act_backward(const int n, const int act, const float act_alpha, __global const float* y_g, const int y_off,
                   __global const float* dy_g, const int dy_off, __global float* dx_g, const int dx_off) {
     const size_t i = get_global_id(0);
     if (i < (size_t)n) {
-        dx_g[(size_t)dx_off + i] = dy_g[(size_t)dy_off + i] * act_grad(act, y_g[(size_t)y_off + i]);
+        dx_g[(size_t)dx_off + i] = dy_g[(size_t)dy_off + i] * act_grad(act, act_alpha, y_g[(size_t)y_off + i]);
     }
 }

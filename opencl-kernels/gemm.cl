@@ -21,9 +21,12 @@
 //                                        for shapes much smaller than a tile
 //   gemm_nn_bias, gemm_naive_bias        the Dense forward in one launch (epilogue EPI_BIAS):
 //                                        z = alpha * A * B + bias[n]; a = f(z) with f the activation
-//                                        `act` (ACT_LINEAR, ACT_RELU max(0, z), ACT_TANH, ACT_SIGMOID);
+//                                        `act` and its parameter act_alpha (act_apply of common.cl;
+//                                        relu as max(0, z), tanh and sigmoid as vectors);
 //                                        C[m, n] = keep(m*N + n) ? a * scale : 0   (threshold > 0)
-//                                        with keep the Philox dropout mask of DESIGN.md (offset, seed)
+//                                        with keep the Philox dropout mask of DESIGN.md (offset, seed);
+//                                        with keep_z, also Z[m, n] = z (the pre-activation that the
+//                                        backward of gelu, silu, elu, selu reads)
 //   gemm_smallk_bias                     gemm_nn_bias for a short K (at most GEMM_KWG) and a long M, which
 //                                        the tiles would mostly pad: a first convolution's K = KH*KW*C = 9
 //   gemm_nt_mask, gemm_naive_mask        a Dense input gradient through the previous layer's ReLU and
@@ -227,11 +230,13 @@ typedef struct {
     int mode;                        // EPI_*, a constant after inlining
     __global const float* bias_g;    // EPI_BIAS: (N)
     int act;                         // EPI_BIAS: ACT_* (common.cl)
+    float act_alpha;                 // EPI_BIAS: the activation's parameter (leaky slope, elu alpha)
     uint threshold;                  // EPI_BIAS: ceil(p * 2^24); 0 = no dropout
     float scale;                     // EPI_BIAS: 1 / (1 - p)
     ulong seed;                      // EPI_BIAS: Philox key
     ulong offset;                    // EPI_BIAS: Philox counter base
     __global const float* h_g;       // EPI_MASK: (M, N)
+    __global float* z_g;             // EPI_BIAS: (M, N) where z = alpha * acc + bias is kept, or 0
 } epilogue;
 
 PHILOX_ELEMENT_WORD(philox_word_1, ulong)
@@ -263,12 +268,11 @@ PHILOX_ELEMENT_WORD(philox_word_n, ulongn)
 inline float epilogue_one(const epilogue e, float r, const int m, const int n, const int N) {
     if (e.mode == EPI_BIAS) {
         r += e.bias_g[n];
-        if (e.act == ACT_RELU) {
-            r = r <= 0.0f ? 0.0f : r;  // NaN stays NaN, -0 becomes +0, as Java's max(0, z)
-        } else if (e.act == ACT_TANH) {
-            r = TANH_OF(r);
-        } else if (e.act == ACT_SIGMOID) {
-            r = SIGMOID_OF(r);
+        if (e.z_g) {
+            e.z_g[(size_t)m * N + n] = r;
+        }
+        if (e.act != ACT_LINEAR) {
+            r = act_apply(e.act, e.act_alpha, r);  // relu: NaN stays NaN, -0 becomes +0, as Java's max(0, z)
         }
         if (e.threshold != 0) {
             const ulong w = philox_word_1(e.seed, e.offset, (ulong)m * N + n);
@@ -288,12 +292,22 @@ inline realn epilogue_vec(const epilogue e, realn r, const int m, const int n, c
 #else
     if (e.mode == EPI_BIAS) {
         r += VLOADN(0, e.bias_g + n);
+        if (e.z_g) {
+            VSTOREN(r, 0, e.z_g + (size_t)m * N + n);
+        }
         if (e.act == ACT_RELU) {
             r = select(r, (realn)0.0f, r <= (realn)0.0f);
         } else if (e.act == ACT_TANH) {
             r = TANH_OF(r);
         } else if (e.act == ACT_SIGMOID) {
             r = SIGMOID_OF(r);
+        } else if (e.act != ACT_LINEAR) {
+            float r_p[GEMM_VWN];
+            VSTOREN(r, 0, r_p);
+            for (int j = 0; j < GEMM_VWN; j++) {
+                r_p[j] = act_apply(e.act, e.act_alpha, r_p[j]);
+            }
+            r = VLOADN(0, r_p);
         }
         if (e.threshold != 0) {
             const ulongn w = philox_word_n(e.seed, e.offset, (ulong)m * N + n + LANES);
@@ -396,7 +410,7 @@ inline void gemm_tile(const int M, const int N, const int K, const float alpha,
                     __global const float* a_g, const int a_off, __global const float* b_g, const int b_off, \
                     const float beta, __global float* c_g, const int c_off) {                           \
         TILE_LOCAL;                                                                                     \
-        const epilogue e = {EPI_PLAIN, 0, 0, 0, 0.0f, 0, 0, 0};                                         \
+        const epilogue e = {EPI_PLAIN, 0, 0, 0.0f, 0, 0.0f, 0, 0, 0, 0};                                         \
         gemm_tile(M, N, K, alpha, a_g + a_off, b_g + b_off, beta, c_g + c_off, TRANS_A, TRANS_B, e,    \
                   alm_l, blm_l);                                                                        \
     }
@@ -417,11 +431,13 @@ GEMM_ENTRY(gemm_tt, true, true)
 #if !defined(ONE_KERNEL) || defined(KERNEL_gemm_nn_bias)
 TILED void gemm_nn_bias(const int M, const int N, const int K, const float alpha,
                         __global const float* a_g, const int a_off, __global const float* b_g, const int b_off,
-                        __global const float* bias_g, const int bias_off, const int act, const uint threshold,
-                        const float scale, const ulong seed, const ulong offset, __global float* c_g,
+                        __global const float* bias_g, const int bias_off, const int act, const float act_alpha,
+                        const uint threshold, const float scale, const ulong seed, const ulong offset,
+                        __global float* z_g, const int z_off, const int keep_z, __global float* c_g,
                         const int c_off) {
     TILE_LOCAL;
-    const epilogue e = {EPI_BIAS, bias_g + bias_off, act, threshold, scale, seed, offset, 0};
+    const epilogue e = {EPI_BIAS, bias_g + bias_off, act, act_alpha, threshold, scale, seed, offset, 0,
+                        keep_z ? z_g + z_off : 0};
     gemm_tile(M, N, K, alpha, a_g + a_off, b_g + b_off, 0.0f, c_g + c_off, false, false, e, alm_l, blm_l);
 }
 #endif
@@ -431,7 +447,7 @@ TILED void gemm_nt_mask(const int M, const int N, const int K, const float alpha
                         __global const float* a_g, const int a_off, __global const float* b_g, const int b_off,
                         __global const float* h_g, const int h_off, __global float* c_g, const int c_off) {
     TILE_LOCAL;
-    const epilogue e = {EPI_MASK, 0, 0, 0, 0.0f, 0, 0, h_g + h_off};
+    const epilogue e = {EPI_MASK, 0, 0, 0.0f, 0, 0.0f, 0, 0, h_g + h_off, 0};
     gemm_tile(M, N, K, alpha, a_g + a_off, b_g + b_off, 0.0f, c_g + c_off, false, true, e, alm_l, blm_l);
 }
 #endif
@@ -468,14 +484,16 @@ __kernel void gemm_naive(const int trans_a, const int trans_b, const int M, cons
 __kernel void gemm_naive_bias(const int trans_a, const int trans_b, const int M, const int N, const int K,
                               const float alpha, __global const float* a_g, const int a_off,
                               __global const float* b_g, const int b_off, __global const float* bias_g,
-                              const int bias_off, const int act, const uint threshold, const float scale,
-                              const ulong seed, const ulong offset, __global float* c_g, const int c_off) {
+                              const int bias_off, const int act, const float act_alpha, const uint threshold,
+                              const float scale, const ulong seed, const ulong offset, __global float* z_g,
+                              const int z_off, const int keep_z, __global float* c_g, const int c_off) {
     const int n = get_global_id(0);
     const int m = get_global_id(1);
     if (m >= M || n >= N) {
         return;
     }
-    const epilogue e = {EPI_BIAS, bias_g + bias_off, act, threshold, scale, seed, offset, 0};
+    const epilogue e = {EPI_BIAS, bias_g + bias_off, act, act_alpha, threshold, scale, seed, offset, 0,
+                        keep_z ? z_g + z_off : 0};
     const float acc = naive_dot(trans_a, trans_b, M, N, K, a_g + a_off, b_g + b_off, m, n);
     c_g[c_off + (size_t)m * N + n] = epilogue_one(e, alpha * acc, m, n, N);
 }
@@ -491,7 +509,7 @@ __kernel void gemm_naive_mask(const int trans_a, const int trans_b, const int M,
     if (m >= M || n >= N) {
         return;
     }
-    const epilogue e = {EPI_MASK, 0, 0, 0, 0.0f, 0, 0, h_g + h_off};
+    const epilogue e = {EPI_MASK, 0, 0, 0.0f, 0, 0.0f, 0, 0, h_g + h_off, 0};
     const float acc = naive_dot(trans_a, trans_b, M, N, K, a_g + a_off, b_g + b_off, m, n);
     c_g[c_off + (size_t)m * N + n] = epilogue_one(e, alpha * acc, m, n, N);
 }
@@ -551,14 +569,16 @@ inline void smallk_rows(const bool full, const int M, const int N, const int K, 
 __kernel void gemm_smallk_bias(const int M, const int N, const int K, const float alpha,
                                __global const float* a_g, const int a_off, __global const float* b_g,
                                const int b_off, __global const float* bias_g, const int bias_off, const int act,
-                               const uint threshold, const float scale, const ulong seed, const ulong offset,
+                               const float act_alpha, const uint threshold, const float scale, const ulong seed,
+                               const ulong offset, __global float* z_g, const int z_off, const int keep_z,
                                __global float* c_g, const int c_off) {
     const int n0 = get_global_id(0) * GEMM_VWN;
     const int m0 = get_global_id(1) * RB_MWI;
     if (n0 >= N || m0 >= M) {
         return;
     }
-    const epilogue e = {EPI_BIAS, bias_g + bias_off, act, threshold, scale, seed, offset, 0};
+    const epilogue e = {EPI_BIAS, bias_g + bias_off, act, act_alpha, threshold, scale, seed, offset, 0,
+                        keep_z ? z_g + z_off : 0};
     realn acc_p[RB_MWI];
     #pragma unroll
     for (int r = 0; r < RB_MWI; r++) {

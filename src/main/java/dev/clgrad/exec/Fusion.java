@@ -39,6 +39,11 @@ import java.util.function.Predicate;
  *       gradient of the same dY → {@link Composite.Kind#DENSE_BACKWARD};</li>
  *   <li><b>loss folded into the last backward</b>: {@code MseLoss} writing dPred next to the
  *       whole backward of dPred → {@link Composite.Kind#MSE_DENSE_BACKWARD}.</li>
+ *   <li><b>activation keeping its input</b>: a linear-epilogue {@code MatMul NN} whose product z is
+ *       read by one {@code Act} of an activation that {@link Activation#savesInput} (gelu, silu,
+ *       elu, selu) and otherwise only by that activation's backwards reading z (ActBackward, or a
+ *       product gated by it: rule 3) → one MatMul whose
+ *       epilogue writes the Act's output and keeps z for the backwards;</li>
  *   <li><b>activation after normalisation</b>: a linear {@code BatchNormApply} whose output is read
  *       only by an {@code Act} → one BatchNormApply with that activation (its backward reads the
  *       activation's output, which the fused op still writes).</li>
@@ -62,7 +67,7 @@ final class Fusion {
         while (changed) {
             changed = epilogue(nodes) || dropoutInEpilogue(nodes) || maskedInputGradient(nodes)
                     || weightGradients(nodes) || denseBackward(nodes) || lossIntoBackward(nodes)
-                    || activationAfterNorm(nodes);
+                    || activationKeepingInput(nodes) || activationAfterNorm(nodes);
         }
     }
 
@@ -286,7 +291,55 @@ final class Fusion {
         return false;
     }
 
-    /** Rule 7: a linear BatchNormApply → an Act on its output, the output read by nothing else. */
+    /** Rule 7: MatMul NN (linear epilogue) → an Act that saves its input z, z read otherwise only by its backwards. */
+    private static boolean activationKeepingInput(List<Node> nodes) {
+        for (int i = 0; i < nodes.size(); i++) {
+            Node n = nodes.get(i);
+            if (!(n.op() instanceof MatMul m) || m.transA() || m.transB() || m.beta() != 0f || m.epilogue().isGate()
+                    || m.epilogue().mask() != null || m.epilogue().activation() != Activation.LINEAR
+                    || m.epilogue().z() != null) {
+                continue;
+            }
+            Tensor z = m.c();
+            Node act = null;
+            boolean others = false;
+            List<Node> r = readers(nodes, z, n);
+            for (Node x : r) {
+                if (x.op() instanceof Act a && a.activation().savesInput() && same(a.x(), z) && !same(a.y(), z)
+                        && act == null) {
+                    act = x;
+                } else if (!(x.op() instanceof ActBackward) && !(x.op() instanceof MatMul)) {
+                    others = true;
+                }
+            }
+            if (act == null || others) {
+                continue;
+            }
+            Node single = act;
+            Activation f = ((Act) act.op()).activation();
+            if (!r.stream().allMatch(x -> x == single || readsOnlyAsSaved(x.op(), f, z))) {
+                continue;
+            }
+            Act a = (Act) act.op();
+            MatMul fused = new MatMul(false, false, m.alpha(), m.a(), m.b(), 0f, like(a.y(), z),
+                    Epilogue.forward(m.epilogue().bias(), f, null).keeping(z));
+            nodes.set(i, n.absorb(fused, act));
+            nodes.remove(act);
+            return true;
+        }
+        return false;
+    }
+
+    /** Whether {@code op} is a backward of {@code f} reading z only as its saved value: an ActBackward or a gate. */
+    private static boolean readsOnlyAsSaved(Op op, Activation f, Tensor z) {
+        if (op instanceof ActBackward ab) {
+            return ab.activation().equals(f) && same(ab.y(), z) && !same(ab.dY(), z) && !same(ab.dX(), z);
+        }
+        return op instanceof MatMul g && g.epilogue().isGate() && g.epilogue().activation().equals(f)
+                && same(g.epilogue().gate(), z) && !same(g.a(), z) && !same(g.b(), z) && !same(g.c(), z);
+    }
+
+    /** Rule 8: a linear BatchNormApply → an Act on its output, the output read by nothing else. */
     private static boolean activationAfterNorm(List<Node> nodes) {
         for (int i = 0; i < nodes.size(); i++) {
             Node n = nodes.get(i);

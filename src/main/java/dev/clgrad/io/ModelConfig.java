@@ -36,13 +36,16 @@ import java.util.function.Supplier;
  *  "data": {"type": "random-normal", "train": 1000, "test": 200, "features": 20, "targets": 1}}
  * }</pre>
  * Layer types are those of {@link LayerTypes}, each reading its own keys: {@code dense} (units ≥ 1,
- * activation relu|tanh|sigmoid|linear), {@code dropout} (rate in [0, 1)), {@code relu}, {@code tanh},
+ * activation linear|relu|tanh|sigmoid|leaky_relu|elu|selu|gelu|silu|swish|softmax), {@code dropout} (rate in
+ * [0, 1)), {@code relu}, {@code tanh},
  * {@code sigmoid}, {@code flatten}, {@code conv2d} (filters, kernelSize, strides, padding valid|same,
  * dilation, activation, useBias; with dense also kernelConstraint, biasConstraint, kernelRegularizer,
  * biasRegularizer: {@code WeightRules}), {@code reshape} (targetShape, one −1 allowed); {@code max_pooling2d} and
  * {@code average_pooling2d} (poolSize, strides: an integer or [a, b]; padding valid|same),
  * {@code global_average_pooling2d}, {@code batch_normalization} (momentum in [0, 1], epsilon > 0, center,
- * scale), {@code spatial_dropout2d} (rate in [0, 1)). Optimizers ({@link OptimizerConfig}): {@code adam}, {@code adamw},
+ * scale), {@code spatial_dropout2d} (rate in [0, 1)), {@code activation} (activation), {@code leaky_relu}
+ * (negativeSlope), {@code elu} (alpha), {@code gelu} (approximate), {@code selu}, {@code silu}, {@code swish},
+ * {@code softmax} (axis −1). Optimizers ({@link OptimizerConfig}): {@code adam}, {@code adamw},
  * {@code sgd}, {@code rmsprop}, {@code adagrad}, given as an object or just the name; learningRate
  * (or lr) and SGD's momentum may be schedule objects; clipvalue, clipnorm, globalClipnorm on all. Losses ({@link LossTypes}): {@code mse},
  * {@code mae}, {@code huber} (delta > 0, default 1), {@code binary_crossentropy} and

@@ -48,7 +48,7 @@ public final class Conv2D extends Layer {
     private final int[] strides;
     private final String padding;
     private final int[] dilation;
-    private final Activation activation;
+    private final LayerActivation activation;
     private final boolean useBias;
     private final WeightRules rules;
     private long seed;
@@ -58,7 +58,7 @@ public final class Conv2D extends Layer {
         this(filters, kernelSize, "linear");
     }
 
-    /** @param activation a Keras activation name ({@link Activation#of}): "relu", "tanh", "sigmoid", "linear" or null */
+    /** @param activation a Keras activation name ({@link Activation#of}: "relu", "gelu", …, "linear" or null) or "softmax" */
     public Conv2D(int filters, int kernelSize, String activation) {
         this(filters, new int[] {kernelSize, kernelSize}, new int[] {1, 1}, "valid", new int[] {1, 1}, activation,
                 true, WeightRules.NONE);
@@ -79,7 +79,7 @@ public final class Conv2D extends Layer {
         }
         this.padding = p;
         try {
-            this.activation = Activation.of(activation);
+            this.activation = LayerActivation.of(activation);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("Conv2D: " + e.getMessage(), e);
         }
@@ -97,7 +97,7 @@ public final class Conv2D extends Layer {
 
     /** This layer with a kernel of {@code kh} rows and {@code kw} columns. */
     public Conv2D withKernelSize(int kh, int kw) {
-        return new Conv2D(filters, new int[] {kh, kw}, strides, padding, dilation, activation.kerasName(), useBias,
+        return new Conv2D(filters, new int[] {kh, kw}, strides, padding, dilation, activation.name(), useBias,
                 rules);
     }
 
@@ -108,13 +108,13 @@ public final class Conv2D extends Layer {
 
     /** This layer with strides {@code (sh, sw)}. */
     public Conv2D withStrides(int sh, int sw) {
-        return new Conv2D(filters, kernelSize, new int[] {sh, sw}, padding, dilation, activation.kerasName(), useBias,
+        return new Conv2D(filters, kernelSize, new int[] {sh, sw}, padding, dilation, activation.name(), useBias,
                 rules);
     }
 
     /** This layer with Keras padding {@code "valid"} (none) or {@code "same"} (OH = ceil(H / SH)). */
     public Conv2D withPadding(String p) {
-        return new Conv2D(filters, kernelSize, strides, p, dilation, activation.kerasName(), useBias, rules);
+        return new Conv2D(filters, kernelSize, strides, p, dilation, activation.name(), useBias, rules);
     }
 
     /** This layer with dilation {@code d} along both axes (Keras's {@code dilation_rate}). */
@@ -124,7 +124,7 @@ public final class Conv2D extends Layer {
 
     /** This layer with dilations {@code (dh, dw)}. */
     public Conv2D withDilation(int dh, int dw) {
-        return new Conv2D(filters, kernelSize, strides, padding, new int[] {dh, dw}, activation.kerasName(), useBias,
+        return new Conv2D(filters, kernelSize, strides, padding, new int[] {dh, dw}, activation.name(), useBias,
                 rules);
     }
 
@@ -135,30 +135,30 @@ public final class Conv2D extends Layer {
 
     /** This layer with or without its bias (and a bias constraint or penalty, which apply only with one). */
     public Conv2D withUseBias(boolean b) {
-        return new Conv2D(filters, kernelSize, strides, padding, dilation, activation.kerasName(), b, rules);
+        return new Conv2D(filters, kernelSize, strides, padding, dilation, activation.name(), b, rules);
     }
 
     /** This layer with Keras's {@code kernel_constraint} (null: none), applied after each update. */
     public Conv2D withKernelConstraint(Constraint c) {
-        return new Conv2D(filters, kernelSize, strides, padding, dilation, activation.kerasName(), useBias,
+        return new Conv2D(filters, kernelSize, strides, padding, dilation, activation.name(), useBias,
                 rules.withKernelConstraint(c));
     }
 
     /** This layer with Keras's {@code bias_constraint} (null: none). */
     public Conv2D withBiasConstraint(Constraint c) {
-        return new Conv2D(filters, kernelSize, strides, padding, dilation, activation.kerasName(), useBias,
+        return new Conv2D(filters, kernelSize, strides, padding, dilation, activation.name(), useBias,
                 rules.withBiasConstraint(c));
     }
 
     /** This layer with Keras's {@code kernel_regularizer} (null: none), its penalty added to the loss. */
     public Conv2D withKernelRegularizer(Regularizer r) {
-        return new Conv2D(filters, kernelSize, strides, padding, dilation, activation.kerasName(), useBias,
+        return new Conv2D(filters, kernelSize, strides, padding, dilation, activation.name(), useBias,
                 rules.withKernelRegularizer(r));
     }
 
     /** This layer with Keras's {@code bias_regularizer} (null: none). */
     public Conv2D withBiasRegularizer(Regularizer r) {
-        return new Conv2D(filters, kernelSize, strides, padding, dilation, activation.kerasName(), useBias,
+        return new Conv2D(filters, kernelSize, strides, padding, dilation, activation.name(), useBias,
                 rules.withBiasRegularizer(r));
     }
 
@@ -193,7 +193,7 @@ public final class Conv2D extends Layer {
 
     /** The Keras name of the activation, such as {@code relu} or {@code linear}. */
     public String activation() {
-        return activation.kerasName();
+        return activation.name();
     }
 
     public boolean useBias() {
@@ -218,7 +218,7 @@ public final class Conv2D extends Layer {
     @Override
     public Map<String, Object> config() {
         Map<String, Object> m = LayerTypes.entries("filters", filters, "kernelSize", pair(kernelSize), "strides",
-                pair(strides), "padding", padding, "dilation", pair(dilation), "activation", activation.kerasName(),
+                pair(strides), "padding", padding, "dilation", pair(dilation), "activation", activation.name(),
                 "useBias", useBias);
         m.putAll(rules.config());
         return m;
@@ -244,7 +244,7 @@ public final class Conv2D extends Layer {
         }
         String act = c.string("activation", "linear");
         try {
-            Activation.of(act);
+            LayerActivation.of(act);
         } catch (IllegalArgumentException e) {
             throw c.error("activation", e.getMessage());
         }
@@ -358,26 +358,13 @@ public final class Conv2D extends Layer {
         }
         Tensor z = g.workspace(this, "z", outputShape());
         g.emit(this, MatMul.of(false, false, 1f, cols, kernelMatrix(g.parameter(this, "kernel")), 0f, matrix(z)));
-        Tensor y = z;
-        if (useBias) {
-            y = g.workspace(this, "y", outputShape());
-            g.emit(this, new BiasAct(matrix(z), g.parameter(this, "bias"), activation, matrix(y)));
-        } else if (activation != Activation.LINEAR) {
-            y = g.workspace(this, "y", outputShape());
-            g.emit(this, new Act(activation, z, y));
-        }
         g.save(this, "cols", cols);
-        g.save(this, "y", y);
-        return y;
+        return activation.forward(g, this, z, useBias ? g.parameter(this, "bias") : null, outputShape());
     }
 
     @Override
     public Tensor backward(Lowering g, Tensor dY) {
-        Tensor dZ = dY;
-        if (activation != Activation.LINEAR) {
-            dZ = g.workspace(this, "dZ", outputShape());
-            g.emit(this, new ActBackward(activation, g.saved(this, "y"), dY, dZ));
-        }
+        Tensor dZ = activation.backward(g, this, dY, outputShape(), "dZ");
         Tensor cols = g.saved(this, "cols");
         g.emit(this, MatMul.of(true, false, 1f, cols, matrix(dZ), 0f, kernelMatrix(g.gradient(this, "kernel"))));
         if (useBias) {

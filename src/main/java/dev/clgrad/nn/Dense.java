@@ -1,7 +1,8 @@
 package dev.clgrad.nn;
 
-import dev.clgrad.ops.Activation;
+import dev.clgrad.ops.Act;
 import dev.clgrad.ops.ActBackward;
+import dev.clgrad.ops.Activation;
 import dev.clgrad.ops.BiasAct;
 import dev.clgrad.ops.ColumnSum;
 import dev.clgrad.ops.MatMul;
@@ -19,15 +20,17 @@ import java.util.SplittableRandom;
  * glorot-uniform, drawn from {@code U(-l, l)} with {@code l = sqrt(6 / (I + O))} (Glorot and
  * Bengio, AISTATS 2010) from the layer's seed; the bias starts at zero.
  *
- * <p>Forward: {@code z = x·W} ({@link MatMul}), {@code y = act(z + bias)} ({@link BiasAct}).
- * Backward: {@code dZ = dY·act'(y)} ({@link ActBackward}, unless linear), {@code dW = xᵀ·dZ},
+ * <p>Forward: {@code z = x·W} ({@link MatMul}), {@code y = act(z + bias)} ({@link BiasAct}; for an
+ * activation whose backward reads its input, the biased z kept and then {@link Act}; for softmax,
+ * {@link dev.clgrad.ops.Softmax}: {@link LayerActivation}).
+ * Backward: {@code dZ = dY·act'(·)} ({@link ActBackward} or the softmax backward, unless linear), {@code dW = xᵀ·dZ},
  * {@code dBias = Σ_b dZ}, {@code dX = dZ·Wᵀ}. The planner fuses these (bias and activation into the
  * product's epilogue, a following dropout's mask too, the next layer's input gradient gated by
  * this activation, weight and bias gradients in one launch).
  */
 public final class Dense extends Layer {
     private final int units;
-    private final Activation activation;
+    private final LayerActivation activation;
     private final WeightRules rules;
     private long seed;
 
@@ -36,7 +39,10 @@ public final class Dense extends Layer {
         this(units, "linear");
     }
 
-    /** @param activation a Keras activation name ({@link Activation#of}): "relu", "tanh", "sigmoid", "linear" or null */
+    /**
+     * @param activation a Keras activation name ({@link Activation#of}: "relu", "gelu", "silu", …,
+     *                   "linear" or null) or "softmax"
+     */
     public Dense(int units, String activation) {
         this(units, activation, WeightRules.NONE);
     }
@@ -47,7 +53,7 @@ public final class Dense extends Layer {
         }
         this.units = units;
         try {
-            this.activation = Activation.of(activation);
+            this.activation = LayerActivation.of(activation);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("Dense: " + e.getMessage(), e);
         }
@@ -56,22 +62,22 @@ public final class Dense extends Layer {
 
     /** This layer with Keras's {@code kernel_constraint} (null: none), applied after each update. */
     public Dense withKernelConstraint(Constraint c) {
-        return new Dense(units, activation.kerasName(), rules.withKernelConstraint(c));
+        return new Dense(units, activation.name(), rules.withKernelConstraint(c));
     }
 
     /** This layer with Keras's {@code bias_constraint} (null: none). */
     public Dense withBiasConstraint(Constraint c) {
-        return new Dense(units, activation.kerasName(), rules.withBiasConstraint(c));
+        return new Dense(units, activation.name(), rules.withBiasConstraint(c));
     }
 
     /** This layer with Keras's {@code kernel_regularizer} (null: none), its penalty added to the loss. */
     public Dense withKernelRegularizer(Regularizer r) {
-        return new Dense(units, activation.kerasName(), rules.withKernelRegularizer(r));
+        return new Dense(units, activation.name(), rules.withKernelRegularizer(r));
     }
 
     /** This layer with Keras's {@code bias_regularizer} (null: none). */
     public Dense withBiasRegularizer(Regularizer r) {
-        return new Dense(units, activation.kerasName(), rules.withBiasRegularizer(r));
+        return new Dense(units, activation.name(), rules.withBiasRegularizer(r));
     }
 
     /** The kernel's and bias's constraints and penalties. */
@@ -85,7 +91,7 @@ public final class Dense extends Layer {
 
     /** The Keras name of the activation, such as {@code relu} or {@code linear}. */
     public String activation() {
-        return activation.kerasName();
+        return activation.name();
     }
 
     @Override
@@ -105,7 +111,7 @@ public final class Dense extends Layer {
 
     @Override
     public Map<String, Object> config() {
-        Map<String, Object> m = LayerTypes.entries("units", units, "activation", activation.kerasName());
+        Map<String, Object> m = LayerTypes.entries("units", units, "activation", activation.name());
         m.putAll(rules.config());
         return m;
     }
@@ -118,7 +124,7 @@ public final class Dense extends Layer {
         int units = c.integer("units", 1, 1 << 24);
         String act = c.string("activation", "linear");
         try {
-            Activation.of(act);
+            LayerActivation.of(act);
         } catch (IllegalArgumentException e) {
             throw c.error("activation", e.getMessage());
         }
@@ -163,22 +169,15 @@ public final class Dense extends Layer {
 
     @Override
     public Tensor forward(Lowering g, Tensor x) {
-        Tensor y = g.workspace(this, "y", outputShape());
         Tensor z = g.workspace(this, "z", outputShape());
         g.emit(this, MatMul.of(false, false, 1f, matrix(x), g.parameter(this, "kernel"), 0f, matrix(z)));
-        g.emit(this, new BiasAct(matrix(z), g.parameter(this, "bias"), activation, matrix(y)));
         g.save(this, "x", x);
-        g.save(this, "y", y);
-        return y;
+        return activation.forward(g, this, z, g.parameter(this, "bias"), outputShape());
     }
 
     @Override
     public Tensor backward(Lowering g, Tensor dY) {
-        Tensor dZ = dY;
-        if (activation != Activation.LINEAR) {
-            dZ = g.workspace(this, "dZ", outputShape());
-            g.emit(this, new ActBackward(activation, g.saved(this, "y"), dY, dZ));
-        }
+        Tensor dZ = activation.backward(g, this, dY, outputShape(), "dZ");
         Tensor x = matrix(g.saved(this, "x"));
         g.emit(this, MatMul.of(true, false, 1f, x, matrix(dZ), 0f, g.gradient(this, "kernel")));
         g.emit(this, new ColumnSum(matrix(dZ), g.gradient(this, "bias")));

@@ -35,6 +35,14 @@ public final class LayerTypes {
         register(new Type("batch_normalization", Set.of("momentum", "epsilon", "center", "scale"),
                 BatchNormalization::fromConfig));
         register(new Type("spatial_dropout2d", Set.of("rate"), SpatialDropout2D::fromConfig));
+        register(new Type("activation", Set.of("activation"), ActivationLayer::fromConfig));
+        register(new Type("leaky_relu", Set.of("negativeSlope"), LeakyReLU::fromConfig));
+        register(new Type("elu", Set.of("alpha"), ELU::fromConfig));
+        register(new Type("gelu", Set.of("approximate"), GELU::fromConfig));
+        register(new Type("selu", Set.of(), c -> ActivationLayer.named("selu")));
+        register(new Type("swish", Set.of(), c -> ActivationLayer.named("swish")));
+        register(new Type("silu", Set.of(), c -> ActivationLayer.named("silu")));
+        register(new Type("softmax", Set.of("axis"), Softmax::fromConfig));
     }
 
     private LayerTypes() {

@@ -9,7 +9,7 @@ import java.util.function.UnaryOperator;
 public record Act(Activation activation, Tensor x, Tensor y) implements Op {
     @Override
     public String name() {
-        return activation.kerasName() + "Forward";
+        return activation.opName() + "Forward";
     }
 
     @Override

@@ -7,7 +7,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * The backward of {@link Act} from its output y: {@code dX = dY·g(y)}, g the derivative from the
- * output ({@link Activation#derivativeFromOutput}); for ReLU a select,
+ * output ({@link Activation#derivative}) — or, for an activation that {@link Activation#savesInput}
+ * (elu, selu, gelu, silu), from its input: then {@code y} holds the forward's z; for ReLU a select,
  * {@code dX = y > 0 ? dY : (y is NaN ? NaN : +0)} (a NaN output has a NaN derivative; dY's NaN and ±∞
  * pass only where y > 0).
  * y, dY, dX: the same shape. dX may be dY.
@@ -15,7 +16,7 @@ import java.util.function.UnaryOperator;
 public record ActBackward(Activation activation, Tensor y, Tensor dY, Tensor dX) implements Op {
     @Override
     public String name() {
-        return activation.kerasName() + "Backward";
+        return activation.opName() + "Backward";
     }
 
     @Override

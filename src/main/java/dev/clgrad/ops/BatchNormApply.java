@@ -22,7 +22,7 @@ public record BatchNormApply(Tensor x, Tensor mean, Tensor variance, Tensor gamm
     }
 
     private static String capital(Activation a) {
-        String n = a.kerasName();
+        String n = a.opName();
         return Character.toUpperCase(n.charAt(0)) + n.substring(1);
     }
 

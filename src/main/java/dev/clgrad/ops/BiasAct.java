@@ -13,7 +13,7 @@ public record BiasAct(Tensor x, Tensor bias, Activation activation, Tensor y) im
     }
 
     static String capitalised(Activation a) {
-        String n = a.kerasName();
+        String n = a.opName();
         return Character.toUpperCase(n.charAt(0)) + n.substring(1);
     }
 

@@ -7,17 +7,19 @@ import dev.clgrad.tensor.Tensor;
  * storing it, in the same launch where the backend has the kernel. Two kinds:
  * <ul>
  *   <li>forward: {@code c = mask(activation(s + bias))}, bias: (N) or null, mask or null — a Dense
- *       layer's forward with its activation and a following dropout;</li>
+ *       layer's forward with its activation and a following dropout; with {@code z}: (M, N) also
+ *       {@code z = s + bias}, the pre-activation that the backward of an activation that
+ *       {@link Activation#savesInput} reads ({@link #keeping});</li>
  *   <li>gate: {@code c = s·g(gate)} with {@code g} the activation's derivative from its output
- *       ({@link Activation#derivativeFromOutput}; for ReLU the select of {@link ActBackward}),
- *       gate: (M, N) — a masked input gradient, the next layer's backward multiplied through the
+ *       ({@link Activation#derivative}; for ReLU the select of {@link ActBackward}),
+ *       (or from its input z where it {@link Activation#savesInput}), gate: (M, N) — a masked input gradient, the next layer's backward multiplied through the
  *       previous activation's (and dropout's, folded into alpha) backward.</li>
  * </ul>
  * An epilogue other than {@link #NONE} needs {@code beta == 0}.
  */
-public record Epilogue(Tensor bias, Activation activation, Mask mask, Tensor gate) {
+public record Epilogue(Tensor bias, Activation activation, Mask mask, Tensor gate, Tensor z) {
     /** Store the product as it is. */
-    public static final Epilogue NONE = new Epilogue(null, Activation.LINEAR, null, null);
+    public static final Epilogue NONE = new Epilogue(null, Activation.LINEAR, null, null, null);
 
     public Epilogue {
         if (activation == null) {
@@ -26,16 +28,25 @@ public record Epilogue(Tensor bias, Activation activation, Mask mask, Tensor gat
         if (gate != null && (bias != null || mask != null)) {
             throw new IllegalArgumentException("Epilogue: a gate cannot be combined with a bias or a mask");
         }
+        if (z != null && (gate != null || activation == Activation.LINEAR)) {
+            throw new IllegalArgumentException("Epilogue: a kept pre-activation z needs a forward epilogue with an "
+                    + "activation, got activation " + activation + (gate != null ? " and a gate" : ""));
+        }
     }
 
     /** {@code c = mask(activation(s + bias))}; bias and mask may be null. */
     public static Epilogue forward(Tensor bias, Activation activation, Mask mask) {
-        return new Epilogue(bias, activation, mask, null);
+        return new Epilogue(bias, activation, mask, null, null);
     }
 
-    /** {@code c = s·g(gate)}, g the derivative of {@code activation} from its output. */
+    /** This forward epilogue also storing {@code z = s + bias} into {@code z}. */
+    public Epilogue keeping(Tensor z) {
+        return new Epilogue(bias, activation, mask, null, z);
+    }
+
+    /** {@code c = s·g(gate)}, g the derivative of {@code activation} from its output (or its input z). */
     public static Epilogue gate(Activation activation, Tensor gate) {
-        return new Epilogue(null, activation, null, gate);
+        return new Epilogue(null, activation, null, gate, null);
     }
 
     public boolean isNone() {
@@ -63,10 +74,16 @@ public record Epilogue(Tensor bias, Activation activation, Mask mask, Tensor gat
                 throw new IllegalArgumentException("matmul epilogue: gate must not alias c");
             }
         }
+        if (z != null) {
+            Shapes.same("matmul epilogue", "z", z, "c", c);
+            if (z.sharesStorageWith(c)) {
+                throw new IllegalArgumentException("matmul epilogue: z must not alias c");
+            }
+        }
     }
 
     Epilogue rebind(java.util.function.UnaryOperator<Tensor> f) {
-        return isNone() ? this : new Epilogue(Op.map(f, bias), activation, mask, Op.map(f, gate));
+        return isNone() ? this : new Epilogue(Op.map(f, bias), activation, mask, Op.map(f, gate), Op.map(f, z));
     }
 
     @Override
@@ -86,6 +103,9 @@ public record Epilogue(Tensor bias, Activation activation, Mask mask, Tensor gat
         }
         if (mask != null) {
             sb.append(sb.length() > 0 ? " " : "").append(mask);
+        }
+        if (z != null) {
+            sb.append(" keep z");
         }
         return sb.toString();
     }

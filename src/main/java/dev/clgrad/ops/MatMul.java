@@ -52,6 +52,10 @@ public record MatMul(boolean transA, boolean transB, float alpha, Tensor a, Tens
     public void validate() {
         shape();
         epilogue.validate(c, beta);
+        Tensor z = epilogue.z();
+        if (z != null && (z.sharesStorageWith(a) || z.sharesStorageWith(b))) {
+            throw new IllegalArgumentException("matmul: the kept pre-activation z (" + z.name() + ") must not alias a or b");
+        }
     }
 
     @Override
@@ -62,7 +66,7 @@ public record MatMul(boolean transA, boolean transB, float alpha, Tensor a, Tens
         if (epilogue.bias() != null) {
             bytes += Cost.F * s.n();
         }
-        if (epilogue.gate() != null) {
+        if (epilogue.gate() != null || epilogue.z() != null) {
             bytes += Cost.F * mn;
         }
         return new Cost(s.flops(), bytes);
@@ -85,7 +89,7 @@ public record MatMul(boolean transA, boolean transB, float alpha, Tensor a, Tens
 
     @Override
     public List<Tensor> outputs() {
-        return List.of(c);
+        return epilogue.z() == null ? List.of(c) : List.of(c, epilogue.z());
     }
 
     @Override
@@ -95,10 +99,23 @@ public record MatMul(boolean transA, boolean transB, float alpha, Tensor a, Tens
 
     /**
      * The unfused ops that compute the same function: the plain product, then {@link BiasAct} or
-     * {@link Act} and {@link ApplyMask} on C in place, or {@link ActBackward} for a gate.
+     * {@link Act} and {@link ApplyMask} on C in place, or {@link ActBackward} for a gate; with a
+     * kept z, the product into z, the bias on z in place, then {@code C = activation(z)} and the mask.
      */
     public List<Op> decompose() {
         List<Op> ops = new ArrayList<>();
+        Tensor z = epilogue.z();
+        if (z != null) {
+            ops.add(MatMul.of(transA, transB, alpha, a, b, 0f, z));
+            if (epilogue.bias() != null) {
+                ops.add(new BiasAct(z, epilogue.bias(), Activation.LINEAR, z));
+            }
+            ops.add(new Act(epilogue.activation(), z, c));
+            if (epilogue.mask() != null) {
+                ops.add(new ApplyMask(c, epilogue.mask(), c));
+            }
+            return ops;
+        }
         ops.add(MatMul.of(transA, transB, alpha, a, b, beta, c));
         if (epilogue.isGate()) {
             ops.add(new ActBackward(epilogue.activation(), epilogue.gate(), c, c));

@@ -24,7 +24,8 @@ public sealed interface Op permits MatMul, BiasAct, Act, ActBackward, ApplyMask,
         ApplyChannelMask,
         Renorm, Regularize,
         SumSquares, RmspropUpdate, AdagradUpdate,
-        ElementwiseLoss, CategoricalCrossEntropy, RowMetric {
+        ElementwiseLoss, CategoricalCrossEntropy, RowMetric,
+        Softmax, SoftmaxBackward {
 
     /** The op's name in profiles and plans, such as {@code matmul}. */
     String name();

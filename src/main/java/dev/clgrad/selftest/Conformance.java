@@ -115,6 +115,8 @@ public final class Conformance {
         dropout(all);
         dense(all);
         epilogues(all);
+        keptPreActivations(all);
+        softmax(all);
         adam(all);
         sgd(all);
         updateRules(all);
@@ -244,19 +246,24 @@ public final class Conformance {
      * its old seed, each other activation draws its own inputs.
      */
     private static long seed(long base, Activation a) {
-        return a == Activation.RELU ? base : base + 100_000L * (a.ordinal() + 1);
+        return a == Activation.RELU ? base : base + 100_000L * (a.code() + 1);
     }
 
-    /** Input scale: tanh and sigmoid reach into saturation, where 1 − y² and y·(1 − y) are small. */
+    /** Input scale: the smooth activations reach into saturation, where 1 − y² and y·(1 − y) are small. */
     private static double scale(Activation a) {
-        return a == Activation.TANH || a == Activation.SIGMOID ? 3 : 2;
+        return a == Activation.LINEAR || a == Activation.RELU || a.kind() == Activation.Kind.LEAKY_RELU ? 2 : 3;
+    }
+
+    /** What {@code act}'s backward reads for inputs x: f(x) rounded to float32, or x itself where it {@link Activation#savesInput}. */
+    private static double[] saved(Activation act, double[] x) {
+        return act.savesInput() ? x : RefOps.rounded(RefOps.act(act, x));
     }
 
     /** y = f(x), also in place; dX = dY·g(y), also in place onto dY; for every activation. */
     private static void activations(List<Check> all) {
         for (Activation act : Activation.values()) {
             for (int n : SIZES) {
-                String fwd = act.kerasName() + "Forward n=" + n;
+                String fwd = act.opName() + "Forward n=" + n;
                 all.add(new Check(fwd, Act.class, ELEMENTWISE, seed(100 + n, act), (backend, in) -> {
                     double[] x = in.uniform(n, scale(act));
                     Tensor tx = in.tensor(x, n);
@@ -265,12 +272,12 @@ public final class Conformance {
                     double[] y = RefOps.act(act, x);
                     Comparison out = Comparison.close(fwd, y, ty.toArray(), ELEMENTWISE);
                     backend.run(new Act(act, tx, tx));
-                    return List.of(out, Comparison.close(act.kerasName() + "Forward in place n=" + n, y, tx.toArray(),
+                    return List.of(out, Comparison.close(act.opName() + "Forward in place n=" + n, y, tx.toArray(),
                             ELEMENTWISE));
                 }));
-                String bwd = act.kerasName() + "Backward n=" + n;
+                String bwd = act.opName() + "Backward n=" + n;
                 all.add(new Check(bwd, ActBackward.class, ELEMENTWISE, seed(100 + n, act), (backend, in) -> {
-                    double[] y = RefOps.rounded(RefOps.act(act, in.uniform(n, scale(act))));
+                    double[] y = saved(act, in.uniform(n, scale(act)));
                     double[] dy = in.uniform(n, 1);
                     Tensor ty = in.tensor(y, n);
                     Tensor tdy = in.tensor(dy, n);
@@ -279,7 +286,7 @@ public final class Conformance {
                     backend.run(new ActBackward(act, ty, tdy, tdx));
                     Comparison out = Comparison.close(bwd, ref, tdx.toArray(), ELEMENTWISE);
                     backend.run(new ActBackward(act, ty, tdy, tdy));
-                    return List.of(out, Comparison.close(act.kerasName() + "Backward in place n=" + n, ref,
+                    return List.of(out, Comparison.close(act.opName() + "Backward in place n=" + n, ref,
                             tdy.toArray(), ELEMENTWISE));
                 }));
             }
@@ -312,7 +319,7 @@ public final class Conformance {
 
     /** {@link BiasAct}'s name for an activation: biasAdd, biasRelu, biasTanh, biasSigmoid. */
     private static String biasName(Activation a) {
-        String n = a.kerasName();
+        String n = a.opName();
         return a == Activation.LINEAR ? "biasAdd" : "bias" + Character.toUpperCase(n.charAt(0)) + n.substring(1);
     }
 
@@ -396,7 +403,7 @@ public final class Conformance {
             for (float p : new float[] {0f, 0.5f}) {
                 long maskSeed = 77L + b;
                 for (Activation act : Activation.values()) {
-                    String what = "denseForward " + shape + " " + act.kerasName() + " p=" + p;
+                    String what = "denseForward " + shape + " " + act.opName() + " p=" + p;
                     all.add(new Check(what, MatMul.class, GEMM, 900 + b + i + o, (backend, in) -> {
                         double[] x = in.uniform(b * i, 1);
                         double[] w = in.uniform(i * o, 1);
@@ -410,7 +417,7 @@ public final class Conformance {
                     }));
                 }
                 for (Activation act : new Activation[] {Activation.RELU, Activation.TANH, Activation.SIGMOID}) {
-                    String what = "denseBackwardMasked " + shape + (act == Activation.RELU ? "" : " " + act.kerasName())
+                    String what = "denseBackwardMasked " + shape + (act == Activation.RELU ? "" : " " + act.opName())
                             + " p=" + p;
                     all.add(new Check(what, MatMul.class, GEMM, seed(950 + b + i + o, act), (backend, in) -> {
                         double[] dy = in.uniform(b * o, 1);
@@ -1065,5 +1072,103 @@ public final class Conformance {
                     }
                     return out;
                 });
+    }
+
+    /**
+     * The activations whose backward reads z (gelu, silu, elu, selu) in a Dense or bias-less
+     * convolution forward epilogue that also keeps z = x·W + bias (with dropout too), and every
+     * activation other than relu, tanh and sigmoid (checked in {@link #dense}) as a gate, from the
+     * value its backward reads.
+     */
+    private static void keptPreActivations(List<Check> all) {
+        for (int[] bio : DENSES) {
+            int b = bio[0];
+            int i = bio[1];
+            int o = bio[2];
+            String shape = b + "x" + i + "x" + o;
+            for (Activation act : Activation.values()) {
+                if (act.savesInput()) {
+                    for (float p : new float[] {0f, 0.5f}) {
+                        for (boolean bias : new boolean[] {true, false}) {
+                            String what = "denseForward keep z " + shape + " " + act + (bias ? "" : " no bias") + " p=" + p;
+                            long maskSeed = 79L + b;
+                            all.add(new Check(what, MatMul.class, GEMM, 1900 + b + i + o + act.code(), (backend, in) -> {
+                                double[] x = in.uniform(b * i, 1);
+                                double[] w = in.uniform(i * o, 1);
+                                double[] bv = bias ? in.uniform(o, 1) : new double[o];
+                                Tensor ty = in.poisoned(b, o);
+                                Tensor tz = in.poisoned(b, o);
+                                backend.run(new MatMul(false, false, 1f, in.tensor(x, b, i), in.tensor(w, i, o), 0f, ty,
+                                        Epilogue.forward(bias ? in.tensor(bv, o) : null, act, maskOrNull(p, maskSeed))
+                                                .keeping(tz)));
+                                double[] s = RefOps.gemm(false, false, b, o, i, 1, x, w, 0, null);
+                                double[] ref = RefOps.forwardEpilogue(s, o, bv, act, p, maskSeed, DROPOUT_OFFSET);
+                                double[] z = RefOps.biasAct(s, bv, Activation.LINEAR);
+                                return List.of(Comparison.close(what + " y", ref, ty.toArray(), GEMM),
+                                        Comparison.close(what + " z", z, tz.toArray(), GEMM));
+                            }));
+                        }
+                    }
+                }
+                if (act == Activation.LINEAR || act == Activation.RELU || act == Activation.TANH
+                        || act == Activation.SIGMOID) {
+                    continue;
+                }
+                String what = "denseBackwardMasked " + shape + " " + act;
+                all.add(new Check(what, MatMul.class, GEMM, 1950 + b + i + o + act.code(), (backend, in) -> {
+                    double[] dy = in.uniform(b * o, 1);
+                    double[] w = in.uniform(i * o, 1);
+                    double[] h = saved(act, in.uniform(b * i, 2));
+                    Tensor tdx = in.poisoned(b, i);
+                    backend.run(new MatMul(false, true, 1f, in.tensor(dy, b, o), in.tensor(w, i, o), 0f, tdx,
+                            Epilogue.gate(act, in.tensor(h, b, i))));
+                    double[] ref = RefOps.gateEpilogue(RefOps.gemm(false, true, b, i, o, 1, dy, w, 0, null), act, h);
+                    return List.of(Comparison.close(what, ref, tdx.toArray(), GEMM));
+                }));
+            }
+        }
+    }
+
+    /** (R, C) of the softmax checks: one element, primes, a row past a work-group, a wide row. */
+    static final int[][] SOFTMAX_SHAPES = {{1, 1}, {7, 17}, {33, 129}, {5, 1000}, {3, 4099}};
+
+    /**
+     * Softmax over the last axis, forward (also in place; inputs shifted by +60 so that an
+     * unsubtracted e^x would overflow) and backward (also in place onto dY), rows of every
+     * {@link #SOFTMAX_SHAPES} size, the rows given as a 3-D (R, 1, C) tensor once.
+     */
+    private static void softmax(List<Check> all) {
+        for (int[] rc : SOFTMAX_SHAPES) {
+            int r = rc[0];
+            int c = rc[1];
+            String fwd = "softmaxForward " + r + "x" + c;
+            all.add(new Check(fwd, dev.clgrad.ops.Softmax.class, ELEMENTWISE, 2000 + r * 7 + c, (backend, in) -> {
+                double[] x = in.uniform(r * c, 4);
+                for (int k = 0; k < x.length; k++) {
+                    x[k] = (float) (x[k] + 60);
+                }
+                Tensor tx = in.tensor(x, r, 1, c);
+                Tensor ty = in.poisoned(r, 1, c);
+                double[] ref = RefOps.softmax(x, c);
+                backend.run(new dev.clgrad.ops.Softmax(tx, ty));
+                Comparison out = Comparison.close(fwd, ref, ty.toArray(), ELEMENTWISE);
+                backend.run(new dev.clgrad.ops.Softmax(tx, tx));
+                return List.of(out, Comparison.close(fwd + " in place", ref, tx.toArray(), ELEMENTWISE));
+            }));
+            String bwd = "softmaxBackward " + r + "x" + c;
+            all.add(new Check(bwd, dev.clgrad.ops.SoftmaxBackward.class, ELEMENTWISE, 2100 + r * 7 + c,
+                    (backend, in) -> {
+                        double[] y = RefOps.rounded(RefOps.softmax(in.uniform(r * c, 3), c));
+                        double[] dy = in.uniform(r * c, 1);
+                        Tensor ty = in.tensor(y, r, c);
+                        Tensor tdy = in.tensor(dy, r, c);
+                        Tensor tdx = in.poisoned(r, c);
+                        double[] ref = RefOps.softmaxBackward(y, dy, c);
+                        backend.run(new dev.clgrad.ops.SoftmaxBackward(ty, tdy, tdx));
+                        Comparison out = Comparison.close(bwd, ref, tdx.toArray(), ELEMENTWISE);
+                        backend.run(new dev.clgrad.ops.SoftmaxBackward(ty, tdy, tdy));
+                        return List.of(out, Comparison.close(bwd + " in place", ref, tdy.toArray(), ELEMENTWISE));
+                    }));
+        }
     }
 }

@@ -160,8 +160,8 @@ final class ImageOpChecks {
                                         tmv.toArray(), Conformance.ELEMENTWISE));
                     }));
             for (Activation act : Activation.values()) {
-                String apply = "batchNormApply " + what + " " + act.kerasName();
-                all.add(new Check(apply, BatchNormApply.class, Conformance.ELEMENTWISE, seed + 1 + act.ordinal(),
+                String apply = "batchNormApply " + what + " " + act.opName();
+                all.add(new Check(apply, BatchNormApply.class, Conformance.ELEMENTWISE, seed + 1 + act.code(),
                         (backend, ops) -> {
                             double[] x = shifted(ops, n);
                             double[] mean = ops.uniform(c, 3);

@@ -644,4 +644,38 @@ public final class RefOps {
         }
         return out;
     }
+
+    /** x: (R, C) → softmax of each row, in float64 (max subtracted). Not modified: x. */
+    public static double[] softmax(double[] x, int cols) {
+        double[] y = new double[x.length];
+        for (int r = 0; r < x.length / cols; r++) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int c = 0; c < cols; c++) {
+                max = Math.max(max, x[r * cols + c]);
+            }
+            double sum = 0;
+            for (int c = 0; c < cols; c++) {
+                sum += Math.exp(x[r * cols + c] - max);
+            }
+            for (int c = 0; c < cols; c++) {
+                y[r * cols + c] = Math.exp(x[r * cols + c] - max) / sum;
+            }
+        }
+        return y;
+    }
+
+    /** y, dY: (R, C) → {@code dX = y·(dY − Σ_row dY·y)}, in float64. Not modified: y, dY. */
+    public static double[] softmaxBackward(double[] y, double[] dY, int cols) {
+        double[] dX = new double[y.length];
+        for (int r = 0; r < y.length / cols; r++) {
+            double dot = 0;
+            for (int c = 0; c < cols; c++) {
+                dot += dY[r * cols + c] * y[r * cols + c];
+            }
+            for (int c = 0; c < cols; c++) {
+                dX[r * cols + c] = y[r * cols + c] * (dY[r * cols + c] - dot);
+            }
+        }
+        return dX;
+    }
 }

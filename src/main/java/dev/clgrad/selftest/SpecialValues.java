@@ -83,7 +83,7 @@ import java.util.SplittableRandom;
  *       round identically, whatever the blocking, and alpha is a power of two.</li>
  *   <li><b>same class, relative</b> ({@value #SMOOTH}): tanh and sigmoid ({@link Act},
  *       {@link BiasAct}, {@link ActBackward}, MatMul epilogues and gates), which the Java backend
- *       computes as {@link Activation#apply} and {@code dY·}{@link Activation#derivativeFromOutput}
+ *       computes as {@link Activation#apply} and {@code dY·}{@link Activation#derivative}
  *       and OpenCL with its own {@code tanh} and {@code exp}: NaN where the spec has NaN, the same
  *       infinity where it has one, and finite values within {@value #SMOOTH} of the spec's,
  *       relative to it, or to the smallest normal float for a subnormal (so a zero must stay a
@@ -192,9 +192,9 @@ public final class SpecialValues {
         }
     }
 
-    /** Whether the backends may round {@code a} differently (tanh, sigmoid). */
+    /** Whether the backends may round {@code a} differently (all but linear, relu, leaky_relu). */
     private static boolean smooth(Activation a) {
-        return a == Activation.TANH || a == Activation.SIGMOID;
+        return a != Activation.LINEAR && a != Activation.RELU && a.kind() != Activation.Kind.LEAKY_RELU;
     }
 
     /** The tolerance of a check of activation {@code a}: bit for bit, or {@link #SMOOTH}. */
@@ -207,7 +207,7 @@ public final class SpecialValues {
      * that activation keeps its old seed, each other draws its own inputs.
      */
     private static long seed(long base, Activation a, Activation keeper) {
-        return a == keeper ? base : base + 1000L * (a.ordinal() + 1);
+        return a == keeper ? base : base + 1000L * (a.code() + 1);
     }
 
     /** Every special-value check, in a fixed order with fixed seeds. */
@@ -226,6 +226,7 @@ public final class SpecialValues {
         constraints(all);
         windows(all);
         imageOps(all);
+        keptPreActivationsAndSoftmax(all);
         saturation(all);
         return List.copyOf(all);
     }
@@ -261,7 +262,7 @@ public final class SpecialValues {
 
     /** {@link BiasAct}'s name for an activation: biasAdd, biasRelu, biasTanh, biasSigmoid. */
     private static String biasName(Activation a) {
-        String n = a.kerasName();
+        String n = a.opName();
         return a == Activation.LINEAR ? "biasAdd" : "bias" + Character.toUpperCase(n.charAt(0)) + n.substring(1);
     }
 
@@ -285,7 +286,7 @@ public final class SpecialValues {
                 return List.of(Output.exact("dst", dst));
             }));
             for (Activation act : Activation.values()) {
-                all.add(check(act.kerasName() + "Forward n=" + n, Act.class, tolerance(act),
+                all.add(check(act.opName() + "Forward n=" + n, Act.class, tolerance(act),
                         seed(3 + n, act, Activation.RELU), (b, o) -> {
                             Tensor x = o.tensor(o.planted(n, 0.3), n);
                             Tensor y = o.poisoned(n);
@@ -293,7 +294,7 @@ public final class SpecialValues {
                             b.run(new Act(act, x, x));
                             return List.of(Output.of(act, "y", y), Output.of(act, "y in place", x));
                         }));
-                all.add(check(act.kerasName() + "Backward n=" + n, ActBackward.class, tolerance(act),
+                all.add(check(act.opName() + "Backward n=" + n, ActBackward.class, tolerance(act),
                         seed(4 + n, act, Activation.RELU), (b, o) -> {
                             Tensor y = o.tensor(o.outputs(act, o.planted(n, 0.3)), n);
                             Tensor dy = o.tensor(o.planted(n, 0.3), n);
@@ -323,6 +324,65 @@ public final class SpecialValues {
     }
 
     /**
+     * A Dense forward epilogue that keeps z for each activation whose backward reads it (x·W +
+     * bias with special values planted, with and without dropout), compared by class and relative
+     * to {@value #SMOOTH} (y) and bit for bit (z, an exact sum); and softmax over rows holding the
+     * planted values (a row with NaN or +∞ is NaN throughout) forward and backward, compared by class
+     * and relative to {@value #SMOOTH}.
+     */
+    private static void keptPreActivationsAndSoftmax(List<Check> all) {
+        for (Activation act : Activation.values()) {
+            if (!act.savesInput()) {
+                continue;
+            }
+            for (int[] bio : DENSES) {
+                int bb = bio[0];
+                int i = bio[1];
+                int oo = bio[2];
+                for (float p : new float[] {-1, 0.5f}) {
+                    String name = "denseForward keep z " + bb + "x" + i + "x" + oo + " " + act + " p=" + p;
+                    all.add(check(name, MatMul.class, SMOOTH, 60 + bb + act.code(), (b, o) -> {
+                        Tensor x = o.tensor(o.matrixA(bb, i, true), bb, i);
+                        Tensor w = o.tensor(o.planted(i * oo, 0.05, NO_SUBNORMAL), i, oo);
+                        Tensor bias = o.tensor(o.planted(oo, 0.3), oo);
+                        Tensor y = o.poisoned(bb, oo);
+                        Tensor z = o.poisoned(bb, oo);
+                        b.run(new MatMul(false, false, 1f, x, w, 0f, y,
+                                Epilogue.forward(bias, act, maskOrNull(p, 78)).keeping(z)));
+                        return List.of(Output.of(act, "y", y), Output.exact("z", z));
+                    }));
+                }
+            }
+        }
+        for (int[] rc : MATRICES) {
+            int r = rc[0];
+            int c = rc[1];
+            all.add(check("softmaxForward " + r + "x" + c, dev.clgrad.ops.Softmax.class, SMOOTH, 70 + r, (b, o) -> {
+                Tensor x = o.tensor(o.planted(r * c, 0.02), r, c);
+                Tensor y = o.poisoned(r, c);
+                b.run(new dev.clgrad.ops.Softmax(x, y));
+                b.run(new dev.clgrad.ops.Softmax(x, x));
+                return List.of(new Output("y", y.toArray(), Verdict.RELATIVE),
+                        new Output("y in place", x.toArray(), Verdict.RELATIVE));
+            }));
+            all.add(check("softmaxBackward " + r + "x" + c, dev.clgrad.ops.SoftmaxBackward.class, SMOOTH, 72 + r,
+                    (b, o) -> {
+                        float[] v = o.planted(r * c, 0.02);
+                        for (int k = 0; k < v.length; k++) {
+                            v[k] = Float.isFinite(v[k]) ? Math.abs(v[k]) / (4f * c) : v[k];
+                        }
+                        Tensor y = o.tensor(v, r, c);
+                        Tensor dy = o.tensor(o.planted(r * c, 0.02), r, c);
+                        Tensor dx = o.poisoned(r, c);
+                        b.run(new dev.clgrad.ops.SoftmaxBackward(y, dy, dx));
+                        b.run(new dev.clgrad.ops.SoftmaxBackward(y, dy, dy));
+                        return List.of(new Output("dX", dx.toArray(), Verdict.RELATIVE),
+                                new Output("dX in place", dy.toArray(), Verdict.RELATIVE));
+                    }));
+        }
+    }
+
+    /**
      * tanh and sigmoid of {@link #SATURATING} inputs (and whole numbers) through each of their code
      * paths: {@link Act}, {@link BiasAct} (the bias saturating, x whole numbers and special values)
      * and a Dense forward epilogue (x·W + bias with a saturating bias, with dropout), compared by
@@ -330,9 +390,9 @@ public final class SpecialValues {
      * where the spec has them, not a zero from an overflowed e^−z.
      */
     private static void saturation(List<Check> all) {
-        for (Activation act : new Activation[] {Activation.TANH, Activation.SIGMOID}) {
+        for (Activation act : Activation.values().stream().filter(SpecialValues::smooth).toList()) {
             int n = 4 * SATURATING.length;
-            all.add(check(act.kerasName() + "Forward saturating n=" + n, Act.class, SMOOTH, 40 + act.ordinal(),
+            all.add(check(act.opName() + "Forward saturating n=" + n, Act.class, SMOOTH, 40 + act.code(),
                     (b, o) -> {
                         float[] v = o.planted(n, 0.5, SATURATING);
                         System.arraycopy(SATURATING, 0, v, 0, SATURATING.length);
@@ -343,7 +403,7 @@ public final class SpecialValues {
                     }));
             int r = 7;
             int c = SATURATING.length;
-            all.add(check(biasName(act) + " saturating " + r + "x" + c, BiasAct.class, SMOOTH, 42 + act.ordinal(),
+            all.add(check(biasName(act) + " saturating " + r + "x" + c, BiasAct.class, SMOOTH, 42 + act.code(),
                     (b, o) -> {
                         Tensor x = o.tensor(o.planted(r * c, 0.3), r, c);
                         Tensor bias = o.tensor(SATURATING.clone(), c);
@@ -355,8 +415,8 @@ public final class SpecialValues {
                 int bb = bio[0];
                 int i = bio[1];
                 int oo = bio[2];
-                String name = "denseForward " + bb + "x" + i + "x" + oo + " " + act.kerasName() + " saturating p=0.5";
-                all.add(check(name, MatMul.class, SMOOTH, 44 + act.ordinal(), (b, o) -> {
+                String name = "denseForward " + bb + "x" + i + "x" + oo + " " + act.opName() + " saturating p=0.5";
+                all.add(check(name, MatMul.class, SMOOTH, 44 + act.code(), (b, o) -> {
                     Tensor x = o.tensor(o.matrixA(bb, i, true), bb, i);
                     Tensor w = o.tensor(o.planted(i * oo, 0.05, NO_SUBNORMAL), i, oo);
                     Tensor bias = o.tensor(o.planted(oo, 0.9, SATURATING), oo);
@@ -460,7 +520,7 @@ public final class SpecialValues {
             String shape = bb + "x" + i + "x" + oo;
             for (float p : new float[] {0.5f, 0f}) {
                 for (Activation act : Activation.values()) {
-                    String name = "denseForward " + shape + " " + act.kerasName() + " p=" + p;
+                    String name = "denseForward " + shape + " " + act.opName() + " p=" + p;
                     all.add(check(name, MatMul.class, tolerance(act), 10 + bb, (b, o) -> {
                         Tensor x = o.tensor(o.matrixA(bb, i, true), bb, i);
                         Tensor w = o.tensor(o.planted(i * oo, 0.05, NO_SUBNORMAL), i, oo);
@@ -471,7 +531,7 @@ public final class SpecialValues {
                     }));
                 }
                 for (Activation act : new Activation[] {Activation.RELU, Activation.TANH, Activation.SIGMOID}) {
-                    String name = "denseBackwardMasked " + shape + (act == Activation.RELU ? "" : " " + act.kerasName())
+                    String name = "denseBackwardMasked " + shape + (act == Activation.RELU ? "" : " " + act.opName())
                             + " p=" + p;
                     all.add(check(name, MatMul.class, tolerance(act), seed(11 + bb, act, Activation.RELU), (b, o) -> {
                         Tensor dy = o.tensor(o.matrixA(bb, oo, true), bb, oo);
@@ -1033,8 +1093,8 @@ public final class SpecialValues {
                         Output.rounded("moving mean", mm), Output.rounded("moving variance", mv));
             }));
             for (Activation act : Activation.values()) {
-                all.add(check("batchNormApply " + what + " " + act.kerasName(), BatchNormApply.class, ROUNDED,
-                        54 + c + act.ordinal(), (b, o) -> {
+                all.add(check("batchNormApply " + what + " " + act.opName(), BatchNormApply.class, ROUNDED,
+                        54 + c + act.code(), (b, o) -> {
                             Tensor y = o.poisoned(dims);
                             b.run(new BatchNormApply(o.tensor(o.planted(size, 0.1), dims), o.tensor(o.planted(c, 0.2), c),
                                     o.tensor(o.abs(o.planted(c, 0.2)), c), o.tensor(o.planted(c, 0.2), c),
@@ -1216,7 +1276,7 @@ public final class SpecialValues {
          * {@code y} as it is for linear and ReLU. Modifies and returns y.
          */
         float[] outputs(Activation a, float[] y) {
-            if (smooth(a)) {
+            if (smooth(a) && !a.savesInput()) {
                 for (int i = 1; i < y.length; i += 2) {
                     if (Float.isFinite(y[i])) {
                         y[i] = a.apply(y[i]);

@@ -5,6 +5,8 @@ import dev.clgrad.ops.Activation;
 import dev.clgrad.ops.BiasAct;
 import dev.clgrad.ops.ColumnSum;
 import dev.clgrad.ops.MatMul;
+import dev.clgrad.ops.Softmax;
+import dev.clgrad.ops.SoftmaxBackward;
 import dev.clgrad.ops.Window;
 import dev.clgrad.selftest.Conformance;
 import dev.clgrad.selftest.OpInputs;
@@ -22,6 +24,7 @@ import java.util.function.ToDoubleFunction;
 import java.util.stream.Stream;
 
 import static dev.clgrad.backend.TensorAssert.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -119,14 +122,41 @@ class GradientCheckTest {
                 numeric(v -> dot(w, RefOps.biasAdd(v, bias, true)), x));
     }
 
+    /** What {@code a}'s backward reads: its input z, or its output y. */
+    static double[] saved(Activation a, double[] z, double[] y) {
+        return a.savesInput() ? z : y;
+    }
+
+    /** Values at least 0.01 away from the kinks at 0 of relu, leaky_relu, elu and selu. */
+    private double[] inputs(Activation a, int n) {
+        return a == Activation.RELU || a.kind() == Activation.Kind.LEAKY_RELU || a.kind() == Activation.Kind.ELU
+                || a == Activation.SELU ? awayFromZero(n) : uniform(n, 3);
+    }
+
     @Test
     void activationBackwards() {
         for (Activation a : Activation.values()) {
-            double[] x = a == Activation.RELU ? awayFromZero(57) : uniform(57, 3);
+            double[] x = inputs(a, 57);
             double[] w = uniform(57, 1);
-            check(a.kerasName() + "Backward", RefOps.actBackward(a, RefOps.act(a, x), w),
+            check(a.opName() + "Backward", RefOps.actBackward(a, saved(a, x, RefOps.act(a, x)), w),
                     numeric(v -> dot(w, RefOps.act(a, v)), x));
         }
+        for (Activation a : List.of(Activation.leakyRelu(0.3), Activation.leakyRelu(0), Activation.elu(0.5))) {
+            double[] x = awayFromZero(57);
+            double[] w = uniform(57, 1);
+            check(a + " backward", RefOps.actBackward(a, saved(a, x, RefOps.act(a, x)), w),
+                    numeric(v -> dot(w, RefOps.act(a, v)), x));
+        }
+    }
+
+    @Test
+    void softmaxBackward() {
+        int rows = 6;
+        int cols = 7;
+        double[] x = uniform(rows * cols, 3);
+        double[] w = uniform(rows * cols, 1);
+        check("softmaxBackward", RefOps.softmaxBackward(RefOps.softmax(x, cols), w, cols),
+                numeric(v -> dot(w, RefOps.softmax(v, cols)), x));
     }
 
     @Test
@@ -137,8 +167,8 @@ class GradientCheckTest {
             double[] x = awayFromZero(rows * cols);
             double[] bias = uniform(cols, a == Activation.RELU ? 0.005 : 1);
             double[] w = uniform(rows * cols, 1);
-            double[] y = RefOps.biasAct(x, bias, a);
-            String name = "bias" + a.kerasName();
+            double[] y = saved(a, RefOps.biasAct(x, bias, Activation.LINEAR), RefOps.biasAct(x, bias, a));
+            String name = "bias" + a.opName();
             check(name + " dBias = columnSum(actBackward(y, dY))", RefOps.columnSum(RefOps.actBackward(a, y, w), cols),
                     numeric(b -> dot(w, RefOps.biasAct(x, b, a)), bias));
             check(name + " dX = actBackward(y, dY)", RefOps.actBackward(a, y, w),
@@ -257,26 +287,65 @@ class GradientCheckTest {
         int rows = 13;
         int cols = 11;
         for (Activation a : Activation.values()) {
-            try (OpInputs in = new OpInputs(backend, 4242 + a.ordinal())) {
+            try (OpInputs in = new OpInputs(backend, 4242 + a.code())) {
                 double[] x = in.uniform(rows * cols, 3);
                 for (int i = 0; i < x.length; i++) {
                     x[i] = (float) (x[i] + Math.copySign(0.01, x[i]));
                 }
-                double[] bias = a == Activation.RELU ? new double[cols] : in.uniform(cols, 1);
+                boolean kinked = a == Activation.RELU || a.kind() == Activation.Kind.LEAKY_RELU
+                        || a.kind() == Activation.Kind.ELU || a == Activation.SELU;
+                double[] bias = kinked ? new double[cols] : in.uniform(cols, 1);
                 double[] dy = in.uniform(rows * cols, 1);
                 Tensor y = in.poisoned(rows, cols);
                 Tensor dx = in.poisoned(rows, cols);
                 Tensor dBias = in.poisoned(cols);
-                backend.run(new BiasAct(in.tensor(x, rows, cols), in.tensor(bias, cols), a, y));
-                backend.run(new ActBackward(a, y, in.tensor(dy, rows, cols), dx));
+                Tensor tx = in.tensor(x, rows, cols);
+                Tensor tb = in.tensor(bias, cols);
+                backend.run(new BiasAct(tx, tb, a, y));
+                Tensor saved = y;
+                if (a.savesInput()) {
+                    saved = in.poisoned(rows, cols);
+                    backend.run(new BiasAct(tx, tb, Activation.LINEAR, saved));
+                }
+                backend.run(new ActBackward(a, saved, in.tensor(dy, rows, cols), dx));
                 backend.run(new ColumnSum(dx, dBias));
-                String what = a.kerasName() + " on " + TestBackends.label(backend);
+                String what = a + " on " + TestBackends.label(backend);
                 assertClose(what + " dX vs finite differences",
                         numeric(v -> dot(dy, RefOps.biasAct(v, bias, a)), x.clone()), dx.toArray(),
                         Conformance.ELEMENTWISE);
                 assertClose(what + " dBias vs finite differences",
                         numeric(v -> dot(dy, RefOps.biasAct(x, v, a)), bias.clone()), dBias.toArray(),
                         Conformance.ELEMENTWISE);
+            }
+        }
+    }
+
+    /**
+     * On each backend, y = softmax(x) by {@link Softmax}, then dX = {@link SoftmaxBackward}(y, dY),
+     * against central differences of the float64 forward {@code L = Σ dY ⊙ softmax(x)}, rows of 1,
+     * 10 and 300 (past a work-group).
+     */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void backendSoftmaxBackwardMatchesFiniteDifferences(Backend backend) {
+        for (int cols : new int[] {1, 10, 300}) {
+            int rows = 5;
+            try (OpInputs in = new OpInputs(backend, 777 + cols)) {
+                double[] x = in.uniform(rows * cols, 3);
+                double[] dy = in.uniform(rows * cols, 1);
+                Tensor y = in.poisoned(rows, cols);
+                Tensor dx = in.poisoned(rows, cols);
+                backend.run(new Softmax(in.tensor(x, rows, cols), y));
+                backend.run(new SoftmaxBackward(y, in.tensor(dy, rows, cols), dx));
+                double[] numeric = numeric(v -> dot(dy, RefOps.softmax(v, cols)), x.clone());
+                String what = "softmax " + rows + "x" + cols + " on " + TestBackends.label(backend);
+                if (cols == 1) {
+                    for (float v : dx.toArray()) {
+                        assertEquals(0f, v, what + ": a one-column softmax is constant");
+                    }
+                } else {
+                    assertClose(what + " dX vs finite differences", numeric, dx.toArray(), Conformance.ELEMENTWISE);
+                }
             }
         }
     }

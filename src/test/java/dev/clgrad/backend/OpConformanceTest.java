@@ -24,7 +24,6 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -93,10 +92,11 @@ class OpConformanceTest {
                 "matmul", "im2col", "col2im",
                 "maxPoolForward", "maxPoolBackward", "avgPoolForward", "avgPoolBackward",
                 "batchNormStats", "batchNormApply", "batchNormBackward", "spatialDropout",
-                "sumSquares", "sgdNesterovStep", "rmspropStep", "rmspropCenteredStep", "adagradStep"));
+                "sumSquares", "sgdNesterovStep", "rmspropStep", "rmspropCenteredStep", "adagradStep",
+                "softmaxForward", "softmaxBackward"));
         for (Activation a : Activation.values()) {
-            prefixes.add(a.kerasName() + "Forward");
-            prefixes.add(a.kerasName() + "Backward");
+            prefixes.add(a.opName() + "Forward");
+            prefixes.add(a.opName() + "Backward");
         }
         for (Composite.Kind k : Composite.Kind.values()) {
             prefixes.add(camelCase(k.name()));
@@ -142,13 +142,15 @@ class OpConformanceTest {
             assertEquals(0, java.liveBuffers(), "the checks free their operands");
         }
         List<String> expected = new ArrayList<>();
-        Set<Activation> gated = EnumSet.complementOf(EnumSet.of(Activation.LINEAR));
         for (Activation a : Activation.values()) {
             expected.add("Act " + a);
             expected.add("ActBackward " + a);
             expected.add("BiasAct " + a);
             expected.add("MatMul forward " + a);
-            if (gated.contains(a)) {
+            if (a.savesInput()) {
+                expected.add("MatMul forward keeping z " + a);
+            }
+            if (a != Activation.LINEAR) {
                 expected.add("MatMul gate " + a);
             }
         }
@@ -170,7 +172,8 @@ class OpConformanceTest {
             return "BiasAct " + a.activation();
         }
         if (op instanceof MatMul m && !m.epilogue().isNone()) {
-            return "MatMul " + (m.epilogue().isGate() ? "gate " : "forward ") + m.epilogue().activation();
+            return "MatMul " + (m.epilogue().isGate() ? "gate " : m.epilogue().z() != null ? "forward keeping z "
+                    : "forward ") + m.epilogue().activation();
         }
         if (op instanceof Composite c) {
             return "Composite " + c.kind();

@@ -267,8 +267,8 @@ class Conv2DTest {
                 assertThrows(IllegalArgumentException.class, () -> new Conv2D(4, 0)).getMessage());
         assertEquals("Conv2D: padding must be \"valid\" or \"same\", got \"full\"",
                 assertThrows(IllegalArgumentException.class, () -> new Conv2D(4, 3).withPadding("full")).getMessage());
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> new Conv2D(4, 3, "swish")).getMessage()
-                .startsWith("Conv2D: unknown activation 'swish'"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new Conv2D(4, 3, "mish")).getMessage()
+                .startsWith("Conv2D: unknown activation 'mish'"));
         String rank = buildError(new Conv2D(4, 3), Shape.of(784));
         assertEquals("Conv2D: the per-sample input must be (H, W, C) images, channels last, got (784,); declare image "
                 + "samples (model.input(28, 28, 1), \"inputShape\": [28, 28, 1] in a config) or put a Reshape before it "

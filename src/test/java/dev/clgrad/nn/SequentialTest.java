@@ -218,8 +218,8 @@ class SequentialTest {
     void errorsSayWhatWasExpected() {
         assertEquals("Dropout: rate must be in [0, 1), got 1.0",
                 assertThrows(IllegalArgumentException.class, () -> new Dropout(1.0)).getMessage());
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> new Dense(3, "swish")).getMessage()
-                .contains("unknown activation 'swish'"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new Dense(3, "mish")).getMessage()
+                .contains("unknown activation 'mish'"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Loss.of("hinge")).getMessage()
                 .contains("unknown loss 'hinge'"));
         try (Sequential model = new Sequential(java)) {

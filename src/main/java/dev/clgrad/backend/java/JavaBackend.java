@@ -43,6 +43,8 @@ import dev.clgrad.ops.AdagradUpdate;
 import dev.clgrad.ops.Clip;
 import dev.clgrad.ops.RmspropUpdate;
 import dev.clgrad.ops.SumSquares;
+import dev.clgrad.ops.Softmax;
+import dev.clgrad.ops.SoftmaxBackward;
 import dev.clgrad.ops.SoftmaxCrossEntropy;
 import dev.clgrad.ops.Sum;
 import dev.clgrad.tensor.DeviceBuffer;
@@ -60,7 +62,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * synchronously on the calling thread and a fork-join pool (GEMM and large element-wise ops), and
  * {@link #run} computes exactly the function each op's record documents (package
  * {@code dev.clgrad.ops}); tanh and sigmoid are {@link Activation#apply} and
- * {@link Activation#derivativeFromOutput}, element by element. Dropout masks are bit-identical to
+ * {@link Activation#derivative}, element by element. Dropout masks are bit-identical to
  * every other backend's ({@link Philox}). Reductions accumulate in double. Freed buffers are pooled
  * by exact size up to {@link #POOL_BYTES}.
  *
@@ -484,6 +486,10 @@ public final class JavaBackend implements Backend {
             renorm(r);
         } else if (op instanceof Regularize r) {
             regularize(r);
+        } else if (op instanceof Softmax sm) {
+            softmax(sm);
+        } else if (op instanceof SoftmaxBackward sb) {
+            softmaxBackward(sb);
         } else {
             throw new IllegalArgumentException("java backend: no computation for op " + op.name() + " (" + op + ")");
         }
@@ -501,6 +507,12 @@ public final class JavaBackend implements Backend {
         Tensor b = op.b();
         Tensor c = op.c();
         Epilogue e = op.epilogue();
+        if (e.z() != null) {
+            for (Op part : op.decompose()) {
+                execute(part);
+            }
+            return;
+        }
         boolean biasRelu = e.bias() != null && e.mask() == null
                 && (e.activation() == Activation.LINEAR || e.activation() == Activation.RELU);
         JavaGemm.RowBias rowBias = biasRelu
@@ -660,7 +672,8 @@ public final class JavaBackend implements Backend {
 
     /**
      * y, dY, dX: n elements → {@code dX[i] = dY[i]·g(y[i])}, g the activation's derivative from its
-     * output; ReLU's is the select {@code y > 0 ? dY : 0}. dX may be dY.
+     * output (from its input z, passed as y, where it {@link Activation#savesInput}); ReLU's is the
+     * select {@code y > 0 ? dY : 0}. dX may be dY.
      */
     private void actBackward(Activation activation, Tensor y, Tensor dY, Tensor dX) {
         float[] yd = data(y);
@@ -672,7 +685,7 @@ public final class JavaBackend implements Backend {
         if (activation != Activation.RELU) {
             loop.forRange(size(y), GRAIN, 16, (from, to) -> {
                 for (int i = from; i < to; i++) {
-                    dd[dOff + i] = gd[go + i] * activation.derivativeFromOutput(yd[yo + i]);
+                    dd[dOff + i] = gd[go + i] * activation.derivative(yd[yo + i]);
                 }
             });
             return;
@@ -1034,6 +1047,58 @@ public final class JavaBackend implements Backend {
         if (forward) {
             store(op.loss(), s / rows, op.accumulate());
         }
+    }
+
+    /**
+     * x: (R, C) → {@code y[r] = e^(x[r] − max x[r]) / Σ e^(x[r] − max x[r])}, each row's sum in
+     * double; rows in parallel. y may be x.
+     */
+    private void softmax(Softmax op) {
+        float[] xd = data(op.x());
+        float[] yd = data(op.y());
+        int xo = off(op.x());
+        int yo = off(op.y());
+        int cols = op.cols();
+        loop.forRange((int) op.rows(), Math.max(1, GRAIN / Math.max(cols, 1)), 1, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int row = xo + r * cols;
+                float max = rowMax(xd, row, cols);
+                double e = 0;
+                for (int c = 0; c < cols; c++) {
+                    e += Math.exp((double) xd[row + c] - max);
+                }
+                int out = yo + r * cols;
+                for (int c = 0; c < cols; c++) {
+                    yd[out + c] = (float) (Math.exp((double) xd[row + c] - max) / e);
+                }
+            }
+        });
+    }
+
+    /**
+     * y, dY: (R, C) → {@code dX[r, c] = y[r, c]·(dY[r, c] − Σ_j dY[r, j]·y[r, j])}, the sum in
+     * double; rows in parallel. dX may be dY.
+     */
+    private void softmaxBackward(SoftmaxBackward op) {
+        float[] yd = data(op.y());
+        float[] gd = data(op.dY());
+        float[] dd = data(op.dX());
+        int yo = off(op.y());
+        int go = off(op.dY());
+        int dOff = off(op.dX());
+        int cols = op.cols();
+        loop.forRange((int) op.rows(), Math.max(1, GRAIN / Math.max(cols, 1)), 1, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                double dot = 0;
+                for (int c = 0; c < cols; c++) {
+                    dot += (double) gd[go + r * cols + c] * yd[yo + r * cols + c];
+                }
+                for (int c = 0; c < cols; c++) {
+                    double y = yd[yo + r * cols + c];
+                    dd[dOff + r * cols + c] = (float) (y * (gd[go + r * cols + c] - dot));
+                }
+            }
+        });
     }
 
     /** logits: (B, C), labels: (B) → {@code count[0] (+)= #{b : argmax(logits[b]) == label_b}}, first max on ties. */

@@ -77,17 +77,19 @@ final class DenseRoutine {
     }
 
     /**
-     * x: (B, I), w: (I, O), bias: (O) → y = mask(f(alpha·x·W + bias)): (B, O), f the activation, as
+     * x: (B, I), w: (I, O), bias: (O) → y = mask(f(alpha·x·W + bias)): (B, O), f the activation
+     * (and z = alpha·x·W + bias: (B, O) where the epilogue keeps it), as
      * {@code gemm_nn_bias}, {@code gemm_naive_bias} or, for a short I and a long B,
-     * {@code gemm_smallk_bias}. x, w, bias not modified; y modified. The mask's counter base is read
+     * {@code gemm_smallk_bias}. x, w, bias not modified; y (and z) modified. The mask's counter base is read
      * at each launch.
      */
     static Call.Kernel forward(OpenClBackend cl, MatMul op) {
         Epilogue e = op.epilogue();
         Mask mask = e.mask();
         Object offset = mask == null ? (Object) 0L : new Call.CounterValue(mask.offset());
-        Object[] epilogue = {e.bias(), e.activation().code(), mask == null ? 0 : mask.threshold(),
-                mask == null ? 1f : mask.scale(), mask == null ? 0L : mask.seed(), offset};
+        Object[] epilogue = {e.bias(), e.activation().code(), e.activation().alpha(),
+                mask == null ? 0 : mask.threshold(), mask == null ? 1f : mask.scale(), mask == null ? 0L : mask.seed(),
+                offset, e.z() == null ? op.c() : e.z(), e.z() == null ? 0 : 1};
         GemmShape s = op.shape();
         if (!GemmRoutine.smallK(cl, s)) {
             return GemmRoutine.call(cl, s, false, false, "_bias", op.alpha(), op.a(), op.b(), epilogue, op.c());

@@ -68,11 +68,11 @@ final class ElementwiseRoutine {
         int local = (int) Math.min(Geometry.groupSize(cl, WG, WG_DEFAULT), Geometry.cover(cols, 8));
         long[] global = {Geometry.cover(cols, local), rows};
         long[] group = {local, 1};
-        return switch (op.activation()) {
+        return switch (op.activation().kind()) {
             case LINEAR -> new Call.Kernel(FILE, "bias_add", global, group, new Object[] {rows, cols, x, op.bias(), op.y()});
             case RELU -> new Call.Kernel(FILE, "bias_relu", global, group, new Object[] {rows, cols, x, op.bias(), op.y()});
             default -> new Call.Kernel(FILE, "bias_act", global, group,
-                    new Object[] {rows, cols, op.activation().code(), x, op.bias(), op.y()});
+                    new Object[] {rows, cols, op.activation().code(), op.activation().alpha(), x, op.bias(), op.y()});
         };
     }
 
@@ -90,11 +90,12 @@ final class ElementwiseRoutine {
                 ? new Call.Kernel(FILE, "relu_forward", Geometry.global(n, wg), Geometry.local(wg),
                         new Object[] {n, op.x(), op.y()})
                 : new Call.Kernel(FILE, "act_forward", Geometry.global(n, wg), Geometry.local(wg),
-                        new Object[] {n, op.activation().code(), op.x(), op.y()});
+                        new Object[] {n, op.activation().code(), op.activation().alpha(), op.x(), op.y()});
     }
 
     /**
-     * {@code dX = dY·g(y)}, y the forward output (ReLU: {@code y > 0 ? dY : 0}). y, dY not modified;
+     * {@code dX = dY·g(v)}, v the forward output, or its input where the activation
+     * {@link Activation#savesInput} (ReLU: {@code y > 0 ? dY : 0}). v, dY not modified;
      * dX modified (may be dY).
      */
     static Call actBackward(OpenClBackend cl, ActBackward op) {
@@ -110,7 +111,7 @@ final class ElementwiseRoutine {
                 ? new Call.Kernel(FILE, "relu_backward", Geometry.global(n, wg), Geometry.local(wg),
                         new Object[] {n, op.y(), op.dY(), op.dX()})
                 : new Call.Kernel(FILE, "act_backward", Geometry.global(n, wg), Geometry.local(wg),
-                        new Object[] {n, op.activation().code(), op.y(), op.dY(), op.dX()});
+                        new Object[] {n, op.activation().code(), op.activation().alpha(), op.y(), op.dY(), op.dX()});
     }
 
     /**

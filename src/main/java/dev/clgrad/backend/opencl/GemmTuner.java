@@ -329,14 +329,15 @@ public final class GemmTuner {
             long[] global = GemmRoutine.global(s, v[0], v[1], v[3], v[4]);
             long[] local = {v[4], v[3]};
             Object[] identity = switch (p.epilogue()) {
-                case "_bias" -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, biasZeros, Activation.LINEAR.code(),
-                        Philox.threshold(0f), 1f, 0L, 0L, c};
+                case "_bias" -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, biasZeros, Activation.LINEAR.code(), 0f,
+                        Philox.threshold(0f), 1f, 0L, 0L, c, 0, c};
                 case "_mask" -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, ones, c};
                 default -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, 0f, c};
             };
             Object[] real = switch (p.epilogue()) {
-                case "_bias" -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, biasZeros, Activation.RELU.code(),
-                        Philox.threshold(p.dropout() ? P : 0f), p.dropout() ? Philox.keepScale(P) : 1f, 42L, 0L, c};
+                case "_bias" -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, biasZeros, Activation.RELU.code(), 0f,
+                        Philox.threshold(p.dropout() ? P : 0f), p.dropout() ? Philox.keepScale(P) : 1f, 42L, 0L, c, 0,
+                        c};
                 case "_mask" -> new Object[] {s.m(), s.n(), s.k(), Philox.keepScale(P), a, b, h, c};
                 default -> identity;
             };

@@ -46,7 +46,7 @@ final class NormRoutine {
         int wg = Geometry.groupSize(cl, WG, WG_DEFAULT);
         return new Call.Kernel(FILE, "batchnorm_apply", Geometry.global(n, wg), Geometry.local(wg),
                 new Object[] {n, x.shape().last(), flag(op.gamma()), flag(op.beta()), op.epsilon(),
-                        op.activation().code(), x, op.mean(), op.variance(), or(op.gamma(), op.mean()),
+                        op.activation().code(), op.activation().alpha(), x, op.mean(), op.variance(), or(op.gamma(), op.mean()),
                         or(op.beta(), op.mean()), op.y()});
     }
 

@@ -39,6 +39,8 @@ import dev.clgrad.ops.SgdUpdate;
 import dev.clgrad.ops.AdagradUpdate;
 import dev.clgrad.ops.RmspropUpdate;
 import dev.clgrad.ops.SumSquares;
+import dev.clgrad.ops.Softmax;
+import dev.clgrad.ops.SoftmaxBackward;
 import dev.clgrad.ops.SoftmaxCrossEntropy;
 import dev.clgrad.ops.Sum;
 import dev.clgrad.tensor.DeviceBuffer;
@@ -691,6 +693,10 @@ public final class OpenClBackend implements Backend {
             return OptimizerRoutine.rmsprop(this, o);
         } else if (op instanceof AdagradUpdate o) {
             return OptimizerRoutine.adagrad(this, o);
+        } else if (op instanceof Softmax o) {
+            return SoftmaxRoutine.forward(this, o);
+        } else if (op instanceof SoftmaxBackward o) {
+            return SoftmaxRoutine.backward(this, o);
         }
         throw new IllegalArgumentException("no OpenCL routine for op " + op.name() + " (" + op.getClass().getSimpleName()
                 + ")");

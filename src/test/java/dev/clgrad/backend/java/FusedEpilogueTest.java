@@ -120,7 +120,7 @@ class FusedEpilogueTest {
                 for (int i = 0; i < n; i++) {
                     assertEquals(a.apply(x[i]), got[i], a + " of " + x[i]);
                     assertEquals(a.apply(x[i] + 0f), biased[i], a + " with bias of " + x[i]);
-                    assertEquals(x[i] * a.derivativeFromOutput(x[i]), grad[i], a + "'s backward at " + x[i]);
+                    assertEquals(x[i] * a.derivative(x[i]), grad[i], a + "'s backward at " + x[i]);
                 }
             }
         }

@@ -39,7 +39,7 @@ class KernelFilesBuildTest {
     @Test
     void theKernelFamiliesAreAllThere() throws IOException {
         assertEquals(List.of("adam.cl", "batchnorm.cl", "common.cl", "constraint.cl", "conv.cl", "dropout.cl", "elementwise.cl", "gemm.cl",
-                "loss.cl", "philox.cl", "pool.cl", "reduce.cl"), files());
+                "loss.cl", "philox.cl", "pool.cl", "reduce.cl", "softmax.cl"), files());
         for (String f : files()) {
             assertTrue(Files.readString(DIR.resolve(f)).startsWith("// " + f + " — "),
                     f + " opens with a comment naming the file and what it holds");
