@@ -21,7 +21,8 @@ public sealed interface Op permits MatMul, BiasAct, Act, ActBackward, ApplyMask,
         Im2Col, Col2Im,
         Pool, PoolBackward,
         BatchNormStats, BatchNormApply, BatchNormBackward,
-        ApplyChannelMask {
+        ApplyChannelMask,
+        ApplyGaussianNoise, ApplyAlphaMask {
 
     /** The op's name in profiles and plans, such as {@code matmul}. */
     String name();

@@ -116,6 +116,7 @@ public final class Conformance {
         reductions(all);
         windows(all);
         ImageOpChecks.add(all);
+        NoiseChecks.add(all);
         all.addAll(SpecialValues.checks());
         all.add(philoxKnownAnswers());
         return List.copyOf(all);

@@ -92,7 +92,8 @@ class OpConformanceTest {
                 "denseForward", "denseBackwardMasked", "mseForwardBackward", "softmaxCrossEntropyForwardBackward",
                 "matmul", "im2col", "col2im",
                 "maxPoolForward", "maxPoolBackward", "avgPoolForward", "avgPoolBackward",
-                "batchNormStats", "batchNormApply", "batchNormBackward", "spatialDropout"));
+                "batchNormStats", "batchNormApply", "batchNormBackward", "spatialDropout",
+                "gaussianDropout", "alphaDropout", "alphaDropoutBackward"));
         for (Activation a : Activation.values()) {
             prefixes.add(a.kerasName() + "Forward");
             prefixes.add(a.kerasName() + "Backward");

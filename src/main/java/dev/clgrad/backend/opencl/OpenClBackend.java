@@ -11,7 +11,9 @@ import dev.clgrad.ops.Act;
 import dev.clgrad.ops.ActBackward;
 import dev.clgrad.ops.Activation;
 import dev.clgrad.ops.AdamUpdate;
+import dev.clgrad.ops.ApplyAlphaMask;
 import dev.clgrad.ops.ApplyChannelMask;
+import dev.clgrad.ops.ApplyGaussianNoise;
 import dev.clgrad.ops.ApplyMask;
 import dev.clgrad.ops.BatchNormApply;
 import dev.clgrad.ops.BatchNormBackward;
@@ -667,6 +669,10 @@ public final class OpenClBackend implements Backend {
             return NormRoutine.backward(this, o);
         } else if (op instanceof ApplyChannelMask o) {
             return DropoutRoutine.applyPerChannel(this, o);
+        } else if (op instanceof ApplyGaussianNoise o) {
+            return DropoutRoutine.gaussian(this, o);
+        } else if (op instanceof ApplyAlphaMask o) {
+            return DropoutRoutine.alpha(this, o);
         }
         throw new IllegalArgumentException("no OpenCL routine for op " + op.name() + " (" + op.getClass().getSimpleName()
                 + ")");

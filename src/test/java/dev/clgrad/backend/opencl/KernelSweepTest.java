@@ -47,12 +47,12 @@ class KernelSweepTest {
                 "mean_all", "philox_kat", "im2col", "col2im",
                 "max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward",
                 "batchnorm_stats", "batchnorm_apply", "batchnorm_backward", "spatial_dropout", "gemm_smallk_bias",
-                "gemm_splitk_wgrad", "gemm_splitk_sum"}) {
+                "gemm_splitk_wgrad", "gemm_splitk_sum", "gaussian_dropout", "alpha_dropout"}) {
             assertTrue(entries.contains(k), k + " in " + entries);
         }
         assertFalse(entries.contains("NAME"), "the GEMM_ENTRY macro's parameter is no entry point");
         assertFalse(entries.contains("dropout_backward"), "ApplyMask runs dropout_forward in both directions");
-        assertEquals(37 + 8 + 3, entries.size(), entries.toString());
+        assertEquals(37 + 8 + 3 + 2, entries.size(), entries.toString());
     }
 
     @Test
