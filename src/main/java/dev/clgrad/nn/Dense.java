@@ -2,9 +2,13 @@ package dev.clgrad.nn;
 
 import dev.clgrad.ops.Activation;
 import dev.clgrad.ops.ActBackward;
+import dev.clgrad.ops.ApplyMask;
 import dev.clgrad.ops.BiasAct;
 import dev.clgrad.ops.ColumnSum;
+import dev.clgrad.ops.Counter;
+import dev.clgrad.ops.Mask;
 import dev.clgrad.ops.MatMul;
+import dev.clgrad.ops.Philox;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
@@ -24,11 +28,22 @@ import java.util.SplittableRandom;
  * {@code dBias = Σ_b dZ}, {@code dX = dZ·Wᵀ}. The planner fuses these (bias and activation into the
  * product's epilogue, a following dropout's mask too, the next layer's input gradient gated by
  * this activation, weight and bias gradients in one launch).
+ *
+ * <p>DropConnect ({@link #dropConnect}; Wan et al., ICML 2013): in training the kernel is replaced
+ * by {@code Wm = M ⊙ W/(1 − rate)}, one Bernoulli keep mask M: (I, O) per step shared by every row
+ * of the batch (the paper draws one per sample; one per batch keeps the forward a single GEMM), with
+ * dropout's Philox rule ({@link ApplyMask} over the I·O kernel values, element {@code i·O + o}),
+ * keyed by the layer's seed and its own counter {@code dropConnect.offset}, advanced by
+ * {@code ceil(I·O/4)} blocks a step. Then {@code z = x·Wm}, {@code dX = dZ·Wmᵀ} and
+ * {@code dW = M ⊙ (xᵀ·dZ)/(1 − rate)}, the mask regenerated in the backward from the same counter.
+ * Inference uses the plain weights (Monte-Carlo prediction draws a mask per run).
  */
 public final class Dense extends Layer {
     private final int units;
     private final Activation activation;
     private long seed;
+    private float dropConnect;
+    private final Counter dropConnectOffset = new Counter(0);
 
     /** A linear layer of {@code units} outputs. */
     public Dense(int units) {
@@ -74,10 +89,14 @@ public final class Dense extends Layer {
 
     @Override
     public Map<String, Object> config() {
-        return LayerTypes.entries("units", units, "activation", activation.kerasName());
+        Map<String, Object> c = LayerTypes.entries("units", units, "activation", activation.kerasName());
+        if (dropConnect > 0) {
+            c.put("dropConnect", Double.parseDouble(Float.toString(dropConnect)));
+        }
+        return c;
     }
 
-    /** {@code {"type": "dense", "units": U, "activation": A}}; units in [1, 2^24]. */
+    /** {@code {"type": "dense", "units": U, "activation": A, "dropConnect": R}}; units in [1, 2^24], R in [0, 1) (default 0). */
     static Dense fromConfig(LayerConfig c) {
         int units = c.integer("units", 1, 1 << 24);
         String act = c.string("activation", "linear");
@@ -86,7 +105,7 @@ public final class Dense extends Layer {
         } catch (IllegalArgumentException e) {
             throw c.error("activation", e.getMessage());
         }
-        return new Dense(units, act);
+        return new Dense(units, act).dropConnect(c.number("dropConnect", 0, 1, true, 0));
     }
 
     @Override
@@ -129,10 +148,12 @@ public final class Dense extends Layer {
     public Tensor forward(Lowering g, Tensor x) {
         Tensor y = g.workspace(this, "y", outputShape());
         Tensor z = g.workspace(this, "z", outputShape());
-        g.emit(this, MatMul.of(false, false, 1f, matrix(x), g.parameter(this, "kernel"), 0f, matrix(z)));
+        Tensor kernel = dropConnectKernel(g);
+        g.emit(this, MatMul.of(false, false, 1f, matrix(x), kernel, 0f, matrix(z)));
         g.emit(this, new BiasAct(matrix(z), g.parameter(this, "bias"), activation, matrix(y)));
         g.save(this, "x", x);
         g.save(this, "y", y);
+        g.save(this, "kernel", kernel);
         return y;
     }
 
@@ -144,13 +165,68 @@ public final class Dense extends Layer {
             g.emit(this, new ActBackward(activation, g.saved(this, "y"), dY, dZ));
         }
         Tensor x = matrix(g.saved(this, "x"));
-        g.emit(this, MatMul.of(true, false, 1f, x, matrix(dZ), 0f, g.gradient(this, "kernel")));
+        Tensor dW = g.gradient(this, "kernel");
+        g.emit(this, MatMul.of(true, false, 1f, x, matrix(dZ), 0f, dW));
         g.emit(this, new ColumnSum(matrix(dZ), g.gradient(this, "bias")));
-        if (!g.needsInputGradient(this)) {
-            return null;
+        Tensor dX = null;
+        if (g.needsInputGradient(this)) {
+            dX = g.workspace(this, "dX", inputShape());
+            g.emit(this, MatMul.of(false, true, 1f, matrix(dZ), g.saved(this, "kernel"), 0f, matrix(dX)));
         }
-        Tensor dX = g.workspace(this, "dX", inputShape());
-        g.emit(this, MatMul.of(false, true, 1f, matrix(dZ), g.parameter(this, "kernel"), 0f, matrix(dX)));
+        if (dropConnect > 0) {
+            g.emit(this, new ApplyMask(dW, dropConnectMask(dropConnectOffset), dW));
+        }
         return dX;
+    }
+
+    // ---- DropConnect -----------------------------------------------------------------------------
+
+    /**
+     * Turns on DropConnect on the kernel at {@code rate} (0 turns it off); see the class comment.
+     * Modified: this. Returns this.
+     */
+    public Dense dropConnect(double rate) {
+        if (!(rate >= 0 && rate < 1)) {
+            throw new IllegalArgumentException("Dense: dropConnect rate must be in [0, 1), got " + rate);
+        }
+        this.dropConnect = (float) rate;
+        return this;
+    }
+
+    /** The DropConnect rate; 0 when off. */
+    public float dropConnectRate() {
+        return dropConnect;
+    }
+
+    /** The kernel mask's counter, saved in checkpoints as {@code rng.<layer>.dropConnect.offset}. */
+    @Override
+    public Map<String, Counter> counters() {
+        return dropConnect > 0 ? Map.of("dropConnect.offset", dropConnectOffset) : Map.of();
+    }
+
+    /** One kernel mask serves every row of the batch. */
+    @Override
+    public boolean sharesMaskAcrossBatch() {
+        return dropConnect > 0;
+    }
+
+    private Mask dropConnectMask(Counter counter) {
+        return new Mask(dropConnect, seed, counter);
+    }
+
+    /**
+     * The kernel the product uses: W itself, or where masks are drawn {@code Wm = M ⊙ W/(1 − rate)}:
+     * (I, O), a per-batch workspace value written by one {@link ApplyMask} over the I·O values.
+     */
+    private Tensor dropConnectKernel(Lowering g) {
+        Tensor w = g.parameter(this, "kernel");
+        if (dropConnect == 0 || !g.drawsMasks()) {
+            return w;
+        }
+        Counter counter = g.maskCounter(dropConnectOffset);
+        Tensor masked = g.batchValue(this, "maskedKernel", w.shape());
+        g.emit(this, new ApplyMask(w, dropConnectMask(counter), masked));
+        g.advanceAfterStep(counter, Philox.blocks(w.shape().size()));
+        return masked;
     }
 }

@@ -19,7 +19,7 @@ public final class LayerTypes {
     private static final Map<String, Type> TYPES = new LinkedHashMap<>();
 
     static {
-        register(new Type("dense", Set.of("units", "activation"), Dense::fromConfig));
+        register(new Type("dense", Set.of("units", "activation", "dropConnect"), Dense::fromConfig));
         register(new Type("dropout", Set.of("rate"), Dropout::fromConfig));
         register(new Type("relu", Set.of(), c -> new ReLU()));
         register(new Type("tanh", Set.of(), c -> new Tanh()));
@@ -34,6 +34,8 @@ public final class LayerTypes {
         register(new Type("batch_normalization", Set.of("momentum", "epsilon", "center", "scale"),
                 BatchNormalization::fromConfig));
         register(new Type("spatial_dropout2d", Set.of("rate"), SpatialDropout2D::fromConfig));
+        register(new Type("gaussian_dropout", Set.of("rate"), GaussianDropout::fromConfig));
+        register(new Type("alpha_dropout", Set.of("rate"), AlphaDropout::fromConfig));
     }
 
     private LayerTypes() {
