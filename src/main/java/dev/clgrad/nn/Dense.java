@@ -193,6 +193,11 @@ public final class Dense extends Layer {
         return this;
     }
 
+    /** The layer's seed: its kernel's initial values and the DropConnect mask's Philox key. */
+    public long seed() {
+        return seed;
+    }
+
     /** The DropConnect rate; 0 when off. */
     public float dropConnectRate() {
         return dropConnect;
