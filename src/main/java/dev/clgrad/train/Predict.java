@@ -14,10 +14,15 @@ package dev.clgrad.train;
  * from sampling counters that start at 2^63 at every call (training's counters are untouched),
  * so one call on the same model, data, T and batch size gives the same bits every time.
  *
+ * <p>With {@link #softmax()} each pass's outputs (logits, as a model trained with a softmax
+ * cross-entropy gives them) become softmax probabilities before they are averaged: the predictive
+ * distribution of MC dropout is the mean of the passes' class probabilities.
+ *
  * @param passes    T ≥ 1 stochastic passes, or 0 for weight scaling
  * @param batchSize input rows per batch (≥ 1), 32 by default
+ * @param probabilities whether each pass's outputs are turned into softmax probabilities first
  */
-public record Predict(int passes, int batchSize) {
+public record Predict(int passes, int batchSize, boolean probabilities) {
     public Predict {
         if (passes < 0) {
             throw new IllegalArgumentException("predict: Monte-Carlo passes must be >= 1, got " + passes);
@@ -29,7 +34,7 @@ public record Predict(int passes, int batchSize) {
 
     /** One deterministic pass, random-mask layers off. */
     public static Predict weightScaling() {
-        return new Predict(0, 32);
+        return new Predict(0, 32, false);
     }
 
     /** T ≥ 1 stochastic passes. */
@@ -37,11 +42,16 @@ public record Predict(int passes, int batchSize) {
         if (passes < 1) {
             throw new IllegalArgumentException("predict: Monte-Carlo passes must be >= 1, got " + passes);
         }
-        return new Predict(passes, 32);
+        return new Predict(passes, 32, false);
     }
 
     public Predict batchSize(int rows) {
-        return new Predict(passes, rows);
+        return new Predict(passes, rows, probabilities);
+    }
+
+    /** These options with every pass's outputs turned into softmax probabilities before averaging. */
+    public Predict softmax() {
+        return new Predict(passes, batchSize, true);
     }
 
     /** Whether this is Monte-Carlo prediction. */

@@ -237,7 +237,11 @@ public final class Trainer {
         int batch = Math.min(options.batchSize(), Math.max(rows, 1));
         if (!options.monteCarlo()) {
             float[] mean = predict(model, x, rows, batch);
-            return new Prediction(rows, mean.length / rows, 0, mean, new float[mean.length]);
+            int outputs = mean.length / rows;
+            if (options.probabilities()) {
+                softmaxRows(mean, rows, outputs);
+            }
+            return new Prediction(rows, outputs, 0, mean, new float[mean.length]);
         }
         if (rows < 1 || x.length % rows != 0) {
             throw new IllegalArgumentException("predict: " + x.length + " values do not split into " + rows + " rows");
@@ -275,6 +279,9 @@ public final class Trainer {
                     System.arraycopy(x, r * features, stage, k * n * features, n * features);
                 }
                 model.sampleBatch(stage, g * n, out, 0);
+                if (options.probabilities()) {
+                    softmaxRows(out, g * n, outputs);
+                }
                 for (int k = 0; k < g; k++) {
                     for (int j = 0; j < n * outputs; j++) {
                         double v = out[k * n * outputs + j];
@@ -290,6 +297,24 @@ public final class Trainer {
             }
         }
         return new Prediction(rows, outputs, passes, mean, std);
+    }
+
+    /** v: (rows, O) → each row's softmax, in float64 with the row maximum subtracted first. Modified: v. */
+    private static void softmaxRows(float[] v, int rows, int outputs) {
+        for (int r = 0; r < rows; r++) {
+            int at = r * outputs;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < outputs; j++) {
+                max = Math.max(max, v[at + j]);
+            }
+            double total = 0;
+            for (int j = 0; j < outputs; j++) {
+                total += Math.exp(v[at + j] - max);
+            }
+            for (int j = 0; j < outputs; j++) {
+                v[at + j] = (float) (Math.exp(v[at + j] - max) / total);
+            }
+        }
     }
 
     /** Outputs (N, O) for inputs (N, I). */
