@@ -40,7 +40,8 @@ import java.util.Set;
  * dilation, activation, useBias), {@code reshape} (targetShape, one −1 allowed); {@code max_pooling2d} and
  * {@code average_pooling2d} (poolSize, strides: an integer or [a, b]; padding valid|same),
  * {@code global_average_pooling2d}, {@code batch_normalization} (momentum in [0, 1], epsilon > 0, center,
- * scale), {@code spatial_dropout2d} (rate in [0, 1)). Optimizers: {@code adam}, {@code adamw} (lr, weightDecay), {@code sgd} (lr,
+ * scale), {@code spatial_dropout2d}, {@code gaussian_dropout}, {@code alpha_dropout} (rate in [0, 1);
+ * {@code dense} also takes {@code dropConnect} in [0, 1)). Optimizers: {@code adam}, {@code adamw} (lr, weightDecay), {@code sgd} (lr,
  * momentum, weightDecay), given as an object or just the name. The data section is
  * {@link DataSpec}. {@code "inputShape": [28, 28, 1]} (optional, Keras's {@code input_shape}) declares the
  * per-sample input the model is built for; without it the model takes the data's sample shape. Errors are {@link ConfigException}s naming the file and the JSON path.
