@@ -45,7 +45,7 @@ class ModelConfigTest {
     void errorsNameThePathAndWhatWasExpected() {
         assertEquals("m.json: $.layers[1].type: unknown layer type 'lstm'; expected one of [dense, dropout, relu, tanh, "
                         + "sigmoid, flatten, conv2d, reshape, max_pooling2d, average_pooling2d, global_average_pooling2d, "
-                        + "batch_normalization, spatial_dropout2d]",
+                        + "batch_normalization, spatial_dropout2d, gaussian_dropout, alpha_dropout]",
                 error(config("{\"type\": \"dense\", \"units\": 4}, {\"type\": \"lstm\"}")));
         assertEquals("m.json: $.layers[0].units: missing; expected an integer in [1, 16777216]",
                 error(config("{\"type\": \"dense\"}")));
