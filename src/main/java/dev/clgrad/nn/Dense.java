@@ -96,7 +96,10 @@ public final class Dense extends Layer {
         return c;
     }
 
-    /** {@code {"type": "dense", "units": U, "activation": A, "dropConnect": R}}; units in [1, 2^24], R in [0, 1) (default 0). */
+    /**
+     * {@code {"type": "dense", "units": U, "activation": A, "dropConnect": R}}; units in [1, 2^24],
+     * R in [0, 1) (default 0: off).
+     */
     static Dense fromConfig(LayerConfig c) {
         int units = c.integer("units", 1, 1 << 24);
         String act = c.string("activation", "linear");

@@ -18,8 +18,8 @@ import java.util.Map;
  * <p>Counters (docs/ARCHITECTURE.md, "Masks"): the layer's Philox key is its seed, derived from the
  * model seed; each training step uses the 64-bit counter base {@link #offset()} and then advances it
  * by {@link #blocks} (for dropout {@code ceil(n/4)} blocks for a mask of n elements, four 32-bit
- * words per Philox block), so no two steps share a counter. Backward regenerates the mask from the same (seed, offset) instead of
- * storing it. The counter is saved in checkpoints ({@link #counters}).
+ * words per Philox block), so no two steps share a counter. Backward regenerates the mask from the
+ * same (seed, offset) instead of storing it. The counter is saved in checkpoints ({@link #counters}).
  */
 public abstract class RandomMaskLayer extends Layer {
     private final float rate;
