@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -298,7 +299,7 @@ class DropoutMaskTest {
         int n = 200_003;
         float p = 0.2f;
         boolean[] spec = RefOps.dropoutMask(n, p, 5, 1L << 33);
-        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+        SplittableRandom r = new SplittableRandom(3);
         float[] x = new float[n];
         for (int i = 0; i < n; i++) {
             x[i] = (float) (r.nextGaussian());

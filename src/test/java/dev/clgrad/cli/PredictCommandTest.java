@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,7 +27,7 @@ class PredictCommandTest {
     private Path config() throws IOException {
         StringBuilder train = new StringBuilder();
         StringBuilder test = new StringBuilder();
-        java.util.SplittableRandom r = new java.util.SplittableRandom(1);
+        SplittableRandom r = new SplittableRandom(1);
         for (int i = 0; i < 300; i++) {
             int label = r.nextInt(3);
             String row = label + "," + (label + r.nextGaussian() * 0.7) + "," + (r.nextGaussian() - label) + "\n";

@@ -2,8 +2,10 @@ package dev.clgrad.nn;
 
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.TestBackends;
+import dev.clgrad.io.Checkpoint;
 import dev.clgrad.io.ConfigException;
 import dev.clgrad.io.ModelConfig;
+import dev.clgrad.io.Safetensors;
 import dev.clgrad.io.SavedModel;
 import dev.clgrad.model.Sequential;
 import dev.clgrad.ops.Activation;
@@ -12,6 +14,7 @@ import dev.clgrad.ops.GaussianNoise;
 import dev.clgrad.ops.Philox;
 import dev.clgrad.selftest.RefOps;
 import dev.clgrad.tensor.Shape;
+import dev.clgrad.train.Position;
 import dev.clgrad.train.Predict;
 import dev.clgrad.train.Prediction;
 import org.junit.jupiter.api.Named;
@@ -42,7 +45,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * first counters (each computed from the spec: {@link GaussianNoise#factor}, the dropout mask of
  * {@link RefOps}); counters advancing per step; configs read and written back; Monte-Carlo
  * prediction (deterministic, training's counters untouched, passes in chunks equal to passes in
- * one batch in distribution, DropConnect one pass per batch).
+ * one batch in distribution, DropConnect one pass per batch); counters checkpointed and restored.
  */
 class DropoutVariantsTest {
     private static final double H = 1e-6;
@@ -313,6 +316,36 @@ class DropoutVariantsTest {
             s += (double) f * f;
         }
         return Math.sqrt(s);
+    }
+
+    /** The variants' counters are checkpointed by name and restored, DropConnect's included. */
+    @Test
+    void countersAreCheckpointedAndRestored() throws IOException {
+        float[] x = uniform(9, ROWS * IN);
+        float[] y = uniform(10, ROWS * OUT);
+        Path ck = dir.resolve("ck");
+        try (Sequential model = new Sequential(TestBackends.java(), 4)) {
+            model.add(new Dense(HIDDEN, "relu").dropConnect(0.5)).add(new GaussianDropout(0.2))
+                    .add(new AlphaDropout(0.1)).add(new Dense(OUT));
+            model.compile("adam", "mse");
+            model.build(Shape.of(IN));
+            model.reserve(ROWS);
+            model.trainBatch(x, y, ROWS);
+            model.trainBatch(x, y, ROWS);
+            model.checkpoint(ck, new Position(0, 2, 0, ROWS, false, 0, 0));
+            var meta = Safetensors.readContents(Checkpoint.file(ck)).metadata();
+            assertEquals(String.valueOf(2 * Philox.blocks(IN * HIDDEN)), meta.get("rng.dense_1.dropConnect.offset"));
+            assertEquals(String.valueOf(2 * GaussianNoise.blocks(ROWS * HIDDEN)), meta.get("rng.gaussian_dropout_1.offset"));
+            assertEquals(String.valueOf(2 * Philox.blocks(ROWS * HIDDEN)), meta.get("rng.alpha_dropout_1.offset"));
+        }
+        try (Sequential model = new Sequential(TestBackends.java(), 4)) {
+            Dense first = new Dense(HIDDEN, "relu").dropConnect(0.5);
+            model.add(first).add(new GaussianDropout(0.2)).add(new AlphaDropout(0.1)).add(new Dense(OUT));
+            model.compile("adam", "mse");
+            model.build(Shape.of(IN));
+            model.restoreCheckpoint(ck);
+            assertEquals(2 * Philox.blocks(IN * HIDDEN), first.counters().get("dropConnect.offset").get());
+        }
     }
 
     @Test
