@@ -44,8 +44,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * GaussianDropout, AlphaDropout, DropConnect and input dropout, the masks fixed at the layers'
  * first counters (each computed from the spec: {@link GaussianNoise#factor}, the dropout mask of
  * {@link RefOps}); counters advancing per step; configs read and written back; Monte-Carlo
- * prediction (deterministic, training's counters untouched, passes in chunks equal to passes in
- * one batch in distribution, DropConnect one pass per batch); counters checkpointed and restored.
+ * prediction (deterministic, training's counters untouched, weight scaling equal to plain predict,
+ * an unbiased mean before a linear layer, DropConnect too); counters checkpointed and restored.
  */
 class DropoutVariantsTest {
     private static final double H = 1e-6;
