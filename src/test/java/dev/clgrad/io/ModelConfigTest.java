@@ -51,7 +51,7 @@ class ModelConfigTest {
                 error(config("{\"type\": \"dense\"}")));
         assertEquals("m.json: $.layers[0].rate: expected a number in [0.0, 1.0), got 1.5",
                 error(config("{\"type\": \"dropout\", \"rate\": 1.5}")));
-        assertEquals("m.json: $.layers[0].unit: unknown key; expected one of [activation, type, units]",
+        assertEquals("m.json: $.layers[0].unit: unknown key; expected one of [activation, dropConnect, type, units]",
                 error(config("{\"type\": \"dense\", \"unit\": 4}")));
         assertEquals("m.json: $.layers[0].units: expected an integer in [1, 16777216], got \"4\"",
                 error(config("{\"type\": \"dense\", \"units\": \"4\"}")));
