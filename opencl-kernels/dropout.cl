@@ -1,5 +1,6 @@
 // dropout.cl — inverted dropout with Philox masks (DESIGN.md), forward and backward, per element
-// and per channel (spatial dropout).
+// and per channel (spatial dropout); and its variants on the same counters: Gaussian dropout
+// (multiplicative normal noise) and alpha dropout.
 //
 //   x, y: n floats, contiguous, each at x_g + x_off.
 //   keep(i) = (philox4x32_10(philox_counter(offset, i / 4), philox_key(seed))[i % 4] >> 8) >= threshold
@@ -33,6 +34,22 @@
 // its j (PHILOX_ELEMENT_WORD: the S * C elements of a sample share B * C words, so the rounds are
 // repeated S times over, in exchange for one pass with neighbouring work-items on neighbouring
 // floats); global = ceil(n / DROPOUT_WG) * DROPOUT_WG, local = DROPOUT_WG. Indices are size_t.
+//
+// gaussian_dropout: x, y: n floats; Keras's GaussianDropout, y[i] = x[i] * (1 + sigma * z(i)),
+// sigma = sqrt(p / (1 - p)) from the host, z(i) a standard normal from the Philox block at counter
+// offset + i / 2, words 2 * (i % 2) and 2 * (i % 2) + 1, by gaussian_normal (Box-Muller with a
+// polynomial log and sine/cosine; dev.clgrad.ops.Normal is the twin). Only correctly rounded
+// operations in Normal's order: FP_CONTRACT is off for this file and the host builds it with
+// -cl-fp32-correctly-rounded-divide-sqrt (the file names CLGRAD_EXACT_DIVIDE_SQRT), so the bits are
+// the Java backend's. The backward is the same kernel on the gradient. One work-item per block
+// (two elements); global = ceil(ceil(n / 2) / DROPOUT_WG) * DROPOUT_WG, local = DROPOUT_WG.
+//
+// alpha_dropout: x, y: n floats; alpha dropout (Klambauer et al., NeurIPS 2017) with the dropout
+// mask above: y[i] = keep(i) ? a * x[i] + b : dropped, a, b and dropped = a * alpha' + b from the
+// host (the backward passes b = dropped = 0). One work-item per Philox block of four elements,
+// global = ceil(ceil(n / 4) / DROPOUT_WG) * DROPOUT_WG, local = DROPOUT_WG.
+
+#pragma OPENCL FP_CONTRACT OFF
 
 #include "philox.cl"
 
@@ -151,4 +168,88 @@ void spatial_dropout(const int n, const int row, const int C, const uint thresho
     const ulong j = (ulong)(i / row) * C + i % C;
     const ulong w = spatial_dropout_word(seed, offset, j);
     y_g[(size_t)y_off + i] = (w >> 8) >= threshold ? x_g[(size_t)x_off + i] * scale : 0.0f;
+}
+
+// z ~ N(0, 1) from words w1, w2 (dev.clgrad.ops.Normal.boxMuller): u1 = ((w1 >> 8) + 1) * 2^-24 in
+// (0, 1]; ln u1 = e * ln2 + 2 atanh(s), s = (m - 1) / (m + 1), m in [sqrt2 / 2, sqrt2); the top two
+// bits of w2 >> 8 pick the quadrant of the turn, its low 22 bits the angle theta in [0, pi / 2).
+inline float gaussian_log(const float u) {
+    const uint bits = as_uint(u);
+    int e = (int)(bits >> 23) - 127;
+    float m = as_float((bits & 0x7FFFFFu) | 0x3F800000u);
+    if (m > 0x1.6a09e6p0f) {
+        m = m * 0.5f;
+        e = e + 1;
+    }
+    const float s = (m - 1.0f) / (m + 1.0f);
+    const float s2 = s * s;
+    const float p = s2 * (0x1.555556p-2f + s2 * (0x1.99999ap-3f + s2 * (0x1.24924ap-3f + s2 * 0x1.c71c72p-4f)));
+    return (float)e * 0x1.62e43p-1f + 2.0f * (s + s * p);
+}
+
+inline float gaussian_sin(const float t) {
+    const float t2 = t * t;
+    float p = 0x1.612462p-33f;
+    p = p * t2 - 0x1.ae6456p-26f;
+    p = p * t2 + 0x1.71de3ap-19f;
+    p = p * t2 - 0x1.a01a02p-13f;
+    p = p * t2 + 0x1.111112p-7f;
+    p = p * t2 - 0x1.555556p-3f;
+    return t + t * (t2 * p);
+}
+
+inline float gaussian_cos(const float t) {
+    const float t2 = t * t;
+    float p = -0x1.93974ap-37f;
+    p = p * t2 + 0x1.1eed8ep-29f;
+    p = p * t2 - 0x1.27e4fcp-22f;
+    p = p * t2 + 0x1.a01a02p-16f;
+    p = p * t2 - 0x1.6c16c2p-10f;
+    p = p * t2 + 0x1.555556p-5f;
+    p = p * t2 - 0.5f;
+    return 1.0f + t2 * p;
+}
+
+inline float gaussian_normal(const uint w1, const uint w2) {
+    const float u1 = (float)((w1 >> 8) + 1u) * 0x1p-24f;
+    const float r = sqrt(-2.0f * gaussian_log(u1));
+    const uint turn = w2 >> 8;
+    const float theta = (float)(turn & 0x3FFFFFu) * 0x1p-22f * 0x1.921fb6p0f;
+    const uint q = turn >> 22;
+    return q == 0u ? r * gaussian_cos(theta) : q == 1u ? -(r * gaussian_sin(theta))
+            : q == 2u ? -(r * gaussian_cos(theta)) : r * gaussian_sin(theta);
+}
+
+__kernel __attribute__((reqd_work_group_size(DROPOUT_WG, 1, 1)))
+void gaussian_dropout(const int n, const float sigma, const ulong seed, const ulong offset,
+                      __global const float* x_g, const int x_off, __global float* y_g, const int y_off) {
+    const size_t blk = get_global_id(0);
+    const size_t i0 = 2 * blk;
+    if (i0 >= (size_t)n) {
+        return;
+    }
+    const uint4 w = philox4x32_10(philox_counter(offset, blk), philox_key(seed));
+    const float f0 = 1.0f + sigma * gaussian_normal(w.x, w.y);
+    y_g[(size_t)y_off + i0] = x_g[(size_t)x_off + i0] * f0;
+    if (i0 + 1 < (size_t)n) {
+        const float f1 = 1.0f + sigma * gaussian_normal(w.z, w.w);
+        y_g[(size_t)y_off + i0 + 1] = x_g[(size_t)x_off + i0 + 1] * f1;
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(DROPOUT_WG, 1, 1)))
+void alpha_dropout(const int n, const uint threshold, const float a, const float b, const float dropped,
+                   const ulong seed, const ulong offset, __global const float* x_g, const int x_off,
+                   __global float* y_g, const int y_off) {
+    const size_t blk = get_global_id(0);
+    const size_t i0 = 4 * blk;
+    if (i0 >= (size_t)n) {
+        return;
+    }
+    const uint4 w4 = philox4x32_10(philox_counter(offset, blk), philox_key(seed));
+    const uint w_p[4] = {w4.x, w4.y, w4.z, w4.w};
+    for (int j = 0; j < 4 && i0 + j < (size_t)n; j++) {
+        const float v = x_g[(size_t)x_off + i0 + j];
+        y_g[(size_t)y_off + i0 + j] = (w_p[j] >> 8) >= threshold ? a * v + b : dropped;
+    }
 }

@@ -3,20 +3,25 @@ package dev.clgrad.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.Backends;
+import dev.clgrad.ops.ApplyGaussianNoise;
 import dev.clgrad.ops.ApplyMask;
+import dev.clgrad.ops.GaussianNoise;
 import dev.clgrad.ops.Mask;
 import dev.clgrad.tensor.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code clgrad dropout-mask --n N --p P --seed S --offset O [--device SPEC] [--json]}: prints the N
- * keep bits of one dropout call as 0/1 characters, computed on the device (a forward pass over
- * ones), to compare masks across devices. Seed and offset are 64-bit, decimal (unsigned allowed)
- * or {@code 0x} hex.
+ * {@code clgrad dropout-mask --n N --p P --seed S --offset O [--gaussian] [--device SPEC] [--json]}:
+ * prints the N keep bits of one dropout call as 0/1 characters, computed on the device (a forward
+ * pass over ones), to compare masks across devices. With {@code --gaussian}: the N factors
+ * {@code 1 + σ·z} of one Gaussian-dropout call instead, one per line as 8 hex digits of their float
+ * bits (AlphaDropout and DropConnect use the dropout bits). Seed and offset are 64-bit, decimal
+ * (unsigned allowed) or {@code 0x} hex.
  */
 @Command(name = "dropout-mask", description = "Print the keep bits of one Philox dropout call as 0/1.")
 final class DropoutMaskCommand implements Callable<Integer> {
@@ -36,6 +41,9 @@ final class DropoutMaskCommand implements Callable<Integer> {
             description = "auto, java, opencl, opencl:gpu, opencl:cpu, opencl:P:D (default: ${DEFAULT-VALUE}).")
     String device;
 
+    @Option(names = "--gaussian", description = "Print the Gaussian-dropout factors' float bits (hex), one per line.")
+    boolean gaussian;
+
     @Option(names = "--json", description = "Print one JSON object on stdout.")
     boolean json;
 
@@ -54,16 +62,23 @@ final class DropoutMaskCommand implements Callable<Integer> {
         try (Backend backend = Backends.select(device);
              Tensor x = Tensor.of(backend, ones, n); Tensor y = Tensor.empty(backend, x.shape())) {
             id = backend.id();
-            backend.run(new ApplyMask(x, mask, y));
-            for (float v : y.toArray()) {
-                bits.append(v != 0f ? '1' : '0');
+            if (gaussian) {
+                backend.run(new ApplyGaussianNoise(x, GaussianNoise.fixed(p, s, o), y));
+                for (float v : y.toArray()) {
+                    bits.append(bits.isEmpty() ? "" : "\n").append(String.format(Locale.ROOT, "%08x", Float.floatToRawIntBits(v)));
+                }
+            } else {
+                backend.run(new ApplyMask(x, mask, y));
+                for (float v : y.toArray()) {
+                    bits.append(v != 0f ? '1' : '0');
+                }
             }
         }
         if (json) {
             ObjectMapper mapper = new ObjectMapper();
             System.out.println(mapper.writeValueAsString(mapper.createObjectNode().put("device", id).put("n", n)
                     .put("p", p).put("seed", Long.toUnsignedString(s)).put("offset", Long.toUnsignedString(o))
-                    .put("mask", bits.toString())));
+                    .put(gaussian ? "factors" : "mask", bits.toString())));
         } else {
             System.out.println(bits);
         }

@@ -16,7 +16,8 @@ import java.util.logging.Logger;
  */
 @Command(name = "clgrad", mixinStandardHelpOptions = true, version = "clgrad 0.1.0",
         description = "Neural-network training on OpenCL devices, with a pure-Java fallback.",
-        subcommands = {DevicesCommand.class, KernelsCommand.class, TrainCommand.class, ExplainCommand.class,
+        subcommands = {DevicesCommand.class, KernelsCommand.class, TrainCommand.class, PredictCommand.class,
+                ExplainCommand.class,
                 BenchCommand.class, DropoutMaskCommand.class, ProfileCommand.class, SelftestCommand.class,
                 TuneCommand.class, StudyCommand.class})
 public final class Main implements Runnable {

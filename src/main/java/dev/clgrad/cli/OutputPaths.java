@@ -97,6 +97,7 @@ final class OutputPaths {
         return switch (option) {
             case "--plot" -> "curves.png";
             case "--save" -> "model.safetensors";
+            case "--out" -> "predictions.csv";
             default -> "trace.json";
         };
     }

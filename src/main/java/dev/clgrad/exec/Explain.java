@@ -41,6 +41,7 @@ final class Explain {
             case TRAIN -> "training step";
             case EVALUATE -> "evaluation batch";
             case PREDICT -> "prediction batch";
+            case SAMPLE -> "Monte-Carlo prediction batch";
         };
         List<Planner.Plan.Launch> launches = plan.launches();
         sb.append(String.format(Locale.ROOT, "%s, batch %d on %s: %d fused ops, %d kernel launches after the batch "

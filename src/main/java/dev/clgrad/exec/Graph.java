@@ -28,6 +28,8 @@ final class Graph implements Lowering, AutoCloseable {
     private final List<Advance> advances = new ArrayList<>();
     private final ParameterStore store;
     private final boolean training;
+    /** A Monte-Carlo prediction's sampling counters by training counter (the planner's); null otherwise. */
+    private final Map<Counter, Counter> sampling;
     private final int rows;
     private final Set<Layer> inputGradients;
     private String phase = "forward";
@@ -37,9 +39,11 @@ final class Graph implements Lowering, AutoCloseable {
     record Advance(Counter counter, long delta) {
     }
 
-    Graph(ParameterStore store, boolean training, int rows, Set<Layer> inputGradients) {
+    /** @param sampling the planner's sampling counters for a Monte-Carlo prediction program, else null */
+    Graph(ParameterStore store, boolean training, Map<Counter, Counter> sampling, int rows, Set<Layer> inputGradients) {
         this.store = store;
         this.training = training;
+        this.sampling = sampling;
         this.rows = rows;
         this.inputGradients = inputGradients;
     }
@@ -52,6 +56,18 @@ final class Graph implements Lowering, AutoCloseable {
     @Override
     public boolean training() {
         return training;
+    }
+
+    @Override
+    public boolean drawsMasks() {
+        return training || sampling != null;
+    }
+
+    /** In Monte-Carlo prediction, the sampling twin of {@code trainingCounter}, made at the first ask. */
+    @Override
+    public Counter maskCounter(Counter trainingCounter) {
+        return sampling == null ? trainingCounter
+                : sampling.computeIfAbsent(trainingCounter, c -> new Counter(Planner.SAMPLING_BASE));
     }
 
     @Override

@@ -6,6 +6,7 @@ import dev.clgrad.nn.Loss;
 import dev.clgrad.nn.Parameter;
 import dev.clgrad.nn.Metric;
 import dev.clgrad.nn.ParameterStore;
+import dev.clgrad.ops.Counter;
 import dev.clgrad.ops.Fill;
 import dev.clgrad.ops.Op;
 import dev.clgrad.optim.Optimizer;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -38,8 +40,18 @@ import java.util.function.UnaryOperator;
  * same copy.
  */
 public final class Planner implements AutoCloseable {
-    /** What a program computes. */
-    public enum Kind { TRAIN, EVALUATE, PREDICT }
+    /**
+     * What a program computes: a training step, an evaluation batch, a prediction batch, or a
+     * Monte-Carlo prediction batch (every random-mask layer drawing, as in training, no loss).
+     */
+    public enum Kind { TRAIN, EVALUATE, PREDICT, SAMPLE }
+
+    /**
+     * Where Monte-Carlo prediction's counters start ({@link #resetSampling}): 2^63, the upper half
+     * of the 64-bit counter space, which training's counters (from 0, a mask's blocks a step) never
+     * reach, so no sampling pass reuses a training step's draws.
+     */
+    public static final long SAMPLING_BASE = Long.MIN_VALUE;
 
     private static final int SLOTS = 16;
     /** The most metrics a model compiles; their sums come first in the sums vector. */
@@ -58,6 +70,8 @@ public final class Planner implements AutoCloseable {
     private final Program[] lastProgram = new Program[Kind.values().length];
     private final int[] lastRows = new int[Kind.values().length];
     private final Map<Integer, Integer> slots = new HashMap<>();
+    /** The Monte-Carlo counters, one per random-mask layer's training counter. */
+    private final Map<Counter, Counter> sampling = new IdentityHashMap<>();
     private Loss loss;
     private List<Metric> metrics = List.of();
     private Optimizer optimizer;
@@ -231,11 +245,24 @@ public final class Planner implements AutoCloseable {
     private long peakFloats() {
         long peak = 0;
         for (Kind k : Kind.values()) {
-            if (k == Kind.PREDICT || loss != null) {
+            if (k == Kind.PREDICT || k == Kind.SAMPLE && drawsMasks() || loss != null && k != Kind.SAMPLE) {
                 peak = Math.max(peak, layout(k).peakFloats());
             }
         }
         return peak;
+    }
+
+    /** Whether some layer draws random masks (has a counter): only then is a sampling program planned. */
+    private boolean drawsMasks() {
+        return layers.stream().anyMatch(l -> !l.counters().isEmpty());
+    }
+
+    /**
+     * Sets every Monte-Carlo counter to {@link #SAMPLING_BASE}: a prediction that starts here draws
+     * the same masks whatever ran before. Training's counters are not touched.
+     */
+    public void resetSampling() {
+        sampling.values().forEach(c -> c.set(SAMPLING_BASE));
     }
 
     private void release() {
@@ -298,7 +325,7 @@ public final class Planner implements AutoCloseable {
 
     /** Lowers program {@code kind} for {@code rows} rows, fused, before binding; with the optimizer's updates or without. */
     private Graph lower(Kind kind, int rows, boolean updates) {
-        Graph g = new Graph(store, kind == Kind.TRAIN, rows, inputGradients);
+        Graph g = new Graph(store, kind == Kind.TRAIN, kind == Kind.SAMPLE ? sampling : null, rows, inputGradients);
         try {
             emit(g, kind, rows, updates);
             return g;
@@ -317,7 +344,7 @@ public final class Planner implements AutoCloseable {
             h = layer.forward(g, h);
         }
         g.output(h);
-        if (kind != Kind.PREDICT) {
+        if (kind == Kind.TRAIN || kind == Kind.EVALUATE) {
             Tensor target = target(rows);
             Tensor lossSum = slot(rows);
             g.phase("loss");
@@ -375,7 +402,7 @@ public final class Planner implements AutoCloseable {
             throw new IllegalArgumentException("batch of " + rows + " rows; the workspace holds 1.." + maxRows
                     + " (call reserve first)");
         }
-        if (kind != Kind.PREDICT && loss == null) {
+        if ((kind == Kind.TRAIN || kind == Kind.EVALUATE) && loss == null) {
             throw new IllegalStateException("the model is not compiled: call compile(optimizer, loss) first");
         }
         Program last = lastProgram[kind.ordinal()];
@@ -450,7 +477,7 @@ public final class Planner implements AutoCloseable {
     private void recycleSlots() {
         if (slots.size() > SLOTS / 2) {
             slots.clear();
-            programs.keySet().removeIf(k -> !k.startsWith(Kind.PREDICT.name()));
+            programs.keySet().removeIf(k -> k.startsWith(Kind.TRAIN.name()) || k.startsWith(Kind.EVALUATE.name()));
             lastProgram[Kind.TRAIN.ordinal()] = null;
             lastProgram[Kind.EVALUATE.ordinal()] = null;
         }

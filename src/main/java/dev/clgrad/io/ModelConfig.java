@@ -43,7 +43,8 @@ import java.util.function.Supplier;
  * biasRegularizer: {@code WeightRules}), {@code reshape} (targetShape, one −1 allowed); {@code max_pooling2d} and
  * {@code average_pooling2d} (poolSize, strides: an integer or [a, b]; padding valid|same),
  * {@code global_average_pooling2d}, {@code batch_normalization} (momentum in [0, 1], epsilon > 0, center,
- * scale), {@code spatial_dropout2d} (rate in [0, 1)), {@code activation} (activation), {@code leaky_relu}
+ * scale), {@code spatial_dropout2d}, {@code gaussian_dropout}, {@code alpha_dropout} (rate in [0, 1);
+ * {@code dense} also takes {@code dropConnect} in [0, 1)), {@code activation} (activation), {@code leaky_relu}
  * (negativeSlope), {@code elu} (alpha), {@code gelu} (approximate), {@code selu}, {@code silu}, {@code swish},
  * {@code softmax} (axis −1). Optimizers ({@link OptimizerConfig}): {@code adam}, {@code adamw},
  * {@code sgd}, {@code rmsprop}, {@code adagrad}, given as an object or just the name; learningRate

@@ -22,6 +22,8 @@ import dev.clgrad.tensor.Tensor;
 import dev.clgrad.train.Fit;
 import dev.clgrad.train.History;
 import dev.clgrad.train.Position;
+import dev.clgrad.train.Predict;
+import dev.clgrad.train.Prediction;
 import dev.clgrad.train.Trainable;
 import dev.clgrad.train.Trainer;
 
@@ -342,6 +344,32 @@ public final class Sequential implements Trainable, AutoCloseable {
         backend.download(y.buffer(), y.offset(), out, outOffset, Math.toIntExact(y.shape().size()));
     }
 
+    /**
+     * Like {@link #predictBatch} with every random-mask layer drawing from its Monte-Carlo counter
+     * (the planner's sampling program): one stochastic pass over each of the rows.
+     */
+    @Override
+    public void sampleBatch(float[] x, int rows, float[] out, int outOffset) {
+        checkBuilt();
+        var program = planner.program(Planner.Kind.SAMPLE, rows);
+        planner.upload(staging, x, null, rows);
+        program.run();
+        Tensor y = program.output();
+        backend.download(y.buffer(), y.offset(), out, outOffset, Math.toIntExact(y.shape().size()));
+    }
+
+    /** Sets the Monte-Carlo counters to 2^63 ({@link Planner#resetSampling}). */
+    @Override
+    public void resetSampling() {
+        checkBuilt();
+        planner.resetSampling();
+    }
+
+    @Override
+    public boolean sharesMasksAcrossRows() {
+        return layers.stream().anyMatch(Layer::sharesMaskAcrossBatch);
+    }
+
     /** Zeroes the device loss and metric sums. */
     @Override
     public void resetTotals() {
@@ -418,6 +446,20 @@ public final class Sequential implements Trainable, AutoCloseable {
     /** Outputs (N, O) for inputs (N, I), batch size 32. */
     public float[][] predict(float[][] x) {
         return Trainer.predict(this, x, 32);
+    }
+
+    /**
+     * Outputs for inputs (N, I) by weight scaling or Monte-Carlo dropout
+     * ({@code predict(x, Predict.monteCarlo(30))}): the mean and std over the passes ({@link Predict}).
+     */
+    public Prediction predict(float[][] x, Predict options) {
+        Dataset d = Dataset.of(x, new float[x.length]);
+        return Trainer.predict(this, d.x(), d.rows(), options);
+    }
+
+    /** {@link #predict(float[][], Predict)} over a data set's inputs (its targets unused). */
+    public Prediction predict(Dataset data, Predict options) {
+        return Trainer.predict(this, data.x(), data.rows(), options);
     }
 
     // ---- saving: config JSON, safetensors weights, checkpoints (the formats live in dev.clgrad.io) ----

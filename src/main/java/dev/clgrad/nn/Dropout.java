@@ -1,8 +1,9 @@
 package dev.clgrad.nn;
 
 import dev.clgrad.ops.ApplyMask;
-import dev.clgrad.ops.Mask;
+import dev.clgrad.ops.Counter;
 import dev.clgrad.ops.Op;
+import dev.clgrad.ops.Philox;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
@@ -44,12 +45,12 @@ public final class Dropout extends RandomMaskLayer {
     }
 
     @Override
-    protected Op applyMask(Tensor in, Mask mask, Tensor out) {
-        return new ApplyMask(in, mask, out);
+    protected Op apply(Tensor in, Counter counter, boolean gradient, Tensor out) {
+        return new ApplyMask(in, mask(counter), out);
     }
 
     @Override
-    protected long maskElements(Tensor x) {
-        return x.shape().size();
+    protected long blocks(Tensor x) {
+        return Philox.blocks(x.shape().size());
     }
 }

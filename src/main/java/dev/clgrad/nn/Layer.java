@@ -44,6 +44,15 @@ public abstract class Layer {
         return Map.of();
     }
 
+    /**
+     * Whether the layer draws one random mask for the whole batch (DropConnect's kernel mask), so
+     * that the rows of one batch are not independent draws; Monte-Carlo prediction then runs its
+     * passes one per batch. False by default.
+     */
+    public boolean sharesMaskAcrossBatch() {
+        return false;
+    }
+
     /** The per-sample output shape for per-sample input {@code in}; throws if {@code in} does not fit. */
     protected abstract Shape outputShape(Shape in);
 

@@ -20,7 +20,7 @@ public final class LayerTypes {
     private static final Map<String, Type> TYPES = new LinkedHashMap<>();
 
     static {
-        register(new Type("dense", with(WeightRules.KEYS, "units", "activation"), Dense::fromConfig));
+        register(new Type("dense", with(WeightRules.KEYS, "units", "activation", "dropConnect"), Dense::fromConfig));
         register(new Type("dropout", Set.of("rate"), Dropout::fromConfig));
         register(new Type("relu", Set.of(), c -> new ReLU()));
         register(new Type("tanh", Set.of(), c -> new Tanh()));
@@ -43,6 +43,8 @@ public final class LayerTypes {
         register(new Type("swish", Set.of(), c -> ActivationLayer.named("swish")));
         register(new Type("silu", Set.of(), c -> ActivationLayer.named("silu")));
         register(new Type("softmax", Set.of("axis"), Softmax::fromConfig));
+        register(new Type("gaussian_dropout", Set.of("rate"), GaussianDropout::fromConfig));
+        register(new Type("alpha_dropout", Set.of("rate"), AlphaDropout::fromConfig));
     }
 
     private LayerTypes() {

@@ -16,6 +16,23 @@ public interface Lowering {
     /** Whether this is a training step (dropout on, backward follows) or inference. */
     boolean training();
 
+    /**
+     * Whether random-mask layers (dropout and its variants, DropConnect) draw their masks: in
+     * training, and in a Monte-Carlo prediction program; otherwise they are the identity.
+     */
+    default boolean drawsMasks() {
+        return training();
+    }
+
+    /**
+     * The counter a random-mask layer whose training counter is {@code trainingCounter} draws from
+     * in this program: that counter in training; in Monte-Carlo prediction the planner's sampling
+     * twin of it, so predicting never moves training's counters.
+     */
+    default Counter maskCounter(Counter trainingCounter) {
+        return trainingCounter;
+    }
+
     /** B: the rows of the batch this program runs. */
     int rows();
 

@@ -3,22 +3,23 @@ package dev.clgrad.nn;
 import dev.clgrad.ops.Counter;
 import dev.clgrad.ops.Mask;
 import dev.clgrad.ops.Op;
-import dev.clgrad.ops.Philox;
 import dev.clgrad.tensor.Tensor;
 
 import java.util.Map;
 
 /**
- * A layer that multiplies its input by a Philox keep mask in training and is the identity at
- * inference (x itself is returned, nothing runs): {@link Dropout} (one mask element per value) and
- * {@link SpatialDropout2D} (one per sample and channel). Forward and backward apply the same mask:
- * {@code y = keep ? x/(1 − rate) : 0}, {@code dX = keep ? dY/(1 − rate) : 0}.
+ * A layer that multiplies its input by Philox noise in training (and in Monte-Carlo prediction) and
+ * is the identity at inference (x itself is returned, nothing runs): {@link Dropout} (one mask
+ * element per value), {@link SpatialDropout2D} (one per sample and channel), {@link GaussianDropout}
+ * (a normal factor per value) and {@link AlphaDropout} (dropout's mask, then an affine correction).
+ * Forward and backward apply the same draws, e.g. for dropout {@code y = keep ? x/(1 − rate) : 0},
+ * {@code dX = keep ? dY/(1 − rate) : 0}.
  *
  * <p>Counters (docs/ARCHITECTURE.md, "Masks"): the layer's Philox key is its seed, derived from the
  * model seed; each training step uses the 64-bit counter base {@link #offset()} and then advances it
- * by {@code ceil(n/4)} blocks for a mask of n elements (four 32-bit words per Philox block), so no
- * two steps share a counter. Backward regenerates the mask from the same (seed, offset) instead of
- * storing it. The counter is saved in checkpoints ({@link #counters}).
+ * by {@link #blocks} (for dropout {@code ceil(n/4)} blocks for a mask of n elements, four 32-bit
+ * words per Philox block), so no two steps share a counter. Backward regenerates the mask from the
+ * same (seed, offset) instead of storing it. The counter is saved in checkpoints ({@link #counters}).
  */
 public abstract class RandomMaskLayer extends Layer {
     private final float rate;
@@ -68,24 +69,33 @@ public abstract class RandomMaskLayer extends Layer {
         this.seed = layerSeed;
     }
 
-    /** The op writing {@code out = in ⊙ mask}: in, out of this layer's shape (B, …). */
-    protected abstract Op applyMask(Tensor in, Mask mask, Tensor out);
+    /**
+     * The op writing {@code out = in ⊙ mask} (the forward, or with {@code gradient} the backward)
+     * for this layer's draws at {@code counter}: in, out of this layer's shape (B, …).
+     */
+    protected abstract Op apply(Tensor in, Counter counter, boolean gradient, Tensor out);
 
-    /** n: the mask elements one call over x draws (B·… values, or B·C channels). */
-    protected abstract long maskElements(Tensor x);
+    /** How far one call over x advances the counter: {@code ceil(n/4)} Philox blocks for n mask elements. */
+    protected abstract long blocks(Tensor x);
 
-    private Mask mask() {
-        return new Mask(rate, seed, offset);
+    /** The layer's keep mask at {@code counter} (dropout's rule, threshold and scale). */
+    protected final Mask mask(Counter counter) {
+        return new Mask(rate, seed, counter);
     }
 
+    /**
+     * Training and Monte-Carlo prediction draw ({@link Lowering#drawsMasks}), at the counter the
+     * lowering names for this layer's ({@link Lowering#maskCounter}); otherwise x itself.
+     */
     @Override
     public Tensor forward(Lowering g, Tensor x) {
-        if (!g.training()) {
+        if (!g.drawsMasks()) {
             return x;
         }
+        Counter counter = g.maskCounter(offset);
         Tensor y = g.workspace(this, "y", outputShape());
-        g.emit(this, applyMask(x, mask(), y));
-        g.advanceAfterStep(offset, Philox.blocks(maskElements(x)));
+        g.emit(this, apply(x, counter, false, y));
+        g.advanceAfterStep(counter, blocks(x));
         return y;
     }
 
@@ -95,7 +105,7 @@ public abstract class RandomMaskLayer extends Layer {
             return null;
         }
         Tensor dX = g.workspace(this, "dX", inputShape());
-        g.emit(this, applyMask(dY, mask(), dX));
+        g.emit(this, apply(dY, offset, true, dX));
         return dX;
     }
 }

@@ -1,8 +1,9 @@
 package dev.clgrad.nn;
 
 import dev.clgrad.ops.ApplyChannelMask;
-import dev.clgrad.ops.Mask;
+import dev.clgrad.ops.Counter;
 import dev.clgrad.ops.Op;
+import dev.clgrad.ops.Philox;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
@@ -52,12 +53,12 @@ public final class SpatialDropout2D extends RandomMaskLayer {
     }
 
     @Override
-    protected Op applyMask(Tensor in, Mask mask, Tensor out) {
-        return new ApplyChannelMask(in, mask, out);
+    protected Op apply(Tensor in, Counter counter, boolean gradient, Tensor out) {
+        return new ApplyChannelMask(in, mask(counter), out);
     }
 
     @Override
-    protected long maskElements(Tensor x) {
-        return (long) x.shape().rows() * x.shape().last();
+    protected long blocks(Tensor x) {
+        return Philox.blocks((long) x.shape().rows() * x.shape().last());
     }
 }

@@ -25,7 +25,8 @@ public sealed interface Op permits MatMul, BiasAct, Act, ActBackward, ApplyMask,
         Renorm, Regularize,
         SumSquares, RmspropUpdate, AdagradUpdate,
         ElementwiseLoss, CategoricalCrossEntropy, RowMetric,
-        Softmax, SoftmaxBackward {
+        Softmax, SoftmaxBackward,
+        ApplyGaussianNoise, ApplyAlphaMask {
 
     /** The op's name in profiles and plans, such as {@code matmul}. */
     String name();

@@ -128,6 +128,7 @@ public final class Conformance {
         constraints(all);
         windows(all);
         ImageOpChecks.add(all);
+        NoiseChecks.add(all);
         all.addAll(SpecialValues.checks());
         all.add(philoxKnownAnswers());
         return List.copyOf(all);

@@ -1,6 +1,8 @@
 package dev.clgrad.selftest;
 
 import dev.clgrad.ops.Activation;
+import dev.clgrad.ops.ApplyAlphaMask;
+import dev.clgrad.ops.GaussianNoise;
 import dev.clgrad.ops.MatMul;
 import dev.clgrad.ops.Op;
 import dev.clgrad.ops.Philox;
@@ -677,5 +679,44 @@ public final class RefOps {
             }
         }
         return dX;
+    }
+
+    // ---- dropout variants ------------------------------------------------------------------------
+
+    /**
+     * Gaussian dropout in float64: {@code y[i] = x[i]·(1 + σ·z(i))}, σ = sqrt(p/(1−p)), z by
+     * Box–Muller with {@code Math.log}, {@code Math.cos} from the words of the block at
+     * {@code offset + i/2} ({@link GaussianNoise}'s convention).
+     */
+    public static double[] gaussianDropout(double[] x, float p, long seed, long offset) {
+        double sigma = Math.sqrt(p / (1.0 - p));
+        double[] y = new double[x.length];
+        int[] ctr = new int[4];
+        for (int i = 0; i < x.length; i++) {
+            Philox.counter(offset, i >>> 1, ctr);
+            Philox.philox4x32(ctr, Philox.key(seed), ctr);
+            int w = 2 * (i & 1);
+            double u1 = ((ctr[w] >>> 8) + 1) / 16777216.0;
+            double turn = (ctr[w + 1] >>> 8) / 16777216.0;
+            double z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * turn);
+            y[i] = x[i] * (1 + sigma * z);
+        }
+        return y;
+    }
+
+    /**
+     * Alpha dropout in float64 with dropout's mask: {@code keep ? a·x + b : a·α' + b}, or for the
+     * gradient {@code keep ? a·x : 0} ({@link ApplyAlphaMask}).
+     */
+    public static double[] alphaDropout(double[] x, float p, long seed, long offset, boolean gradient) {
+        double alpha = ApplyAlphaMask.ALPHA_PRIME;
+        double a = 1 / Math.sqrt((1 - p) * (1 + p * alpha * alpha));
+        double b = gradient ? 0 : -a * alpha * p;
+        boolean[] keep = dropoutMask(x.length, p, seed, offset);
+        double[] y = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            y[i] = keep[i] ? a * x[i] + b : gradient ? 0 : a * alpha + b;
+        }
+        return y;
     }
 }

@@ -8,7 +8,9 @@ import dev.clgrad.ops.ActBackward;
 import dev.clgrad.ops.Activation;
 import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.ops.AdamUpdate;
+import dev.clgrad.ops.ApplyAlphaMask;
 import dev.clgrad.ops.ApplyChannelMask;
+import dev.clgrad.ops.ApplyGaussianNoise;
 import dev.clgrad.ops.ApplyMask;
 import dev.clgrad.ops.BatchNormApply;
 import dev.clgrad.ops.BatchNormBackward;
@@ -25,6 +27,7 @@ import dev.clgrad.ops.Counter;
 import dev.clgrad.ops.Epilogue;
 import dev.clgrad.ops.Fill;
 import dev.clgrad.ops.Im2Col;
+import dev.clgrad.ops.GaussianNoise;
 import dev.clgrad.ops.Mask;
 import dev.clgrad.ops.MatMul;
 import dev.clgrad.ops.MseLoss;
@@ -215,6 +218,7 @@ public final class SpecialValues {
         List<Check> all = new ArrayList<>();
         elementwise(all);
         dropout(all);
+        dropoutVariants(all);
         gemm(all);
         dense(all);
         epilogues(all);
@@ -452,6 +456,38 @@ public final class SpecialValues {
                             b.run(new ApplyMask(dy, mask, dy));
                             return List.of(Output.exact("dX", dx), Output.exact("dX in place", dy));
                         }));
+            }
+        }
+    }
+
+    /**
+     * Gaussian and alpha dropout (forward and gradient, also in place) on planted NaN, ±∞, −0.0 and
+     * subnormals, against the scalar spec bit for bit: the noise and the masks are the same bits on
+     * every backend, and a dropped element is the op's constant whatever x holds.
+     */
+    private static void dropoutVariants(List<Check> all) {
+        for (int n : SIZES) {
+            for (float p : new float[] {0.5f, 0.1f, 0f}) {
+                all.add(check("gaussianDropout n=" + n + " p=" + p, ApplyGaussianNoise.class, Conformance.EXACT, 9 + n,
+                        (b, o) -> {
+                            Tensor x = o.tensor(o.planted(n, 0.3), n);
+                            Tensor y = o.poisoned(n);
+                            GaussianNoise noise = GaussianNoise.fixed(p, 42, DROPOUT_OFFSET);
+                            b.run(new ApplyGaussianNoise(x, noise, y));
+                            b.run(new ApplyGaussianNoise(x, noise, x));
+                            return List.of(Output.exact("y", y), Output.exact("y in place", x));
+                        }));
+                for (boolean gradient : new boolean[] {false, true}) {
+                    all.add(check((gradient ? "alphaDropoutBackward" : "alphaDropout") + " n=" + n + " p=" + p,
+                            ApplyAlphaMask.class, Conformance.EXACT, 10 + n, (b, o) -> {
+                                Tensor x = o.tensor(o.planted(n, 0.3), n);
+                                Tensor y = o.poisoned(n);
+                                Mask mask = Mask.fixed(p, 42, DROPOUT_OFFSET);
+                                b.run(new ApplyAlphaMask(x, mask, gradient, y));
+                                b.run(new ApplyAlphaMask(x, mask, gradient, x));
+                                return List.of(Output.exact("y", y), Output.exact("y in place", x));
+                            }));
+                }
             }
         }
     }

@@ -48,6 +48,18 @@ public interface Trainable {
     /** Inference on {@code rows} rows, (rows·O) outputs into out from outOffset. */
     void predictBatch(float[] x, int rows, float[] out, int outOffset);
 
+    /**
+     * Like {@link #predictBatch} with every random-mask layer drawing (one Monte-Carlo pass per
+     * group of rows the caller laid out), from the sampling counters.
+     */
+    void sampleBatch(float[] x, int rows, float[] out, int outOffset);
+
+    /** Sets the Monte-Carlo sampling counters to their start. */
+    void resetSampling();
+
+    /** Whether some layer draws one mask for a whole batch (DropConnect), so passes cannot share a batch. */
+    boolean sharesMasksAcrossRows();
+
     /** Zeroes the device sums. */
     void resetTotals();
 

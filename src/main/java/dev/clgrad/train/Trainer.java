@@ -7,6 +7,7 @@ import dev.clgrad.data.Dataset;
 import dev.clgrad.tensor.Shape;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -231,6 +232,97 @@ public final class Trainer {
             model.predictBatch(stage, n, out, r * outputs);
         }
         return out;
+    }
+
+    /**
+     * {@code predict} with options: weight scaling (one pass, {@link #predict(Trainable, float[], int, int)},
+     * std zero) or T Monte-Carlo passes ({@link Predict}): per input batch of B rows, the rows are
+     * laid out once per pass of a group of G passes, G·B rows in one sampling run (G = T where the
+     * workspace holds T·B rows, halved until it does; 1 when masks are shared by the batch), and
+     * the outputs' mean and population std over the T passes are summed in float64. Not modified: x.
+     */
+    public static Prediction predict(Trainable model, float[] x, int rows, Predict options) {
+        int batch = Math.min(options.batchSize(), Math.max(rows, 1));
+        if (!options.monteCarlo()) {
+            float[] mean = predict(model, x, rows, batch);
+            int outputs = mean.length / rows;
+            if (options.probabilities()) {
+                softmaxRows(mean, rows, outputs);
+            }
+            return new Prediction(rows, outputs, 0, mean, new float[mean.length]);
+        }
+        if (rows < 1 || x.length % rows != 0) {
+            throw new IllegalArgumentException("predict: " + x.length + " values do not split into " + rows + " rows");
+        }
+        int features = x.length / rows;
+        int passes = options.passes();
+        model.build(Shape.of(features), batch);
+        int group = model.sharesMasksAcrossRows() ? 1 : passes;
+        while (true) {
+            try {
+                model.reserve(Math.multiplyExact(group, batch));
+                break;
+            } catch (IllegalArgumentException e) {
+                if (group == 1) {
+                    throw e;
+                }
+                group = (group + 1) / 2;
+            }
+        }
+        model.resetSampling();
+        int outputs = model.outFeatures();
+        float[] mean = new float[Math.multiplyExact(rows, outputs)];
+        float[] std = new float[mean.length];
+        float[] stage = new float[group * batch * features];
+        float[] out = new float[group * batch * outputs];
+        double[] sum = new double[batch * outputs];
+        double[] squares = new double[batch * outputs];
+        for (int r = 0; r < rows; r += batch) {
+            int n = Math.min(batch, rows - r);
+            Arrays.fill(sum, 0);
+            Arrays.fill(squares, 0);
+            for (int t = 0; t < passes; t += group) {
+                int g = Math.min(group, passes - t);
+                for (int k = 0; k < g; k++) {
+                    System.arraycopy(x, r * features, stage, k * n * features, n * features);
+                }
+                model.sampleBatch(stage, g * n, out, 0);
+                if (options.probabilities()) {
+                    softmaxRows(out, g * n, outputs);
+                }
+                for (int k = 0; k < g; k++) {
+                    for (int j = 0; j < n * outputs; j++) {
+                        double v = out[k * n * outputs + j];
+                        sum[j] += v;
+                        squares[j] += v * v;
+                    }
+                }
+            }
+            for (int j = 0; j < n * outputs; j++) {
+                double m = sum[j] / passes;
+                mean[r * outputs + j] = (float) m;
+                std[r * outputs + j] = (float) Math.sqrt(Math.max(0, squares[j] / passes - m * m));
+            }
+        }
+        return new Prediction(rows, outputs, passes, mean, std);
+    }
+
+    /** v: (rows, O) → each row's softmax, in float64 with the row maximum subtracted first. Modified: v. */
+    private static void softmaxRows(float[] v, int rows, int outputs) {
+        for (int r = 0; r < rows; r++) {
+            int at = r * outputs;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < outputs; j++) {
+                max = Math.max(max, v[at + j]);
+            }
+            double total = 0;
+            for (int j = 0; j < outputs; j++) {
+                total += Math.exp(v[at + j] - max);
+            }
+            for (int j = 0; j < outputs; j++) {
+                v[at + j] = (float) (Math.exp(v[at + j] - max) / total);
+            }
+        }
     }
 
     /** Outputs (N, O) for inputs (N, I). */

@@ -1,11 +1,14 @@
 package dev.clgrad.backend;
 
 import dev.clgrad.ops.Activation;
+import dev.clgrad.ops.ApplyAlphaMask;
 import dev.clgrad.ops.ApplyChannelMask;
+import dev.clgrad.ops.ApplyGaussianNoise;
 import dev.clgrad.ops.ApplyMask;
 import dev.clgrad.ops.Counter;
 import dev.clgrad.ops.Epilogue;
 import dev.clgrad.ops.Fill;
+import dev.clgrad.ops.GaussianNoise;
 import dev.clgrad.ops.Mask;
 import dev.clgrad.ops.MatMul;
 import dev.clgrad.ops.Philox;
@@ -16,6 +19,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -27,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (seed, offset, p, n), including counters that carry past 2^32 and 2^64, through {@link ApplyMask}
  * and through a matmul's epilogue (element m·N + n of the product); the kept fraction; p = 0;
  * invalid rates; backward regenerating the forward's mask from the same counter; spatial dropout's
- * masks, one element {@code b·C + c} per (sample, channel), through {@link ApplyChannelMask}.
+ * masks, one element {@code b·C + c} per (sample, channel), through {@link ApplyChannelMask}; the
+ * variants' noise (Gaussian, alpha) bit for bit across backends at large n, and their statistics.
  */
 class DropoutMaskTest {
     static final long[] SEEDS = {0L, 1L, 0x0123_4567_89AB_CDEFL, -1L};
@@ -212,6 +217,111 @@ class DropoutMaskTest {
                 assertArrayEquals(RefOps.dropoutMask(n, p, 77, 0xFFFF_FFFDL + Philox.blocks(n)),
                         epilogueMask(b, 1, n, mask), "the next call draws from the advanced counter on "
                                 + TestBackends.label(b));
+            }
+        }
+    }
+    // ---- the dropout variants: Gaussian noise and alpha dropout ----------------------------------
+
+    /** y = op(ones) on {@code b}: Gaussian factors (gaussian) or alpha-dropout outputs. */
+    private static float[] variant(Backend b, int n, float p, long seed, long offset, boolean gaussian) {
+        float[] ones = new float[n];
+        Arrays.fill(ones, 1f);
+        try (Tensor x = Tensor.of(b, ones, n); Tensor y = Tensor.of(b, new float[n], n)) {
+            b.run(gaussian ? new ApplyGaussianNoise(x, GaussianNoise.fixed(p, seed, offset), y)
+                    : new ApplyAlphaMask(x, Mask.fixed(p, seed, offset), false, y));
+            return y.toArray();
+        }
+    }
+
+    /**
+     * Gaussian-dropout factors {@code 1 + σ·z(i)} and alpha-dropout outputs, bit for bit the same on
+     * every backend as on Java, at a large n (2^20 + 3, so every Philox word pattern the 24-bit
+     * turns and uniforms take is well sampled) and at counters that carry past 2^32 and 2^64; and the
+     * Java backend's factors are {@link GaussianNoise#factor}, the spec.
+     */
+    @Test
+    void variantNoiseIsBitIdenticalAcrossBackendsOnLargeN() {
+        int n = (1 << 20) + 3;
+        Backend java = TestBackends.java();
+        for (long[] so : new long[][] {{0x0123_4567_89AB_CDEFL, 0xFFFF_FFF0L}, {7L, -5L}}) {
+            for (boolean gaussian : new boolean[] {true, false}) {
+                float[] want = variant(java, n, 0.3f, so[0], so[1], gaussian);
+                for (Backend b : TestBackends.all()) {
+                    float[] got = variant(b, n, 0.3f, so[0], so[1], gaussian);
+                    for (int i = 0; i < n; i++) {
+                        if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i])) {
+                            throw new AssertionError((gaussian ? "gaussian" : "alpha") + " element " + i + " on "
+                                    + TestBackends.label(b) + ": " + got[i] + ", Java gives " + want[i]);
+                        }
+                    }
+                }
+                if (gaussian) {
+                    GaussianNoise spec = GaussianNoise.fixed(0.3f, so[0], so[1]);
+                    for (int i : new int[] {0, 1, 2, 3, 4097, n - 1}) {
+                        assertEquals(spec.factor(so[1], i), want[i], "spec factor " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The factors' z = (f − 1)/σ over 2^20 elements: mean 0, variance 1, tails as a normal's, within sampling error. */
+    @Test
+    void gaussianNoiseIsStandardNormal() {
+        int n = 1 << 20;
+        float p = 0.5f;
+        float[] f = variant(TestBackends.java(), n, p, 99, 0, true);
+        double sigma = Math.sqrt(p / (1.0 - p));
+        double sum = 0;
+        double sq = 0;
+        int beyond2 = 0;
+        for (float v : f) {
+            double z = (v - 1) / sigma;
+            sum += z;
+            sq += z * z;
+            beyond2 += Math.abs(z) > 2 ? 1 : 0;
+        }
+        double mean = sum / n;
+        double var = sq / n - mean * mean;
+        assertEquals(0, mean, 5 / Math.sqrt(n), "mean of z");
+        assertEquals(1, var, 5 * Math.sqrt(2.0 / n), "variance of z");
+        double tail = 0.0455003;
+        assertEquals(tail, beyond2 / (double) n, 5 * Math.sqrt(tail * (1 - tail) / n), "P(|z| > 2)");
+    }
+
+    /**
+     * Alpha dropout keeps exactly dropout's mask: kept elements are {@code a·x + b}, dropped ones
+     * {@code a·α' + b}; at p = 0 it is the identity; a zero-mean unit-variance input keeps mean 0
+     * and variance 1 (what the affine correction is for).
+     */
+    @Test
+    void alphaDropoutUsesTheDropoutMaskAndKeepsMeanAndVariance() {
+        int n = 200_003;
+        float p = 0.2f;
+        boolean[] spec = RefOps.dropoutMask(n, p, 5, 1L << 33);
+        SplittableRandom r = new SplittableRandom(3);
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (r.nextGaussian());
+        }
+        for (Backend b : TestBackends.all()) {
+            try (Tensor tx = Tensor.of(b, x, n); Tensor ty = Tensor.of(b, new float[n], n)) {
+                ApplyAlphaMask op = new ApplyAlphaMask(tx, Mask.fixed(p, 5, 1L << 33), false, ty);
+                b.run(op);
+                float[] y = ty.toArray();
+                double sum = 0;
+                double sq = 0;
+                for (int i = 0; i < n; i++) {
+                    float want = spec[i] ? op.a() * x[i] + op.b() : op.dropped();
+                    assertEquals(want, y[i], "element " + i + " on " + TestBackends.label(b));
+                    sum += y[i];
+                    sq += (double) y[i] * y[i];
+                }
+                double mean = sum / n;
+                assertEquals(0, mean, 0.01, "mean on " + TestBackends.label(b));
+                assertEquals(1, sq / n - mean * mean, 0.02, "variance on " + TestBackends.label(b));
+                b.run(new ApplyAlphaMask(tx, Mask.fixed(0f, 5, 0), false, ty));
+                assertArrayEquals(x, ty.toArray(), "p = 0 on " + TestBackends.label(b));
             }
         }
     }

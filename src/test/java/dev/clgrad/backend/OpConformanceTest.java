@@ -93,7 +93,8 @@ class OpConformanceTest {
                 "maxPoolForward", "maxPoolBackward", "avgPoolForward", "avgPoolBackward",
                 "batchNormStats", "batchNormApply", "batchNormBackward", "spatialDropout",
                 "sumSquares", "sgdNesterovStep", "rmspropStep", "rmspropCenteredStep", "adagradStep",
-                "softmaxForward", "softmaxBackward"));
+                "softmaxForward", "softmaxBackward",
+                "gaussianDropout", "alphaDropout", "alphaDropoutBackward"));
         for (Activation a : Activation.values()) {
             prefixes.add(a.opName() + "Forward");
             prefixes.add(a.opName() + "Backward");

@@ -46,14 +46,14 @@ class ModelConfigTest {
         assertEquals("m.json: $.layers[1].type: unknown layer type 'lstm'; expected one of [dense, dropout, relu, tanh, "
                         + "sigmoid, flatten, conv2d, reshape, max_pooling2d, average_pooling2d, global_average_pooling2d, "
                         + "batch_normalization, spatial_dropout2d, activation, leaky_relu, elu, gelu, selu, swish, silu, "
-                        + "softmax]",
+                        + "softmax, gaussian_dropout, alpha_dropout]",
                 error(config("{\"type\": \"dense\", \"units\": 4}, {\"type\": \"lstm\"}")));
         assertEquals("m.json: $.layers[0].units: missing; expected an integer in [1, 16777216]",
                 error(config("{\"type\": \"dense\"}")));
         assertEquals("m.json: $.layers[0].rate: expected a number in [0.0, 1.0), got 1.5",
                 error(config("{\"type\": \"dropout\", \"rate\": 1.5}")));
         assertEquals("m.json: $.layers[0].unit: unknown key; expected one of [activation, biasConstraint, biasRegularizer, "
-                + "kernelConstraint, kernelRegularizer, type, units]",
+                + "dropConnect, kernelConstraint, kernelRegularizer, type, units]",
                 error(config("{\"type\": \"dense\", \"unit\": 4}")));
         assertEquals("m.json: $.layers[0].units: expected an integer in [1, 16777216], got \"4\"",
                 error(config("{\"type\": \"dense\", \"units\": \"4\"}")));

@@ -14,7 +14,9 @@ import dev.clgrad.ops.ActBackward;
 import dev.clgrad.ops.Activation;
 import dev.clgrad.ops.AdamHyper;
 import dev.clgrad.ops.AdamUpdate;
+import dev.clgrad.ops.ApplyAlphaMask;
 import dev.clgrad.ops.ApplyChannelMask;
+import dev.clgrad.ops.ApplyGaussianNoise;
 import dev.clgrad.ops.ApplyMask;
 import dev.clgrad.ops.BatchNormApply;
 import dev.clgrad.ops.BatchNormBackward;
@@ -490,6 +492,10 @@ public final class JavaBackend implements Backend {
             softmax(sm);
         } else if (op instanceof SoftmaxBackward sb) {
             softmaxBackward(sb);
+        } else if (op instanceof ApplyGaussianNoise d) {
+            JavaNoise.gaussian(loop, data(d.x()), off(d.x()), data(d.y()), off(d.y()), size(d.x()), d.noise());
+        } else if (op instanceof ApplyAlphaMask d) {
+            JavaNoise.alpha(loop, data(d.x()), off(d.x()), data(d.y()), off(d.y()), size(d.x()), d);
         } else {
             throw new IllegalArgumentException("java backend: no computation for op " + op.name() + " (" + op + ")");
         }

@@ -1,7 +1,10 @@
 package dev.clgrad.backend.opencl;
 
+import dev.clgrad.ops.ApplyAlphaMask;
 import dev.clgrad.ops.ApplyChannelMask;
+import dev.clgrad.ops.ApplyGaussianNoise;
 import dev.clgrad.ops.ApplyMask;
+import dev.clgrad.ops.GaussianNoise;
 import dev.clgrad.ops.Mask;
 import dev.clgrad.ops.Philox;
 
@@ -11,7 +14,8 @@ import dev.clgrad.ops.Philox;
  * kernel compares the same integers as {@link Philox#keep}. A work-item generates DROPOUT_VW Philox
  * blocks (4·DROPOUT_VW elements). One kernel, {@code dropout_forward}, runs both directions: an
  * {@link ApplyMask} is the forward and the backward alike; {@code spatial_dropout} does the same
- * for an {@link ApplyChannelMask}, one mask element per (sample, channel).
+ * for an {@link ApplyChannelMask}, one mask element per (sample, channel); {@code gaussian_dropout}
+ * and {@code alpha_dropout} run the variants ({@link ApplyGaussianNoise}, {@link ApplyAlphaMask}).
  */
 final class DropoutRoutine {
     static final String FILE = "dropout.cl";
@@ -57,6 +61,40 @@ final class DropoutRoutine {
         return new Call.Kernel(FILE, "spatial_dropout", Geometry.global(n, wg), Geometry.local(wg),
                 new Object[] {n, n / op.x().shape().rows(), op.x().shape().last(), mask.threshold(),
                         scale(mask.rate()), mask.seed(), new Call.CounterValue(mask.offset()), op.x(), op.y()});
+    }
+
+    /**
+     * {@code y[i] = x[i]·(1 + σ·z(i))} ({@link ApplyGaussianNoise}), one work-item per Philox block
+     * of two elements, the counter base read at each launch; forward and backward alike. x not
+     * modified; y modified (may be x). Null when there are no elements.
+     */
+    static Call gaussian(OpenClBackend cl, ApplyGaussianNoise op) {
+        int n = ElementwiseRoutine.size(op.x());
+        if (n == 0) {
+            return null;
+        }
+        GaussianNoise noise = op.noise();
+        int wg = Geometry.groupSize(cl, WG, WG_DEFAULT);
+        return new Call.Kernel(FILE, "gaussian_dropout", Geometry.global(GaussianNoise.blocks(n), wg),
+                Geometry.local(wg), new Object[] {n, noise.sigma(), noise.seed(), new Call.CounterValue(noise.offset()),
+                        op.x(), op.y()});
+    }
+
+    /**
+     * {@code y[i] = keep(i) ? a·x[i] + b : dropped} ({@link ApplyAlphaMask}: a, b and the dropped
+     * value from the op, b = dropped = 0 for the gradient), one work-item per Philox block. x not
+     * modified; y modified (may be x). Null when there are no elements.
+     */
+    static Call alpha(OpenClBackend cl, ApplyAlphaMask op) {
+        int n = ElementwiseRoutine.size(op.x());
+        if (n == 0) {
+            return null;
+        }
+        Mask mask = op.mask();
+        int wg = Geometry.groupSize(cl, WG, WG_DEFAULT);
+        return new Call.Kernel(FILE, "alpha_dropout", Geometry.global(Philox.blocks(n), wg), Geometry.local(wg),
+                new Object[] {n, mask.threshold(), op.a(), op.b(), op.dropped(), mask.seed(),
+                        new Call.CounterValue(mask.offset()), op.x(), op.y()});
     }
 
     /** {@code 1/(1-p)} rounded once to float. */

@@ -27,9 +27,14 @@ import java.util.regex.Pattern;
  * <p>A file whose source tests {@value #ONE_KERNEL} (gemm.cl, whose many unrolled variants take
  * seconds to compile on a CPU driver) is built one entry point at a time: the program for kernel
  * {@code k} gets {@code -DONE_KERNEL -DKERNEL_k}, so a model compiles only the kernels it launches.
+ *
+ * <p>A file whose source names {@value #EXACT_DIVIDE_SQRT} (dropout.cl, whose Gaussian noise must
+ * give the Java backend's bits) is built with {@code -cl-fp32-correctly-rounded-divide-sqrt}: OpenCL
+ * allows 2.5 ulp for a float divide and 3 ulp for sqrt otherwise.
  */
 final class KernelLibrary implements AutoCloseable {
     static final String ONE_KERNEL = "ONE_KERNEL";
+    static final String EXACT_DIVIDE_SQRT = "CLGRAD_EXACT_DIVIDE_SQRT";
     private static final Pattern INCLUDE = Pattern.compile("^\\s*#include\\s+\"([^\"]+)\"\\s*$", Pattern.MULTILINE);
 
     private final ClApi api;
@@ -82,7 +87,7 @@ final class KernelLibrary implements AutoCloseable {
     synchronized ClApi.Program program(String file) {
         ClApi.Program p = programs.get(file);
         if (p == null) {
-            p = build(file, cachedSource(file), profile.buildOptions());
+            p = build(file, cachedSource(file), options(file));
             programs.put(file, p);
         }
         return p;
@@ -93,10 +98,20 @@ final class KernelLibrary implements AutoCloseable {
         String key = file + "#" + kernel;
         ClApi.Program p = programs.get(key);
         if (p == null) {
-            p = build(key, cachedSource(file), oneKernelOptions(profile.buildOptions(), kernel));
+            p = build(key, cachedSource(file), oneKernelOptions(options(file), kernel));
             programs.put(key, p);
         }
         return p;
+    }
+
+    /** The profile's options, with correctly rounded divide and sqrt where the file asks for them. */
+    private String options(String file) {
+        String options = profile.buildOptions();
+        if (!cachedSource(file).contains(EXACT_DIVIDE_SQRT)) {
+            return options;
+        }
+        return options.isEmpty() ? "-cl-fp32-correctly-rounded-divide-sqrt"
+                : options + " -cl-fp32-correctly-rounded-divide-sqrt";
     }
 
     /** {@code options} plus the defines that select the entry points {@code kernels} of a {@value #ONE_KERNEL} file. */

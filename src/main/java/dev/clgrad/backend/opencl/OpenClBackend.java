@@ -14,7 +14,9 @@ import dev.clgrad.ops.Act;
 import dev.clgrad.ops.ActBackward;
 import dev.clgrad.ops.Activation;
 import dev.clgrad.ops.AdamUpdate;
+import dev.clgrad.ops.ApplyAlphaMask;
 import dev.clgrad.ops.ApplyChannelMask;
+import dev.clgrad.ops.ApplyGaussianNoise;
 import dev.clgrad.ops.ApplyMask;
 import dev.clgrad.ops.BatchNormApply;
 import dev.clgrad.ops.BatchNormBackward;
@@ -697,6 +699,10 @@ public final class OpenClBackend implements Backend {
             return SoftmaxRoutine.forward(this, o);
         } else if (op instanceof SoftmaxBackward o) {
             return SoftmaxRoutine.backward(this, o);
+        } else if (op instanceof ApplyGaussianNoise o) {
+            return DropoutRoutine.gaussian(this, o);
+        } else if (op instanceof ApplyAlphaMask o) {
+            return DropoutRoutine.alpha(this, o);
         }
         throw new IllegalArgumentException("no OpenCL routine for op " + op.name() + " (" + op.getClass().getSimpleName()
                 + ")");
