@@ -92,7 +92,7 @@ class StudyDropoutTest {
         }
         assertEquals(3, constrained);
         assertEquals("exponential_decay", recipe.get("optimizer").get("learningRate").get("type").asText());
-        assertEquals(0.99, recipe.get("optimizer").get("momentum").get("final").asDouble());
+        assertEquals(0.95, recipe.get("optimizer").get("momentum").get("final").asDouble());
         for (String m : DropoutStudy.METHODS) {
             ModelConfig.read(out.resolve(m + ".json"));
             CliRun again = CliRun.of("train", out.resolve(m + ".json").toString(), "--device", "java", "--epochs", "1",
