@@ -148,7 +148,7 @@ class DropoutVariantsTest {
         }
     }
 
-    /** Dense(6, tanh) → AlphaDropout(0.3) → Dense(3): kept values a·h + b, dropped a·α' + b. */
+    /** Dense(6, selu) → AlphaDropout(0.3) → Dense(3), a SELU net: kept values a·h + b, dropped a·α' + b. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void alphaDropoutGradients(Backend backend) {
@@ -156,10 +156,10 @@ class DropoutVariantsTest {
         float[] y = uniform(4, ROWS * OUT);
         try (Sequential model = new Sequential(backend, 6)) {
             AlphaDropout drop = new AlphaDropout(0.3);
-            model.add(new Dense(HIDDEN, "tanh")).add(drop).add(new Dense(OUT));
+            model.add(new Dense(HIDDEN, "selu")).add(drop).add(new Dense(OUT));
             check(backend, model, Shape.of(IN), x, y, p -> {
                 double[] h = dense(doubles(x), IN, HIDDEN, p.get("dense_1.kernel"), p.get("dense_1.bias"),
-                        Activation.TANH);
+                        Activation.SELU);
                 h = RefOps.alphaDropout(h, 0.3f, drop.seed(), 0, false);
                 return RefOps.mse(dense(h, HIDDEN, OUT, p.get("dense_2.kernel"), p.get("dense_2.bias"),
                         Activation.LINEAR), doubles(y));
