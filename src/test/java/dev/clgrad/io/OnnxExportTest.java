@@ -42,7 +42,9 @@ import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -60,7 +62,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * biases and batch-normalisation statistics then moved off their initial values) and for models
  * with every activation, pooling and padding variant and every dropout variant; Debian's ONNX
  * checker ({@code python3-onnx}, full check with shape inference) accepts the seed, MLP and CNN
- * files. Under {@code CI=true} a missing checker is a failure, not a skip.
+ * files and the variants'. Under {@code CI=true} a missing checker is a failure, not a skip.
  */
 class OnnxExportTest {
     private static final String PYTHON = "/usr/bin/python3";
@@ -134,46 +136,57 @@ class OnnxExportTest {
         }
     }
 
+    @Test
+    void poolingPaddingAndDropoutVariantsRunInOnnxRuntime() throws Exception {
+        try (Sequential model = imageVariants()) {
+            assertSame(model, export(model, "images.onnx"));
+        }
+        try (Sequential model = globalPooling()) {
+            assertSame(model, export(model, "gap.onnx"));
+        }
+    }
+
     /**
      * Convolutions with strides, "same" padding of odd and even kernels (asymmetric pads),
      * dilation and no bias; max and average pooling, valid and same, unequal pool sizes and strides
      * (average pooling not counting the padding); batch normalisation over images, over (B, L, C)
      * and over (B, C) without scale and center; Reshape, Dense on (B, L, C), every dropout variant
-     * and DropConnect as the identity.
+     * and DropConnect as the identity. Built and perturbed.
      */
-    @Test
-    void poolingPaddingAndDropoutVariantsRunInOnnxRuntime() throws Exception {
-        try (Sequential model = new Sequential(TestBackends.java(), 13)) {
-            model.input(16, 13, 3)
-                    .add(new Conv2D(4, 3, "elu").withStrides(2).withPadding("same"))
-                    .add(new BatchNormalization())
-                    .add(new SpatialDropout2D(0.2))
-                    .add(new Conv2D(5, 2).withPadding("same").withUseBias(false))
-                    .add(new Conv2D(6, 2, "gelu").withDilation(2))
-                    .add(new MaxPooling2D(new int[] {3, 2}, new int[] {2, 1}, "same"))
-                    .add(new AveragePooling2D(3, 2, "same"))
-                    .add(new AveragePooling2D(new int[] {2, 2}, new int[] {1, 1}, "valid"))
-                    .add(new Reshape(3, -1))
-                    .add(new Dense(5, "tanh"))
-                    .add(new BatchNormalization(BatchNormalization.Options.KERAS.withEpsilon(0.01)))
-                    .add(new Flatten())
-                    .add(new Dropout(0.4))
-                    .add(new GaussianDropout(0.3))
-                    .add(new AlphaDropout(0.2))
-                    .add(new Dense(4).dropConnect(0.3))
-                    .add(new BatchNormalization(BatchNormalization.Options.KERAS.withCenter(false).withScale(false)))
-                    .add(new Softmax());
-            model.compile("adam", "mse").build();
-            perturb(model);
-            assertSame(model, export(model, "images.onnx"));
-        }
-        try (Sequential model = new Sequential(TestBackends.java(), 14)) {
-            model.input(7, 7, 2).add(new Conv2D(3, 3, "relu")).add(new MaxPooling2D(2, 1, "valid"))
-                    .add(new GlobalAveragePooling2D()).add(new Dense(2));
-            model.compile("adam", "mse").build();
-            perturb(model);
-            assertSame(model, export(model, "gap.onnx"));
-        }
+    private static Sequential imageVariants() {
+        Sequential model = new Sequential(TestBackends.java(), 13);
+        model.input(16, 13, 3)
+                .add(new Conv2D(4, 3, "elu").withStrides(2).withPadding("same"))
+                .add(new BatchNormalization())
+                .add(new SpatialDropout2D(0.2))
+                .add(new Conv2D(5, 2).withPadding("same").withUseBias(false))
+                .add(new Conv2D(6, 2, "gelu").withDilation(2))
+                .add(new MaxPooling2D(new int[] {3, 2}, new int[] {2, 1}, "same"))
+                .add(new AveragePooling2D(3, 2, "same"))
+                .add(new AveragePooling2D(new int[] {2, 2}, new int[] {1, 1}, "valid"))
+                .add(new Reshape(3, -1))
+                .add(new Dense(5, "tanh"))
+                .add(new BatchNormalization(BatchNormalization.Options.KERAS.withEpsilon(0.01)))
+                .add(new Flatten())
+                .add(new Dropout(0.4))
+                .add(new GaussianDropout(0.3))
+                .add(new AlphaDropout(0.2))
+                .add(new Dense(4).dropConnect(0.3))
+                .add(new BatchNormalization(BatchNormalization.Options.KERAS.withCenter(false).withScale(false)))
+                .add(new Softmax());
+        model.compile("adam", "mse").build();
+        perturb(model);
+        return model;
+    }
+
+    /** Conv2D, valid max pooling with stride 1, GlobalAveragePooling2D, Dense. Built and perturbed. */
+    private static Sequential globalPooling() {
+        Sequential model = new Sequential(TestBackends.java(), 14);
+        model.input(7, 7, 2).add(new Conv2D(3, 3, "relu")).add(new MaxPooling2D(2, 1, "valid"))
+                .add(new GlobalAveragePooling2D()).add(new Dense(2));
+        model.compile("adam", "mse").build();
+        perturb(model);
+        return model;
     }
 
     @Test
@@ -199,27 +212,47 @@ class OnnxExportTest {
         }
     }
 
+    /** The sample files, and the variants' (every op the export writes), pass {@code check_model(full_check=True)}. */
     @Test
-    void theOnnxCheckerAcceptsTheSeedMlpAndCnnFiles() throws Exception {
+    void theOnnxCheckerAcceptsTheSampleAndVariantFiles() throws Exception {
         boolean onnx = hasOnnx();
         if ("true".equals(System.getenv("CI"))) {
             assertTrue(onnx, PYTHON + " cannot import onnx; CI installs python3-onnx");
         }
         assumeTrue(onnx, PYTHON + " with onnx (Debian's python3-onnx) is not installed");
-        String[][] models = {{"seed-simplenet.json", "20"}, {"fashion-mnist-mlp.json", "28,28,1"},
+        List<String> command = new ArrayList<>(List.of(PYTHON, "-c", "import sys, onnx\n"
+                + "for f in sys.argv[1:]:\n"
+                + "    onnx.checker.check_model(onnx.load(f), full_check=True)\n"
+                + "    print('checked', f)"));
+        String[][] samples = {{"seed-simplenet.json", "20"}, {"fashion-mnist-mlp.json", "28,28,1"},
                 {"fashion-mnist-cnn.json", null}, {"fashion-mnist-cnn-bn.json", null}};
-        for (String[] m : models) {
+        for (String[] m : samples) {
             Shape in = m[1] == null ? null : Shape.of(Arrays.stream(m[1].split(",")).mapToInt(Integer::parseInt).toArray());
             try (Sequential model = sample(m[0], in)) {
-                Path file = export(model, m[0].replace(".json", ".onnx"));
-                Process p = new ProcessBuilder(PYTHON, "-c", "import sys, onnx; "
-                        + "onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)", file.toString())
-                        .redirectErrorStream(true).start();
-                String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the onnx checker timed out on " + file);
-                assertEquals(0, p.exitValue(), m[0] + ": " + log);
+                command.add(export(model, m[0].replace(".json", ".onnx")).toString());
             }
         }
+        try (Sequential images = imageVariants(); Sequential gap = globalPooling()) {
+            command.add(export(images, "images.onnx").toString());
+            command.add(export(gap, "gap.onnx").toString());
+        }
+        for (String act : new String[] {"leaky_relu", "elu", "selu", "gelu", "silu", "softmax"}) {
+            try (Sequential model = new Sequential(TestBackends.java(), 16)) {
+                model.input(4).add(new Dense(3, act));
+                model.compile("adam", "mse").build();
+                command.add(export(model, act + ".onnx").toString());
+            }
+        }
+        try (Sequential model = new Sequential(TestBackends.java(), 17)) {
+            model.input(4).add(new GELU(true));
+            model.compile("adam", "mse").build();
+            command.add(export(model, "gelu_tanh.onnx").toString());
+        }
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the onnx checker timed out");
+        assertEquals(0, p.exitValue(), log);
+        assertEquals(command.size() - 3, log.lines().filter(l -> l.startsWith("checked ")).count(), log);
     }
 
     /** A sample config's model, built (for {@code in}, or the config's inputShape), trained two steps and perturbed. */
