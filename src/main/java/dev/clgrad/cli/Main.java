@@ -18,6 +18,7 @@ import java.util.logging.Logger;
         description = "Neural-network training on OpenCL devices, with a pure-Java fallback.",
         subcommands = {DevicesCommand.class, KernelsCommand.class, TrainCommand.class, PredictCommand.class,
                 ExplainCommand.class,
+                ExportCommand.class,
                 BenchCommand.class, DropoutMaskCommand.class, ProfileCommand.class, SelftestCommand.class,
                 TuneCommand.class, StudyCommand.class})
 public final class Main implements Runnable {

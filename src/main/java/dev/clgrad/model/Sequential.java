@@ -9,6 +9,7 @@ import dev.clgrad.io.Checkpoint;
 import dev.clgrad.io.ModelConfig;
 import dev.clgrad.io.ModelParts;
 import dev.clgrad.io.ModelWeights;
+import dev.clgrad.io.OnnxExport;
 import dev.clgrad.io.Safetensors;
 import dev.clgrad.io.SavedModel;
 import dev.clgrad.nn.Layer;
@@ -481,6 +482,20 @@ public final class Sequential implements Trainable, AutoCloseable {
                     + "call build(inputFeatures) or fit first");
         }
         SavedModel.save(parts(), dir);
+    }
+
+    /**
+     * Writes the built model's inference as an ONNX file (opset 17), atomically: the graph input
+     * {@code input} (batch, in…) in clgrad's layout (images NHWC), the output {@code output}
+     * (batch, out…), the weights as initializers; dropout and its variants are the identity, batch
+     * normalisation uses the moving statistics ({@link OnnxExport}). Not modified: this.
+     */
+    public OnnxExport.Summary exportOnnx(Path file) throws IOException {
+        if (!isBuilt()) {
+            throw new IllegalStateException("exportOnnx: the model is not built yet, so it has no weights: "
+                    + "call build(inputShape) or fit first");
+        }
+        return OnnxExport.write(parts(), file);
     }
 
     /** The model {@link #save} wrote to {@code dir}, built and (when it was) compiled, on {@code backend}. */

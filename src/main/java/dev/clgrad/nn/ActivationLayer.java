@@ -104,6 +104,11 @@ public class ActivationLayer extends Layer {
     }
 
     @Override
+    public String exportOnnx(OnnxGraph g, String x) {
+        return activation.exportOnnx(g, this, x);
+    }
+
+    @Override
     public Tensor backward(Lowering g, Tensor dY) {
         if (!g.needsInputGradient(this)) {
             return null;

@@ -205,6 +205,31 @@ public final class BatchNormalization extends Layer {
         return y;
     }
 
+    /**
+     * ONNX BatchNormalization (inference: the moving statistics, {@code epsilon}) over the channel
+     * axis 1: x: (B, C) directly; x: (B, …, C) transposed to (B, C, …) and back. Without scale or
+     * center, gamma is a constant of ones and beta of zeros.
+     */
+    @Override
+    public String exportOnnx(OnnxGraph g, String x) {
+        int rank = inputShape().rank() + 1;
+        int[] toFirst = new int[rank];
+        int[] toLast = new int[rank];
+        for (int i = 1; i < rank; i++) {
+            toFirst[i] = i == 1 ? rank - 1 : i - 1;
+            toLast[i] = i == rank - 1 ? 1 : i + 1;
+        }
+        String in = rank == 2 ? x : g.node(this, "Transpose", List.of(x), "perm", toFirst);
+        float[] ones = new float[channels()];
+        Arrays.fill(ones, 1f);
+        String gamma = options.scale() ? g.parameter(this, "gamma") : g.constant(this, "gamma", ones, channels());
+        String beta = options.center() ? g.parameter(this, "beta")
+                : g.constant(this, "beta", new float[channels()], channels());
+        String y = g.node(this, "BatchNormalization", List.of(in, gamma, beta, g.parameter(this, "moving_mean"),
+                g.parameter(this, "moving_variance")), "epsilon", epsilon);
+        return rank == 2 ? y : g.node(this, "Transpose", List.of(y), "perm", toLast);
+    }
+
     @Override
     public Tensor backward(Lowering g, Tensor dY) {
         boolean dx = g.needsInputGradient(this);

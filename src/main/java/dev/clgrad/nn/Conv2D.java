@@ -362,6 +362,23 @@ public final class Conv2D extends Layer {
         return activation.forward(g, this, z, useBias ? g.parameter(this, "bias") : null, outputShape());
     }
 
+    /**
+     * ONNX Conv between Transposes: x (B, H, W, C) → (B, C, H, W), Conv with the kernel stored as
+     * (F, C, KH, KW) (permuted (3, 2, 0, 1)), the bias, strides, dilations and the Keras padding as
+     * explicit {@code pads} ({@link Window#onnxPads}), back to (B, OH, OW, F), then the activation.
+     */
+    @Override
+    public String exportOnnx(OnnxGraph g, String x) {
+        Window w = window();
+        List<String> inputs = new ArrayList<>(List.of(g.toNchw(this, x), g.parameter(this, "kernel", 3, 2, 0, 1)));
+        if (useBias) {
+            inputs.add(g.parameter(this, "bias"));
+        }
+        String z = g.node(this, "Conv", inputs, "kernel_shape", kernelSize.clone(), "strides", strides.clone(),
+                "dilations", dilation.clone(), "pads", w.onnxPads());
+        return activation.exportOnnx(g, this, g.toNhwc(this, z));
+    }
+
     @Override
     public Tensor backward(Lowering g, Tensor dY) {
         Tensor dZ = activation.backward(g, this, dY, outputShape(), "dZ");

@@ -195,6 +195,20 @@ public final class Dense extends Layer {
         return activation.forward(g, this, z, g.parameter(this, "bias"), outputShape());
     }
 
+    /**
+     * ONNX Gemm(x, W, bias) for x: (B, I); MatMul(x, W) then Add(bias) for x: (B, …, I); then
+     * the activation. DropConnect is off at inference: the plain kernel.
+     */
+    @Override
+    public String exportOnnx(OnnxGraph g, String x) {
+        String w = g.parameter(this, "kernel");
+        String b = g.parameter(this, "bias");
+        String z = inputShape().rank() == 1
+                ? g.node(this, "Gemm", List.of(x, w, b))
+                : g.node(this, "Add", List.of(g.node(this, "MatMul", List.of(x, w)), b));
+        return activation.exportOnnx(g, this, z);
+    }
+
     @Override
     public Tensor backward(Lowering g, Tensor dY) {
         Tensor dZ = activation.backward(g, this, dY, outputShape(), "dZ");

@@ -3,6 +3,8 @@ package dev.clgrad.nn;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
+import java.util.List;
+
 /**
  * Keras's {@code Flatten()}: x: (B, d1, d2, …) → y: (B, d1·d2·…), the same values row-major. A view,
  * not a computation: forward and backward emit no op.
@@ -35,6 +37,12 @@ public final class Flatten extends Layer {
     @Override
     public Tensor forward(Lowering g, Tensor x) {
         return x.reshape(x.shape().rows(), (int) outputShape().size());
+    }
+
+    /** ONNX Flatten at axis 1: row-major over the per-sample axes, as here. */
+    @Override
+    public String exportOnnx(OnnxGraph g, String x) {
+        return g.node(this, "Flatten", List.of(x), "axis", 1);
     }
 
     @Override

@@ -7,6 +7,8 @@ import dev.clgrad.ops.Window;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
+import java.util.List;
+
 /**
  * Keras's {@code GlobalAveragePooling2D()}: per-sample x: (H, W, C) → y: (C), the mean of each
  * channel over the whole image, {@code y[c] = Σ_{h,w} x[h, w, c] / (H·W)}; its gradient is
@@ -48,6 +50,12 @@ public final class GlobalAveragePooling2D extends Layer {
         Tensor y = g.workspace(this, "y", outputShape());
         g.emit(this, new Pool(Pooling.AVERAGE, window, x, pooled(y)));
         return y;
+    }
+
+    /** ONNX ReduceMean over the NHWC axes 1 and 2, not kept: (B, C). */
+    @Override
+    public String exportOnnx(OnnxGraph g, String x) {
+        return g.node(this, "ReduceMean", List.of(x), "axes", new int[] {1, 2}, "keepdims", 0);
     }
 
     @Override

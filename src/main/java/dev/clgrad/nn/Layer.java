@@ -116,6 +116,14 @@ public abstract class Layer {
      */
     public abstract Tensor backward(Lowering g, Tensor dY);
 
+    /**
+     * x: (B, in…) → y: (B, out…) at inference, as ONNX nodes: appends to {@code g} what computes
+     * this built layer's output from the value named {@code x} with the model's weights, and
+     * returns y's name ({@code x} itself for a layer that is the identity at inference, such as
+     * dropout). Layouts as in {@link OnnxGraph}.
+     */
+    public abstract String exportOnnx(OnnxGraph g, String x);
+
     public String name() {
         return name;
     }

@@ -118,6 +118,47 @@ final class LayerActivation {
     }
 
     /**
+     * z: (B, …, C) → {@code y = act(z)} as ONNX nodes for {@code owner}; returns y's name (z's when
+     * linear). Relu, Tanh, Sigmoid, LeakyRelu(α), Elu(α), Selu(α, λ) and Softmax(axis −1) are ONNX
+     * ops; opset 17 has no Gelu (opset 20 does) nor Swish, so gelu is {@code 0.5·z·(1 + erf(z/√2))}
+     * (Erf), the tanh approximation {@code z·σ(2u)}, {@code u = √(2/π)·(z + 0.044715·z³)} (the
+     * same function as {@code z·(1 + tanh u)/2}, written as clgrad computes it), and silu
+     * {@code z·σ(z)}.
+     */
+    String exportOnnx(OnnxGraph g, Layer owner, String z) {
+        if (elementwise == null) {
+            return g.node(owner, "Softmax", List.of(z), "axis", -1);
+        }
+        return switch (elementwise.kind()) {
+            case LINEAR -> z;
+            case RELU -> g.node(owner, "Relu", List.of(z));
+            case TANH -> g.node(owner, "Tanh", List.of(z));
+            case SIGMOID -> g.node(owner, "Sigmoid", List.of(z));
+            case LEAKY_RELU -> g.node(owner, "LeakyRelu", List.of(z), "alpha", elementwise.alpha());
+            case ELU -> g.node(owner, "Elu", List.of(z), "alpha", elementwise.alpha());
+            case SELU -> g.node(owner, "Selu", List.of(z), "alpha", Activation.SELU_ALPHA, "gamma",
+                    Activation.SELU_SCALE);
+            case GELU -> {
+                String scaled = g.node(owner, "Mul", List.of(z, g.constant(owner, "sqrt1_2", new float[] {0.70710678f})));
+                String erf = g.node(owner, "Erf", List.of(scaled));
+                String onePlus = g.node(owner, "Add", List.of(erf, g.constant(owner, "one", new float[] {1f})));
+                String half = g.node(owner, "Mul", List.of(z, g.constant(owner, "half", new float[] {0.5f})));
+                yield g.node(owner, "Mul", List.of(half, onePlus));
+            }
+            case GELU_TANH -> {
+                String z2 = g.node(owner, "Mul", List.of(z, z));
+                String z3 = g.node(owner, "Mul", List.of(z2, z));
+                String cubic = g.node(owner, "Mul", List.of(z3, g.constant(owner, "gelu_c", new float[] {0.044715f})));
+                String inner = g.node(owner, "Add", List.of(z, cubic));
+                String twoU = g.node(owner, "Mul", List.of(inner, g.constant(owner, "two_sqrt_2_over_pi",
+                        new float[] {2f * 0.79788456f})));
+                yield g.node(owner, "Mul", List.of(z, g.node(owner, "Sigmoid", List.of(twoU))));
+            }
+            case SILU -> g.node(owner, "Mul", List.of(z, g.node(owner, "Sigmoid", List.of(z))));
+        };
+    }
+
+    /**
      * Emits {@code dZ = dY·act'(·)} for {@code owner} into a workspace named {@code what}, dY: (B,
      * out…); returns dZ, or dY itself when linear. Not modified: dY.
      */

@@ -8,6 +8,7 @@ import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -128,6 +129,22 @@ public abstract sealed class Pooling2D extends Layer permits MaxPooling2D, Avera
             g.save(this, "x", x);
         }
         return y;
+    }
+
+    /**
+     * ONNX MaxPool or AveragePool between Transposes to NCHW and back, with the Keras padding as
+     * explicit {@code pads} ({@link Window#onnxPads}): MaxPool's padding is never a maximum, and
+     * AveragePool with {@code count_include_pad} 0 averages over the taps inside the image, as here.
+     */
+    @Override
+    public String exportOnnx(OnnxGraph g, String x) {
+        String nchw = g.toNchw(this, x);
+        String y = kind == Pooling.MAX
+                ? g.node(this, "MaxPool", List.of(nchw), "kernel_shape", poolSize.clone(), "strides", strides.clone(),
+                        "pads", window.onnxPads())
+                : g.node(this, "AveragePool", List.of(nchw), "kernel_shape", poolSize.clone(), "strides",
+                        strides.clone(), "pads", window.onnxPads(), "count_include_pad", 0);
+        return g.toNhwc(this, y);
     }
 
     @Override

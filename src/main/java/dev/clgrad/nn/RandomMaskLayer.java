@@ -99,6 +99,12 @@ public abstract class RandomMaskLayer extends Layer {
         return y;
     }
 
+    /** The identity: inference draws no mask. */
+    @Override
+    public String exportOnnx(OnnxGraph g, String x) {
+        return x;
+    }
+
     @Override
     public Tensor backward(Lowering g, Tensor dY) {
         if (!g.needsInputGradient(this)) {

@@ -4,6 +4,7 @@ import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -106,6 +107,16 @@ public final class Reshape extends Layer {
     @Override
     public Tensor forward(Lowering g, Tensor x) {
         return x.reshape(outputShape().withBatch(x.shape().rows()).dims());
+    }
+
+    /** ONNX Reshape to (0, out…): 0 keeps the batch dimension, the rest is the resolved target. */
+    @Override
+    public String exportOnnx(OnnxGraph g, String x) {
+        long[] shape = new long[outputShape().rank() + 1];
+        for (int i = 1; i < shape.length; i++) {
+            shape[i] = outputShape().dim(i - 1);
+        }
+        return g.node(this, "Reshape", List.of(x, g.int64s(this, "shape", shape)));
     }
 
     @Override

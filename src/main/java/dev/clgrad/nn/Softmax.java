@@ -53,6 +53,11 @@ public final class Softmax extends Layer {
     }
 
     @Override
+    public String exportOnnx(OnnxGraph g, String x) {
+        return softmax.exportOnnx(g, this, x);
+    }
+
+    @Override
     public Tensor backward(Lowering g, Tensor dY) {
         if (!g.needsInputGradient(this)) {
             return null;

@@ -59,6 +59,25 @@ public record Window(int h, int w, int kh, int kw, int sh, int sw, int dh, int d
         }
     }
 
+    /**
+     * The padding rows below the input: the rows the last window reaches past it,
+     * {@code max((OH−1)·SH + (KH−1)·DH + 1 − H − PT, 0)}; with {@link #keras}'s "same", the larger
+     * half of the padding.
+     */
+    public int padBottom() {
+        return Math.max((oh - 1) * sh + (kh - 1) * dh + 1 - h - padTop, 0);
+    }
+
+    /** The padding columns right of the input, as {@link #padBottom} for rows. */
+    public int padRight() {
+        return Math.max((ow - 1) * sw + (kw - 1) * dw + 1 - w - padLeft, 0);
+    }
+
+    /** ONNX's {@code pads} of a 2-D window: (PT, PL, bottom, right). */
+    public int[] onnxPads() {
+        return new int[] {padTop, padLeft, padBottom(), padRight()};
+    }
+
     /** KH·KW: the taps of one window. */
     public int taps() {
         return kh * kw;
