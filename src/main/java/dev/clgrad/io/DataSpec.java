@@ -171,6 +171,12 @@ public record DataSpec(String type, Path dir, Path baseDir, int train, int valid
         Path f = file(folder, name);
         CsvReader.Table t = CsvReader.readTable(f, header);
         int label = labelName == null ? labelColumn : t.column(labelName, f);
+        int columns = t.values().cols();
+        if (label >= columns || columns < 2) {
+            throw new IOException(f + ": " + columns + (columns == 1 ? " column" : " columns") + (columns < 2
+                    ? "; a CSV data set needs a label column and at least one input column"
+                    : "; labelColumn " + label + " is not one of them (0-based: 0 to " + (columns - 1) + ")"));
+        }
         Dataset d = CsvReader.toDataset(t.values(), label);
         return d.withOrigin(Origin.csv(f, t.lines(), label, d.features()));
     }

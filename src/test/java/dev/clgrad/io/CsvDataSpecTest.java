@@ -40,6 +40,12 @@ class CsvDataSpecTest {
         assertEquals(dir.resolve("d.csv") + ": no column named 'lbl'; the header has 'a', 'label', 'b'",
                 assertThrows(IOException.class,
                         () -> config(", \"header\": true, \"labelColumn\": \"lbl\"").data().load(null)).getMessage());
+        assertEquals(dir.resolve("d.csv") + ": 3 columns; labelColumn 3 is not one of them (0-based: 0 to 2)",
+                assertThrows(IOException.class,
+                        () -> config(", \"header\": true, \"labelColumn\": 3").data().load(null)).getMessage());
+        Files.writeString(dir.resolve("d.csv"), "1\n2\n");
+        assertEquals(dir.resolve("d.csv") + ": 1 column; a CSV data set needs a label column and at least one input "
+                + "column", assertThrows(IOException.class, () -> config("").data().load(null)).getMessage());
         assertEquals("c.json: $.data.labelColumn: 'label' is a column name, which needs \"header\": true; without a "
                         + "header give the column's 0-based index",
                 assertThrows(ConfigException.class, () -> config(", \"labelColumn\": \"label\"")).getMessage());
