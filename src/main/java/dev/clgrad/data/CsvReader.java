@@ -91,7 +91,7 @@ public final class CsvReader {
                     width = fields.size();
                 } else if (fields.size() != width) {
                     throw new IOException(file + ":" + line + ": " + fields.size() + " fields, expected " + width
-                            + (rows.isEmpty() ? " as in the header" : " as on the first data row"));
+                            + (header ? " as in the header" : " as on the first data row"));
                 }
                 float[] row = new float[width];
                 for (int c = 0; c < width; c++) {
@@ -113,8 +113,8 @@ public final class CsvReader {
     }
 
     /**
-     * Reads the next row's fields into {@code fields} (cleared first) and returns the 1-based
-     * line it starts on, or 0 at the end of the file. Jackson's parse errors (an unclosed quote,
+     * Reads the next row's fields into {@code fields} (cleared first; a row without fields is
+     * skipped) and returns the 1-based line it starts on, or 0 at the end of the file. Jackson's parse errors (an unclosed quote,
      * text after a closing quote) become an {@link IOException} naming the file and the row's
      * line (and the line where the parser gave up, when later).
      */
@@ -122,18 +122,21 @@ public final class CsvReader {
         fields.clear();
         int line = 0;
         try {
-            JsonToken t = p.nextToken();
-            if (t == null) {
-                return 0;
-            }
-            while ((t = p.nextToken()) == JsonToken.VALUE_STRING) {
-                if (line == 0) {
-                    line = p.currentTokenLocation().getLineNr();
+            while (fields.isEmpty()) {
+                JsonToken t = p.nextToken();
+                if (t == null) {
+                    return 0;
                 }
-                fields.add(p.getText().strip());
-            }
-            if (t != JsonToken.END_ARRAY) {
-                throw new IOException(file + ":" + line + ": unexpected " + t + " in a CSV row");
+                while ((t = p.nextToken()) == JsonToken.VALUE_STRING) {
+                    if (line == 0) {
+                        line = p.currentTokenLocation().getLineNr();
+                    }
+                    fields.add(p.getText().strip());
+                }
+                if (t != JsonToken.END_ARRAY) {
+                    throw new IOException(file + ":" + p.currentTokenLocation().getLineNr() + ": unexpected " + t
+                            + " in a CSV row");
+                }
             }
             return line;
         } catch (StreamReadException e) {

@@ -111,8 +111,11 @@ class CsvReaderTest {
     @Test
     void raggedRowsNameTheFileAndRow() throws IOException {
         Path p = Files.writeString(dir.resolve("rag.csv"), "a,b,c\n1,2,3\n\n4,5,6,7\n");
-        assertEquals(p + ":4: 4 fields, expected 3 as on the first data row",
+        assertEquals(p + ":4: 4 fields, expected 3 as in the header",
                 assertThrows(IOException.class, () -> CsvReader.read(p, true)).getMessage());
+        Path n = Files.writeString(dir.resolve("ragn.csv"), "1,2,3\n\"4\",5,6\n7,8\n");
+        assertEquals(n + ":3: 2 fields, expected 3 as on the first data row",
+                assertThrows(IOException.class, () -> CsvReader.read(n, false)).getMessage());
         Path h = Files.writeString(dir.resolve("ragh.csv"), "a,b,c\n1,2\n");
         assertEquals(h + ":2: 2 fields, expected 3 as in the header",
                 assertThrows(IOException.class, () -> CsvReader.read(h, true)).getMessage());
