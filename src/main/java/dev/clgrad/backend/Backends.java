@@ -1,6 +1,7 @@
 package dev.clgrad.backend;
 
 import dev.clgrad.Config;
+import dev.clgrad.Diagnostics;
 import dev.clgrad.backend.java.JavaBackend;
 import dev.clgrad.backend.opencl.ClBindings;
 import dev.clgrad.backend.opencl.OpenClBackend;
@@ -8,7 +9,8 @@ import dev.clgrad.backend.opencl.OpenClBackend;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.logging.Logger;
+
+import static java.lang.System.Logger.Level.INFO;
 
 /**
  * Chooses a backend from a device spec:
@@ -28,7 +30,7 @@ import java.util.logging.Logger;
  * that ended without an orderly exit (a driver abort can leave PoCL's kernel cache damaged).
  */
 public final class Backends {
-    private static final Logger LOG = Logger.getLogger(Backends.class.getName());
+    private static final System.Logger LOG = Diagnostics.logger(Backends.class);
 
     private Backends() {
     }
@@ -77,18 +79,18 @@ public final class Backends {
             Optional<DeviceInfo> gpu = first(cl, "GPU");
             if (gpu.isPresent()) {
                 DeviceInfo d = gpu.get();
-                LOG.info("auto: using " + d.id() + " (" + d.name() + "): the first OpenCL GPU");
+                LOG.log(INFO, "auto: using " + d.id() + " (" + d.name() + "): the first OpenCL GPU");
                 return OpenClBackend.open(d.id(), binding);
             }
             Optional<DeviceInfo> cpu = first(cl, "CPU");
             if (cpu.isPresent()) {
                 DeviceInfo d = cpu.get();
                 CpuChoice.Verdict v = CpuChoice.decide(d, binding, step);
-                LOG.info("auto: no OpenCL GPU; using " + (v.openClFaster() ? d.id() + " (" + d.name() + ")" : "java")
+                LOG.log(INFO, "auto: no OpenCL GPU; using " + (v.openClFaster() ? d.id() + " (" + d.name() + ")" : "java")
                         + " for " + step.label() + " steps: " + v.reason(d));
                 return v.openClFaster() ? OpenClBackend.open(d.id(), binding) : java();
             }
-            LOG.info("auto: using java: " + OpenClBackend.discoveryProblem(binding));
+            LOG.log(INFO, "auto: using java: " + OpenClBackend.discoveryProblem(binding));
             return java();
         }
         Optional<DeviceInfo> match = switch (s) {
@@ -110,7 +112,7 @@ public final class Backends {
     private static Backend java() {
         String missing = JavaBackend.missingVectorApi();
         if (missing != null) {
-            LOG.info(missing);
+            LOG.log(INFO, missing);
         }
         return new JavaBackend();
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.clgrad.Config;
+import dev.clgrad.Diagnostics;
 import dev.clgrad.backend.java.JavaBackend;
 import dev.clgrad.backend.opencl.OpenClBackend;
 import dev.clgrad.ops.Activation;
@@ -46,11 +47,12 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
-import java.util.logging.Logger;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
+
+import static java.lang.System.Logger.Level.WARNING;
 
 /**
  * Which CPU path {@code auto} takes when the only OpenCL device is a CPU: the OpenCL CPU device or
@@ -78,7 +80,7 @@ import java.util.zip.ZipFile;
  * version (for a snapshot build: also a fingerprint of its code) changed; the log line says why.
  */
 final class CpuChoice {
-    private static final Logger LOG = Logger.getLogger(CpuChoice.class.getName());
+    private static final System.Logger LOG = Diagnostics.logger(CpuChoice.class);
     static final int ROUNDS = 5;
     /** OpenCL must be faster than Java by more than this factor. */
     static final double MARGIN = 1.10;
@@ -256,7 +258,7 @@ final class CpuChoice {
                 }
                 return new double[][]{jr, cr};
             } catch (RuntimeException e) {
-                LOG.warning("auto: " + cpu.id() + " failed while measured, so java is used: " + e.getMessage());
+                LOG.log(WARNING, "auto: " + cpu.id() + " failed while measured, so java is used: " + e.getMessage());
                 return new double[][]{{js.round(Math.max(1, js.warmUp()))}, {}};
             }
         }
@@ -505,7 +507,7 @@ final class CpuChoice {
                 Files.deleteIfExists(tmp);
             }
         } catch (IOException e) {
-            LOG.warning("cannot store the auto CPU choice in " + file + ": " + e.getMessage());
+            LOG.log(WARNING, "cannot store the auto CPU choice in " + file + ": " + e.getMessage());
         }
     }
 }

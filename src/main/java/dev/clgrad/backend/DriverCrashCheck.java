@@ -3,6 +3,7 @@ package dev.clgrad.backend;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.clgrad.Config;
+import dev.clgrad.Diagnostics;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -14,8 +15,10 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.logging.Logger;
 import java.util.stream.Stream;
+
+import static java.lang.System.Logger.Level.DEBUG;
+import static java.lang.System.Logger.Level.WARNING;
 
 /**
  * Notices an OpenCL run that ended without an orderly exit, so that a damaged PoCL kernel cache
@@ -37,7 +40,7 @@ import java.util.stream.Stream;
  * ({@code -Dclgrad.cache=off}) there is no marker.
  */
 final class DriverCrashCheck {
-    private static final Logger LOG = Logger.getLogger(DriverCrashCheck.class.getName());
+    private static final System.Logger LOG = Diagnostics.logger(DriverCrashCheck.class);
     private static boolean done;
 
     private DriverCrashCheck() {
@@ -62,10 +65,10 @@ final class DriverCrashCheck {
             String warning = check(cache.resolve("running"), pocl, owned, me.pid(),
                     me.info().startInstant().orElse(null));
             if (warning != null) {
-                LOG.warning(warning);
+                LOG.log(WARNING, warning);
             }
         } catch (IOException | RuntimeException e) {
-            LOG.fine("the OpenCL run marker could not be kept: " + e);
+            LOG.log(DEBUG, "the OpenCL run marker could not be kept: " + e);
         }
     }
 

@@ -22,6 +22,11 @@ import java.util.logging.Logger;
                 BenchCommand.class, DropoutMaskCommand.class, ProfileCommand.class, SelftestCommand.class,
                 TuneCommand.class, StudyCommand.class})
 public final class Main implements Runnable {
+    /**
+     * The logger above clgrad's own (the library's and the commands'), held so that the level set
+     * here stays: the library is quiet unless the application enables it ({@link dev.clgrad.Diagnostics}).
+     */
+    private static final Logger CLGRAD = Logger.getLogger("dev.clgrad");
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -49,8 +54,12 @@ public final class Main implements Runnable {
         return cli.execute(args);
     }
 
-    /** One line per log record on stderr: {@code clgrad: message}. */
+    /**
+     * One line per log record on stderr, {@code clgrad: message} or {@code clgrad: warning: message},
+     * for clgrad's records at INFO and above (the backend {@code auto} chose, warnings; not DEBUG).
+     */
     private static void configureLogging() {
+        CLGRAD.setLevel(Level.INFO);
         Logger root = Logger.getLogger("");
         for (var h : root.getHandlers()) {
             root.removeHandler(h);

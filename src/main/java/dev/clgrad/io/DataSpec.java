@@ -27,7 +27,9 @@ import java.util.SplittableRandom;
  *       {@code train-labels-idx1-ubyte.gz}, {@code t10k-…} in D (names overridable with
  *       {@code trainImages}, {@code trainLabels}, {@code testImages}, {@code testLabels}); pixels scaled
  *       to [0, 1]; L keeps the first L training rows.</li>
- *   <li>{@code {"type": "csv", "train": F, "validation": F, "test": F, "labelColumn": 0, "header": false}}.</li>
+ *   <li>{@code {"type": "csv", "train": F, "validation": F, "test": F, "labelColumn": 0, "header": false}}:
+ *       {@code labelColumn} is the 0-based index of the target column, or with {@code "header": true}
+ *       its name in the header ({@code "labelColumn": "label"}).</li>
  *   <li>{@code {"type": "npy", "xTrain": F, "yTrain": F, "xVal": F, "yVal": F, "xTest": F, "yTest": F}}.</li>
  * </ul>
  * The validation set is evaluated after every epoch ({@code val_loss}, Keras's
@@ -35,11 +37,13 @@ import java.util.SplittableRandom;
  * against {@code dir}, or the config file's folder; {@code --data DIR} replaces {@code dir}.
  * Each loaded set's {@link Origin} names its files, for messages.
  *
- * @param dir   null for the config's folder
- * @param files type-specific file names (unused entries null)
+ * @param dir       null for the config's folder
+ * @param files     type-specific file names (unused entries null)
+ * @param labelName the CSV label column's header name, or null when {@code labelColumn} is its index
  */
 public record DataSpec(String type, Path dir, Path baseDir, int train, int validation, int test, int features,
-                       int targets, long seed, int limit, int labelColumn, boolean header, String[] files) {
+                       int targets, long seed, int limit, int labelColumn, boolean header, String[] files,
+                       String labelName) {
 
     /** The training set, and the validation and test sets (each null when the spec has none). */
     public record Split(Dataset train, Dataset validation, Dataset test) {
@@ -54,7 +58,7 @@ public record DataSpec(String type, Path dir, Path baseDir, int train, int valid
                 yield new DataSpec(type, dir, baseDir, d.integer("train", 1, 1 << 26),
                         d.integer("validation", 0, 1 << 26, 0), d.integer("test", 0, 1 << 26, 0),
                         d.integer("features", 1, 1 << 20), d.integer("targets", 1, 1 << 20, 1), d.longValue("seed", 0),
-                        0, 0, false, new String[0]);
+                        0, 0, false, new String[0], null);
             }
             case "idx" -> {
                 d.onlyKeys(Set.of("type", "dir", "limit", "trainImages", "trainLabels", "testImages", "testLabels"));
@@ -63,13 +67,16 @@ public record DataSpec(String type, Path dir, Path baseDir, int train, int valid
                         new String[]{d.string("trainImages", "train-images-idx3-ubyte.gz"),
                                 d.string("trainLabels", "train-labels-idx1-ubyte.gz"),
                                 d.string("testImages", "t10k-images-idx3-ubyte.gz"),
-                                d.string("testLabels", "t10k-labels-idx1-ubyte.gz")});
+                                d.string("testLabels", "t10k-labels-idx1-ubyte.gz")}, null);
             }
             case "csv" -> {
                 d.onlyKeys(Set.of("type", "dir", "train", "validation", "test", "labelColumn", "header"));
+                boolean header = d.bool("header", false);
+                String labelName = labelName(d, header);
                 yield new DataSpec(type, dir, baseDir, 0, 0, 0, 0, 0, 0, Integer.MAX_VALUE,
-                        d.integer("labelColumn", 0, 1 << 20, 0), d.bool("header", false),
-                        new String[]{d.string("train"), d.string("validation", null), d.string("test", null)});
+                        labelName == null ? d.integer("labelColumn", 0, 1 << 20, 0) : -1, header,
+                        new String[]{d.string("train"), d.string("validation", null), d.string("test", null)},
+                        labelName);
             }
             case "npy" -> {
                 d.onlyKeys(Set.of("type", "dir", "xTrain", "yTrain", "xVal", "yVal", "xTest", "yTest"));
@@ -81,7 +88,7 @@ public record DataSpec(String type, Path dir, Path baseDir, int train, int valid
                 }
                 yield new DataSpec(type, dir, baseDir, 0, 0, 0, 0, 0, 0, Integer.MAX_VALUE, 0, false,
                         new String[]{d.string("xTrain"), d.string("yTrain"), d.string("xVal", null),
-                                d.string("yVal", null), d.string("xTest", null), d.string("yTest", null)});
+                                d.string("yVal", null), d.string("xTest", null), d.string("yTest", null)}, null);
             }
             default -> throw d.error("type", "unknown data type '" + type + "'; expected one of random-normal, idx, csv, npy");
         };
@@ -91,6 +98,26 @@ public record DataSpec(String type, Path dir, Path baseDir, int train, int valid
             }
         }
         return spec;
+    }
+
+    /**
+     * {@code labelColumn} given as a header name, or null when it is absent or an index; a name
+     * needs {@code "header": true}.
+     */
+    private static String labelName(ConfigNode d, boolean header) throws ConfigException {
+        if (!d.has("labelColumn") || !d.raw("labelColumn").isTextual()) {
+            if (d.has("labelColumn") && !d.raw("labelColumn").isIntegralNumber()) {
+                throw d.error("labelColumn", "expected a 0-based column index or a header column name, got "
+                        + d.raw("labelColumn"));
+            }
+            return null;
+        }
+        String name = d.string("labelColumn").strip();
+        if (!header) {
+            throw d.error("labelColumn", "'" + name + "' is a column name, which needs \"header\": true; "
+                    + "without a header give the column's 0-based index");
+        }
+        return name;
     }
 
     /** The string as a path; one the OS cannot name (a NUL character, say) is a config error. */
@@ -143,8 +170,15 @@ public record DataSpec(String type, Path dir, Path baseDir, int train, int valid
     private Dataset csv(Path folder, String name) throws IOException {
         Path f = file(folder, name);
         CsvReader.Table t = CsvReader.readTable(f, header);
-        Dataset d = CsvReader.toDataset(t.values(), labelColumn);
-        return d.withOrigin(Origin.csv(f, t.lines(), labelColumn, d.features()));
+        int label = labelName == null ? labelColumn : t.column(labelName, f);
+        int columns = t.values().cols();
+        if (label >= columns || columns < 2) {
+            throw new IOException(f + ": " + columns + (columns == 1 ? " column" : " columns") + (columns < 2
+                    ? "; a CSV data set needs a label column and at least one input column"
+                    : "; labelColumn " + label + " is not one of them (0-based: 0 to " + (columns - 1) + ")"));
+        }
+        Dataset d = CsvReader.toDataset(t.values(), label);
+        return d.withOrigin(Origin.csv(f, t.lines(), label, d.features()));
     }
 
     private static Dataset npy(Path folder, String xName, String yName) throws IOException {

@@ -3,6 +3,7 @@ package dev.clgrad.profile;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.clgrad.Diagnostics;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.ProfileSink;
 
@@ -113,7 +114,7 @@ public final class Profiler implements ProfileSink, AutoCloseable {
             try {
                 backend.profile(null);
             } catch (RuntimeException e) {
-                java.util.logging.Logger.getLogger(Profiler.class.getName()).warning("stopping the profiler: " + e);
+                Diagnostics.logger(Profiler.class).log(System.Logger.Level.WARNING, "stopping the profiler: " + e);
             }
             stopped = true;
         }

@@ -1,10 +1,11 @@
 package dev.clgrad.tensor;
 
 import dev.clgrad.Config;
+import dev.clgrad.Diagnostics;
 
 import java.lang.ref.Cleaner;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Logger;
+import static java.lang.System.Logger.Level.WARNING;
 
 /**
  * A float32 tensor resident on one backend's device. Data moves to the host only when asked
@@ -19,7 +20,7 @@ import java.util.logging.Logger;
 public final class Tensor implements AutoCloseable {
     private static final AtomicLong SEQUENCE = new AtomicLong();
     private static final Cleaner CLEANER = Cleaner.create();
-    private static final Logger LOG = Logger.getLogger(Tensor.class.getName());
+    private static final System.Logger LOG = Diagnostics.logger(Tensor.class);
     /** What {@link #zero} uploads at a time; never written. */
     private static final float[] ZEROS = new float[1 << 16];
 
@@ -37,7 +38,7 @@ public final class Tensor implements AutoCloseable {
         @Override
         public void run() {
             if (!closed) {
-                LOG.warning("tensor " + what + " was never closed: its device buffer stays allocated"
+                LOG.log(WARNING, "tensor " + what + " was never closed: its device buffer stays allocated"
                         + (site == null ? " (run with -Dclgrad.debug.allocations=true to see where it was allocated)"
                         : "; allocated at:\n" + stackTrace(site)));
             }

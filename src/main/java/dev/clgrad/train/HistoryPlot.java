@@ -8,9 +8,13 @@ import java.util.Map;
 
 /**
  * Draws a {@link History} as a PNG ({@link LineChart}): the loss curves (loss, val_loss) on the
- * left, the accuracy curves on the right when tracked, per epoch.
+ * left, the accuracy curves on the right when tracked, per epoch. A metric and its validation
+ * counterpart share a colour; the validation curve is dashed.
  */
 public final class HistoryPlot {
+    /** Keras's prefix of a metric on the validation set ({@code val_loss}). */
+    private static final String VALIDATION = "val_";
+
     private HistoryPlot() {
     }
 
@@ -19,18 +23,30 @@ public final class HistoryPlot {
      * leaves the previous file); an error names the path.
      */
     public static void write(History history, Path png) throws IOException {
+        LineChart.write(panels(history), png);
+    }
+
+    /** The loss panel, and the accuracy panel when accuracy was tracked. */
+    static List<LineChart.Panel> panels(History history) {
         List<LineChart.Series> loss = new ArrayList<>();
         List<LineChart.Series> acc = new ArrayList<>();
+        List<String> metrics = new ArrayList<>();
         for (Map.Entry<String, List<Double>> e : history.all().entrySet()) {
-            List<LineChart.Series> to = e.getKey().contains("acc") ? acc : loss;
-            to.add(new LineChart.Series(e.getKey(), e.getValue(),
-                    LineChart.PALETTE.get((loss.size() + acc.size()) % LineChart.PALETTE.size()), false));
+            String name = e.getKey();
+            boolean validation = name.startsWith(VALIDATION);
+            String metric = validation ? name.substring(VALIDATION.length()) : name;
+            if (!metrics.contains(metric)) {
+                metrics.add(metric);
+            }
+            List<LineChart.Series> to = metric.contains("acc") ? acc : loss;
+            to.add(new LineChart.Series(name, e.getValue(),
+                    LineChart.PALETTE.get(metrics.indexOf(metric) % LineChart.PALETTE.size()), validation));
         }
         List<LineChart.Panel> panels = new ArrayList<>();
         panels.add(new LineChart.Panel("loss", "", loss));
         if (!acc.isEmpty()) {
             panels.add(new LineChart.Panel("accuracy", "", acc));
         }
-        LineChart.write(panels, png);
+        return panels;
     }
 }

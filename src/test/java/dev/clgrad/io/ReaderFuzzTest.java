@@ -2,6 +2,7 @@ package dev.clgrad.io;
 
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.TestBackends;
+import dev.clgrad.data.CsvReader;
 import dev.clgrad.data.IdxReader;
 import dev.clgrad.data.NpyReader;
 import dev.clgrad.nn.Dense;
@@ -110,6 +111,15 @@ class ReaderFuzzTest {
         }
         NpyReader.read(Files.write(dir.resolve("ok.npy"), b.array()));
         fuzz(b.array(), dir.resolve("x.npy"), NpyReader::read, 7);
+    }
+
+    /** Issue 16, item 4: the CSV reader (Jackson's parser underneath), with a BOM, a header and quoted fields. */
+    @Test
+    void csv() throws IOException {
+        byte[] valid = ("\uFEFFlabel,\"a, b\",c\n1,\"0.5\",-2e-3\n\n0, 7 ,\"inf\"\n1,.25,NaN\n")
+                .getBytes(StandardCharsets.UTF_8);
+        CsvReader.read(Files.write(dir.resolve("ok.csv"), valid), true);
+        fuzz(valid, dir.resolve("x.csv"), f -> CsvReader.read(f, true), 8);
     }
 
     private static Sequential model() {

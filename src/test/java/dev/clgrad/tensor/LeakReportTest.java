@@ -6,13 +6,17 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Handler;
+import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** A tensor dropped without close() is reported, with its allocation site when asked for. */
+/**
+ * A tensor dropped without close() is reported, with its allocation site when asked for. The report is a
+ * warning on the Tensor class's logger, which this test enables (the library is quiet by default).
+ */
 class LeakReportTest {
 
     @Test
@@ -34,6 +38,8 @@ class LeakReportTest {
         };
         Logger log = Logger.getLogger(Tensor.class.getName());
         log.addHandler(handler);
+        Level level = log.getLevel();
+        log.setLevel(Level.WARNING);
         System.setProperty("clgrad.debug.allocations", "true");
         try (JavaBackend backend = new JavaBackend(1)) {
             forget(backend);
@@ -52,6 +58,7 @@ class LeakReportTest {
         } finally {
             System.clearProperty("clgrad.debug.allocations");
             log.removeHandler(handler);
+            log.setLevel(level);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.clgrad.backend.opencl;
 
 import dev.clgrad.Config;
+import dev.clgrad.Diagnostics;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.DeviceInfo;
 import dev.clgrad.backend.MemoryLimits;
@@ -58,7 +59,8 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
-import java.util.logging.Logger;
+
+import static java.lang.System.Logger.Level.WARNING;
 
 /**
  * The {@link Backend} on one OpenCL device: a context, one in-order queue, the device's
@@ -81,7 +83,7 @@ import java.util.logging.Logger;
  * run as parts, each part declares its own).
  */
 public final class OpenClBackend implements Backend {
-    private static final Logger LOG = Logger.getLogger(OpenClBackend.class.getName());
+    private static final System.Logger LOG = Diagnostics.logger(OpenClBackend.class);
 
     private final ClApi api;
     private final DeviceInfo info;
@@ -470,10 +472,10 @@ public final class OpenClBackend implements Backend {
                 slot.awaitWrite(api);
             }
         } catch (RuntimeException e) {
-            LOG.warning("finishing the queue of " + info.id() + " failed: " + e.getMessage());
+            LOG.log(WARNING, "finishing the queue of " + info.id() + " failed: " + e.getMessage());
         }
         if (pool.live() > 0) {
-            LOG.warning(info.id() + " closed with " + pool.live() + " device buffers still live");
+            LOG.log(WARNING, info.id() + " closed with " + pool.live() + " device buffers still live");
         }
         pool.close();
         scratch.close();
@@ -838,7 +840,7 @@ public final class OpenClBackend implements Backend {
                 try {
                     api.release(k);
                 } catch (RuntimeException e) {
-                    LOG.warning("releasing a prepared kernel failed: " + e.getMessage());
+                    LOG.log(WARNING, "releasing a prepared kernel failed: " + e.getMessage());
                 }
             }
         }
@@ -848,7 +850,7 @@ public final class OpenClBackend implements Backend {
                 try {
                     api.release(k);
                 } catch (RuntimeException e) {
-                    LOG.warning("releasing a prepared kernel failed: " + e.getMessage());
+                    LOG.log(WARNING, "releasing a prepared kernel failed: " + e.getMessage());
                 }
             }
             live.clear();

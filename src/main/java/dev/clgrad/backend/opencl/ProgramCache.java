@@ -1,5 +1,7 @@
 package dev.clgrad.backend.opencl;
 
+import dev.clgrad.Diagnostics;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -9,7 +11,8 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.logging.Logger;
+
+import static java.lang.System.Logger.Level.WARNING;
 
 /**
  * Program binaries on disk, one file per (device name, driver version, source, options), named by
@@ -18,7 +21,7 @@ import java.util.logging.Logger;
  * as an error. Writes go to a temporary file renamed into place, so readers never see half a file.
  */
 final class ProgramCache {
-    private static final Logger LOG = Logger.getLogger(ProgramCache.class.getName());
+    private static final System.Logger LOG = Diagnostics.logger(ProgramCache.class);
     private static final int MAGIC = 0x434c4742; // "CLGB"
 
     private final Path dir;
@@ -79,11 +82,11 @@ final class ProgramCache {
     }
 
     private static byte[] invalid(Path file, String why) {
-        LOG.warning("program cache entry " + file + " is unusable (" + why + "); rebuilding from source");
+        LOG.log(WARNING, "program cache entry " + file + " is unusable (" + why + "); rebuilding from source");
         try {
             Files.deleteIfExists(file);
         } catch (IOException e) {
-            LOG.warning("cannot delete " + file + ": " + e);
+            LOG.log(WARNING, "cannot delete " + file + ": " + e);
         }
         return null;
     }
@@ -102,7 +105,7 @@ final class ProgramCache {
             Files.write(tmp, buf.array());
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
-            LOG.warning("cannot write program cache entry " + file + ": " + e);
+            LOG.log(WARNING, "cannot write program cache entry " + file + ": " + e);
         }
     }
 

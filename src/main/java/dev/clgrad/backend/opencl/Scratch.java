@@ -1,6 +1,8 @@
 package dev.clgrad.backend.opencl;
 
-import java.util.logging.Logger;
+import dev.clgrad.Diagnostics;
+
+import static java.lang.System.Logger.Level.WARNING;
 
 /**
  * The temporary space of launches that hand data from one kernel to the next within one op (the
@@ -13,7 +15,7 @@ import java.util.logging.Logger;
  * a pooled buffer, so the leak count ({@link OpenClBackend#liveBuffers}) does not see it.
  */
 final class Scratch implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(Scratch.class.getName());
+    private static final System.Logger LOG = Diagnostics.logger(Scratch.class);
 
     private final ClApi api;
     private final ClApi.Context context;
@@ -65,7 +67,7 @@ final class Scratch implements AutoCloseable {
             try {
                 api.release(mem);
             } catch (RuntimeException e) {
-                LOG.warning("releasing the scratch buffer failed: " + e.getMessage());
+                LOG.log(WARNING, "releasing the scratch buffer failed: " + e.getMessage());
             }
             mem = null;
             floats = 0;

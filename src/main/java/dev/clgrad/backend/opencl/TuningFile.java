@@ -1,8 +1,10 @@
 package dev.clgrad.backend.opencl;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.clgrad.Diagnostics;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +17,8 @@ import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.logging.Logger;
+
+import static java.lang.System.Logger.Level.WARNING;
 
 /**
  * The kernel defines {@code clgrad tune gemm} found best for one device, as JSON under the cache
@@ -25,7 +28,7 @@ import java.util.logging.Logger;
  * tuning is an optimisation, the profile defaults always work.
  */
 public final class TuningFile {
-    private static final Logger LOG = Logger.getLogger(TuningFile.class.getName());
+    private static final System.Logger LOG = Diagnostics.logger(TuningFile.class);
 
     private TuningFile() {
     }
@@ -54,7 +57,7 @@ public final class TuningFile {
         try {
             JsonNode root = new ObjectMapper().readTree(file.toFile());
             if (!deviceName.equals(root.path("device").asText()) || !driverVersion.equals(root.path("driver").asText())) {
-                LOG.warning("tuning file " + file + " is for another device or driver; ignored");
+                LOG.log(WARNING, "tuning file " + file + " is for another device or driver; ignored");
                 return defines;
             }
             for (Iterator<Map.Entry<String, JsonNode>> it = root.path("defines").fields(); it.hasNext(); ) {
@@ -62,7 +65,9 @@ public final class TuningFile {
                 defines.put(e.getKey(), Integer.toString(e.getValue().asInt()));
             }
         } catch (IOException | RuntimeException e) {
-            LOG.warning("tuning file " + file + " cannot be read (" + e.getMessage() + "); using the profile defaults");
+            String why = e instanceof JsonProcessingException j && j.getLocation() != null
+                    ? j.getOriginalMessage() + " at line " + j.getLocation().getLineNr() : e.getMessage();
+            LOG.log(WARNING, "tuning file " + file + " cannot be read (" + why + "); using the profile defaults");
             defines.clear();
         }
         return defines;
