@@ -2,10 +2,15 @@
 //
 //   mse_forward:    pred, target: (n)     loss[0] = (accumulate ? loss[0] : 0) + sum_i (pred[i] - target[i])^2 / n
 //   mse_backward:   pred, target: (n)     dpred[i] = (pred[i] - target[i]) * (2 / n)
-//   softmax_cross_entropy_forward:  logits: (B, C), labels: (B) class indices stored as floats
-//       loss[0] = (accumulate ? loss[0] : 0) + (1/B) sum_b (log sum_c exp(logits[b, c] - mx_b) + mx_b - logits[b, label_b])
-//       with mx_b = max_c logits[b, c], so exp never overflows (finite for logits of +-1e4).
-//   softmax_cross_entropy_backward: dlogits[b, c] = (softmax(logits[b])[c] - [c == label_b]) / B
+//   softmax_cross_entropy_forward:  logits: (B, C), labels: (B) class indices stored as floats, l = label_b,
+//       loss[0] = (accumulate ? loss[0] : 0) + (1/B) sum_b L_b, the sparse categorical cross-entropy:
+//         from_logits:    L_b = log sum_c exp(logits[b, c] - mx_b) + mx_b - logits[b, l]
+//                         with mx_b = max_c logits[b, c], so exp never overflows (finite for logits of +-1e4);
+//         probabilities:  s_b = sum_c p[b, c], q = p[b, l] / s_b, L_b = -log clip(q, EPS, 1 - EPS)
+//                         (categorical_cross_entropy on probabilities with a one-hot target).
+//   softmax_cross_entropy_backward: dlogits = dL/dlogits of that mean:
+//         from_logits:    dlogits[b, c] = (softmax(logits[b])[c] - [c == l]) / B
+//         probabilities:  dp[b, c] = ([c == l] (-1/q) + 1) / (s_b B) where q is inside [EPS, 1 - EPS], else 0
 //   mse_forward_backward: both of the above in one pass; every work-item writes dpred for its
 //       share of the elements and adds their squared differences to the loss.
 //   softmax_cross_entropy_forward_backward: the forward loss and the backward dlogits in one pass
@@ -77,6 +82,42 @@ inline float row_logsumexp(__global const float* row, const int C) {
     return log(s) + mx;
 }
 
+#define EPS 1e-7f   // Keras's epsilon: probabilities are clipped to [EPS, 1 - EPS]
+
+// p clipped to [EPS, 1 - EPS]; NaN stays NaN (clamp's fmin/fmax would drop it).
+inline float clip_probability(const float p) {
+    return p < EPS ? EPS : p > 1.0f - EPS ? 1.0f - EPS : p;
+}
+
+// L_b of one row of sparse categorical cross-entropy for class index label (-1: NaN), and, when
+// drow is not null, the row's gradient of the batch mean (inv_b = 1/B). The loss is taken before
+// drow is written, so drow may be row.
+inline float sparse_row(const int from_logits, const int C, const int label, const float inv_b,
+                        __global const float* row, __global float* drow) {
+    if (from_logits) {
+        const float lse = label < 0 ? NAN : row_logsumexp(row, C);
+        const float l = label < 0 ? NAN : lse - row[label];
+        for (int c = 0; drow && c < C; c++) {
+            drow[c] = (exp(row[c] - lse) - (c == label ? 1.0f : 0.0f)) * inv_b;
+        }
+        return l;
+    }
+    float sum = 0.0f;
+    for (int c = 0; c < C; c++) {
+        sum += row[c];
+    }
+    const float q = label < 0 ? NAN : row[label] / sum;
+    const float l = -log(clip_probability(q));
+    const int clipped = q < EPS || q > 1.0f - EPS;
+    const float g = clipped ? 0.0f : -1.0f / q;
+    const float u = clipped ? 0.0f : 1.0f;
+    const float k = label < 0 ? NAN : inv_b / sum;
+    for (int c = 0; drow && c < C; c++) {
+        drow[c] = ((c == label ? g : 0.0f) + u) * k;
+    }
+    return l;
+}
+
 __kernel __attribute__((reqd_work_group_size(LOSS_WG, 1, 1)))
 void mse_forward(const int n, const int accumulate, __global const float* pred_g, const int pred_off,
                  __global const float* target_g, const int target_off, __global float* loss_g, const int loss_off) {
@@ -103,7 +144,7 @@ void mse_backward(const int n, const float scale, __global const float* pred_g, 
 }
 
 __kernel __attribute__((reqd_work_group_size(LOSS_WG, 1, 1)))
-void softmax_cross_entropy_forward(const int B, const int C, const int accumulate,
+void softmax_cross_entropy_forward(const int B, const int C, const int from_logits, const int accumulate,
                                    __global const float* logits_g, const int logits_off,
                                    __global const float* labels_g, const int labels_off,
                                    __global float* loss_g, const int loss_off) {
@@ -112,8 +153,7 @@ void softmax_cross_entropy_forward(const int B, const int C, const int accumulat
     const int3 share = group_share(B);
     for (int b = share.x; b < share.y; b += share.z) {
         __global const float* row = logits_g + logits_off + (size_t)b * C;
-        const int label = class_index(labels_g[labels_off + b], C);
-        s += label < 0 ? NAN : row_logsumexp(row, C) - row[label];
+        s += sparse_row(from_logits, C, class_index(labels_g[labels_off + b], C), 0.0f, row, 0);
     }
     const float total = group_sum(s, s_l);
     if (get_local_id(0) == 0) {
@@ -122,21 +162,16 @@ void softmax_cross_entropy_forward(const int B, const int C, const int accumulat
 }
 
 __kernel __attribute__((reqd_work_group_size(LOSS_WG, 1, 1)))
-void softmax_cross_entropy_backward(const int B, const int C, __global const float* logits_g, const int logits_off,
+void softmax_cross_entropy_backward(const int B, const int C, const int from_logits,
+                                    __global const float* logits_g, const int logits_off,
                                     __global const float* labels_g, const int labels_off,
                                     __global float* dlogits_g, const int dlogits_off) {
     const size_t b = get_global_id(0);
     if (b >= (size_t)B) {
         return;
     }
-    __global const float* row = logits_g + logits_off + b * C;
-    __global float* drow = dlogits_g + dlogits_off + b * C;
-    const int label = class_index(labels_g[labels_off + b], C);
-    const float lse = label < 0 ? NAN : row_logsumexp(row, C);
-    const float inv_b = 1.0f / (float)B;
-    for (int c = 0; c < C; c++) {
-        drow[c] = (exp(row[c] - lse) - (c == label ? 1.0f : 0.0f)) * inv_b;
-    }
+    sparse_row(from_logits, C, class_index(labels_g[labels_off + b], C), 1.0f / (float)B,
+               logits_g + logits_off + b * C, dlogits_g + dlogits_off + b * C);
 }
 
 __kernel __attribute__((reqd_work_group_size(LOSS_WG, 1, 1)))
@@ -184,7 +219,7 @@ void mse_forward_backward(const int n, const int accumulate, const float scale,
 }
 
 __kernel __attribute__((reqd_work_group_size(LOSS_WG, 1, 1)))
-void softmax_cross_entropy_forward_backward(const int B, const int C, const int accumulate,
+void softmax_cross_entropy_forward_backward(const int B, const int C, const int from_logits, const int accumulate,
                                             __global const float* logits_g, const int logits_off,
                                             __global const float* labels_g, const int labels_off,
                                             __global float* loss_g, const int loss_off,
@@ -194,14 +229,9 @@ void softmax_cross_entropy_forward_backward(const int B, const int C, const int 
     float s = 0.0f;
     const int3 share = group_share(B);
     for (int b = share.x; b < share.y; b += share.z) {
-        __global const float* row = logits_g + logits_off + (size_t)b * C;
-        __global float* drow = dlogits_g + dlogits_off + (size_t)b * C;
-        const int label = class_index(labels_g[labels_off + b], C);
-        const float lse = label < 0 ? NAN : row_logsumexp(row, C);
-        s += label < 0 ? NAN : lse - row[label];
-        for (int c = 0; c < C; c++) {
-            drow[c] = (exp(row[c] - lse) - (c == label ? 1.0f : 0.0f)) * inv_b;
-        }
+        const size_t at = (size_t)b * C;
+        s += sparse_row(from_logits, C, class_index(labels_g[labels_off + b], C), inv_b, logits_g + logits_off + at,
+                        dlogits_g + dlogits_off + at);
     }
     const float total = group_sum(s, s_l);
     if (get_local_id(0) == 0) {
@@ -222,16 +252,9 @@ void softmax_cross_entropy_forward_backward(const int B, const int C, const int 
 #define METRIC_SPARSE_IN_TOP_K 3
 #define METRIC_ABSOLUTE_ERROR 4
 
-#define EPS 1e-7f   // Keras's epsilon: probabilities are clipped to [EPS, 1 - EPS]
-
 // s(e): 1, -1, or e itself for +-0 and NaN (OpenCL's sign() would make NaN 0).
 inline float sign_keep(const float e) {
     return e > 0.0f ? 1.0f : e < 0.0f ? -1.0f : e;
-}
-
-// p clipped to [EPS, 1 - EPS]; NaN stays NaN (clamp's fmin/fmax would drop it).
-inline float clip_probability(const float p) {
-    return p < EPS ? EPS : p > 1.0f - EPS ? 1.0f - EPS : p;
 }
 
 // f(p, t) of kind; *g = f'(p, t).

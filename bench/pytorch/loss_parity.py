@@ -5,7 +5,9 @@ CASES.json: {"cases": [{"loss": NAME, "rows": B, "cols": C, "pred": [...], "targ
 OUT.json:   {"cases": [{"loss": L, "grad": [dL/dpred, row-major]}]}, in float64 (the inputs are float32 values).
 NAME: mse, mae, huber, binary_crossentropy, binary_crossentropy_logits, categorical_crossentropy
 (probabilities: Keras normalises each row, so cross_entropy of log(p), whose log_softmax is log(p / sum p)),
-categorical_crossentropy_logits (cross_entropy with class-probability targets).
+categorical_crossentropy_logits (cross_entropy with class-probability targets),
+sparse_categorical_crossentropy (target: B class indices; Keras normalises each row, so cross_entropy of
+log(p), which is nll_loss(log(p / sum p))), sparse_categorical_crossentropy_logits (cross_entropy of the logits).
 """
 import json
 import sys
@@ -29,6 +31,10 @@ def loss(name, p, t, delta):
         return F.cross_entropy(torch.log(p), t)
     if name == "categorical_crossentropy_logits":
         return F.cross_entropy(p, t)
+    if name == "sparse_categorical_crossentropy":
+        return F.cross_entropy(torch.log(p), t)
+    if name == "sparse_categorical_crossentropy_logits":
+        return F.cross_entropy(p, t)
     raise ValueError("unknown loss " + name)
 
 
@@ -39,7 +45,10 @@ def main(cases_path, out_path):
     for c in cases:
         shape = (c["rows"], c["cols"])
         p = torch.tensor(c["pred"], dtype=torch.float64).reshape(shape).requires_grad_(True)
-        t = torch.tensor(c["target"], dtype=torch.float64).reshape(shape)
+        if c["loss"].startswith("sparse"):
+            t = torch.tensor(c["target"], dtype=torch.float64).long()
+        else:
+            t = torch.tensor(c["target"], dtype=torch.float64).reshape(shape)
         value = loss(c["loss"], p, t, c.get("delta", 1.0))
         value.backward()
         out.append({"loss": value.item(), "grad": p.grad.reshape(-1).tolist()})

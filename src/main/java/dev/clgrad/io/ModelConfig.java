@@ -51,7 +51,7 @@ import java.util.function.Supplier;
  * (or lr) and SGD's momentum may be schedule objects; clipvalue, clipnorm, globalClipnorm on all. Losses ({@link LossTypes}): {@code mse},
  * {@code mae}, {@code huber} (delta > 0, default 1), {@code binary_crossentropy} and
  * {@code categorical_crossentropy} (fromLogits, default false), {@code sparse_categorical_crossentropy}
- * (from logits), given as the name or an object {@code {"type": "huber", "delta": 2}}. Metrics: the
+ * (fromLogits, default true, unlike Keras), given as the name or an object {@code {"type": "huber", "delta": 2}}. Metrics: the
  * Keras names of {@link Metric#of} ({@code accuracy}, {@code binary_accuracy}, {@code mae}, …). The data section is
  * {@link DataSpec}. {@code "inputShape": [28, 28, 1]} (optional, Keras's {@code input_shape}) declares the
  * per-sample input the model is built for; {@code "callbacks": […]} (optional, {@link CallbackConfig})

@@ -14,6 +14,7 @@ import dev.clgrad.io.Safetensors;
 import dev.clgrad.io.SavedModel;
 import dev.clgrad.nn.Layer;
 import dev.clgrad.nn.Loss;
+import dev.clgrad.nn.LossTypes;
 import dev.clgrad.nn.Metric;
 import dev.clgrad.nn.Parameter;
 import dev.clgrad.nn.ParameterStore;
@@ -124,6 +125,9 @@ public final class Sequential implements Trainable, AutoCloseable {
         if (ms.size() > Planner.METRICS) {
             throw new IllegalArgumentException("compile: " + ms.size() + " metrics; at most " + Planner.METRICS
                     + " are tracked");
+        }
+        if (!layers.isEmpty()) {
+            checkNoSecondActivation(layers.get(layers.size() - 1), lossFn);
         }
         if (optimizer != null && optimizer != opt) {
             optimizer.close();
@@ -240,6 +244,9 @@ public final class Sequential implements Trainable, AutoCloseable {
         if (batch < 1) {
             throw new IllegalArgumentException("build: batch size must be >= 1, got " + batch);
         }
+        if (loss != null) {
+            checkNoSecondActivation(layers.get(layers.size() - 1), loss);
+        }
         Shape shape = in;
         try {
             for (int k = 0; k < layers.size(); k++) {
@@ -276,6 +283,25 @@ public final class Sequential implements Trainable, AutoCloseable {
         }
         inputShape = in;
         return this;
+    }
+
+    /**
+     * Refuses a loss from logits after a last layer that ends in the activation the loss applies
+     * itself (softmax before sparse or categorical cross-entropy from logits, sigmoid before binary
+     * cross-entropy from logits), which would train on that activation applied twice; a layer read
+     * from a config is named with its file and JSON path.
+     */
+    private void checkNoSecondActivation(Layer last, Loss lossFn) {
+        String act = last.outputActivation();
+        if (!lossFn.fromLogits() || act == null || !act.equals(lossFn.probabilityActivation())) {
+            return;
+        }
+        String at = origins.get(last);
+        boolean byDefault = LossTypes.create(lossFn.name()).fromLogits();
+        throw new IllegalArgumentException((at == null ? "" : at + ": ") + "the last layer " + last.name() + " applies "
+                + act + ", but " + lossFn.name() + " here takes logits" + (byDefault ? " (its default, unlike Keras)" : "")
+                + ": set \"fromLogits\": false in the loss, or drop the " + act
+                + " (from logits is the numerically stable form)");
     }
 
     /**

@@ -74,6 +74,11 @@ public class ActivationLayer extends Layer {
     }
 
     @Override
+    public String outputActivation() {
+        return activation.name();
+    }
+
+    @Override
     public String type() {
         return "Activation";
     }

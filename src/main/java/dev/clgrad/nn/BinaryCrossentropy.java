@@ -50,6 +50,11 @@ public record BinaryCrossentropy(boolean fromLogits) implements Loss {
     }
 
     @Override
+    public String probabilityActivation() {
+        return "sigmoid";
+    }
+
+    @Override
     public Map<String, Object> config() {
         return Map.of("fromLogits", fromLogits);
     }

@@ -52,6 +52,11 @@ public record CategoricalCrossentropy(boolean fromLogits) implements Loss {
     }
 
     @Override
+    public String probabilityActivation() {
+        return "softmax";
+    }
+
+    @Override
     public Map<String, Object> config() {
         return Map.of("fromLogits", fromLogits);
     }

@@ -201,6 +201,11 @@ public final class Conv2D extends Layer {
     }
 
     @Override
+    public String outputActivation() {
+        return activation.name();
+    }
+
+    @Override
     public String type() {
         return "Conv2D";
     }

@@ -110,6 +110,11 @@ public final class Dense extends Layer {
     }
 
     @Override
+    public String outputActivation() {
+        return activation.name();
+    }
+
+    @Override
     public String type() {
         return "Dense";
     }

@@ -53,6 +53,15 @@ public abstract class Layer {
         return false;
     }
 
+    /**
+     * The Keras name of the activation the layer's output ends in (its last step), such as
+     * {@code softmax} or {@code sigmoid}; null for a layer that applies none. A model asks its last
+     * layer, to refuse a loss that would apply the same activation again.
+     */
+    public String outputActivation() {
+        return null;
+    }
+
     /** The per-sample output shape for per-sample input {@code in}; throws if {@code in} does not fit. */
     protected abstract Shape outputShape(Shape in);
 

@@ -40,6 +40,16 @@ public interface Loss {
         return false;
     }
 
+    /**
+     * The activation whose output is the probabilities this loss takes when not {@link #fromLogits}
+     * ({@code softmax} for the categorical losses, {@code sigmoid} for binary cross-entropy), as a
+     * Keras name; null for a loss of values. A model whose last layer ends in it refuses the loss
+     * from logits, which would apply it twice.
+     */
+    default String probabilityActivation() {
+        return null;
+    }
+
     /** The settings a config writes besides the name, such as {@code {"fromLogits": true}}; empty when none. */
     default Map<String, Object> config() {
         return Map.of();
@@ -48,7 +58,7 @@ public interface Loss {
     /**
      * The loss of Keras name {@code name} with its default settings ({@link LossTypes}):
      * {@code mse}, {@code mae}, {@code huber}, {@code binary_crossentropy},
-     * {@code categorical_crossentropy}, {@code sparse_categorical_crossentropy} (from logits).
+     * {@code categorical_crossentropy}, {@code sparse_categorical_crossentropy} (from logits, unlike Keras).
      */
     static Loss of(String name) {
         return LossTypes.create(name);

@@ -30,8 +30,8 @@ public final class LossTypes {
                 c -> new BinaryCrossentropy(c.bool("fromLogits", false))));
         register(new Type("categorical_crossentropy", Set.of("fromLogits"), CategoricalCrossentropy::new,
                 c -> new CategoricalCrossentropy(c.bool("fromLogits", false))));
-        register(new Type("sparse_categorical_crossentropy", Set.of(), SoftmaxCrossEntropy::new,
-                c -> new SoftmaxCrossEntropy()));
+        register(new Type("sparse_categorical_crossentropy", Set.of("fromLogits"), SoftmaxCrossEntropy::new,
+                c -> new SoftmaxCrossEntropy(c.bool("fromLogits", true))));
     }
 
     private LossTypes() {

@@ -14,6 +14,11 @@ public final class Softmax extends Layer {
     private final LayerActivation softmax = LayerActivation.of("softmax");
 
     @Override
+    public String outputActivation() {
+        return softmax.name();
+    }
+
+    @Override
     public String type() {
         return "Softmax";
     }

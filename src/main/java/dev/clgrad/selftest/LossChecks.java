@@ -3,6 +3,7 @@ package dev.clgrad.selftest;
 import dev.clgrad.ops.CategoricalCrossEntropy;
 import dev.clgrad.ops.ElementwiseLoss;
 import dev.clgrad.ops.RowMetric;
+import dev.clgrad.ops.SoftmaxCrossEntropy;
 import dev.clgrad.tensor.Tensor;
 
 import java.util.Arrays;
@@ -16,9 +17,12 @@ import static dev.clgrad.selftest.Conformance.EXACT;
  * {@link Conformance} runs the others: every {@link ElementwiseLoss.Kind} at
  * {@link Conformance#SIZES}, forward alone, forward with the gradient, and accumulated;
  * {@link CategoricalCrossEntropy} from logits (±3 and ±1e4) and on probabilities, one-hot and soft
- * targets, at {@link Conformance#MATRICES}; every {@link RowMetric.Kind}, counts bit-exact and the
- * fractional metrics at {@link Conformance#ELEMENTWISE}, top-k with ties. Outputs are poisoned and
- * every operand is a view at an offset ({@link OpInputs}).
+ * targets, at {@link Conformance#MATRICES}; {@link SoftmaxCrossEntropy} on probabilities (its
+ * logits form is in {@link Conformance}) at the same sizes, rows whose label's probability is 0 or
+ * the only one (both clipped) among them, forward, backward, both, accumulated; every
+ * {@link RowMetric.Kind}, counts bit-exact and the fractional metrics at
+ * {@link Conformance#ELEMENTWISE}, top-k with ties. Outputs are poisoned and every operand is a
+ * view at an offset ({@link OpInputs}).
  */
 final class LossChecks {
     private LossChecks() {
@@ -27,6 +31,7 @@ final class LossChecks {
     static void add(List<Check> all) {
         elementwise(all);
         categorical(all);
+        sparseCategorical(all);
         metrics(all);
     }
 
@@ -128,6 +133,48 @@ final class LossChecks {
                     }));
                 }
             }
+        }
+    }
+
+    /**
+     * Sparse categorical cross-entropy on probabilities against {@link LossRefs#sparseCategorical}:
+     * positive rows not normalised, every fifth row (from the fourth) with 0 at its label (q clipped
+     * to ε) and every fifth (from the fifth) one-hot at its label (q = 1, clipped to 1 − ε).
+     */
+    private static void sparseCategorical(List<Check> all) {
+        for (int[] rc : Conformance.MATRICES) {
+            int r = rc[0];
+            int c = rc[1];
+            String what = "sparseCategoricalCrossentropy " + r + "x" + c + " probabilities";
+            all.add(new Check(what, SoftmaxCrossEntropy.class, ELEMENTWISE, 1550 + r * 7L + c, (backend, in) -> {
+                double[] p = positiveRows(in, r, c, false);
+                int[] labels = in.labels(r, c);
+                for (int b = 3; b < r; b += 5) {
+                    p[b * c + labels[b]] = 0;
+                }
+                for (int b = 4; b < r; b += 5) {
+                    Arrays.fill(p, b * c, (b + 1) * c, 0);
+                    p[b * c + labels[b]] = 1;
+                }
+                Tensor tp = in.tensor(p, r, c);
+                Tensor tl = in.labelsTensor(labels);
+                Tensor loss = in.poisoned(1);
+                Tensor d = in.poisoned(r, c);
+                Tensor dAlone = in.poisoned(r, c);
+                double[] ref = LossRefs.sparseCategorical(c, p, labels);
+                double[] grad = Arrays.copyOfRange(ref, 1, ref.length);
+                backend.run(new SoftmaxCrossEntropy(false, tp, tl, loss, false, null));
+                Comparison forward = Comparison.close(what + " forward", ref[0], loss.item(), ELEMENTWISE);
+                backend.run(new SoftmaxCrossEntropy(false, tp, tl, null, false, dAlone));
+                Comparison backward = Comparison.close(what + " backward dPred", grad, dAlone.toArray(), ELEMENTWISE);
+                backend.run(new SoftmaxCrossEntropy(false, tp, tl, loss, false, d));
+                Comparison both = Comparison.close(what + " forward+backward loss", ref[0], loss.item(), ELEMENTWISE);
+                Comparison bothGrad = Comparison.close(what + " forward+backward dPred", grad, d.toArray(),
+                        ELEMENTWISE);
+                backend.run(new SoftmaxCrossEntropy(false, tp, tl, loss, true, d));
+                return List.of(forward, backward, both, bothGrad, Comparison.close(what + " accumulate", 2 * ref[0],
+                        loss.item(), ELEMENTWISE));
+            }));
         }
     }
 

@@ -5,9 +5,10 @@ import dev.clgrad.ops.RowMetric;
 
 /**
  * Float64 references of the Keras losses and metrics ({@link ElementwiseLoss},
- * {@code CategoricalCrossEntropy}, {@link RowMetric}), written from their definitions in plain
- * loops: the oracle of their conformance checks, as {@link RefOps} is of the others. A loss returns
- * {loss, gradient of the mean…}: index 0 the mean, then ∂mean/∂pred element by element.
+ * {@code CategoricalCrossEntropy}, {@code SoftmaxCrossEntropy} on probabilities, {@link RowMetric}),
+ * written from their definitions in plain loops: the oracle of their conformance checks, as
+ * {@link RefOps} is of the others. A loss returns {loss, gradient of the mean…}: index 0 the mean,
+ * then ∂mean/∂pred element by element.
  */
 public final class LossRefs {
     private static final double LO = ElementwiseLoss.EPSILON;
@@ -106,6 +107,19 @@ public final class LossRefs {
             }
         }
         return out;
+    }
+
+    /**
+     * pred: (rows, cols) probabilities, labels: one class index per row → {mean_b L_b, ∂/∂pred…} of
+     * sparse categorical cross-entropy on probabilities: {@link #categorical} on probabilities with
+     * the one-hot target of the labels.
+     */
+    public static double[] sparseCategorical(int cols, double[] p, int[] labels) {
+        double[] t = new double[p.length];
+        for (int r = 0; r < labels.length; r++) {
+            t[r * cols + labels[r]] = 1;
+        }
+        return categorical(false, cols, p, t);
     }
 
     /**

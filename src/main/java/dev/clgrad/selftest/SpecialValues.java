@@ -889,7 +889,8 @@ public final class SpecialValues {
      * The Keras losses and metrics: each {@link ElementwiseLoss.Kind} over planted values (for the
      * probability loss, whole numbers mapped into (0, 1) so some elements escape the clip), MAE's and
      * Huber's gradients bit for bit, the other losses by class; {@link CategoricalCrossEntropy} over
-     * {@link Operands#logits} rows (probabilities: their magnitudes) with planted targets; every
+     * {@link Operands#logits} rows (probabilities: their magnitudes) with planted targets, and
+ * {@link SoftmaxCrossEntropy} on probabilities over the same magnitudes with planted labels; every
      * {@link RowMetric.Kind} over the same rows, per row, counts bit for bit.
      */
     private static void kerasLosses(List<Check> all) {
@@ -943,6 +944,28 @@ public final class SpecialValues {
                             return out;
                         }));
             }
+            all.add(check("sparseCategoricalCrossentropyForwardBackward " + shape, SoftmaxCrossEntropy.class,
+                    SpecialValues.ROUNDED, 43 + r, (b, o) -> {
+                        Tensor pred = o.tensor(o.abs(o.logits(r, c)), r, c);
+                        Tensor labels = o.tensor(o.labels(r, c), r);
+                        List<Output> out = new ArrayList<>();
+                        for (int row = 0; row < r; row++) {
+                            Tensor loss = o.poisoned(1);
+                            Tensor d = o.poisoned(1, c);
+                            Tensor dAlone = o.poisoned(1, c);
+                            b.run(new SoftmaxCrossEntropy(false, o.rows(pred, row, c), o.rows(labels, row, 1), loss,
+                                    false, d));
+                            b.run(new SoftmaxCrossEntropy(false, o.rows(pred, row, c), o.rows(labels, row, 1), null,
+                                    false, dAlone));
+                            out.add(Output.rounded("loss of row " + row, loss));
+                            out.add(Output.rounded("dPred of row " + row, d));
+                            out.add(Output.rounded("dPred alone of row " + row, dAlone));
+                        }
+                        Tensor whole = o.poisoned(1);
+                        b.run(new SoftmaxCrossEntropy(false, pred, labels, whole, false, null));
+                        out.add(Output.rounded("loss", whole));
+                        return out;
+                    }));
             for (RowMetric.Kind kind : RowMetric.Kind.values()) {
                 boolean counts = kind != RowMetric.Kind.BINARY_ACCURACY && kind != RowMetric.Kind.ABSOLUTE_ERROR;
                 float param = kind.topK() ? 3 : 0f;

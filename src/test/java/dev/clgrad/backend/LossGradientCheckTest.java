@@ -2,6 +2,8 @@ package dev.clgrad.backend;
 
 import dev.clgrad.ops.CategoricalCrossEntropy;
 import dev.clgrad.ops.ElementwiseLoss;
+import dev.clgrad.ops.SoftmaxCrossEntropy;
+import dev.clgrad.selftest.RefOps;
 import dev.clgrad.selftest.LossRefs;
 import dev.clgrad.selftest.OpInputs;
 import dev.clgrad.tensor.Shape;
@@ -17,7 +19,8 @@ import static dev.clgrad.backend.TensorAssert.assertClose;
  * Finite-difference checks of every Keras loss's gradient, as {@link GradientCheckTest} does for
  * the layers: the float64 references of {@link LossRefs} against central differences of their own
  * forward, and each backend's forward+backward op ({@link ElementwiseLoss},
- * {@link CategoricalCrossEntropy}) against central differences of the float64 forward. Inputs keep
+ * {@link CategoricalCrossEntropy}, {@link SoftmaxCrossEntropy} from logits and on probabilities)
+ * against central differences of the float64 forward. Inputs keep
  * clear of the kinks (MAE's 0, Huber's ±δ) and of the probability clip.
  */
 class LossGradientCheckTest {
@@ -58,6 +61,16 @@ class LossGradientCheckTest {
         return new double[][] {p, t};
     }
 
+    /** Class indices in [0, COLS), one per row. */
+    private static int[] labels(long seed) {
+        return new SplittableRandom(seed).ints(ROWS, 0, COLS).toArray();
+    }
+
+    /** The float64 sparse categorical loss of pred: from logits or on probabilities. */
+    private static double sparse(boolean logits, double[] pred, int[] labels) {
+        return logits ? RefOps.softmaxCrossEntropy(pred, COLS, labels) : LossRefs.sparseCategorical(COLS, pred, labels)[0];
+    }
+
     private static float[] floats(double[] x) {
         return OpInputs.floats(x);
     }
@@ -77,6 +90,15 @@ class LossGradientCheckTest {
             GradientCheckTest.check("categoricalCrossentropy logits=" + logits, Arrays.copyOfRange(ref, 1, ref.length),
                     GradientCheckTest.numeric(v -> LossRefs.categorical(logits, COLS, v, pt[1])[0], pt[0]));
         }
+    }
+
+    @Test
+    void sparseReferenceOnProbabilitiesMatchesFiniteDifferences() {
+        double[] p = categoricalInputs(false, 13)[0];
+        int[] labels = labels(14);
+        double[] ref = LossRefs.sparseCategorical(COLS, p, labels);
+        GradientCheckTest.check("sparseCategoricalCrossentropy", Arrays.copyOfRange(ref, 1, ref.length),
+                GradientCheckTest.numeric(v -> sparse(false, v, labels), p));
     }
 
     @Test
@@ -101,6 +123,24 @@ class LossGradientCheckTest {
                     b.run(new CategoricalCrossEntropy(logits, p, t, l, false, d));
                     assertClose("categoricalCrossentropy logits=" + logits + " on " + TestBackends.label(b)
                             + " vs finite differences", fd, d.toArray(), 1e-5);
+                }
+            }
+            for (boolean logits : new boolean[] {true, false}) {
+                double[] pred = categoricalInputs(logits, logits ? 33 : 34)[0];
+                int[] labels = labels(logits ? 35 : 36);
+                double[] fd = GradientCheckTest.numeric(v -> sparse(logits, v, labels), pred);
+                float[] labelValues = new float[ROWS];
+                for (int r = 0; r < ROWS; r++) {
+                    labelValues[r] = labels[r];
+                }
+                try (Tensor p = Tensor.of(b, floats(pred), ROWS, COLS); Tensor t = Tensor.of(b, labelValues, ROWS);
+                     Tensor l = Tensor.empty(b, Shape.of(1), "loss"); Tensor d = Tensor.empty(b, Shape.of(ROWS, COLS), "d");
+                     Tensor dAlone = Tensor.empty(b, Shape.of(ROWS, COLS), "dAlone")) {
+                    String what = "sparseCategoricalCrossentropy logits=" + logits + " on " + TestBackends.label(b);
+                    b.run(new SoftmaxCrossEntropy(logits, p, t, l, false, d));
+                    assertClose(what + " vs finite differences", fd, d.toArray(), 1e-5);
+                    b.run(new SoftmaxCrossEntropy(logits, p, t, null, false, dAlone));
+                    assertClose(what + ", backward alone, vs finite differences", fd, dAlone.toArray(), 1e-5);
                 }
             }
         }

@@ -94,7 +94,7 @@ class OpConformanceTest {
                 "batchNormStats", "batchNormApply", "batchNormBackward", "spatialDropout",
                 "sumSquares", "sgdNesterovStep", "rmspropStep", "rmspropCenteredStep", "adagradStep",
                 "softmaxForward", "softmaxBackward",
-                "gaussianDropout", "alphaDropout", "alphaDropoutBackward"));
+                "gaussianDropout", "alphaDropout", "alphaDropoutBackward", "sparseCategoricalCrossentropy"));
         for (Activation a : Activation.values()) {
             prefixes.add(a.opName() + "Forward");
             prefixes.add(a.opName() + "Backward");

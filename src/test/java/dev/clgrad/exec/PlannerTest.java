@@ -194,13 +194,13 @@ class PlannerTest {
             assertNotSame(d1.epilogue().mask().offset(), d2.epilogue().mask().offset(), "each dropout has its own counter");
 
             SoftmaxCrossEntropy sce = (SoftmaxCrossEntropy) ops.get(3);
-            assertSameStorage(d3.c(), sce.logits());
+            assertSameStorage(d3.c(), sce.pred());
             assertNotNull(sce.loss(), "the loss and its gradient in one launch");
-            assertNotNull(sce.dLogits(), "the loss and its gradient in one launch");
+            assertNotNull(sce.dPred(), "the loss and its gradient in one launch");
             AccuracyCount acc = (AccuracyCount) ops.get(4);
             assertSameStorage(d3.c(), acc.logits());
             assertSameStorage(sce.labels(), acc.labels());
-            Tensor dPred = sce.dLogits();
+            Tensor dPred = sce.dPred();
 
             Composite back3 = (Composite) ops.get(5);
             assertEquals(Composite.Kind.DENSE_BACKWARD, back3.kind());

@@ -10,6 +10,7 @@ import dev.clgrad.nn.Loss;
 import dev.clgrad.nn.MAE;
 import dev.clgrad.nn.MSE;
 import dev.clgrad.nn.Metric;
+import dev.clgrad.nn.SoftmaxCrossEntropy;
 import dev.clgrad.optim.Adam;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,6 +55,10 @@ class LossConfigTest {
                 "[\"accuracy\", \"top_k_categorical_accuracy\"]").loss());
         assertEquals(new MAE(), parse("\"mean_absolute_error\"", "[\"mae\"]").loss());
         assertEquals(new MSE(), parse("\"mse\"", "[\"mae\"]").loss());
+        assertEquals(new SoftmaxCrossEntropy(true), parse("\"sparse_categorical_crossentropy\"", "[]").loss(),
+                "from logits by default, as before the option existed");
+        assertEquals(new SoftmaxCrossEntropy(false), parse("{\"type\": \"sparse_categorical_crossentropy\", "
+                + "\"fromLogits\": false}", "[\"accuracy\"]").loss());
         assertEquals(List.of("accuracy", "sparse_top_k_categorical_accuracy"),
                 parse("\"sparse_categorical_crossentropy\"", "[\"accuracy\", \"sparse_top_k_categorical_accuracy\"]")
                         .metrics());
@@ -103,6 +108,15 @@ class LossConfigTest {
             try (Sequential b = Sequential.load(dir, TestBackends.java())) {
                 assertEquals(new BinaryCrossentropy(true), b.loss());
                 assertEquals(m.metrics(), b.metrics());
+            }
+        }
+        Path sparse = dir.resolve("sparse");
+        try (Sequential m = new Sequential(TestBackends.java(), 1)) {
+            m.add(new Dense(2, "softmax")).compile(new Adam(), new SoftmaxCrossEntropy(false), "accuracy").build(3);
+            m.save(sparse);
+            assertTrue(Files.readString(sparse.resolve(SavedModel.CONFIG)).contains("\"fromLogits\" : false"));
+            try (Sequential b = Sequential.load(sparse, TestBackends.java())) {
+                assertEquals(new SoftmaxCrossEntropy(false), b.loss());
             }
         }
         Path huber = dir.resolve("huber");

@@ -10,6 +10,7 @@ import dev.clgrad.ops.CategoricalCrossEntropy;
 import dev.clgrad.ops.ElementwiseLoss;
 import dev.clgrad.ops.MseLoss;
 import dev.clgrad.ops.Op;
+import dev.clgrad.ops.SoftmaxCrossEntropy;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -34,7 +35,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * same float32 inputs): value and gradient of mse_loss, l1_loss, huber_loss (δ 1 and 2),
  * binary_cross_entropy and binary_cross_entropy_with_logits, and cross_entropy with
  * class-probability targets (of the logits; of log p for probabilities, which is Keras's row
- * normalisation), within 1e-5 relative on every backend. Probabilities lie in [0.02, 0.98], away
+ * normalisation), and sparse categorical cross-entropy, {@code cross_entropy} of the logits or of
+ * log p with class-index targets ({@code nll_loss} of log(p / Σp)), within 1e-5 relative on every backend. Probabilities lie in [0.02, 0.98], away
  * from Keras's clip at 1e-7, where the two definitions agree. Under {@code CI=true} a missing torch
  * is a failure, not a skip.
  */
@@ -43,13 +45,18 @@ class TorchLossParityTest {
     private static final int ROWS = 13;
     private static final int COLS = 7;
     private static final String[] LOSSES = {"mse", "mae", "huber", "huber", "binary_crossentropy",
-            "binary_crossentropy_logits", "categorical_crossentropy", "categorical_crossentropy_logits"};
+            "binary_crossentropy_logits", "categorical_crossentropy", "categorical_crossentropy_logits",
+            "sparse_categorical_crossentropy", "sparse_categorical_crossentropy_logits"};
 
     @TempDir
     Path dir;
 
     /** One case: its inputs (float32 values) and the op that computes it into loss and dPred. */
     private record Case(String loss, float delta, float[] pred, float[] target) {
+        boolean sparse() {
+            return loss.startsWith("sparse");
+        }
+
         Op op(Tensor p, Tensor t, Tensor l, Tensor d) {
             return switch (loss) {
                 case "mse" -> new MseLoss(p, t, l, false, d);
@@ -60,6 +67,8 @@ class TorchLossParityTest {
                 case "binary_crossentropy_logits" -> new ElementwiseLoss(
                         ElementwiseLoss.Kind.BINARY_CROSSENTROPY_FROM_LOGITS, 0, p, t, l, false, d);
                 case "categorical_crossentropy" -> new CategoricalCrossEntropy(false, p, t, l, false, d);
+                case "sparse_categorical_crossentropy" -> new SoftmaxCrossEntropy(false, p, t, l, false, d);
+                case "sparse_categorical_crossentropy_logits" -> new SoftmaxCrossEntropy(true, p, t, l, false, d);
                 default -> new CategoricalCrossEntropy(true, p, t, l, false, d);
             };
         }
@@ -80,8 +89,14 @@ class TorchLossParityTest {
                     t[i] = (float) rng.nextDouble();
                     p[i] = loss.endsWith("logits") ? p[i] : (float) rng.nextDouble(0.02, 0.98);
                 }
-                if (loss.equals("categorical_crossentropy")) {
+                if (loss.equals("categorical_crossentropy") || loss.equals("sparse_categorical_crossentropy")) {
                     p[i] = (float) rng.nextDouble(0.02, 1);
+                }
+            }
+            if (loss.startsWith("sparse")) {
+                t = new float[ROWS];
+                for (int r = 0; r < ROWS; r++) {
+                    t[r] = rng.nextInt(COLS);
                 }
             }
             if (loss.startsWith("categorical")) {
@@ -117,9 +132,11 @@ class TorchLossParityTest {
                     .put("delta", c.delta());
             ArrayNode p = o.putArray("pred");
             ArrayNode t = o.putArray("target");
-            for (int i = 0; i < c.pred().length; i++) {
-                p.add(c.pred()[i]);
-                t.add(c.target()[i]);
+            for (float v : c.pred()) {
+                p.add(v);
+            }
+            for (float v : c.target()) {
+                t.add(v);
             }
         }
         Path in = dir.resolve("cases.json");
@@ -140,7 +157,8 @@ class TorchLossParityTest {
                 for (int i = 0; i < grad.length; i++) {
                     grad[i] = torchCases.get(k).get("grad").get(i).asDouble();
                 }
-                try (Tensor p = Tensor.of(b, c.pred(), ROWS, COLS); Tensor t = Tensor.of(b, c.target(), ROWS, COLS);
+                try (Tensor p = Tensor.of(b, c.pred(), ROWS, COLS);
+                     Tensor t = c.sparse() ? Tensor.of(b, c.target(), ROWS) : Tensor.of(b, c.target(), ROWS, COLS);
                      Tensor l = Tensor.empty(b, Shape.of(1), "loss");
                      Tensor d = Tensor.empty(b, Shape.of(ROWS, COLS), "dPred")) {
                     b.run(c.op(p, t, l, d));

@@ -1016,21 +1016,29 @@ public final class JavaBackend implements Backend {
     }
 
     /**
-     * logits: (B, C), labels: (B) → per row, from the max-subtracted exponentials summed in double:
-     * {@code loss[0] (+)= mean_b(logsumexp(logits[b]) - logits[b, label_b])} when loss is set, and
-     * {@code dLogits[b, c] = (softmax(logits[b])[c] - [c == label_b]) / B} when dLogits is set. Each
-     * row is read before it is written, so dLogits may be logits.
+     * pred: (B, C), labels: (B) → {@code loss[0] (+)= mean_b L_b} when loss is set and its gradient
+     * dPred when set. From logits, per row from the max-subtracted exponentials summed in double:
+     * {@code L_b = logsumexp(z[b]) - z[b, label_b]}, {@code dz[b, c] = (softmax(z[b])[c] - [c == label_b]) / B};
+     * on probabilities {@link JavaLosses#sparseCategorical}. Each row is read before it is written,
+     * so dPred may be pred.
      */
     private void softmaxCrossEntropy(SoftmaxCrossEntropy op) {
-        Tensor logits = op.logits();
+        Tensor logits = op.pred();
         float[] xd = data(logits);
         int xo = off(logits);
         int rows = logits.shape().rows();
         int cols = logits.shape().cols();
         int[] label = labels(op.name(), op.labels(), cols);
         boolean forward = op.loss() != null;
-        float[] dd = op.dLogits() == null ? null : data(op.dLogits());
-        int dOff = op.dLogits() == null ? 0 : off(op.dLogits());
+        float[] dd = op.dPred() == null ? null : data(op.dPred());
+        int dOff = op.dPred() == null ? 0 : off(op.dPred());
+        if (!op.fromLogits()) {
+            double s = JavaLosses.sparseCategorical(rows, cols, xd, xo, label, dd, dOff);
+            if (forward) {
+                store(op.loss(), s / rows, op.accumulate());
+            }
+            return;
+        }
         double s = 0;
         for (int r = 0; r < rows; r++) {
             int row = xo + r * cols;

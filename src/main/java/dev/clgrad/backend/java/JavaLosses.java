@@ -5,10 +5,11 @@ import dev.clgrad.ops.ElementwiseLoss;
 import dev.clgrad.ops.RowMetric;
 
 /**
- * The Keras losses and metrics of {@link ElementwiseLoss}, {@link CategoricalCrossEntropy} and
- * {@link RowMetric} in plain loops: the spec the {@code loss.cl} kernels follow. Losses are summed
- * in double; each gradient element is computed in float from float operands where the formula is
- * a few IEEE operations (MAE, Huber), so the kernels give it bit for bit, and in double otherwise.
+ * The Keras losses and metrics of {@link ElementwiseLoss}, {@link CategoricalCrossEntropy}, sparse
+ * categorical cross-entropy on probabilities ({@code SoftmaxCrossEntropy}) and {@link RowMetric} in
+ * plain loops: the spec the {@code loss.cl} kernels follow. Losses are summed in double; each
+ * gradient element is computed in float from float operands where the formula is a few IEEE
+ * operations (MAE, Huber), so the kernels give it bit for bit, and in double otherwise.
  * Arrays are row-major at the given offsets. Special values follow the formulas: NaN propagates
  * (a row's maximum is NaN when the row holds one), s(e) keeps ±0 and NaN, a clip keeps NaN.
  */
@@ -123,6 +124,35 @@ final class JavaLosses {
                     double q = p[row + c] / sum;
                     double g = q < LO || q > HI ? 0 : -t[trow + c] / q;
                     d[dOff + r * cols + c] = (float) ((g + unclipped) / (sum * rows));
+                }
+            }
+        }
+        return s;
+    }
+
+    /**
+     * Sparse categorical cross-entropy on probabilities, p: (rows, cols), labels: one class index
+     * per row (already checked) → {@code Σ_b L_b} in double, and when d is not null the gradient of
+     * the batch mean into d: with s = Σ_c p_c and q = p_l / s, {@code L_b = −log clip(q)}; where q
+     * is inside [ε, 1 − ε] {@code d_c = ([c == l]·(−1/q) + 1) / (s·rows)}, else 0 (the categorical
+     * loss with a one-hot target). Each row is read before it is written, so d may be p.
+     */
+    static double sparseCategorical(int rows, int cols, float[] p, int po, int[] labels, float[] d, int dOff) {
+        double s = 0;
+        for (int r = 0; r < rows; r++) {
+            int row = po + r * cols;
+            double sum = 0;
+            for (int c = 0; c < cols; c++) {
+                sum += p[row + c];
+            }
+            double q = p[row + labels[r]] / sum;
+            boolean clipped = q < LO || q > HI;
+            s -= Math.log(q < LO ? LO : q > HI ? HI : q);
+            if (d != null) {
+                double g = clipped ? 0 : -1 / q;
+                double u = clipped ? 0 : 1;
+                for (int c = 0; c < cols; c++) {
+                    d[dOff + r * cols + c] = (float) (((c == labels[r] ? g : 0) + u) / (sum * rows));
                 }
             }
         }

@@ -8,7 +8,7 @@ import dev.clgrad.ops.MseLoss;
 import dev.clgrad.ops.SoftmaxCrossEntropy;
 
 /**
- * MSE and softmax cross-entropy (forward, backward, or both in one launch), the accuracy count,
+ * MSE and sparse categorical cross-entropy (forward, backward, or both in one launch), the accuracy count,
  * and the Keras losses (element-wise, categorical cross-entropy: forward, or forward and gradient
  * in one launch) and row metrics on OpenCL ({@code loss.cl}). A loss op with no loss tensor runs the backward kernel, one with no
  * gradient tensor the forward kernel, one with both the fused forward+backward kernel. The scalar
@@ -45,27 +45,29 @@ final class LossRoutine {
     }
 
     /**
-     * logits: (B, C), labels: (B) → {@code loss[0] (+)= mean_b(logsumexp(logits[b]) - logits[b, label_b])}
-     * and/or {@code dLogits[b, c] = (softmax(logits[b])[c] - [c == label_b]) / B}. logits, labels not
-     * modified; loss, dLogits modified. Null for a backward over no rows.
+     * pred: (B, C), labels: (B) → {@code loss[0] (+)= mean_b L_b} of sparse categorical
+     * cross-entropy from logits or on probabilities and/or its gradient dPred
+     * ({@link SoftmaxCrossEntropy}). pred, labels not modified; loss, dPred modified. Null for a
+     * backward over no rows.
      */
     static Call softmaxCrossEntropy(OpenClBackend cl, SoftmaxCrossEntropy op) {
-        int rows = op.logits().shape().rows();
-        int cols = op.logits().shape().cols();
+        int rows = op.pred().shape().rows();
+        int cols = op.pred().shape().cols();
         int wg = Geometry.reductionGroupSize(cl, WG, WG_DEFAULT);
+        int logits = op.fromLogits() ? 1 : 0;
         int accumulate = op.accumulate() ? 1 : 0;
         if (op.loss() == null) {
             return rows == 0 ? null : new Call.Kernel(FILE, "softmax_cross_entropy_backward",
                     Geometry.global(rows, wg), Geometry.local(wg),
-                    new Object[] {rows, cols, op.logits(), op.labels(), op.dLogits()});
+                    new Object[] {rows, cols, logits, op.pred(), op.labels(), op.dPred()});
         }
-        if (op.dLogits() == null) {
+        if (op.dPred() == null) {
             return new Call.Kernel(FILE, "softmax_cross_entropy_forward", Geometry.oneGroup(wg), Geometry.local(wg),
-                    new Object[] {rows, cols, accumulate, op.logits(), op.labels(), op.loss()});
+                    new Object[] {rows, cols, logits, accumulate, op.pred(), op.labels(), op.loss()});
         }
         return new Call.Kernel(FILE, "softmax_cross_entropy_forward_backward", Geometry.oneGroup(wg),
-                Geometry.local(wg), new Object[] {rows, cols, accumulate, op.logits(), op.labels(), op.loss(),
-                        op.dLogits()});
+                Geometry.local(wg), new Object[] {rows, cols, logits, accumulate, op.pred(), op.labels(), op.loss(),
+                        op.dPred()});
     }
 
     /**
