@@ -37,6 +37,20 @@ public interface Lowering {
     int rows();
 
     /**
+     * Where this program's rows start in the global batch: 0 on one device; for a data-parallel
+     * replica holding rows [r0, r0 + B) of a global batch, r0, so that its random-mask layers
+     * draw the masks of those global rows.
+     */
+    default int rowStart() {
+        return 0;
+    }
+
+    /** The rows of the global batch whose rows this program runs ({@link #rows} on one device). */
+    default int globalRows() {
+        return rows();
+    }
+
+    /**
      * A new workspace tensor of shape (B, perSample…) for {@code owner}, named
      * {@code owner.what}: one value written once, placed in the shared arena by liveness.
      */
