@@ -34,6 +34,7 @@ final class Graph implements Lowering, AutoCloseable {
     private final int rowStart;
     private final int globalRows;
     private final Set<Layer> inputGradients;
+    private final Map<Counter, Counter> shifted = new IdentityHashMap<>();
     private String phase = "forward";
     private Tensor output;
 
@@ -96,6 +97,16 @@ final class Graph implements Lowering, AutoCloseable {
     @Override
     public int globalRows() {
         return globalRows;
+    }
+
+    @Override
+    public Counter shifted(Counter counter, long blocks) {
+        Counter view = shifted.computeIfAbsent(counter, c -> c.plus(blocks));
+        if (view.get() - counter.get() != blocks) {
+            throw new IllegalStateException("counter " + counter + " is shifted by " + (view.get() - counter.get())
+                    + " blocks in this program, not " + blocks);
+        }
+        return view;
     }
 
     @Override

@@ -51,6 +51,14 @@ public interface Lowering {
     }
 
     /**
+     * {@code counter} read {@code blocks} Philox blocks further on ({@link Counter#plus}): where a
+     * replica's rows start in a random-mask layer's draws. The same view each time this program
+     * asks for the same counter, so that the forward's and the backward's masks are one (fusion
+     * matches them).
+     */
+    Counter shifted(Counter counter, long blocks);
+
+    /**
      * A new workspace tensor of shape (B, perSample…) for {@code owner}, named
      * {@code owner.what}: one value written once, placed in the shared arena by liveness.
      */

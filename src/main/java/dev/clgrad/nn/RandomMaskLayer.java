@@ -116,7 +116,7 @@ public abstract class RandomMaskLayer extends Layer {
                     + ", inside a Philox block of " + drawsPerBlock() + "; split batches at multiples of "
                     + rowAlignment() + " rows");
         }
-        return counter.plus(draws / drawsPerBlock());
+        return g.shifted(counter, draws / drawsPerBlock());
     }
 
     /** The layer's keep mask at {@code counter} (dropout's rule, threshold and scale). */
