@@ -23,6 +23,9 @@ import static java.lang.System.Logger.Level.INFO;
  *   <li>{@code opencl} — the first OpenCL device, GPUs first;</li>
  *   <li>{@code opencl:gpu}, {@code opencl:cpu} — the first OpenCL device of that type;</li>
  *   <li>{@code opencl:P:D} — device D of platform P, as {@code clgrad devices} numbers them;</li>
+ *   <li>{@code opencl:P:D/K:i} — sub-device i of that device split into K equal parts (device
+ *       fission, {@code clCreateSubDevices}); {@code clgrad devices} lists the halves, {@code /2:0}
+ *       and {@code /2:1}, of each device that can be split;</li>
  *   <li>{@code java} — the pure-Java backend.</li>
  * </ul>
  * A spec that names nothing available is an {@link IllegalArgumentException} listing the ids that exist.
@@ -99,11 +102,17 @@ public final class Backends {
             case "opencl:cpu" -> first(cl, "CPU");
             default -> cl.stream().filter(d -> d.id().equals(s)).findFirst();
         };
+        if (match.isEmpty() && s.startsWith("opencl:") && s.contains("/")) {
+            OpenClBackend sub = OpenClBackend.open(s, binding);
+            if (sub != null) {
+                return sub;
+            }
+        }
         if (match.isEmpty()) {
             List<String> ids = new ArrayList<>(cl.stream().map(DeviceInfo::id).toList());
             ids.add("java");
             throw new IllegalArgumentException("unknown or unavailable device '" + spec + "'; available: "
-                    + String.join(", ", ids) + " (and auto, opencl, opencl:gpu, opencl:cpu)");
+                    + String.join(", ", ids) + " (and auto, opencl, opencl:gpu, opencl:cpu, opencl:P:D/K:i)");
         }
         return OpenClBackend.open(match.get().id(), binding);
     }

@@ -37,7 +37,8 @@ import java.util.function.Supplier;
 /**
  * {@code clgrad train CONFIG.json [--device SPEC] [--epochs E] [--batch B] [--seed S] [--data DIR]
  * [--plot FILE.png] [--save FILE.safetensors] [--profile TRACE.json] [--checkpoint DIR
- * [--checkpoint-every N]] [--resume DIR | --resume-if-present DIR] [--check-finite] [--json]}: trains
+ * [--checkpoint-every N]] [--resume DIR | --resume-if-present DIR] [--check-finite] [--devices SPEC,SPEC]
+ * [--json]}: trains
  * the model a JSON config describes (see {@link ModelConfig}) and evaluates it on the test set.
  * {@code --checkpoint} saves a {@link Checkpoint} at every epoch end (and every N steps);
  * {@code --resume} continues exactly where a checkpoint stopped, with its seed and batch size, up to
@@ -49,7 +50,9 @@ import java.util.function.Supplier;
  * when the config has a validation set, and for each compiled metric m, named in camel case
  * ({@code mae} → {@code Mae}, {@code top_k_categorical_accuracy} → {@code TopKCategoricalAccuracy}):
  * {@code "trainM": [...]} and {@code "valM": [...]} per epoch and {@code "testM"} (accuracy keeps its
- * {@code testAccuracy}); progress goes to stderr.
+ * {@code testAccuracy}); progress goes to stderr. {@code --devices} trains data parallel
+ * ({@code dev.clgrad.train.Replicas}), one replica per device, the model on the first; the JSON then
+ * adds {@code "devices"} (their ids and specs) and {@code "exchangeMsPerStep"}.
  *
  * <p>Nothing trained is thrown away for a problem that could be seen before: every input (the
  * config, the training, validation and test sets against the built model: input width, target columns, class
@@ -113,6 +116,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object on stdout.")
     boolean json;
 
+    @Option(names = "--devices", paramLabel = "SPEC,SPEC", split = ",",
+            description = "Data-parallel training, one replica per device (such as opencl:0:0/2:0,opencl:0:0/2:1 "
+                    + "or java,opencl:cpu); the model lives on the first. The JSON adds devices and exchangeMsPerStep.")
+    List<String> devices;
+
     @Override
     public Integer call() throws Exception {
         OutputPaths.checkConfig("train", config);
@@ -160,7 +168,17 @@ final class TrainCommand implements Callable<Integer> {
             fit = fit.withCallbacks(checkpoints);
         }
         StepClass step = StepClass.of(cfg.trainingStepFlops(split.train().sampleShape(), batchSize));
-        try (Backend backend = Backends.select(device, step); Sequential model = Sequential.fromConfig(cfg, backend)) {
+        if (devices != null && device != null) {
+            throw new IllegalArgumentException("train: give --device or --devices, not both (the model lives on the "
+                    + "first of --devices)");
+        }
+        String modelDevice = devices != null ? devices.get(0) : device;
+        try (Backend backend = Backends.select(modelDevice, step); Sequential model = Sequential.fromConfig(cfg, backend)) {
+            if (devices != null) {
+                List<String> replicas = new ArrayList<>(devices);
+                replicas.set(0, backend.id());
+                fit = fit.devices(String.join(",", replicas));
+            }
             model.build(split.train().sampleShape(), Math.min(batchSize, split.train().rows()));
             InputCheck.check("train", model, split.train(), "training set", split.train(), checkFinite);
             if (split.validation() != null) {
@@ -231,11 +249,25 @@ final class TrainCommand implements Callable<Integer> {
                 }
                 root.put("samplesPerSec", history.samplesPerSecond());
                 root.put("device", backend.id());
+                if (devices != null) {
+                    ArrayNode ds = root.putArray("devices");
+                    fit.devices().forEach(ds::add);
+                    double ms = history.exchangeMsPerStep();
+                    if (Double.isFinite(ms)) {
+                        root.put("exchangeMsPerStep", ms);
+                    } else {
+                        root.putNull("exchangeMsPerStep");
+                    }
+                }
                 System.out.println(mapper.writeValueAsString(root));
             } else {
                 System.out.print(model.summary());
                 System.out.printf(Locale.ROOT, "device %s, %d epochs, %.0f samples/s%n", backend.id(), history.epochs(),
                         history.samplesPerSecond());
+                if (devices != null) {
+                    System.out.printf(Locale.ROOT, "%d replicas on %s, %.3f ms per step exchanging gradients%n",
+                            fit.devices().size(), String.join(", ", fit.devices()), history.exchangeMsPerStep());
+                }
                 test.forEach((k, v) -> System.out.printf(Locale.ROOT, "test %s: %.4f%n", k, v));
             }
             if (!failed.isEmpty()) {

@@ -31,7 +31,10 @@ final class Graph implements Lowering, AutoCloseable {
     /** A Monte-Carlo prediction's sampling counters by training counter (the planner's); null otherwise. */
     private final Map<Counter, Counter> sampling;
     private final int rows;
+    private final int rowStart;
+    private final int globalRows;
     private final Set<Layer> inputGradients;
+    private final Map<Counter, Counter> shifted = new IdentityHashMap<>();
     private String phase = "forward";
     private Tensor output;
 
@@ -41,10 +44,21 @@ final class Graph implements Lowering, AutoCloseable {
 
     /** @param sampling the planner's sampling counters for a Monte-Carlo prediction program, else null */
     Graph(ParameterStore store, boolean training, Map<Counter, Counter> sampling, int rows, Set<Layer> inputGradients) {
+        this(store, training, sampling, rows, 0, rows, inputGradients);
+    }
+
+    /**
+     * A data-parallel replica's program: its {@code rows} rows start at row {@code rowStart} of a
+     * global batch of {@code globalRows} rows ({@link Lowering#rowStart}).
+     */
+    Graph(ParameterStore store, boolean training, Map<Counter, Counter> sampling, int rows, int rowStart,
+          int globalRows, Set<Layer> inputGradients) {
         this.store = store;
         this.training = training;
         this.sampling = sampling;
         this.rows = rows;
+        this.rowStart = rowStart;
+        this.globalRows = globalRows;
         this.inputGradients = inputGradients;
     }
 
@@ -73,6 +87,26 @@ final class Graph implements Lowering, AutoCloseable {
     @Override
     public int rows() {
         return rows;
+    }
+
+    @Override
+    public int rowStart() {
+        return rowStart;
+    }
+
+    @Override
+    public int globalRows() {
+        return globalRows;
+    }
+
+    @Override
+    public Counter shifted(Counter counter, long blocks) {
+        Counter view = shifted.computeIfAbsent(counter, c -> c.plus(blocks));
+        if (view.get() - counter.get() != blocks) {
+            throw new IllegalStateException("counter " + counter + " is shifted by " + (view.get() - counter.get())
+                    + " blocks in this program, not " + blocks);
+        }
+        return view;
     }
 
     @Override

@@ -325,7 +325,13 @@ public final class Planner implements AutoCloseable {
 
     /** Lowers program {@code kind} for {@code rows} rows, fused, before binding; with the optimizer's updates or without. */
     private Graph lower(Kind kind, int rows, boolean updates) {
-        Graph g = new Graph(store, kind == Kind.TRAIN, kind == Kind.SAMPLE ? sampling : null, rows, inputGradients);
+        return lower(kind, rows, 0, rows, updates);
+    }
+
+    /** {@link #lower(Kind, int, boolean)} for rows [rowStart, rowStart + rows) of a global batch of globalRows. */
+    private Graph lower(Kind kind, int rows, int rowStart, int globalRows, boolean updates) {
+        Graph g = new Graph(store, kind == Kind.TRAIN, kind == Kind.SAMPLE ? sampling : null, rows, rowStart,
+                globalRows, inputGradients);
         try {
             emit(g, kind, rows, updates);
             return g;
@@ -364,19 +370,24 @@ public final class Planner implements AutoCloseable {
                 }
                 penalties(g, lossSum, true);
                 if (updates) {
-                    g.phase("optimizer");
-                    for (Op op : optimizer.updates(store.params(), store.grads(), store.trainable())) {
-                        g.emit("optimizer", op);
-                    }
-                    for (Parameter p : store.trainable()) {
-                        if (p.constraint() != null) {
-                            g.emit(p.name() + ".constraint", p.constraint().op(store.value(p.name())));
-                        }
-                    }
+                    updates(g);
                 }
             }
         }
         Fusion.apply(g.nodes());
+    }
+
+    /** Emits the optimizer's updates of every group from the gradients, then the constraints. */
+    private void updates(Graph g) {
+        g.phase("optimizer");
+        for (Op op : optimizer.updates(store.params(), store.grads(), store.trainable())) {
+            g.emit("optimizer", op);
+        }
+        for (Parameter p : store.trainable()) {
+            if (p.constraint() != null) {
+                g.emit(p.name() + ".constraint", p.constraint().op(store.value(p.name())));
+            }
+        }
     }
 
     /**
@@ -398,13 +409,7 @@ public final class Planner implements AutoCloseable {
 
     /** The bound, prepared program of {@code kind} for {@code rows} rows (cached). */
     public Program program(Kind kind, int rows) {
-        if (batch == null || rows < 1 || rows > maxRows) {
-            throw new IllegalArgumentException("batch of " + rows + " rows; the workspace holds 1.." + maxRows
-                    + " (call reserve first)");
-        }
-        if ((kind == Kind.TRAIN || kind == Kind.EVALUATE) && loss == null) {
-            throw new IllegalStateException("the model is not compiled: call compile(optimizer, loss) first");
-        }
+        check(kind, rows);
         Program last = lastProgram[kind.ordinal()];
         if (last != null && lastRows[kind.ordinal()] == rows) {
             return last;
@@ -415,9 +420,59 @@ public final class Planner implements AutoCloseable {
         return p;
     }
 
+    /**
+     * A data-parallel replica's share of a training step (cached): forward, loss and backward
+     * over its {@code rows} rows, rows [rowStart, rowStart + rows) of a global batch of
+     * {@code globalRows} rows, whose random masks are those of the global rows; no update (the
+     * replica set sums the gradients first, then runs {@link #updateProgram} once). The loss slot
+     * is the replica's rows', so the sums add up across replicas.
+     */
+    public Program gradientProgram(int rows, int rowStart, int globalRows) {
+        if (rowStart < 0 || rowStart + rows > globalRows) {
+            throw new IllegalArgumentException("replica rows [" + rowStart + ", " + (rowStart + rows)
+                    + ") do not lie in a global batch of " + globalRows + " rows");
+        }
+        check(Kind.TRAIN, rows);
+        return programs.computeIfAbsent(Kind.TRAIN + "/gradients:" + rows + ":" + rowStart + ":" + globalRows,
+                key -> bind(Kind.TRAIN, rows, rowStart, globalRows, false));
+    }
+
+    /**
+     * The optimizer's updates of every group from the current gradients, then the constraints:
+     * the end of a training step, as its own program (the optimizer's step count advances first).
+     */
+    public Program updateProgram() {
+        if (loss == null) {
+            throw new IllegalStateException("the model is not compiled: call compile(optimizer, loss) first");
+        }
+        return programs.computeIfAbsent("UPDATE", key -> {
+            try (Graph g = new Graph(store, true, null, 1, inputGradients)) {
+                if (trainable) {
+                    updates(g);
+                }
+                Fusion.apply(g.nodes());
+                return new Program(backend, g.nodes(), g.advances(), trainable ? optimizer : null, null, 0);
+            }
+        });
+    }
+
+    private void check(Kind kind, int rows) {
+        if (batch == null || rows < 1 || rows > maxRows) {
+            throw new IllegalArgumentException("batch of " + rows + " rows; the workspace holds 1.." + maxRows
+                    + " (call reserve first)");
+        }
+        if ((kind == Kind.TRAIN || kind == Kind.EVALUATE) && loss == null) {
+            throw new IllegalStateException("the model is not compiled: call compile(optimizer, loss) first");
+        }
+    }
+
     private Program bind(Kind kind, int rows) {
+        return bind(kind, rows, 0, rows, true);
+    }
+
+    private Program bind(Kind kind, int rows, int rowStart, int globalRows, boolean updates) {
         Layout layout = layout(kind);
-        try (Graph g = lower(kind, rows, true)) {
+        try (Graph g = lower(kind, rows, rowStart, globalRows, updates)) {
             if (g.values().size() != layout.size()) {
                 throw new IllegalStateException("plan: " + g.values().size() + " workspace values at " + rows
                         + " rows but " + layout.size() + " at " + maxRows);
@@ -436,29 +491,40 @@ public final class Planner implements AutoCloseable {
             for (Node n : g.nodes()) {
                 bound.add(n.withOp(n.op().rebind(place)));
             }
-            return new Program(backend, bound, g.advances(), kind == Kind.TRAIN && trainable ? optimizer : null,
-                    place.apply(g.output()), layout.peakFloats());
+            return new Program(backend, bound, g.advances(),
+                    kind == Kind.TRAIN && trainable && updates ? optimizer : null, place.apply(g.output()),
+                    layout.peakFloats());
         }
     }
 
     /** Packs x: (rows·I) and y: (rows·T) into one upload to the batch tensor (y may be null). */
     public void upload(float[] staging, float[] x, float[] y, int rows) {
+        upload(staging, x, y, 0, rows);
+    }
+
+    /**
+     * Packs rows [from, from + rows) of x: (·, I) and y: (·, T) into one upload to the batch
+     * tensor (y may be null): a data-parallel replica's rows of the global batch.
+     */
+    public void upload(float[] staging, float[] x, float[] y, int from, int rows) {
         int nx = rows * inputValues();
-        if (x.length < nx) {
-            throw new IllegalArgumentException("batch of " + rows + " rows needs " + nx + " values for input, got "
-                    + x.length);
+        int x0 = from * inputValues();
+        if (x.length < x0 + nx) {
+            throw new IllegalArgumentException("batch of " + rows + " rows from row " + from + " needs " + (x0 + nx)
+                    + " values for input, got " + x.length);
         }
         if (y == null) {
-            backend.upload(x, 0, batch.buffer(), batch.offset(), nx);
+            backend.upload(x, x0, batch.buffer(), batch.offset(), nx);
             return;
         }
         int ny = rows * targetColumns;
-        if (y.length < ny) {
-            throw new IllegalArgumentException("batch of " + rows + " rows needs " + ny + " values for target, got "
-                    + y.length);
+        int y0 = from * targetColumns;
+        if (y.length < y0 + ny) {
+            throw new IllegalArgumentException("batch of " + rows + " rows from row " + from + " needs " + (y0 + ny)
+                    + " values for target, got " + y.length);
         }
-        System.arraycopy(x, 0, staging, 0, nx);
-        System.arraycopy(y, 0, staging, nx, ny);
+        System.arraycopy(x, x0, staging, 0, nx);
+        System.arraycopy(y, y0, staging, nx, ny);
         backend.upload(staging, 0, batch.buffer(), batch.offset(), nx + ny);
     }
 

@@ -78,6 +78,18 @@ public final class SavedModel {
         return fromJson(text, config.toString());
     }
 
+    /**
+     * What {@link #read} would give for this model saved: new, unbuilt layers of the same config
+     * and a new optimizer of the same settings (a data-parallel replica is built from it). Not modified: model.
+     */
+    public static Description describe(ModelParts model) {
+        try {
+            return fromJson(toJson(model).toString(), "the model's own config");
+        } catch (ConfigException e) {
+            throw new IllegalStateException("a model's own config does not read back: " + e.getMessage(), e);
+        }
+    }
+
     /** The model's architecture and training setup as the JSON object of model.json. Not modified: model. */
     static ObjectNode toJson(ModelParts model) {
         ObjectMapper mapper = new ObjectMapper();

@@ -18,6 +18,7 @@ import dev.clgrad.nn.LossTypes;
 import dev.clgrad.nn.Metric;
 import dev.clgrad.nn.Parameter;
 import dev.clgrad.nn.ParameterStore;
+import dev.clgrad.ops.Counter;
 import dev.clgrad.optim.Optimizer;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
@@ -26,7 +27,7 @@ import dev.clgrad.train.History;
 import dev.clgrad.train.Position;
 import dev.clgrad.train.Predict;
 import dev.clgrad.train.Prediction;
-import dev.clgrad.train.Trainable;
+import dev.clgrad.train.Replicable;
 import dev.clgrad.train.Trainer;
 
 import java.io.IOException;
@@ -59,7 +60,7 @@ import java.util.Map;
  * {@code splitmix64(seed + (k+1)·0x9E3779B97F4A7C15)}, so the same seed gives the same model on
  * every backend.
  */
-public final class Sequential implements Trainable, AutoCloseable {
+public final class Sequential implements Replicable {
     private final Backend backend;
     private final long seed;
     private final List<Layer> layers = new ArrayList<>();
@@ -349,6 +350,81 @@ public final class Sequential implements Trainable, AutoCloseable {
             planner.upload(staging, x, y, rows);
         }
         program.run();
+    }
+
+    /**
+     * A data-parallel replica's share of a training step ({@link Replicable#gradientBatch}): uploads
+     * rows [from, from + rows) of the global batch and replays the planner's gradient program for
+     * them ({@link Planner#gradientProgram}); no update.
+     */
+    @Override
+    public void gradientBatch(float[] x, float[] y, int from, int rows, int globalRows) {
+        checkCompiled();
+        var program = planner.gradientProgram(rows, from, globalRows);
+        try (Span s = backend.span("batch upload")) {
+            planner.upload(staging, x, y, from, rows);
+        }
+        program.run();
+    }
+
+    /** The optimizer's update from the current gradients, then the constraints ({@link Planner#updateProgram}). */
+    @Override
+    public void applyUpdate() {
+        checkCompiled();
+        planner.updateProgram().run();
+    }
+
+    /**
+     * A copy of this model on {@code other} for data-parallel training ({@link Replicable#replica}):
+     * built from this model's own config (as {@link #save} writes it), then given this model's
+     * parameters, buffers and counters. The caller closes it.
+     */
+    @Override
+    public Sequential replica(Backend other) {
+        checkCompiled();
+        SavedModel.Description d = SavedModel.describe(parts());
+        Sequential r = new Sequential(other, seed);
+        try {
+            d.layers().forEach(r::add);
+            r.compile(d.optimizer(), d.loss(), d.metrics().toArray(new String[0]));
+            r.build(inputShape);
+            Map<String, Tensor> to = r.store.stateDict();
+            store.stateDict().forEach((name, t) -> to.get(name).copyFrom(t.toArray()));
+            Map<String, Counter> counters = r.counters();
+            counters().forEach((name, c) -> counters.get(name).set(c.get()));
+        } catch (RuntimeException e) {
+            r.close();
+            throw e;
+        }
+        return r;
+    }
+
+    /** The least common multiple of the layers' {@link Layer#rowAlignment}. */
+    @Override
+    public int rowAlignment() {
+        checkBuilt();
+        int a = 1;
+        for (Layer layer : layers) {
+            int b = layer.rowAlignment();
+            int x = a;
+            int y = b;
+            while (y != 0) {
+                int t = x % y;
+                x = y;
+                y = t;
+            }
+            a = a / x * b;
+        }
+        return a;
+    }
+
+    @Override
+    public Map<String, Counter> counters() {
+        Map<String, Counter> out = new LinkedHashMap<>();
+        for (Layer layer : layers) {
+            layer.counters().forEach((k, c) -> out.put(layer.name() + "." + k, c));
+        }
+        return out;
     }
 
     /** Like {@link #trainBatch} at inference (dropout off, no update): adds to the loss and metric sums. */

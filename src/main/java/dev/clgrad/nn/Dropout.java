@@ -3,7 +3,6 @@ package dev.clgrad.nn;
 import dev.clgrad.ops.ApplyMask;
 import dev.clgrad.ops.Counter;
 import dev.clgrad.ops.Op;
-import dev.clgrad.ops.Philox;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
@@ -50,7 +49,7 @@ public final class Dropout extends RandomMaskLayer {
     }
 
     @Override
-    protected long blocks(Tensor x) {
-        return Philox.blocks(x.shape().size());
+    protected long drawsPerRow() {
+        return inputShape().size();
     }
 }

@@ -55,7 +55,12 @@ public final class GaussianDropout extends RandomMaskLayer {
     }
 
     @Override
-    protected long blocks(Tensor x) {
-        return GaussianNoise.blocks(x.shape().size());
+    protected long drawsPerRow() {
+        return inputShape().size();
+    }
+
+    @Override
+    protected int drawsPerBlock() {
+        return 2;
     }
 }

@@ -62,6 +62,15 @@ public abstract class Layer {
         return null;
     }
 
+    /**
+     * The rows a data-parallel split of the batch must start at multiples of (built layers), so
+     * that each replica's share of this layer's draws starts at a whole Philox block
+     * ({@link Lowering#rowStart}). 1 by default.
+     */
+    public int rowAlignment() {
+        return 1;
+    }
+
     /** The per-sample output shape for per-sample input {@code in}; throws if {@code in} does not fit. */
     protected abstract Shape outputShape(Shape in);
 

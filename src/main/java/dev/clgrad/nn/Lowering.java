@@ -37,6 +37,28 @@ public interface Lowering {
     int rows();
 
     /**
+     * Where this program's rows start in the global batch: 0 on one device; for a data-parallel
+     * replica holding rows [r0, r0 + B) of a global batch, r0, so that its random-mask layers
+     * draw the masks of those global rows.
+     */
+    default int rowStart() {
+        return 0;
+    }
+
+    /** The rows of the global batch whose rows this program runs ({@link #rows} on one device). */
+    default int globalRows() {
+        return rows();
+    }
+
+    /**
+     * {@code counter} read {@code blocks} Philox blocks further on ({@link Counter#plus}): where a
+     * replica's rows start in a random-mask layer's draws. The same view each time this program
+     * asks for the same counter, so that the forward's and the backward's masks are one (fusion
+     * matches them).
+     */
+    Counter shifted(Counter counter, long blocks);
+
+    /**
      * A new workspace tensor of shape (B, perSample…) for {@code owner}, named
      * {@code owner.what}: one value written once, placed in the shared arena by liveness.
      */

@@ -20,6 +20,11 @@ import java.util.Map;
  * by {@link #blocks} (for dropout {@code ceil(n/4)} blocks for a mask of n elements, four 32-bit
  * words per Philox block), so no two steps share a counter. Backward regenerates the mask from the
  * same (seed, offset) instead of storing it. The counter is saved in checkpoints ({@link #counters}).
+ *
+ * <p>Data parallel: a replica holding rows [r0, r0 + B) of a global batch of G rows draws from
+ * {@code offset + r0·d/k} ({@link Lowering#rowStart}; d draws per row, k per block), so its draws
+ * are those of the global rows, and advances by the global {@code ceil(G·d/k)}; a split starts
+ * only at rows where {@code r0·d} is a multiple of k ({@link #rowAlignment}).
  */
 public abstract class RandomMaskLayer extends Layer {
     private final float rate;
@@ -75,8 +80,44 @@ public abstract class RandomMaskLayer extends Layer {
      */
     protected abstract Op apply(Tensor in, Counter counter, boolean gradient, Tensor out);
 
-    /** How far one call over x advances the counter: {@code ceil(n/4)} Philox blocks for n mask elements. */
-    protected abstract long blocks(Tensor x);
+    /** d: the mask draws per sample (built): its values for dropout, its channels for spatial dropout. */
+    protected abstract long drawsPerRow();
+
+    /** k: draws per Philox block: 4 (one per 32-bit word) by default. */
+    protected int drawsPerBlock() {
+        return 4;
+    }
+
+    /** How far one call over {@code rows} rows advances the counter: {@code ceil(rows·d/k)} blocks. */
+    private long blocks(long rows) {
+        long n = rows * drawsPerRow();
+        return n / drawsPerBlock() + (n % drawsPerBlock() == 0 ? 0 : 1);
+    }
+
+    /** {@code k / gcd(d, k)}: the first row whose draws start a whole block, and every multiple of it. */
+    @Override
+    public int rowAlignment() {
+        int k = drawsPerBlock();
+        return k / (int) gcd(drawsPerRow() % k, k);
+    }
+
+    private static long gcd(long a, long b) {
+        return b == 0 ? a : gcd(b, a % b);
+    }
+
+    /** {@code counter}, moved to where this program's rows start in the global batch's draws. */
+    private Counter rowCounter(Lowering g, Counter counter) {
+        if (g.rowStart() == 0) {
+            return counter;
+        }
+        long draws = (long) g.rowStart() * drawsPerRow();
+        if (draws % drawsPerBlock() != 0) {
+            throw new IllegalStateException(name() + ": rows from " + g.rowStart() + " start at draw " + draws
+                    + ", inside a Philox block of " + drawsPerBlock() + "; split batches at multiples of "
+                    + rowAlignment() + " rows");
+        }
+        return g.shifted(counter, draws / drawsPerBlock());
+    }
 
     /** The layer's keep mask at {@code counter} (dropout's rule, threshold and scale). */
     protected final Mask mask(Counter counter) {
@@ -94,8 +135,8 @@ public abstract class RandomMaskLayer extends Layer {
         }
         Counter counter = g.maskCounter(offset);
         Tensor y = g.workspace(this, "y", outputShape());
-        g.emit(this, apply(x, counter, false, y));
-        g.advanceAfterStep(counter, blocks(x));
+        g.emit(this, apply(x, rowCounter(g, counter), false, y));
+        g.advanceAfterStep(counter, blocks(g.globalRows()));
         return y;
     }
 
@@ -111,7 +152,7 @@ public abstract class RandomMaskLayer extends Layer {
             return null;
         }
         Tensor dX = g.workspace(this, "dX", inputShape());
-        g.emit(this, apply(dY, offset, true, dX));
+        g.emit(this, apply(dY, rowCounter(g, offset), true, dX));
         return dX;
     }
 }

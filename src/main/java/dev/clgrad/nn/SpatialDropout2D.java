@@ -3,7 +3,6 @@ package dev.clgrad.nn;
 import dev.clgrad.ops.ApplyChannelMask;
 import dev.clgrad.ops.Counter;
 import dev.clgrad.ops.Op;
-import dev.clgrad.ops.Philox;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
 
@@ -58,7 +57,7 @@ public final class SpatialDropout2D extends RandomMaskLayer {
     }
 
     @Override
-    protected long blocks(Tensor x) {
-        return Philox.blocks((long) x.shape().rows() * x.shape().last());
+    protected long drawsPerRow() {
+        return inputShape().last();
     }
 }

@@ -1,5 +1,6 @@
 package dev.clgrad.train;
 
+import dev.clgrad.backend.Backend;
 import dev.clgrad.data.Dataset;
 
 import java.util.ArrayList;
@@ -23,10 +24,16 @@ import java.util.List;
  *                        device); a non-finite loss is noticed at these reads
  * @param checkFinite     scan the training and validation data for NaN and infinity before training
  * @param resume          where a checkpoint left training, or null to start at epoch 0, step 0
+ * @param devices         data-parallel training ({@link Replicas}): one replica per device spec
+ *                        ({@code opencl:0:0/2:0}, {@code java}, …; see {@code Backends.select}),
+ *                        the first naming the model's own device; empty (the default) trains on
+ *                        the model's device alone
+ * @param backends        the same with open backends (not owned; the first is the model's); at
+ *                        most one of devices and backends is non-empty
  */
 public record Fit(int epochs, int batchSize, boolean shuffle, long seed, Dataset validationData,
                   double validationSplit, List<Callback> callbacks, boolean quiet, int lossEvery,
-                  boolean checkFinite, Position resume) {
+                  boolean checkFinite, Position resume, List<String> devices, List<Backend> backends) {
     public Fit {
         if (epochs < 0) {
             throw new IllegalArgumentException("fit: epochs must be >= 0, got " + epochs);
@@ -46,21 +53,32 @@ public record Fit(int epochs, int batchSize, boolean shuffle, long seed, Dataset
                     + seed + ", batch size " + batchSize + ", shuffle " + shuffle + "; use resumeFrom to take them");
         }
         callbacks = List.copyOf(callbacks);
+        devices = List.copyOf(devices);
+        backends = List.copyOf(backends);
+        for (String d : devices) {
+            if (d.isBlank()) {
+                throw new IllegalArgumentException("fit: a device spec is blank in " + devices);
+            }
+        }
+        if (!devices.isEmpty() && !backends.isEmpty()) {
+            throw new IllegalArgumentException("fit: give the replicas' devices as specs " + devices
+                    + " or as backends, not both");
+        }
     }
 
     /** Defaults with the given epoch count: batch 32, shuffled with seed 0, no validation, progress on. */
     public static Fit epochs(int epochs) {
-        return new Fit(epochs, 32, true, 0, null, 0, List.of(), false, 50, false, null);
+        return new Fit(epochs, 32, true, 0, null, 0, List.of(), false, 50, false, null, List.of(), List.of());
     }
 
     public Fit withEpochs(int e) {
         return new Fit(e, batchSize, shuffle, seed, validationData, validationSplit, callbacks, quiet, lossEvery,
-                checkFinite, resume);
+                checkFinite, resume, devices, backends);
     }
 
     public Fit withBatchSize(int b) {
         return new Fit(epochs, b, shuffle, seed, validationData, validationSplit, callbacks, quiet, lossEvery,
-                checkFinite, resume);
+                checkFinite, resume, devices, backends);
     }
 
     /** Keras's spelling of {@link #withBatchSize}: {@code Fit.epochs(10).batchSize(32)}. */
@@ -70,22 +88,22 @@ public record Fit(int epochs, int batchSize, boolean shuffle, long seed, Dataset
 
     public Fit withShuffle(boolean s) {
         return new Fit(epochs, batchSize, s, seed, validationData, validationSplit, callbacks, quiet, lossEvery,
-                checkFinite, resume);
+                checkFinite, resume, devices, backends);
     }
 
     public Fit withSeed(long s) {
         return new Fit(epochs, batchSize, shuffle, s, validationData, validationSplit, callbacks, quiet, lossEvery,
-                checkFinite, resume);
+                checkFinite, resume, devices, backends);
     }
 
     public Fit withValidationData(Dataset v) {
         return new Fit(epochs, batchSize, shuffle, seed, v, validationSplit, callbacks, quiet, lossEvery, checkFinite,
-                resume);
+                resume, devices, backends);
     }
 
     public Fit withValidationSplit(double f) {
         return new Fit(epochs, batchSize, shuffle, seed, validationData, f, callbacks, quiet, lossEvery, checkFinite,
-                resume);
+                resume, devices, backends);
     }
 
     /** Adds callbacks after those already set. */
@@ -93,23 +111,43 @@ public record Fit(int epochs, int batchSize, boolean shuffle, long seed, Dataset
         List<Callback> all = new ArrayList<>(callbacks);
         all.addAll(List.of(more));
         return new Fit(epochs, batchSize, shuffle, seed, validationData, validationSplit, all, quiet, lossEvery,
-                checkFinite, resume);
+                checkFinite, resume, devices, backends);
     }
 
     public Fit withQuiet(boolean q) {
         return new Fit(epochs, batchSize, shuffle, seed, validationData, validationSplit, callbacks, q, lossEvery,
-                checkFinite, resume);
+                checkFinite, resume, devices, backends);
     }
 
     public Fit withLossEvery(int n) {
         return new Fit(epochs, batchSize, shuffle, seed, validationData, validationSplit, callbacks, quiet, n,
-                checkFinite, resume);
+                checkFinite, resume, devices, backends);
     }
 
     /** Whether to reject data holding NaN or infinity (one pass over the data before training). */
     public Fit withCheckFinite(boolean check) {
         return new Fit(epochs, batchSize, shuffle, seed, validationData, validationSplit, callbacks, quiet, lossEvery,
-                check, resume);
+                check, resume, devices, backends);
+    }
+
+    /**
+     * Data-parallel training with one replica per device of the comma-separated specs
+     * ({@code "opencl:0:0/2:0,opencl:0:0/2:1"}), the first naming the model's own device
+     * ({@link Replicas}); the backends are opened for the fit and closed after it.
+     */
+    public Fit devices(String specs) {
+        List<String> list = new ArrayList<>();
+        for (String d : specs.split(",", -1)) {
+            list.add(d.trim());
+        }
+        return new Fit(epochs, batchSize, shuffle, seed, validationData, validationSplit, callbacks, quiet, lossEvery,
+                checkFinite, resume, list, List.of());
+    }
+
+    /** Data-parallel training on open backends (not owned), the first the model's own ({@link Replicas}). */
+    public Fit devices(List<Backend> replicas) {
+        return new Fit(epochs, batchSize, shuffle, seed, validationData, validationSplit, callbacks, quiet, lossEvery,
+                checkFinite, resume, List.of(), replicas);
     }
 
     /**
@@ -119,6 +157,6 @@ public record Fit(int epochs, int batchSize, boolean shuffle, long seed, Dataset
      */
     public Fit resumeFrom(Position p) {
         return new Fit(epochs, p.batchSize(), p.shuffle(), p.seed(), validationData, validationSplit, callbacks, quiet,
-                lossEvery, checkFinite, p);
+                lossEvery, checkFinite, p, devices, backends);
     }
 }

@@ -15,6 +15,7 @@ public final class History {
     private final Map<String, List<Double>> values = new LinkedHashMap<>();
     private long samples;
     private double seconds;
+    private double exchangeMs = Double.NaN;
 
     /** Appends one epoch's logs. Not modified: logs. */
     void record(Map<String, Double> logs) {
@@ -47,6 +48,18 @@ public final class History {
         Map<String, List<Double>> out = new LinkedHashMap<>();
         values.forEach((k, v) -> out.put(k, Collections.unmodifiableList(v)));
         return Collections.unmodifiableMap(out);
+    }
+
+    void exchangeMsPerStep(double ms) {
+        exchangeMs = ms;
+    }
+
+    /**
+     * Data-parallel training ({@link Replicas#exchangeMsPerStep}): milliseconds per step spent
+     * moving and summing gradients and parameters; NaN on one device.
+     */
+    public double exchangeMsPerStep() {
+        return exchangeMs;
     }
 
     /** Training rows processed per second of training steps (validation excluded). */

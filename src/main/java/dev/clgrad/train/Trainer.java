@@ -1,6 +1,7 @@
 package dev.clgrad.train;
 
 import dev.clgrad.backend.Backend;
+import dev.clgrad.backend.Backends;
 import dev.clgrad.backend.Span;
 import dev.clgrad.data.Batches;
 import dev.clgrad.data.Dataset;
@@ -28,10 +29,64 @@ public final class Trainer {
     private Trainer() {
     }
 
-    /** Trains {@code model} (compiled) on {@code train}; returns the per-epoch history. */
+    /**
+     * Trains {@code model} (compiled) on {@code train}; returns the per-epoch history. With
+     * {@link Fit#devices} or {@link Fit#backends}, data parallel ({@link Replicas}): replica 0 is
+     * the model on its own backend, which must be the first device listed.
+     */
     public static History fit(Trainable model, Dataset train, Fit fit) {
         try (Span s = model.backend().span("fit")) {
-            return trainEpochs(model, train, fit);
+            if (fit.devices().isEmpty() && fit.backends().isEmpty()) {
+                return trainEpochs(model, train, fit);
+            }
+            return dataParallel(model, train, fit);
+        }
+    }
+
+    /** {@link #fit} over replicas on the fit's devices; the backends opened from specs are closed after. */
+    private static History dataParallel(Trainable model, Dataset train, Fit fit) {
+        if (!(model instanceof Replicable first)) {
+            throw new IllegalArgumentException("fit: data-parallel training needs a model that can be replicated "
+                    + "(such as Sequential), not " + model.getClass().getSimpleName());
+        }
+        String own = model.backend().id();
+        List<Backend> opened = new ArrayList<>();
+        try {
+            List<Backend> others = new ArrayList<>();
+            if (!fit.backends().isEmpty()) {
+                Backend b = fit.backends().get(0);
+                if (b != model.backend() && !b.id().equals(own)) {
+                    throw new IllegalArgumentException("fit: the model lives on " + own + " but the first replica's "
+                            + "backend is " + b.id() + "; list the model's backend first (replica 0 is the model)");
+                }
+                others.addAll(fit.backends().subList(1, fit.backends().size()));
+            } else {
+                String spec = fit.devices().get(0);
+                if (!spec.equalsIgnoreCase(own)) {
+                    Backend b = Backends.select(spec);
+                    opened.add(b);
+                    if (!b.id().equals(own)) {
+                        throw new IllegalArgumentException("fit: the model lives on " + own + " but the first device "
+                                + "is '" + spec + "' (" + b.id() + "); list the model's device first (replica 0 is "
+                                + "the model)");
+                    }
+                }
+                for (String d : fit.devices().subList(1, fit.devices().size())) {
+                    Backend b = Backends.select(d);
+                    opened.add(b);
+                    others.add(b);
+                }
+            }
+            model.build(train.sampleShape(), Math.max(1, Math.min(fit.batchSize(), train.rows())));
+            try (Replicas set = new Replicas(first, others)) {
+                History h = trainEpochs(set, train, fit);
+                h.exchangeMsPerStep(set.exchangeMsPerStep());
+                return h;
+            }
+        } finally {
+            for (int i = opened.size() - 1; i >= 0; i--) {
+                opened.get(i).close();
+            }
         }
     }
 

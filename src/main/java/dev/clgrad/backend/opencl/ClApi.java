@@ -55,6 +55,16 @@ interface ClApi {
 
     DeviceProps deviceProps(Device device);
 
+    /**
+     * {@code clCreateSubDevices} with {@code CL_DEVICE_PARTITION_EQUALLY}: as many sub-devices of
+     * {@code computeUnits} compute units each as the device holds (device fission); empty when the
+     * device cannot be partitioned so. The caller releases each ({@link #release(Device)}).
+     */
+    List<Device> subDevices(Device device, int computeUnits);
+
+    /** {@code clReleaseDevice}: for sub-devices only (root devices are not reference counted). */
+    void release(Device device);
+
     Context createContext(Device device);
 
     Queue createQueue(Context context, Device device, boolean profiling);

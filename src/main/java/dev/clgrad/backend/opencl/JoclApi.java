@@ -97,6 +97,29 @@ final class JoclApi implements ClApi {
     }
 
     @Override
+    public List<Device> subDevices(Device device, int computeUnits) {
+        cl_device_id id = ((D) device).id;
+        org.jocl.cl_device_partition_property props = new org.jocl.cl_device_partition_property();
+        props.addProperty(CL_DEVICE_PARTITION_EQUALLY, computeUnits);
+        int[] n = new int[1];
+        if (clCreateSubDevices(id, props, 0, null, n) != CL_SUCCESS || n[0] == 0) {
+            return List.of();
+        }
+        cl_device_id[] ids = new cl_device_id[n[0]];
+        OpenClException.check(clCreateSubDevices(id, props, ids.length, ids, null), "clCreateSubDevices");
+        List<Device> out = new ArrayList<>();
+        for (cl_device_id d : ids) {
+            out.add(new D(d));
+        }
+        return out;
+    }
+
+    @Override
+    public void release(Device device) {
+        clReleaseDevice(((D) device).id);
+    }
+
+    @Override
     public DeviceProps deviceProps(Device device) {
         cl_device_id id = ((D) device).id;
         long type = deviceLong(id, CL_DEVICE_TYPE);

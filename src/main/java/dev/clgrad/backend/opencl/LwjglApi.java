@@ -87,6 +87,32 @@ final class LwjglApi implements ClApi {
     }
 
     @Override
+    public List<Device> subDevices(Device device, int computeUnits) {
+        try (MemoryStack s = MemoryStack.stackPush()) {
+            long id = ((H) device).id;
+            PointerBuffer props = s.mallocPointer(3).put(0, org.lwjgl.opencl.CL12.CL_DEVICE_PARTITION_EQUALLY)
+                    .put(1, computeUnits).put(2, 0);
+            IntBuffer n = s.mallocInt(1);
+            if (org.lwjgl.opencl.CL12.clCreateSubDevices(id, props, null, n) != CL_SUCCESS || n.get(0) == 0) {
+                return List.of();
+            }
+            PointerBuffer ids = s.mallocPointer(n.get(0));
+            OpenClException.check(org.lwjgl.opencl.CL12.clCreateSubDevices(id, props, ids, (IntBuffer) null),
+                    "clCreateSubDevices");
+            List<Device> out = new ArrayList<>();
+            for (int i = 0; i < ids.capacity(); i++) {
+                out.add(new H(ids.get(i)));
+            }
+            return out;
+        }
+    }
+
+    @Override
+    public void release(Device device) {
+        org.lwjgl.opencl.CL12.clReleaseDevice(((H) device).id);
+    }
+
+    @Override
     public DeviceProps deviceProps(Device device) {
         long id = ((H) device).id;
         return new DeviceProps(deviceString(id, CL_DEVICE_NAME), deviceString(id, CL_DEVICE_VENDOR),

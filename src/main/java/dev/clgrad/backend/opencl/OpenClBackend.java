@@ -88,6 +88,8 @@ public final class OpenClBackend implements Backend {
     private final ClApi api;
     private final DeviceInfo info;
     private final ClApi.Device device;
+    /** Whether {@link #device} is a sub-device this backend made, released at close. */
+    private final boolean subDevice;
     private final ClApi.Context context;
     private ClApi.Queue queue;
     private final KernelLibrary library;
@@ -123,15 +125,22 @@ public final class OpenClBackend implements Backend {
     OpenClBackend(ClApi api, ClDiscovery.Found found) {
         this.api = api;
         this.info = found.info();
-        this.device = found.device();
+        this.device = found.open(api);
+        this.subDevice = found.parts() > 0;
         this.maxWorkGroupSize = found.maxWorkGroupSize();
         this.localMemBytes = found.localMemBytes();
         Boolean binaryCache = Config.binaryCache();
-        this.context = api.createContext(device);
+        try {
+            this.context = api.createContext(device);
+        } catch (RuntimeException e) {
+            releaseSubDevice();
+            throw e;
+        }
         try {
             this.queue = api.createQueue(context, device, false);
         } catch (RuntimeException e) {
             api.release(context);
+            releaseSubDevice();
             throw e;
         }
         DeviceProfile profile = DeviceProfile.forDevice(found.platformName(), info.vendor(), info.name())
@@ -154,15 +163,20 @@ public final class OpenClBackend implements Backend {
         return ClDiscovery.discover(ClBindings.get(binding)).problem();
     }
 
-    /** Opens the device {@code opencl:P:D} through the binding; null when there is no such device. */
+    /**
+     * Opens the device {@code opencl:P:D}, or the sub-device {@code opencl:P:D/K:i}
+     * ({@link ClDiscovery#find}), through the binding; null when there is no such device.
+     */
     public static OpenClBackend open(String id, String binding) {
         ClApi api = ClBindings.get(binding);
-        for (ClDiscovery.Found f : ClDiscovery.discover(api).devices()) {
-            if (f.info().id().equals(id)) {
-                return new OpenClBackend(api, f);
-            }
+        ClDiscovery.Found f = ClDiscovery.find(api, ClDiscovery.discover(api).devices(), id);
+        return f == null ? null : new OpenClBackend(api, f);
+    }
+
+    private void releaseSubDevice() {
+        if (subDevice) {
+            api.release(device);
         }
-        return null;
     }
 
     @Override
@@ -483,6 +497,7 @@ public final class OpenClBackend implements Backend {
         library.close();
         api.release(queue);
         api.release(context);
+        releaseSubDevice();
     }
 
     @Override
