@@ -32,7 +32,7 @@ import java.util.concurrent.Callable;
  * "peakWorkspaceBytes", "perLayerBytes"}}, where {@code kernelLaunches} counts a launch the
  * device does not fuse as its parts.
  */
-@Command(name = "explain", mixinStandardHelpOptions = true,
+@Command(name = "explain",
         description = "Print the planned launches of one training step: the ops each fuses, its layers and buffers, "
                 + "and the peak workspace.")
 final class ExplainCommand implements Callable<Integer> {
