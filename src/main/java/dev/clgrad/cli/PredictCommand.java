@@ -55,10 +55,10 @@ final class PredictCommand implements Callable<Integer> {
         if (passes != null && passes < 1) {
             throw new IllegalArgumentException("predict: --mc must be >= 1, got " + passes);
         }
+        new OutputPaths("predict").file("--out", out);
         if (out != null) {
             PredictionFile.format("predict", out);
         }
-        new OutputPaths("predict").file("--out", out);
         try (TrainedModel.Loaded m = trained.load("predict", (file, values, lines, cfg) -> TrainedModel.inputsOnly(file, values))) {
             Dataset rows = m.data();
             boolean softmax = m.model().loss() instanceof SoftmaxCrossEntropy;
