@@ -53,8 +53,8 @@ final class TrainedModel {
     @Option(names = "--batch", paramLabel = "B", description = "Rows per batch (default: the config's batchSize).")
     Integer batch;
 
-    @Option(names = "--device", paramLabel = "SPEC", defaultValue = "auto",
-            description = "auto, java, opencl, opencl:gpu, opencl:cpu, opencl:P:D (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--device", paramLabel = "SPEC",
+            description = "auto, java, opencl, opencl:gpu, opencl:cpu, opencl:P:D (default: auto, or -Dclgrad.device).")
     String device;
 
     /**
