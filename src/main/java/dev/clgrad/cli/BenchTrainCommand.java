@@ -28,13 +28,13 @@ final class BenchTrainCommand extends Benchmark {
     @Parameters(index = "0", paramLabel = "CONFIG.json", description = "The model config (see samples/*.json).")
     Path config;
 
-    @Option(names = "--batch", paramLabel = "B", description = "Override the config's batch size.")
+    @Option(names = "--batch", paramLabel = "B", description = "Rows per batch (default: the config's batchSize).")
     Integer batch;
 
     @Option(names = "--rows", paramLabel = "R", description = "Train on the first R rows only.")
     Integer rows;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Folder of the data files, replacing the config's.")
+    @Option(names = "--data", paramLabel = "DIR", description = "Folder of the data files, replacing the config's (default: the config's).")
     Path data;
 
     @Option(names = "--profiled", description = "Time the epochs with the kernel profiler on (its cost).")

@@ -32,20 +32,20 @@ import java.util.concurrent.Callable;
  * "peakWorkspaceBytes", "perLayerBytes"}}, where {@code kernelLaunches} counts a launch the
  * device does not fuse as its parts.
  */
-@Command(name = "explain", mixinStandardHelpOptions = true,
+@Command(name = "explain",
         description = "Print the planned launches of one training step: the ops each fuses, its layers and buffers, "
                 + "and the peak workspace.")
 final class ExplainCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "CONFIG.json", description = "The model config (see samples/*.json).")
     Path config;
 
-    @Option(names = "--device", paramLabel = "SPEC", description = "auto, java, opencl, opencl:gpu, opencl:cpu, opencl:P:D.")
+    @Option(names = "--device", paramLabel = "SPEC", description = "auto, java, opencl, opencl:gpu, opencl:cpu, opencl:P:D (default: auto, or -Dclgrad.device).")
     String device;
 
-    @Option(names = "--batch", paramLabel = "B", description = "Override the config's batch size.")
+    @Option(names = "--batch", paramLabel = "B", description = "Rows per batch (default: the config's batchSize).")
     Integer batch;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Folder of the data files, replacing the config's.")
+    @Option(names = "--data", paramLabel = "DIR", description = "Folder of the data files, replacing the config's (default: the config's).")
     Path data;
 
     @Option(names = "--json", description = "Print the plan as one JSON object on stdout.")

@@ -2,6 +2,7 @@ package dev.clgrad.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ScopeType;
 
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
@@ -12,15 +13,19 @@ import java.util.logging.Logger;
 /**
  * {@code java -jar clgrad.jar <command>}. Every command takes {@code --device SPEC} and
  * {@code --json}; results go to stdout, progress and logs to stderr. Exit codes: 0 success,
- * 1 an internal failure, 2 bad arguments or bad input (one line on stderr).
+ * 1 an internal failure, 2 bad arguments or bad input (one line on stderr). Every command and
+ * subcommand inherits {@code --help} (usage on stdout, exit 0) and {@code --version}
+ * ({@link BuildVersion}) from this one ({@code scope = INHERIT}), so a new command has them too.
  */
-@Command(name = "clgrad", mixinStandardHelpOptions = true, version = "clgrad 0.1.0",
+@Command(name = "clgrad", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
+        versionProvider = BuildVersion.class,
         description = "Neural-network training on OpenCL devices, with a pure-Java fallback.",
         subcommands = {DevicesCommand.class, KernelsCommand.class, TrainCommand.class, PredictCommand.class,
                 ExplainCommand.class,
                 ExportCommand.class,
                 BenchCommand.class, DropoutMaskCommand.class, ProfileCommand.class, SelftestCommand.class,
-                TuneCommand.class, StudyCommand.class})
+                TuneCommand.class, StudyCommand.class,
+                EvaluateCommand.class, CompletionCommand.class})
 public final class Main implements Runnable {
     /**
      * The logger above clgrad's own (the library's and the commands'), held so that the level set

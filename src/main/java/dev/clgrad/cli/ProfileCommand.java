@@ -31,16 +31,16 @@ final class ProfileCommand implements Callable<Integer> {
     @Option(names = "--steps", paramLabel = "N", defaultValue = "50", description = "Training steps to profile (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--batch", paramLabel = "B", description = "Override the config's batch size.")
+    @Option(names = "--batch", paramLabel = "B", description = "Rows per batch (default: the config's batchSize).")
     Integer batch;
 
     @Option(names = "--trace", paramLabel = "FILE", defaultValue = "trace.json", description = "Chrome trace output (default: ${DEFAULT-VALUE}).")
     Path trace;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Folder of the data files, replacing the config's.")
+    @Option(names = "--data", paramLabel = "DIR", description = "Folder of the data files, replacing the config's (default: the config's).")
     Path data;
 
-    @Option(names = "--device", paramLabel = "SPEC", description = "auto, java, opencl, opencl:gpu, opencl:cpu, opencl:P:D.")
+    @Option(names = "--device", paramLabel = "SPEC", description = "auto, java, opencl, opencl:gpu, opencl:cpu, opencl:P:D (default: auto, or -Dclgrad.device).")
     String device;
 
     @Option(names = "--json", description = "Print the statistics as one JSON object on stdout.")

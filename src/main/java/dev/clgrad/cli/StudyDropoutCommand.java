@@ -36,7 +36,7 @@ final class StudyDropoutCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", description = "Seed of weights, dropout and shuffle (default 42).")
     long seed = 42;
 
-    @Option(names = "--device", paramLabel = "SPEC", description = "auto, java, opencl, opencl:gpu, opencl:cpu, opencl:P:D.")
+    @Option(names = "--device", paramLabel = "SPEC", description = "auto, java, opencl, opencl:gpu, opencl:cpu, opencl:P:D (default: auto, or -Dclgrad.device).")
     String device;
 
     @Option(names = "--json", description = "Print study.json on stdout.")

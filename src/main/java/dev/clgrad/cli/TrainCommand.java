@@ -69,19 +69,19 @@ final class TrainCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "CONFIG.json", description = "The model config (see samples/*.json).")
     Path config;
 
-    @Option(names = "--device", paramLabel = "SPEC", description = "auto, java, opencl, opencl:gpu, opencl:cpu, opencl:P:D.")
+    @Option(names = "--device", paramLabel = "SPEC", description = "auto, java, opencl, opencl:gpu, opencl:cpu, opencl:P:D (default: auto, or -Dclgrad.device).")
     String device;
 
-    @Option(names = "--epochs", paramLabel = "E", description = "Override the config's epochs.")
+    @Option(names = "--epochs", paramLabel = "E", description = "Epochs to train (default: the config's epochs).")
     Integer epochs;
 
-    @Option(names = "--batch", paramLabel = "B", description = "Override the config's batch size.")
+    @Option(names = "--batch", paramLabel = "B", description = "Rows per batch (default: the config's batchSize).")
     Integer batch;
 
-    @Option(names = "--seed", paramLabel = "S", description = "Override the config's seed (weights, dropout, shuffle).")
+    @Option(names = "--seed", paramLabel = "S", description = "Seed of weights, dropout and shuffle (default: the config's seed).")
     Long seed;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Folder of the data files, replacing the config's.")
+    @Option(names = "--data", paramLabel = "DIR", description = "Folder of the data files, replacing the config's (default: the config's).")
     Path data;
 
     @Option(names = "--plot", paramLabel = "FILE.png", description = "Draw the loss and accuracy curves.")

@@ -14,7 +14,9 @@ import java.util.concurrent.Callable;
 /**
  * {@code clgrad tune gemm [--device SPEC] [--budget SECONDS] [--json]}: runs {@link GemmTuner} on an
  * OpenCL device and stores the best GEMM parameters in the device's tuning file under the cache
- * folder; progress goes to stderr, the result (best defines, GFLOP/s per shape, file) to stdout.
+ * folder; progress goes to stderr, the result (best defines, GFLOP/s per shape, file) to stdout;
+ * with {@code --json} the device id is {@code device} and its name {@code deviceName}, as in every
+ * other command (the tuning file itself keeps the name under {@code device}).
  */
 @Command(name = "gemm", description = "Tune the GEMM kernel's tiles, work per item and vector width for a device.")
 final class TuneGemmCommand implements Callable<Integer> {
@@ -40,6 +42,7 @@ final class TuneGemmCommand implements Callable<Integer> {
                         + ", not an OpenCL device; tuning applies to OpenCL kernels");
             }
             ObjectNode result = new GemmTuner(cl, budget, line -> System.err.println("clgrad tune: " + line)).run();
+            result.put("deviceName", result.get("device").asText()).put("device", cl.id());
             if (json) {
                 result.remove("candidates");
                 System.out.println(new ObjectMapper().writeValueAsString(result));
