@@ -23,8 +23,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-JAR = os.path.join(ROOT, "target", "clgrad.jar")
-LAUNCHER = os.path.join(ROOT, "target", "clgrad")
+JAR = os.path.join(ROOT, "clgrad-cli", "target", "clgrad.jar")
+LAUNCHER = os.path.join(ROOT, "clgrad-cli", "target", "clgrad")
 MLP = "samples/fashion-mnist-mlp.json"
 SEED = "samples/seed-simplenet.json"
 DATA = "/usr/share/datasets/fashion-mnist"
@@ -42,7 +42,7 @@ BENCHES = {
 GROUPS = {"mnist": ["mnist"], "seed": ["seed"], "gemm": ["gemm1024", "gemm2048"],
           "coldstart": ["coldstart-mlp", "coldstart-seed"]}
 CLGRAD_PATHS = {
-    "java-vector": "Java backend, Vector API kernels (target/clgrad launcher)",
+    "java-vector": "Java backend, Vector API kernels (clgrad-cli/target/clgrad launcher)",
     "java-plain": "Java backend, auto-vectorised loops (java -jar, no module)",
     "pocl": "OpenCL on PoCL",
 }
@@ -135,7 +135,7 @@ class Run:
     def build(self):
         if self.args.no_build and os.path.exists(JAR):
             return True
-        sources = [os.path.join(ROOT, d) for d in ("src/main", "opencl-kernels", "native-config")]
+        sources = [os.path.join(ROOT, d) for d in ("clgrad/src/main", "clgrad-cli/src/main", "opencl-kernels", "native-config")]
         newest = os.path.getmtime(os.path.join(ROOT, "pom.xml"))
         for top in sources:
             for folder, _, files in os.walk(top):
@@ -655,7 +655,7 @@ def main():
     p.add_argument("--rounds", type=int, help="rounds (default 2, quick 1); even rounds run in reverse order")
     p.add_argument("--rows", type=int, help="Fashion-MNIST rows per epoch (default 20000, quick 5000)")
     p.add_argument("--only", help="comma-separated groups: " + ",".join(GROUPS))
-    p.add_argument("--no-build", action="store_true", help="use target/clgrad.jar as it is")
+    p.add_argument("--no-build", action="store_true", help="use clgrad-cli/target/clgrad.jar as it is")
     p.add_argument("--pocl-device", help="the OpenCL CPU device id (default: the first OpenCL CPU device)")
     p.add_argument("--clblast-params", help="CLBlast tuning file (default bench/out/clblast-tuning/params.txt)")
     p.add_argument("--tune-clblast", type=int, metavar="SECONDS",

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds and runs the CLBlast SGEMM benchmark peer (Debian: libclblast-dev, from bench/install-peers.sh),
-# then, when target/clgrad exists, clgrad's own `bench gemm` on the same OpenCL device at the same sizes.
+# then, when clgrad-cli/target/clgrad exists, clgrad's own `bench gemm` on the same OpenCL device at the same sizes.
 # Usage: bench/clblast/run.sh [--params FILE] [SIZE ...]   (default 1024 2048); one JSON line per measurement.
 # --params FILE: CLBlast's kernel parameters from bench/clblast/tune.sh (default: CLBlast's database).
 # bench/compare.sh runs both configurations (database and tuned) next to every other engine.
@@ -20,8 +20,8 @@ if [ -n "$params" ]; then
 else
     "$bin" "$@"
 fi
-if [ -x "$root/target/clgrad" ]; then
+if [ -x "$root/clgrad-cli/target/clgrad" ]; then
     for s in "$@"; do
-        "$root/target/clgrad" bench gemm --device opencl --m "$s" --n "$s" --k "$s" --json
+        "$root/clgrad-cli/target/clgrad" bench gemm --device opencl --m "$s" --n "$s" --k "$s" --json
     done
 fi

@@ -95,7 +95,7 @@ main() {
         note env gpu-env ".gpu/gpu-env.sh missing: using the java on PATH and the system ICD loader"
     fi
     jar=""
-    for j in .gpu/jars/clgrad.jar target/clgrad.jar; do
+    for j in .gpu/jars/clgrad.jar clgrad-cli/target/clgrad.jar; do
         if [ -f "$j" ] && command -v java >/dev/null; then
             jar=$j
             break
