@@ -109,9 +109,10 @@ public final class Replicas implements Trainable, AutoCloseable {
 
     /**
      * The row boundaries of a batch of {@code rows} rows over the replicas: replica i takes
-     * [at[i], at[i+1]), at[i] the multiple of {@code alignment} nearest {@code i·rows/R}.
+     * [at[i], at[i+1]), at[i] the multiple of {@code alignment} nearest {@code i·rows/R} (also the
+     * split of each global batch over Spark's barrier tasks, {@code dev.clgrad.spark}).
      */
-    static int[] split(int rows, int replicas, int alignment) {
+    public static int[] split(int rows, int replicas, int alignment) {
         int[] at = new int[replicas + 1];
         for (int i = 1; i < replicas; i++) {
             long exact = (long) i * rows / replicas;
