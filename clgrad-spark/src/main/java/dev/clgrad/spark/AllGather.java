@@ -14,15 +14,67 @@ import java.util.Base64;
  * vector of P floats travels as its little-endian bytes in Base64 (⌈4P/3⌉·4 characters), so one
  * exchange moves, per task, that much up and R times that much down. Every task then reduces the
  * same strings in the same order, in float64, so all of them compute the same bits.
+ *
+ * <p>Latency: Spark's allGather (3.x, 4.0) waits for the coordinator's answer in a loop of
+ * {@code Thread.sleep(1000)}, checking whether the answer came and whether the task was killed
+ * after each sleep, so every call takes at least a second. A waker thread, one per task, therefore
+ * interrupts the waiting task thread every {@link #WAKE_NANOS} while a call is in flight: the loop
+ * takes an interrupt as "check whether the task was killed" (it was not) and looks at the answer
+ * again. Interrupts are only sent between the start and the end of a call (under a lock), and the
+ * flag is cleared when the call returns; a kill from the driver still ends the task, since Spark
+ * checks the task's kill reason, not the flag.
  */
-final class AllGather {
+final class AllGather implements AutoCloseable {
+    /** How often the waker interrupts a waiting allGather. */
+    static final long WAKE_NANOS = 200_000;
+
     private final BarrierTaskContext context;
+    private final Object lock = new Object();
+    private final Thread caller;
+    private final Thread waker;
+    private boolean inCall;
+    private boolean closed;
     private long nanos;
     private long calls;
     private long bytes;
 
     AllGather(BarrierTaskContext context) {
         this.context = context;
+        caller = Thread.currentThread();
+        waker = new Thread(this::wake, "clgrad-allgather-waker-" + context.partitionId());
+        waker.setDaemon(true);
+        waker.start();
+    }
+
+    private void wake() {
+        try {
+            while (true) {
+                synchronized (lock) {
+                    while (!inCall && !closed) {
+                        lock.wait();
+                    }
+                    if (closed) {
+                        return;
+                    }
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(WAKE_NANOS);
+                synchronized (lock) {
+                    if (inCall) {
+                        caller.interrupt();
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (lock) {
+            closed = true;
+            lock.notifyAll();
+        }
     }
 
     /**
@@ -98,7 +150,7 @@ final class AllGather {
 
     private String[] gather(String msg) {
         long t = System.nanoTime();
-        String[] all = context.allGather(msg);
+        String[] all = awake(() -> context.allGather(msg));
         long n = msg.length();
         for (String s : all) {
             n += s.length();
@@ -107,6 +159,31 @@ final class AllGather {
         calls++;
         bytes += n;
         return all;
+    }
+
+    /** {@link BarrierTaskContext#barrier}: returns once every task has called it. */
+    void barrier() {
+        awake(() -> {
+            context.barrier();
+            return null;
+        });
+    }
+
+    /** Runs a barrier call of Spark's with the waker on, then clears the interrupt flag. */
+    private <T> T awake(java.util.function.Supplier<T> call) {
+        synchronized (lock) {
+            inCall = true;
+            lock.notifyAll();
+        }
+        try {
+            return call.get();
+        } finally {
+            synchronized (lock) {
+                inCall = false;
+            }
+            Thread.interrupted();
+            context.killTaskIfInterrupted();
+        }
     }
 
     /** Time spent in allGather so far, in ns (the wait for the slowest task included). */

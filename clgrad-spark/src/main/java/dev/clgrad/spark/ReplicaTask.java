@@ -137,7 +137,7 @@ final class ReplicaTask extends AbstractFunction1<Iterator<LabeledSample>, Itera
 
         byte[] train() throws IOException {
             Path work = Files.createTempDirectory("clgrad-spark-task" + task + "-");
-            try (Backend backend = Backends.select(options.device())) {
+            try (exchange; Backend backend = Backends.select(options.device())) {
                 LocalDirs.write(initialModel, work.resolve("init"));
                 try (Sequential model = Sequential.load(work.resolve("init"), backend)) {
                     return train(model, work);
@@ -344,7 +344,7 @@ final class ReplicaTask extends AbstractFunction1<Iterator<LabeledSample>, Itera
             if (task == 0) {
                 store.writeText(name, HISTORY, writeHistory(history));
             }
-            ctx.barrier();
+            exchange.barrier();
             if (task == 0) {
                 store.commit(name);
             }
