@@ -192,8 +192,8 @@ class SparkTrainerTest {
             }
             list.add(RowFactory.create(boxed, (int) s.target()[0]));
         }
-        org.apache.spark.sql.Dataset<Row> frame = spark.createDataFrame(list, schema).repartition(2);
-        SparkFitOptions options = SparkFitOptions.epochs(1).batchSize(32).device("java").shuffle(false);
+        org.apache.spark.sql.Dataset<Row> frame = spark.createDataFrame(list, schema);
+        SparkFitOptions options = SparkFitOptions.epochs(1).batchSize(32).device("java").shuffle(false).tasks(2);
         SparkHistory fromRows = SparkTrainer.fit(config(), frame, options.columns("pixels", "class"));
         SparkHistory fromRdd = SparkTrainer.fit(config(), syntheticRdd(rows), options);
         assertEquals(fromRdd.loss(), fromRows.loss());
