@@ -227,7 +227,7 @@ class SparkTrainerTest {
                     a2, a1, train.rows(), h.loss().get(4), h1.loss().get(4), h.samplesPerSecond(),
                     h.exchangeMsPerStep());
             assertEquals(a1, a2, 0.005, "test accuracy, model averaging vs one device");
-            assertTrue(a1 > 0.8, "one device learns: " + a1);
+            assertTrue(a1 > 0.75, "one device learns: " + a1);
             for (long n : h.samples()) {
                 assertEquals(train.rows(), n);
             }
