@@ -9,6 +9,8 @@ import dev.clgrad.tensor.Tensor;
 import dev.clgrad.train.Position;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.BarrierTaskContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import scala.collection.Iterator;
 import scala.jdk.javaapi.CollectionConverters;
 import scala.runtime.AbstractFunction1;
@@ -25,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.logging.Logger;
 
 /**
  * The body of one barrier task: one clgrad replica on its executor's device, training on the rows
@@ -53,7 +54,7 @@ import java.util.logging.Logger;
  */
 final class ReplicaTask extends AbstractFunction1<Iterator<LabeledSample>, Iterator<byte[]>> implements Serializable {
     private static final long serialVersionUID = 1L;
-    private static final Logger LOG = Logger.getLogger(ReplicaTask.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(ReplicaTask.class);
     static final String SAMPLES_KEY = "spark.samples";
     static final String HISTORY = "history.tsv";
 
