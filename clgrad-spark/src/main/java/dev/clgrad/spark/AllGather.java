@@ -84,7 +84,8 @@ final class AllGather implements AutoCloseable {
      * counters of a task that trained no rows this step lag the others').
      */
     void weightedSum(float[] mine, long[] counters, double[] w, float[] out) {
-        StringBuilder msg = new StringBuilder();
+        StringBuilder msg = new StringBuilder(21 * counters.length + 1
+                + (mine == null ? 0 : 4 * ((mine.length * Float.BYTES + 2) / 3)));
         for (int k = 0; k < counters.length; k++) {
             msg.append(k == 0 ? "" : ",").append(counters[k]);
         }

@@ -288,8 +288,12 @@ final class ReplicaTask extends AbstractFunction1<Iterator<LabeledSample>, Itera
                 }
                 history.addEpoch(all[0] / count, metrics, count);
                 if (task == 0) {
-                    LOG.info(String.format("clgrad-spark epoch %d/%d: loss %.4f %s, %d samples (stage attempt %d)",
-                            epoch + 1, options.epochs(), all[0] / count, model.metricNames(), count, attempt));
+                    StringBuilder line = new StringBuilder(String.format("clgrad-spark epoch %d/%d: loss %.4f",
+                            epoch + 1, options.epochs(), all[0] / count));
+                    for (int m = 0; m < metrics.length; m++) {
+                        line.append(String.format(", %s %.4f", model.metricNames().get(m), metrics[m]));
+                    }
+                    LOG.info(line.append(String.format(", %d samples (stage attempt %d)", count, attempt)).toString());
                 }
                 model.resetTotals();
                 samples = 0;
