@@ -85,6 +85,17 @@ final class BatchPlan implements Serializable {
         return steps >= steps() ? n + (last[task + 1] - last[task]) : n;
     }
 
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof BatchPlan p && p.rows == rows && p.batch == batch && p.tasks == tasks
+                && java.util.Arrays.equals(p.full, full) && java.util.Arrays.equals(p.last, last);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(rows, batch, tasks, java.util.Arrays.hashCode(full));
+    }
+
     /** The largest share of any task at any step. */
     int maxShare() {
         int m = 1;

@@ -95,7 +95,7 @@ final class ReplicaTask extends AbstractFunction1<Iterator<LabeledSample>, Itera
         private final int task;
         private final int tasks;
         private final int attempt;
-        private final AllGather exchange;
+        private AllGather exchange;
         private final float[] x;
         private final float[] y;
         private final int rows;
@@ -105,7 +105,6 @@ final class ReplicaTask extends AbstractFunction1<Iterator<LabeledSample>, Itera
             task = ctx.partitionId();
             tasks = ctx.getTaskInfos().length;
             attempt = ctx.stageAttemptNumber();
-            exchange = new AllGather(ctx);
             if (tasks != plan.tasks()) {
                 throw new IllegalStateException("the barrier stage runs " + tasks + " tasks, the batch plan is for "
                         + plan.tasks());
@@ -138,12 +137,14 @@ final class ReplicaTask extends AbstractFunction1<Iterator<LabeledSample>, Itera
 
         byte[] train() throws IOException {
             Path work = Files.createTempDirectory("clgrad-spark-task" + task + "-");
-            try (exchange; Backend backend = Backends.select(options.device())) {
+            exchange = new AllGather(ctx);
+            try (Backend backend = Backends.select(options.device())) {
                 LocalDirs.write(initialModel, work.resolve("init"));
                 try (Sequential model = Sequential.load(work.resolve("init"), backend)) {
                     return train(model, work);
                 }
             } finally {
+                exchange.close();
                 LocalDirs.delete(work);
             }
         }

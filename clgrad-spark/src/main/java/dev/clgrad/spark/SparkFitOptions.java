@@ -164,6 +164,10 @@ public final class SparkFitOptions implements Serializable {
 
     /** The features and label columns of a {@code Dataset<Row>}. */
     public SparkFitOptions columns(String features, String label) {
+        if (features == null || features.isBlank() || label == null || label.isBlank() || features.equals(label)) {
+            throw new IllegalArgumentException("columns: expected two different column names, got '" + features
+                    + "' and '" + label + "'");
+        }
         SparkFitOptions o = copy();
         o.featuresColumn = features;
         o.labelColumn = label;

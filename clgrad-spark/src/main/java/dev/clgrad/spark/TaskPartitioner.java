@@ -24,12 +24,11 @@ final class TaskPartitioner extends Partitioner {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof TaskPartitioner t && t.plan.rows() == plan.rows() && t.plan.batch() == plan.batch()
-                && t.plan.tasks() == plan.tasks() && t.plan.split(0)[1] == plan.split(0)[1];
+        return o instanceof TaskPartitioner t && t.plan.equals(plan);
     }
 
     @Override
     public int hashCode() {
-        return Long.hashCode(plan.rows()) * 31 + plan.batch() * 7 + plan.tasks();
+        return plan.hashCode();
     }
 }
