@@ -168,8 +168,9 @@ void batchnorm_backward_final(const int C, const int B, const int want_dgamma, c
         dbeta += part_g[(size_t)b * C + c];
         dgamma += part_g[((size_t)B + b) * C + c];
     }
-    part_g[(size_t)2 * B * C + c] = dbeta;
-    part_g[(size_t)2 * B * C + C + c] = dgamma;
+    const size_t sums = (size_t)B * C * 2;
+    part_g[sums + c] = dbeta;
+    part_g[sums + C + c] = dgamma;
     if (want_dbeta) {
         dbeta_g[dbeta_off + c] = dbeta;
     }
@@ -191,8 +192,9 @@ void batchnorm_backward_dx(const int n, const int N, const int C, const int B, c
     const int c = i % C;
     const float inv = 1.0f / sqrt(var_g[var_off + c] + eps);
     const float k = (has_gamma ? gamma_g[gamma_off + c] : 1.0f) * inv;
-    const float mean_dy = part_g[(size_t)2 * B * C + c] / (float)N;
-    const float mean_dyx = part_g[(size_t)2 * B * C + C + c] / (float)N;
+    const size_t sums = (size_t)B * C * 2;
+    const float mean_dy = part_g[sums + c] / (float)N;
+    const float mean_dyx = part_g[sums + C + c] / (float)N;
     const float xhat = (x_g[(size_t)x_off + i] - mean_g[mean_off + c]) * inv;
     dx_g[(size_t)dx_off + i] = k * (dy_g[(size_t)dy_off + i] - mean_dy - xhat * mean_dyx);
 }

@@ -167,7 +167,8 @@ void spatial_dropout(const int n, const int row, const int C, const uint thresho
         return;
     }
     const bool keep = (spatial_dropout_word(seed, offset, j) >> 8) >= threshold;
-    const size_t base = j / C * row + j % C;
+    const size_t b = j / C;
+    const size_t base = b * row + j % C;
     __global const float* x_p = x_g + x_off + base;
     __global float* y_p = y_g + y_off + base;
     for (size_t s = 0; s < (size_t)row; s += C) {
