@@ -30,10 +30,11 @@
 // element per (sample, channel), element j = b * C + c of a mask call over B * C elements:
 //   y[b, s, c] = keep(j) ? x[b, s, c] * scale : 0      keep(j) as above, counter offset + j / 4
 // so every position of a dropped channel is dropped (Keras's SpatialDropout2D). The backward is
-// the same kernel on the gradient. One work-item per element, each computing the Philox word of
-// its j (PHILOX_ELEMENT_WORD: the S * C elements of a sample share B * C words, so the rounds are
-// repeated S times over, in exchange for one pass with neighbouring work-items on neighbouring
-// floats); global = ceil(n / DROPOUT_WG) * DROPOUT_WG, local = DROPOUT_WG. Indices are size_t.
+// the same kernel on the gradient. One work-item per mask element j = b * C + c, which computes its
+// Philox word once (PHILOX_ELEMENT_WORD) and walks the S = row / C positions of its channel:
+// neighbouring work-items take neighbouring channels, so each step reads neighbouring floats.
+// global = ceil(B * C / DROPOUT_WG) * DROPOUT_WG (B = n / row), local = DROPOUT_WG. Indices are
+// size_t.
 //
 // gaussian_dropout: x, y: n floats; Keras's GaussianDropout, y[i] = x[i] * (1 + sigma * z(i)),
 // sigma = sqrt(p / (1 - p)) from the host, z(i) a standard normal from the Philox block at counter
@@ -161,13 +162,18 @@ __kernel __attribute__((reqd_work_group_size(DROPOUT_WG, 1, 1)))
 void spatial_dropout(const int n, const int row, const int C, const uint threshold, const float scale,
                      const ulong seed, const ulong offset, __global const float* x_g, const int x_off,
                      __global float* y_g, const int y_off) {
-    const size_t i = get_global_id(0);
-    if (i >= (size_t)n) {
+    const size_t j = get_global_id(0);
+    if (j >= (size_t)(n / row) * C) {
         return;
     }
-    const ulong j = (ulong)(i / row) * C + i % C;
-    const ulong w = spatial_dropout_word(seed, offset, j);
-    y_g[(size_t)y_off + i] = (w >> 8) >= threshold ? x_g[(size_t)x_off + i] * scale : 0.0f;
+    const bool keep = (spatial_dropout_word(seed, offset, j) >> 8) >= threshold;
+    const size_t b = j / C;
+    const size_t base = b * row + j % C;
+    __global const float* x_p = x_g + x_off + base;
+    __global float* y_p = y_g + y_off + base;
+    for (size_t s = 0; s < (size_t)row; s += C) {
+        y_p[s] = keep ? x_p[s] * scale : 0.0f;
+    }
 }
 
 // z ~ N(0, 1) from words w1, w2 (dev.clgrad.ops.Normal.boxMuller): u1 = ((w1 >> 8) + 1) * 2^-24 in

@@ -22,9 +22,13 @@ clgrad's `train` on the same model.
 Models: seed (samples/seed-simplenet.json), mnist (samples/fashion-mnist-mlp.json), cnn
 (samples/fashion-mnist-cnn.json: Keras's mnist_convnet, Conv2D(32, 3, relu) → MaxPooling2D(2) →
 Conv2D(64, 3, relu) → MaxPooling2D(2) → Flatten → Dropout(0.5) → Dense(10)) and cnn-bn
-(samples/fashion-mnist-cnn-bn.json: each convolution with "same" padding, followed by
-BatchNormalization, ReLU and SpatialDropout2D(0.1), as nn.Dropout2d). Convolutions and batch norm use Keras's defaults
-(glorot-uniform kernels, zero biases, batch-norm momentum 0.99 = PyTorch's 0.01, epsilon 1e-3).
+(samples/fashion-mnist-cnn-bn.json: two blocks of Conv2D("same" padding) → BatchNormalization → ReLU →
+SpatialDropout2D(0.1) (nn.Dropout2d) → MaxPooling2D(2) with 32 and 64 filters, then Flatten →
+Dense(128) → BatchNormalization → ReLU → Dropout(0.5) → Dense(10)). Layers use Keras's defaults
+(glorot-uniform kernels, zero biases, batch-norm momentum 0.99 = PyTorch's 0.01, epsilon 1e-3). The CNNs
+train as their samples do: Adam with epsilon 1e-7 and the learning rate 5e-3 decayed to 0 by Keras's
+CosineDecay over 4,690 steps (10 epochs of 60,000 rows), stepped after each update; --lr and
+--decay-steps (0: a constant rate) replace these.
 
 Configurations (N = the CPU count; on a 1-CPU machine only default and intra1-blas1):
     default       nothing set: what a plain PyTorch script gets
@@ -44,6 +48,9 @@ import sys
 import time
 
 MARK = "CLGRAD_PEER_CONFIG"
+# model -> (Adam's starting learning rate, cosine-decay steps or 0): the samples' "optimizer" objects
+# (the CNNs: 5e-3 decayed to 0 over 10 epochs of 469 steps, Keras's epsilon 1e-7).
+RECIPES = {"cnn": (5e-3, 4690), "cnn-bn": (5e-3, 4690)}
 
 
 def configs():
@@ -88,14 +95,17 @@ def cnn(batch_norm):
     """The CNN samples' model in PyTorch, initialised as Keras initialises it."""
     from torch import nn
 
-    def block(c_in, c_out):
-        if not batch_norm:
-            return [nn.Conv2d(c_in, c_out, 3), nn.ReLU(), nn.MaxPool2d(2)]
-        return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out, eps=1e-3, momentum=0.01), nn.ReLU(),
-                nn.Dropout2d(0.1), nn.MaxPool2d(2)]
-
-    features = 7 * 7 * 64 if batch_norm else 5 * 5 * 64
-    model = nn.Sequential(*block(1, 32), *block(32, 64), nn.Flatten(), nn.Dropout(0.5), nn.Linear(features, 10))
+    if not batch_norm:
+        layers = [nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+                  nn.Flatten(), nn.Dropout(0.5), nn.Linear(5 * 5 * 64, 10)]
+    else:
+        layers = []
+        for c_in, c_out in ((1, 32), (32, 64)):
+            layers += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out, eps=1e-3, momentum=0.01), nn.ReLU(),
+                       nn.Dropout2d(0.1), nn.MaxPool2d(2)]
+        layers += [nn.Flatten(), nn.Linear(7 * 7 * 64, 128), nn.BatchNorm1d(128, eps=1e-3, momentum=0.01), nn.ReLU(),
+                   nn.Dropout(0.5), nn.Linear(128, 10)]
+    model = nn.Sequential(*layers)
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             nn.init.xavier_uniform_(m.weight)
@@ -103,7 +113,22 @@ def cnn(batch_norm):
     return model
 
 
-def epoch(model, opt, loss_fn, x, y, batch, gen):
+def recipe(a):
+    """(starting learning rate, cosine decay steps or 0 for a constant rate): the sample's optimizer,
+    or --lr and --decay-steps where given."""
+    lr, steps = RECIPES.get(a.model, (1e-3, 0))
+    return (a.lr if a.lr is not None else lr), (a.decay_steps if a.decay_steps is not None else steps)
+
+
+def cosine_decay(opt, decay_steps):
+    """Keras's CosineDecay with alpha 0, stepped once per update: lr0 · ½(1 + cos(π min(t, T) / T))."""
+    import math
+    import torch
+    return torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda t: 0.5 * (1 + math.cos(math.pi * min(t, decay_steps) / decay_steps)))
+
+
+def epoch(model, opt, sched, loss_fn, x, y, batch, gen):
     import torch
     order = torch.randperm(x.shape[0], generator=gen)
     for s in range(0, x.shape[0], batch):
@@ -112,6 +137,8 @@ def epoch(model, opt, loss_fn, x, y, batch, gen):
         loss = loss_fn(model(x[i]), y[i])
         loss.backward()
         opt.step()
+        if sched is not None:
+            sched.step()
 
 
 def pools():
@@ -153,16 +180,18 @@ def measure(a, threads):
         loss_fn, batch = nn.CrossEntropyLoss(), 128
     if a.rows:
         x, y = x[:a.rows], y[:a.rows]
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    lr, decay_steps = recipe(a)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, eps=1e-7 if a.model.startswith("cnn") else 1e-8)
+    sched = cosine_decay(opt, decay_steps) if decay_steps else None
     model.train()
     gen = torch.Generator().manual_seed(42)
     if a.accuracy:
-        return accuracy_run(a, model, opt, loss_fn, x, y, batch, gen)
-    epoch(model, opt, loss_fn, x, y, batch, gen)
+        return accuracy_run(a, model, opt, sched, loss_fn, x, y, batch, gen)
+    epoch(model, opt, sched, loss_fn, x, y, batch, gen)
     times = []
     for _ in range(a.repeats):
         t0 = time.perf_counter()
-        epoch(model, opt, loss_fn, x, y, batch, gen)
+        epoch(model, opt, sched, loss_fn, x, y, batch, gen)
         times.append(time.perf_counter() - t0)
     ms = statistics.median(times) * 1e3
     steps = (x.shape[0] + batch - 1) // batch
@@ -171,7 +200,7 @@ def measure(a, threads):
             "samplesPerSec": x.shape[0] / (ms / 1e3), "usPerStep": ms * 1e3 / steps}
 
 
-def accuracy_run(a, model, opt, loss_fn, x, y, batch, gen):
+def accuracy_run(a, model, opt, sched, loss_fn, x, y, batch, gen):
     """Trains a.accuracy epochs; the test accuracy (and the epoch's seconds) after each."""
     import torch
     tx, ty = mnist_data(a.data, "test", images=a.model.startswith("cnn"))
@@ -179,7 +208,7 @@ def accuracy_run(a, model, opt, loss_fn, x, y, batch, gen):
     for _ in range(a.accuracy):
         model.train()
         t0 = time.perf_counter()
-        epoch(model, opt, loss_fn, x, y, batch, gen)
+        epoch(model, opt, sched, loss_fn, x, y, batch, gen)
         seconds.append(time.perf_counter() - t0)
         model.eval()
         with torch.no_grad():
@@ -195,6 +224,8 @@ def accuracy_run(a, model, opt, loss_fn, x, y, batch, gen):
 
 def child_args(a):
     out = [a.model, "--data", a.data, "--repeats", str(a.repeats)]
+    out += ["--lr", str(a.lr)] if a.lr is not None else []
+    out += ["--decay-steps", str(a.decay_steps)] if a.decay_steps is not None else []
     return out + (["--rows", str(a.rows)] if a.rows else [])
 
 
@@ -218,6 +249,8 @@ def main():
     p.add_argument("--config", choices=list(configs()), help="run this configuration only")
     p.add_argument("--threads", type=int, help="run once in this process with torch.set_num_threads(N)")
     p.add_argument("--accuracy", type=int, metavar="E", help="with --threads: train E epochs, report test accuracy")
+    p.add_argument("--lr", type=float, help="Adam's starting learning rate instead of the sample's")
+    p.add_argument("--decay-steps", type=int, help="cosine-decay steps instead of the sample's (0: constant)")
     p.add_argument("--list-configs", action="store_true", help="print the configurations as JSON and exit")
     a = p.parse_args()
     if a.list_configs:

@@ -49,7 +49,8 @@ final class DropoutRoutine {
     /**
      * {@code y[b, …, c] = keep(b·C + c) ? x/(1-p) : 0} with the op's mask over B·C elements, its
      * counter base read at each launch; forward and backward alike. x not modified; y modified (may
-     * be x). Null when there are no elements.
+     * be x). One work-item per mask element, walking its channel's positions. Null when there are no
+     * elements.
      */
     static Call applyPerChannel(OpenClBackend cl, ApplyChannelMask op) {
         int n = ElementwiseRoutine.size(op.x());
@@ -58,8 +59,10 @@ final class DropoutRoutine {
         }
         Mask mask = op.mask();
         int wg = Geometry.groupSize(cl, WG, WG_DEFAULT);
-        return new Call.Kernel(FILE, "spatial_dropout", Geometry.global(n, wg), Geometry.local(wg),
-                new Object[] {n, n / op.x().shape().rows(), op.x().shape().last(), mask.threshold(),
+        int row = n / op.x().shape().rows();
+        int c = op.x().shape().last();
+        return new Call.Kernel(FILE, "spatial_dropout", Geometry.global((long) (n / row) * c, wg), Geometry.local(wg),
+                new Object[] {n, row, c, mask.threshold(),
                         scale(mask.rate()), mask.seed(), new Call.CounterValue(mask.offset()), op.x(), op.y()});
     }
 

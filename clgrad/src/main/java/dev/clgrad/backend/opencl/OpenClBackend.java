@@ -515,7 +515,8 @@ public final class OpenClBackend implements Backend {
 
     /**
      * Which ops run as one launch here. Every plain op does (Copy as one buffer copy, a linear Act
-     * as a copy or nothing). A {@link MatMul}: without an epilogue (or with a linear gate) always;
+     * as a copy or nothing; BatchNormStats and BatchNormBackward as their own two-stage reductions,
+     * two or three launches of {@code batchnorm.cl} that are one kernel's stages, not a decomposition). A {@link MatMul}: without an epilogue (or with a linear gate) always;
      * with a forward epilogue when it has a bias and is an NN product ({@code gemm_nn_bias},
      * {@code gemm_naive_bias}; any activation, any mask); with a ReLU gate when it is an NT product
      * ({@code gemm_nt_mask}, {@code gemm_naive_mask}); anything else (no bias, transposes, a tanh or
@@ -607,6 +608,10 @@ public final class OpenClBackend implements Backend {
             }
         } else if (op instanceof Composite c) {
             lowerComposite(c, out);
+        } else if (op instanceof BatchNormStats o) {
+            NormRoutine.stats(this, o).forEach(k -> add(out, o, k));
+        } else if (op instanceof BatchNormBackward o) {
+            NormRoutine.backward(this, o).forEach(k -> add(out, o, k));
         } else {
             add(out, op, call(op));
         }
@@ -694,12 +699,8 @@ public final class OpenClBackend implements Backend {
             return PoolRoutine.forward(this, o);
         } else if (op instanceof PoolBackward o) {
             return PoolRoutine.backward(this, o);
-        } else if (op instanceof BatchNormStats o) {
-            return NormRoutine.stats(this, o);
         } else if (op instanceof BatchNormApply o) {
             return NormRoutine.apply(this, o);
-        } else if (op instanceof BatchNormBackward o) {
-            return NormRoutine.backward(this, o);
         } else if (op instanceof ApplyChannelMask o) {
             return DropoutRoutine.applyPerChannel(this, o);
         } else if (op instanceof Renorm o) {

@@ -46,7 +46,8 @@ class KernelSweepTest {
                 "act_backward", "dropout_forward", "adam_step", "sgd_step_plain", "accuracy_count", "column_sum",
                 "mean_all", "philox_kat", "im2col", "col2im",
                 "max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward",
-                "batchnorm_stats", "batchnorm_apply", "batchnorm_backward", "spatial_dropout", "gemm_smallk_bias",
+                "batchnorm_stats_partial", "batchnorm_stats_final", "batchnorm_apply", "batchnorm_backward_partial",
+                "batchnorm_backward_final", "batchnorm_backward_dx", "spatial_dropout", "gemm_smallk_bias",
                 "gemm_splitk_wgrad", "gemm_splitk_sum",
                 "sgd_step", "rmsprop_step", "rmsprop_centered_step", "adagrad_step", "sum_squares_all",
                 "elementwise_loss_forward", "elementwise_loss_forward_backward",
@@ -56,7 +57,7 @@ class KernelSweepTest {
         }
         assertFalse(entries.contains("NAME"), "the GEMM_ENTRY macro's parameter is no entry point");
         assertFalse(entries.contains("dropout_backward"), "ApplyMask runs dropout_forward in both directions");
-        assertEquals(37 + 8 + 3 + 3 + 4 + 5 + 2 + 2, entries.size(), entries.toString());
+        assertEquals(37 + 8 + 3 + 3 + 4 + 5 + 2 + 2 + 3, entries.size(), entries.toString());
     }
 
     @Test
