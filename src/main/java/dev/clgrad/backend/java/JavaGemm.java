@@ -25,7 +25,9 @@ import java.util.Arrays;
  *
  * <p>When the JVM has the Vector API ({@link #VECTOR_API}: started with {@code --add-modules
  * jdk.incubator.vector}), each part runs {@link VectorGemm}'s register-blocked kernel instead of the
- * auto-vectorised one, row bands aligned to its 6 rows; the small and narrow cases are the same.
+ * auto-vectorised one; the small and narrow cases are the same. There a C with fewer rows than
+ * columns (batch 128 times 512 units) is split over columns, so that each thread packs its own half
+ * of op(B) rather than all of it, and packs all of the smaller op(A).
  * There, beta 0 skips the scaling pass (the blocks write C instead of adding to it), and a
  * {@link RowBias} epilogue is applied by the blocks as they store C, so C goes through memory once
  * instead of three times (zeroed, accumulated, biased): which paths do that is
@@ -140,8 +142,9 @@ final class JavaGemm {
         }
         RowBias fused = vectorApi ? epilogue : null;
         int threads = work < PARALLEL_WORK ? 1 : loop.threads();
-        if (m >= MIN_ROWS_PER_PART * threads || n < MIN_COLS_PER_PART * threads) {
-            int align = vectorApi ? VectorGemm.MR : MR;
+        boolean byRows = vectorApi ? m >= n : m >= MIN_ROWS_PER_PART * threads;
+        if (byRows || n < MIN_COLS_PER_PART * threads) {
+            int align = MR;
             int parts = Math.max(1, Math.min(threads, (m + align - 1) / align));
             int step = (m / parts + align - 1) / align * align;
             loop.forRange(parts, 1, 1, (from, to) -> {
