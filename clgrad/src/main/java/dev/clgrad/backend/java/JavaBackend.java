@@ -504,8 +504,11 @@ public final class JavaBackend implements Backend {
     // ---- linear algebra --------------------------------------------------------------------------
 
     /**
-     * GEMM (op(A): (M, K), op(B): (K, N) → C: (M, N)), then its epilogue over C; a bias with
-     * linear or ReLU and no mask goes to the GEMM, whose Vector API blocks apply it as they store C.
+     * GEMM (op(A): (M, K), op(B): (K, N) → C: (M, N)) and its epilogue. A bias with linear or ReLU
+     * goes to the GEMM, whose Vector API blocks apply it as they store C; a dropout mask (N a
+     * multiple of 4, so that every region of C the GEMM hands back holds whole Philox blocks) or a
+     * gradient gate is its {@link JavaGemm.Tail}, run by each thread on its part of C as soon as
+     * the part is done. Other epilogues (tanh, sigmoid, ...) are passes over C after the product.
      */
     private void matmul(MatMul op) {
         GemmShape s = op.shape();
@@ -519,24 +522,69 @@ public final class JavaBackend implements Backend {
             }
             return;
         }
-        boolean biasRelu = e.bias() != null && e.mask() == null
-                && (e.activation() == Activation.LINEAR || e.activation() == Activation.RELU);
-        JavaGemm.RowBias rowBias = biasRelu
-                ? new JavaGemm.RowBias(data(e.bias()), off(e.bias()), e.activation() == Activation.RELU) : null;
-        boolean applied = JavaGemm.gemm(loop, vectorApi, op.transA(), op.transB(), s.m(), s.n(), s.k(), op.alpha(),
-                data(a), off(a), data(b), off(b), op.beta(), data(c), off(c), rowBias);
-        if (e.isNone() || applied) {
+        boolean rowBias = e.bias() == null ? e.activation() == Activation.LINEAR
+                : e.activation() == Activation.LINEAR || e.activation() == Activation.RELU;
+        if (!e.isGate() && (!rowBias || (e.mask() != null && s.n() % 4 != 0))) {
+            JavaGemm.gemm(loop, vectorApi, op.transA(), op.transB(), s.m(), s.n(), s.k(), op.alpha(), data(a), off(a),
+                    data(b), off(b), op.beta(), data(c), off(c));
+            if (e.mask() == null) {
+                activate(c, e.bias(), e.activation());
+            } else {
+                activateAndDrop(c, e.bias(), e.activation(), e.mask());
+            }
             return;
         }
-        if (e.isGate()) {
-            actBackward(e.activation(), e.gate(), c, c);
-        } else if (e.mask() == null) {
-            activate(c, e.bias(), e.activation());
-        } else if (e.bias() == null && e.activation() == Activation.LINEAR) {
-            dropout(c, e.mask(), c);
-        } else {
-            activateAndDrop(c, e.bias(), e.activation(), e.mask());
-        }
+        JavaGemm.RowBias bias = e.bias() == null ? null
+                : new JavaGemm.RowBias(data(e.bias()), off(e.bias()), e.activation() == Activation.RELU);
+        JavaGemm.Tail tail = e.isGate() ? gateTail(e.activation(), e.gate(), c)
+                : e.mask() != null ? dropTail(c, e.mask()) : null;
+        JavaGemm.gemm(loop, vectorApi, op.transA(), op.transB(), s.m(), s.n(), s.k(), op.alpha(), data(a), off(a),
+                data(b), off(b), op.beta(), data(c), off(c), bias, tail);
+    }
+
+    /** C: (M, N) → the tail {@code C = C·activation'(gate)} (the backward's gate) on a region of C. */
+    private JavaGemm.Tail gateTail(Activation activation, Tensor gate, Tensor c) {
+        float[] yd = data(gate);
+        float[] cd = data(c);
+        int yo = off(gate);
+        int co = off(c);
+        int n = c.shape().cols();
+        boolean vec = vector(size(c));
+        return (r0, r1, c0, c1) -> {
+            if (c0 == 0 && c1 == n) {
+                actBackwardRange(activation, yd, yo, cd, co, cd, co, vec, r0 * n, r1 * n);
+                return;
+            }
+            for (int r = r0; r < r1; r++) {
+                actBackwardRange(activation, yd, yo, cd, co, cd, co, vec, r * n + c0, r * n + c1);
+            }
+        };
+    }
+
+    /**
+     * C: (M, N), N a multiple of 4 → the tail {@code C = mask(C)} on a region of C: each row's
+     * segment (or the region's rows together when they are whole) is whole Philox blocks of C's
+     * element indices, so the region's mask is that of a dropout over all of C.
+     */
+    private JavaGemm.Tail dropTail(Tensor c, Mask mask) {
+        float[] cd = data(c);
+        int co = off(c);
+        int n = c.shape().cols();
+        int size = size(c);
+        boolean vec = vector(size);
+        long offset = mask.offset().get();
+        int[] key = Philox.key(mask.seed());
+        int t = mask.threshold();
+        float scale = mask.scale();
+        return (r0, r1, c0, c1) -> {
+            if (c0 == 0 && c1 == n) {
+                dropoutBlocks(cd, co, cd, co, size, offset, key, t, scale, vec, r0 * n / 4, r1 * n / 4);
+                return;
+            }
+            for (int r = r0; r < r1; r++) {
+                dropoutBlocks(cd, co, cd, co, size, offset, key, t, scale, vec, (r * n + c0) / 4, (r * n + c1) / 4);
+            }
+        };
     }
 
     /** C: (M, N), bias: (N) or null → {@code C = activation(C + bias)} in place. */
@@ -688,22 +736,25 @@ public final class JavaBackend implements Backend {
         int yo = off(y);
         int go = off(dY);
         int dOff = off(dX);
+        boolean vec = vector(size(y));
+        loop.forRange(size(y), activation == Activation.RELU ? grain() : GRAIN, 16,
+                (from, to) -> actBackwardRange(activation, yd, yo, gd, go, dd, dOff, vec, from, to));
+    }
+
+    /** Elements {@code [from, to)} of {@link #actBackward}: the Vector API's for ReLU when vec, then the scalar loop. */
+    private static void actBackwardRange(Activation activation, float[] yd, int yo, float[] gd, int go, float[] dd,
+                                         int dOff, boolean vec, int from, int to) {
         if (activation != Activation.RELU) {
-            loop.forRange(size(y), GRAIN, 16, (from, to) -> {
-                for (int i = from; i < to; i++) {
-                    dd[dOff + i] = gd[go + i] * activation.derivative(yd[yo + i]);
-                }
-            });
+            for (int i = from; i < to; i++) {
+                dd[dOff + i] = gd[go + i] * activation.derivative(yd[yo + i]);
+            }
             return;
         }
-        boolean vec = vector(size(y));
-        loop.forRange(size(y), grain(), 16, (from, to) -> {
-            int done = vec ? VectorOps.reluBackward(yd, yo, gd, go, dd, dOff, from, to) : from;
-            for (int i = done; i < to; i++) {
-                float yi = yd[yo + i];
-                dd[dOff + i] = yi > 0f ? gd[go + i] : yi != yi ? yi : 0f;
-            }
-        });
+        int done = vec ? VectorOps.reluBackward(yd, yo, gd, go, dd, dOff, from, to) : from;
+        for (int i = done; i < to; i++) {
+            float yi = yd[yo + i];
+            dd[dOff + i] = yi > 0f ? gd[go + i] : yi != yi ? yi : 0f;
+        }
     }
 
     /**

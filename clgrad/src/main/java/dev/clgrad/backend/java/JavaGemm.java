@@ -25,13 +25,15 @@ import java.util.Arrays;
  *
  * <p>When the JVM has the Vector API ({@link #VECTOR_API}: started with {@code --add-modules
  * jdk.incubator.vector}), each part runs {@link VectorGemm}'s register-blocked kernel instead of the
- * auto-vectorised one, row bands aligned to its 6 rows; the small and narrow cases are the same.
+ * auto-vectorised one; the small and narrow cases are the same. There a C with fewer rows than
+ * columns (batch 128 times 512 units) is split over columns, so that each thread packs its own half
+ * of op(B) rather than all of it, and packs all of the smaller op(A).
  * There, beta 0 skips the scaling pass (the blocks write C instead of adding to it), and a
  * {@link RowBias} epilogue is applied by the blocks as they store C, so C goes through memory once
- * instead of three times (zeroed, accumulated, biased): which paths do that is
- * {@link #gemm(ParallelLoop, boolean, boolean, boolean, int, int, int, float, float[], int, float[],
- * int, float, float[], int, RowBias)}'s answer. Neither changes a bit of C: where C is written, the
- * blocks store {@code +0 + sum}, what adding to zeros gave.
+ * instead of three times (zeroed, accumulated, biased). Neither changes a bit of C: where C is
+ * written, the blocks store {@code +0 + sum}, what adding to zeros gave. On every path a
+ * {@link Tail} (the caller's dropout mask or activation gate) then runs over each thread's part of
+ * C on that thread, while the part is in its cache, instead of as one more pass over all of C.
  */
 final class JavaGemm {
     /**
@@ -103,47 +105,59 @@ final class JavaGemm {
     }
 
     /**
+     * Work on a region of C that the product (and its {@link RowBias}) has finished: rows
+     * {@code [r0, r1)}, columns {@code [c0, c1)}.
+     */
+    @FunctionalInterface
+    interface Tail {
+        void run(int r0, int r1, int c0, int c1);
+    }
+
+    /**
      * Computes the product. A is (M, K) at {@code aOff}, or (K, M) when transA; B is (K, N), or
      * (N, K) when transB; C is (M, N) at {@code cOff}. a, b not modified; c modified. With
      * {@code vectorApi} (only where {@link #VECTOR_API}), blocks run on {@link VectorGemm}.
      */
     static void gemm(ParallelLoop loop, boolean vectorApi, boolean transA, boolean transB, int m, int n, int k,
                      float alpha, float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff) {
-        gemm(loop, vectorApi, transA, transB, m, n, k, alpha, a, aOff, b, bOff, beta, c, cOff, null);
+        gemm(loop, vectorApi, transA, transB, m, n, k, alpha, a, aOff, b, bOff, beta, c, cOff, null, null);
     }
 
     /**
      * As {@link #gemm(ParallelLoop, boolean, boolean, boolean, int, int, int, float, float[], int,
-     * float[], int, float, float[], int)}, and returns whether it also applied {@code epilogue} (not
-     * null): the Vector API's blocks apply it as they store their last panel of C, with beta 0
-     * writing C without reading it first; elsewhere the caller applies it after the product.
+     * float[], int, float, float[], int)}, then {@code epilogue} (not null) over C, then {@code tail}
+     * (not null) over regions that cover C once, each run by the thread that computed the region,
+     * right after it (in cache): whole rows {@code [r0, r1)} with r0 a multiple of 4, or all rows of
+     * columns {@code [c0, c1)} with c0 a multiple of 4 (and c1 too, or N). The Vector API's blocks
+     * apply the epilogue as they store their last panel of C, with beta 0 writing C without reading
+     * it first; elsewhere the region's bias and ReLU are a pass over the region before its tail.
      */
-    static boolean gemm(ParallelLoop loop, boolean vectorApi, boolean transA, boolean transB, int m, int n, int k,
-                        float alpha, float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff,
-                        RowBias epilogue) {
+    static void gemm(ParallelLoop loop, boolean vectorApi, boolean transA, boolean transB, int m, int n, int k,
+                     float alpha, float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff,
+                     RowBias epilogue, Tail tail) {
         long work = (long) m * n * k;
-        if (work <= DIRECT_WORK) {
-            direct(transA, transB, m, n, k, alpha, a, aOff, b, bOff, beta, c, cOff);
-            return false;
-        }
-        if (n < NARROW && m >= 4 * NARROW) {
-            transposed(loop, vectorApi, transA, transB, m, n, k, alpha, a, aOff, b, bOff, beta, c, cOff);
-            return false;
-        }
-        if (alpha == 0f) {
-            scale(loop, m, n, beta, c, cOff);
-            return false;
+        if (work <= DIRECT_WORK || (n < NARROW && m >= 4 * NARROW) || alpha == 0f) {
+            if (work <= DIRECT_WORK) {
+                direct(transA, transB, m, n, k, alpha, a, aOff, b, bOff, beta, c, cOff);
+            } else if (n < NARROW && m >= 4 * NARROW) {
+                transposed(loop, vectorApi, transA, transB, m, n, k, alpha, a, aOff, b, bOff, beta, c, cOff);
+            } else {
+                scale(loop, m, n, beta, c, cOff);
+            }
+            finish(epilogue, tail, c, cOff, n, 0, m, 0, n);
+            return;
         }
         boolean overwrite = vectorApi && beta == 0f;
         if (!overwrite) {
             scale(loop, m, n, beta, c, cOff);
         }
         RowBias fused = vectorApi ? epilogue : null;
+        RowBias after = vectorApi ? null : epilogue;
         int threads = work < PARALLEL_WORK ? 1 : loop.threads();
-        if (m >= MIN_ROWS_PER_PART * threads || n < MIN_COLS_PER_PART * threads) {
-            int align = vectorApi ? VectorGemm.MR : MR;
-            int parts = Math.max(1, Math.min(threads, (m + align - 1) / align));
-            int step = (m / parts + align - 1) / align * align;
+        boolean byRows = vectorApi ? m >= n : m >= MIN_ROWS_PER_PART * threads;
+        if (byRows || n < MIN_COLS_PER_PART * threads) {
+            int parts = Math.max(1, Math.min(threads, (m + MR - 1) / MR));
+            int step = (m / parts + MR - 1) / MR * MR;
             loop.forRange(parts, 1, 1, (from, to) -> {
                 for (int p = from; p < to; p++) {
                     int r0 = Math.min(m, p * step);
@@ -153,6 +167,7 @@ final class JavaGemm {
                     }
                     block(vectorApi, transA, transB, m, n, k, alpha, a, aOff, b, bOff, overwrite, fused, c, cOff, r0,
                             r1, 0, n);
+                    finish(after, tail, c, cOff, n, r0, r1, 0, n);
                 }
             });
         } else {
@@ -167,10 +182,30 @@ final class JavaGemm {
                     }
                     block(vectorApi, transA, transB, m, n, k, alpha, a, aOff, b, bOff, overwrite, fused, c, cOff, 0, m,
                             c0, c1);
+                    finish(after, tail, c, cOff, n, 0, m, c0, c1);
                 }
             });
         }
-        return fused != null;
+    }
+
+    /** The region's {@code C = max(0, C + bias)} (or without the max) when epilogue is not null, then its tail if any. */
+    private static void finish(RowBias epilogue, Tail tail, float[] c, int cOff, int n, int r0, int r1, int c0,
+                               int c1) {
+        if (epilogue != null) {
+            float[] bias = epilogue.bias();
+            int bo = epilogue.offset();
+            boolean relu = epilogue.relu();
+            for (int i = r0; i < r1; i++) {
+                int row = cOff + i * n;
+                for (int j = c0; j < c1; j++) {
+                    float v = c[row + j] + bias[bo + j];
+                    c[row + j] = relu ? Math.max(0f, v) : v;
+                }
+            }
+        }
+        if (tail != null) {
+            tail.run(r0, r1, c0, c1);
+        }
     }
 
     /**

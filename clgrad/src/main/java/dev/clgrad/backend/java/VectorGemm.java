@@ -10,39 +10,52 @@ import java.util.Arrays;
  * was started with {@code --add-modules jdk.incubator.vector}: {@code C[r0..r1, c0..c1) +=
  * alpha·op(A)[r0..r1, :]·op(B)[:, c0..c1)} on the calling thread, float32 accumulation.
  *
- * <p>Blocked as in BLIS: for each panel of {@link #NC} columns and {@link #KC} depth, op(B) is packed
- * into micro-panels of {@link #NR} columns (KC rows of NR floats, zero-padded past the last column;
- * a B of exactly NR columns is that layout already and is read in place: 2.0 → 1.5 ms for the
- * 9×32 weight gradient over 86528 rows); for each block of {@link #MC} rows, alpha·op(A) is packed
- * into micro-panels of {@link #MR} rows (KC columns of MR floats, zero-padded past the last row),
- * except that with alpha 1 the whole micro-panels are read where A lies (the micro-kernel's A
- * loads are broadcasts, as cheap from six rows of A, or six consecutive values of a row of Aᵀ, as
- * from a packed panel; packing the tall A of a convolution cost more than the products: 16 → 7 ms
- * for the 15488×288 weight gradient's colsᵀ), and only a last partial micro-panel is packed. The
- * micro-kernel keeps an MR×NR block of C in 2·MR vector registers across the whole depth (one
- * rank-1 update per depth: two vector loads of B, MR broadcasts of A, 2·MR fused multiply-adds)
- * and adds it to C once (or, for the first panel of a product with beta 0, writes it); blocks at
- * C's right and bottom edges go through a zeroed MR×NR tile. The B micro-panel (KC·NR floats,
- * 32 KiB with 512-bit vectors) stays in L1 while the A block (MC·KC floats, 96 KiB) streams from L2.
+ * <p>Blocked as in BLIS: for each panel of {@link #NC} columns and {@link #KC} depth (the sums'
+ * order, which the golden training trajectories record: equal panels, 784 as 4 × 196, changed the
+ * MLP's losses by 5e-5 within 25 steps), op(B) is packed into micro-panels of
+ * {@link #NR} columns (kc rows of NR floats, zero-padded past the last column; a transposed B is
+ * gathered a vector at a time; a B of exactly NR columns is that layout already and is read in
+ * place); for each block of {@link #MC} rows, alpha·op(A) is packed into micro-panels of {@link #MR}
+ * rows (kc columns of MR floats), the last one 4 or 8 rows high (zero-padded to a multiple of 4).
+ * The micro-kernels keep an 8×NR or 4×NR block of C in vector registers across the whole depth (one
+ * rank-1 update per depth: two vector loads of B, one broadcast load of A per row, two fused
+ * multiply-adds per row) and add it to C once (or, for the first panel of a product with beta 0,
+ * write it); blocks whose rows or columns C does not fill go through a zeroed tile. With alpha 1
+ * and at most two micro-panels of columns (a narrow B, such as a convolution's 32 filters), A's
+ * whole micro-panels are read where A lies instead of packed (packing the tall A of a convolution
+ * cost more than the products there). The B micro-panel (kc·NR floats, 32 KiB at most with 512-bit
+ * vectors) stays in L1 while A's micro-panels stream from L2.
+ *
+ * <p>Measured on 2 AVX-512 cores (one thread, operands in cache, 256 deep): the packed 8×NR kernel
+ * 145–171 GFLOP/s, the former 6×NR on strided A 102–132; 1024³ on one thread 67–71 → 77–80 GFLOP/s
+ * (thread CPU time, the machine loaded).
  */
 final class VectorGemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    /** Rows of C per micro-kernel: 12 accumulators, B's two vectors and one broadcast fit 16 registers. */
-    static final int MR = 6;
+    /** Floats per vector. */
+    private static final int H = S.length();
+    /**
+     * Rows of C per full micro-kernel: 16 accumulators. (12 rows measured 4 % faster, but C1 bails out
+     * of compiling that kernel, out of virtual registers, and it then stays interpreted for seconds.)
+     */
+    static final int MR = 8;
     /** Columns of C per micro-kernel: two vectors. */
-    static final int NR = 2 * S.length();
-    /** Depth of a packed panel. */
+    static final int NR = 2 * H;
+    /** Largest depth of a packed panel. */
     static final int KC = 256;
     /** Rows of op(A) per packed block, a multiple of MR. */
-    static final int MC = 16 * MR;
+    static final int MC = 8 * MR;
     /** Columns of op(B) per packed panel, a multiple of NR. */
     static final int NC = 64 * NR;
+    /** Widest C block (columns) whose A is read in place when alpha is 1. */
+    private static final int IN_PLACE_COLUMNS = 2 * NR;
 
-    /** One thread's packed panels and edge tile, kept between calls. */
+    /** One thread's packed panels, edge tile and gather indices, kept between calls. */
     private static final class Scratch {
         final float[] ap = new float[MC * KC];
         final float[] bp = new float[KC * NC];
         final float[] tile = new float[MR * NR];
+        final int[] rows = new int[H];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -66,13 +79,16 @@ final class VectorGemm {
                       float[] b, int bOff, boolean overwrite, JavaGemm.RowBias epilogue, float[] c, int cOff, int r0,
                       int r1, int c0, int c1) {
         Scratch s = SCRATCH.get();
-        // op(A)[i, p] is a[aOff + p·ks + i·rs]; with alpha 1 whole micro-panels are read there, unpacked
+        // op(A)[i, p] is a[aOff + p·ks + i·rs]; whole micro-panels are read there when inPlace
         int ks = transA ? m : 1;
         int rs = transA ? 1 : k;
-        boolean inPlace = alpha == 1f;
+        boolean inPlace = alpha == 1f && c1 - c0 <= IN_PLACE_COLUMNS;
         // B with rows one micro-panel wide (N = NR: one panel, j0 and jr 0) is its packed layout already
         boolean bInPlace = !transB && n == NR;
         float[] bp = bInPlace ? b : s.bp;
+        for (int j = 0; j < H; j++) {
+            s.rows[j] = j * k;
+        }
         for (int j0 = c0; j0 < c1; j0 += NC) {
             int nc = Math.min(NC, c1 - j0);
             for (int p0 = 0; p0 < k; p0 += KC) {
@@ -80,7 +96,7 @@ final class VectorGemm {
                 boolean over = overwrite && p0 == 0;
                 JavaGemm.RowBias last = p0 + kc == k ? epilogue : null;
                 if (!bInPlace) {
-                    packB(transB, n, k, b, bOff, p0, kc, j0, nc, s.bp);
+                    packB(transB, n, k, b, bOff, p0, kc, j0, nc, s.bp, s.rows);
                 }
                 int bo = bInPlace ? bOff + p0 * NR : 0;
                 for (int i0 = r0; i0 < r1; i0 += MC) {
@@ -91,21 +107,33 @@ final class VectorGemm {
                     }
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
+                        int bj = bo + jr * kc;
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
+                            int h = (mr + 3) & ~3;
                             int ci = cOff + (i0 + ir) * n + j0 + jr;
-                            float[] ap = ir < read ? a : s.ap;
-                            int ao = ir < read ? aOff + p0 * ks + (i0 + ir) * rs : (ir - read) * kc;
-                            int aks = ir < read ? ks : MR;
-                            int ars = ir < read ? rs : 1;
-                            if (mr == MR && nr == NR) {
-                                kernel(kc, ap, ao, aks, ars, bp, bo + jr * kc, over, c, ci, n);
+                            boolean direct = mr == h && nr == NR;
+                            float[] out = direct ? c : s.tile;
+                            int oi = direct ? ci : 0;
+                            int ldo = direct ? n : NR;
+                            if (!direct) {
+                                Arrays.fill(s.tile, 0f);
+                            }
+                            boolean o = direct && over;
+                            if (ir < read) {
+                                kernel8Strided(kc, a, aOff + p0 * ks + (i0 + ir) * rs, ks, rs, bp, bj, o, out, oi,
+                                        ldo);
+                            } else if (h == 8) {
+                                kernel8(kc, s.ap, (ir - read) * kc, bp, bj, o, out, oi, ldo);
+                            } else {
+                                kernel4(kc, s.ap, (ir - read) * kc, bp, bj, o, out, oi, ldo);
+                            }
+                            if (direct) {
                                 if (last != null) {
-                                    biasTile(last, j0 + jr, c, ci, n);
+                                    biasTile(last, j0 + jr, c, ci, n, mr);
                                 }
                             } else {
-                                edge(kc, ap, ao, aks, ars, bp, bo + jr * kc, s.tile, over, last, j0 + jr, c, ci, n,
-                                        mr, nr);
+                                addTile(s.tile, over, last, j0 + jr, c, ci, n, mr, nr);
                             }
                         }
                     }
@@ -115,14 +143,11 @@ final class VectorGemm {
     }
 
     /**
-     * An edge block: the micro-kernel into a zeroed tile, then the tile's mr×nr corner added to C
-     * (written over it when over), then the epilogue (not null) for C's columns from col.
+     * An edge block: the tile's mr×nr corner added to C (written over it when over), then the
+     * epilogue (not null) for C's columns from col.
      */
-    private static void edge(int kc, float[] ap, int aOff, int ks, int rs, float[] bp, int bOff, float[] tile,
-                             boolean over, JavaGemm.RowBias epilogue, int col, float[] c, int ci, int ldc, int mr,
-                             int nr) {
-        Arrays.fill(tile, 0f);
-        kernel(kc, ap, aOff, ks, rs, bp, bOff, false, tile, 0, NR);
+    private static void addTile(float[] tile, boolean over, JavaGemm.RowBias epilogue, int col, float[] c, int ci,
+                                int ldc, int mr, int nr) {
         for (int r = 0; r < mr; r++) {
             int row = ci + r * ldc;
             for (int j = 0; j < nr; j++) {
@@ -136,112 +161,48 @@ final class VectorGemm {
         }
     }
 
-    /** A whole MR×NR tile of C at ci (rows ldc apart): {@code C = C + bias[col…]}, then ReLU if asked. */
-    private static void biasTile(JavaGemm.RowBias epilogue, int col, float[] c, int ci, int ldc) {
-        int half = S.length();
+    /** A whole rows×NR tile of C at ci (rows ldc apart): {@code C = C + bias[col…]}, then ReLU if asked. */
+    private static void biasTile(JavaGemm.RowBias epilogue, int col, float[] c, int ci, int ldc, int rows) {
         int bo = epilogue.offset() + col;
         FloatVector b0 = FloatVector.fromArray(S, epilogue.bias(), bo);
-        FloatVector b1 = FloatVector.fromArray(S, epilogue.bias(), bo + half);
+        FloatVector b1 = FloatVector.fromArray(S, epilogue.bias(), bo + H);
         FloatVector zero = FloatVector.zero(S);
         boolean relu = epilogue.relu();
-        for (int r = 0; r < MR; r++, ci += ldc) {
+        for (int r = 0; r < rows; r++, ci += ldc) {
             FloatVector v0 = FloatVector.fromArray(S, c, ci).add(b0);
-            FloatVector v1 = FloatVector.fromArray(S, c, ci + half).add(b1);
+            FloatVector v1 = FloatVector.fromArray(S, c, ci + H).add(b1);
             (relu ? zero.max(v0) : v0).intoArray(c, ci);
-            (relu ? zero.max(v1) : v1).intoArray(c, ci + half);
+            (relu ? zero.max(v1) : v1).intoArray(c, ci + H);
         }
     }
 
     /**
-     * {@code C[0..MR, 0..NR) += Σ_kk A[r, kk]·bp[kk·NR + j]} over kk &lt; kc, A[r, kk] at
-     * {@code a[aOff + kk·ks + r·rs]} (a packed micro-panel has ks = MR, rs = 1), the bp micro-panel
-     * at bOff, C's rows ldc apart from ci; with over, {@code C = +0 + Σ} without reading C.
+     * {@code c[i…] = c[i…] + sum}, or {@code +0 + sum} when over, one vector (small enough for C2 to
+     * inline: a call that does not inline leaves the kernel's accumulators boxed, ten times slower).
      */
-    private static void kernel(int kc, float[] a, int aOff, int ks, int rs, float[] bp, int bOff, boolean over,
-                               float[] c, int ci, int ldc) {
-        FloatVector c00 = FloatVector.zero(S);
-        FloatVector c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S);
-        FloatVector c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S);
-        FloatVector c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S);
-        FloatVector c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S);
-        FloatVector c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S);
-        FloatVector c51 = FloatVector.zero(S);
-        int half = S.length();
-        int o1 = rs;
-        int o2 = 2 * rs;
-        int o3 = 3 * rs;
-        int o4 = 4 * rs;
-        int o5 = 5 * rs;
-        for (int kk = 0; kk < kc; kk++) {
-            int bo = bOff + kk * NR;
-            int ao = aOff + kk * ks;
-            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
-            FloatVector b1 = FloatVector.fromArray(S, bp, bo + half);
-            FloatVector a0 = FloatVector.broadcast(S, a[ao]);
-            c00 = a0.fma(b0, c00);
-            c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(S, a[ao + o1]);
-            c10 = a1.fma(b0, c10);
-            c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, a[ao + o2]);
-            c20 = a2.fma(b0, c20);
-            c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(S, a[ao + o3]);
-            c30 = a3.fma(b0, c30);
-            c31 = a3.fma(b1, c31);
-            FloatVector a4 = FloatVector.broadcast(S, a[ao + o4]);
-            c40 = a4.fma(b0, c40);
-            c41 = a4.fma(b1, c41);
-            FloatVector a5 = FloatVector.broadcast(S, a[ao + o5]);
-            c50 = a5.fma(b0, c50);
-            c51 = a5.fma(b1, c51);
-        }
-        put(c00, over, c, ci);
-        put(c01, over, c, ci + half);
-        ci += ldc;
-        put(c10, over, c, ci);
-        put(c11, over, c, ci + half);
-        ci += ldc;
-        put(c20, over, c, ci);
-        put(c21, over, c, ci + half);
-        ci += ldc;
-        put(c30, over, c, ci);
-        put(c31, over, c, ci + half);
-        ci += ldc;
-        put(c40, over, c, ci);
-        put(c41, over, c, ci + half);
-        ci += ldc;
-        put(c50, over, c, ci);
-        put(c51, over, c, ci + half);
-    }
-
-    /** {@code c[i…] = c[i…] + sum}, or {@code +0 + sum} when over, one vector. */
     private static void put(FloatVector sum, boolean over, float[] c, int i) {
         (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, i)).add(sum).intoArray(c, i);
     }
 
     /**
-     * Packs alpha·op(A)[i0..i0+mc, p0..p0+kc) into MR-row micro-panels: row i0 + ir + r, depth kk at
-     * {@code ap[ir·kc + kk·MR + r]}; rows past mc up to the next multiple of MR are zero.
+     * Packs alpha·op(A)[i0..i0+mc, p0..p0+kc) into micro-panels of MR rows, the last one h rows
+     * high (mc's remainder rounded up to a multiple of 4): row i0 + ir + r, depth kk at
+     * {@code ap[ir·kc + kk·h + r]}; rows past mc up to h are zero.
      */
     private static void packA(boolean transA, int m, int k, float alpha, float[] a, int aOff, int i0, int mc, int p0,
                               int kc, float[] ap) {
         for (int ir = 0; ir < mc; ir += MR) {
             int mr = Math.min(MR, mc - ir);
+            int h = (mr + 3) & ~3;
             int base = ir * kc;
             if (transA) {
                 for (int kk = 0; kk < kc; kk++) {
                     int src = aOff + (p0 + kk) * m + i0 + ir;
-                    int dst = base + kk * MR;
+                    int dst = base + kk * h;
                     for (int r = 0; r < mr; r++) {
                         ap[dst + r] = alpha * a[src + r];
                     }
-                    for (int r = mr; r < MR; r++) {
+                    for (int r = mr; r < h; r++) {
                         ap[dst + r] = 0f;
                     }
                 }
@@ -249,12 +210,12 @@ final class VectorGemm {
                 for (int r = 0; r < mr; r++) {
                     int src = aOff + (i0 + ir + r) * k + p0;
                     for (int kk = 0; kk < kc; kk++) {
-                        ap[base + kk * MR + r] = alpha * a[src + kk];
+                        ap[base + kk * h + r] = alpha * a[src + kk];
                     }
                 }
-                for (int r = mr; r < MR; r++) {
+                for (int r = mr; r < h; r++) {
                     for (int kk = 0; kk < kc; kk++) {
-                        ap[base + kk * MR + r] = 0f;
+                        ap[base + kk * h + r] = 0f;
                     }
                 }
             }
@@ -263,24 +224,31 @@ final class VectorGemm {
 
     /**
      * Packs op(B)[p0..p0+kc, j0..j0+nc) into NR-column micro-panels: depth kk, column j0 + jr + j at
-     * {@code bp[jr·kc + kk·NR + j]}; columns past nc up to the next multiple of NR are zero.
+     * {@code bp[jr·kc + kk·NR + j]}; columns past nc up to the next multiple of NR are zero. A
+     * transposed B's whole micro-panels are gathered, H rows of Bᵀ ({@code rows[j] = j·k}) per load.
      */
     private static void packB(boolean transB, int n, int k, float[] b, int bOff, int p0, int kc, int j0, int nc,
-                              float[] bp) {
+                              float[] bp, int[] rows) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int base = jr * kc;
-            if (transB) {
+            if (transB && nr == NR) {
+                int src0 = bOff + (j0 + jr) * k + p0;
+                int src1 = src0 + H * k;
+                for (int kk = 0; kk < kc; kk++) {
+                    int dst = base + kk * NR;
+                    FloatVector.fromArray(S, b, src0 + kk, rows, 0).intoArray(bp, dst);
+                    FloatVector.fromArray(S, b, src1 + kk, rows, 0).intoArray(bp, dst + H);
+                }
+            } else if (transB) {
                 for (int j = 0; j < nr; j++) {
                     int src = bOff + (j0 + jr + j) * k + p0;
                     for (int kk = 0; kk < kc; kk++) {
                         bp[base + kk * NR + j] = b[src + kk];
                     }
                 }
-                if (nr < NR) {
-                    for (int kk = 0; kk < kc; kk++) {
-                        Arrays.fill(bp, base + kk * NR + nr, base + (kk + 1) * NR, 0f);
-                    }
+                for (int kk = 0; kk < kc; kk++) {
+                    Arrays.fill(bp, base + kk * NR + nr, base + (kk + 1) * NR, 0f);
                 }
             } else {
                 for (int kk = 0; kk < kc; kk++) {
@@ -292,5 +260,203 @@ final class VectorGemm {
                 }
             }
         }
+    }
+
+    /**
+     * {@code C[0..8, 0..NR) += Σ_kk ap[aOff + kk·8 + r]·bp[bOff + kk·NR + j]} over kk &lt; kc (a packed
+     * micro-panel of A, a packed micro-panel of B), C's rows ldc apart from ci; with over,
+     * {@code C = +0 + Σ} without reading C. The 16 accumulators (row r: xr, yr) stay in registers; one
+     * rank-1 update per depth: two loads of B, 8 broadcast loads of A, 16 fused multiply-adds.
+     */
+    private static void kernel8(int kc, float[] ap, int aOff, float[] bp, int bOff, boolean over, float[] c, int ci,
+                                int ldc) {
+        FloatVector x0 = FloatVector.zero(S);
+        FloatVector y0 = FloatVector.zero(S);
+        FloatVector x1 = FloatVector.zero(S);
+        FloatVector y1 = FloatVector.zero(S);
+        FloatVector x2 = FloatVector.zero(S);
+        FloatVector y2 = FloatVector.zero(S);
+        FloatVector x3 = FloatVector.zero(S);
+        FloatVector y3 = FloatVector.zero(S);
+        FloatVector x4 = FloatVector.zero(S);
+        FloatVector y4 = FloatVector.zero(S);
+        FloatVector x5 = FloatVector.zero(S);
+        FloatVector y5 = FloatVector.zero(S);
+        FloatVector x6 = FloatVector.zero(S);
+        FloatVector y6 = FloatVector.zero(S);
+        FloatVector x7 = FloatVector.zero(S);
+        FloatVector y7 = FloatVector.zero(S);
+        for (int kk = 0; kk < kc; kk++) {
+            int bo = bOff + kk * NR;
+            int ao = aOff + kk * 8;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + H);
+            FloatVector a0 = FloatVector.broadcast(S, ap[ao]);
+            x0 = a0.fma(b0, x0);
+            y0 = a0.fma(b1, y0);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ao + 1]);
+            x1 = a1.fma(b0, x1);
+            y1 = a1.fma(b1, y1);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ao + 2]);
+            x2 = a2.fma(b0, x2);
+            y2 = a2.fma(b1, y2);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ao + 3]);
+            x3 = a3.fma(b0, x3);
+            y3 = a3.fma(b1, y3);
+            FloatVector a4 = FloatVector.broadcast(S, ap[ao + 4]);
+            x4 = a4.fma(b0, x4);
+            y4 = a4.fma(b1, y4);
+            FloatVector a5 = FloatVector.broadcast(S, ap[ao + 5]);
+            x5 = a5.fma(b0, x5);
+            y5 = a5.fma(b1, y5);
+            FloatVector a6 = FloatVector.broadcast(S, ap[ao + 6]);
+            x6 = a6.fma(b0, x6);
+            y6 = a6.fma(b1, y6);
+            FloatVector a7 = FloatVector.broadcast(S, ap[ao + 7]);
+            x7 = a7.fma(b0, x7);
+            y7 = a7.fma(b1, y7);
+        }
+        put(x0, over, c, ci);
+        put(y0, over, c, ci + H);
+        ci += ldc;
+        put(x1, over, c, ci);
+        put(y1, over, c, ci + H);
+        ci += ldc;
+        put(x2, over, c, ci);
+        put(y2, over, c, ci + H);
+        ci += ldc;
+        put(x3, over, c, ci);
+        put(y3, over, c, ci + H);
+        ci += ldc;
+        put(x4, over, c, ci);
+        put(y4, over, c, ci + H);
+        ci += ldc;
+        put(x5, over, c, ci);
+        put(y5, over, c, ci + H);
+        ci += ldc;
+        put(x6, over, c, ci);
+        put(y6, over, c, ci + H);
+        ci += ldc;
+        put(x7, over, c, ci);
+        put(y7, over, c, ci + H);
+    }
+
+    /** As {@link #kernel8} for 4 rows: A's packed micro-panel is kc columns of 4 floats. */
+    private static void kernel4(int kc, float[] ap, int aOff, float[] bp, int bOff, boolean over, float[] c, int ci,
+                                int ldc) {
+        FloatVector x0 = FloatVector.zero(S);
+        FloatVector y0 = FloatVector.zero(S);
+        FloatVector x1 = FloatVector.zero(S);
+        FloatVector y1 = FloatVector.zero(S);
+        FloatVector x2 = FloatVector.zero(S);
+        FloatVector y2 = FloatVector.zero(S);
+        FloatVector x3 = FloatVector.zero(S);
+        FloatVector y3 = FloatVector.zero(S);
+        for (int kk = 0; kk < kc; kk++) {
+            int bo = bOff + kk * NR;
+            int ao = aOff + kk * 4;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + H);
+            FloatVector a0 = FloatVector.broadcast(S, ap[ao]);
+            x0 = a0.fma(b0, x0);
+            y0 = a0.fma(b1, y0);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ao + 1]);
+            x1 = a1.fma(b0, x1);
+            y1 = a1.fma(b1, y1);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ao + 2]);
+            x2 = a2.fma(b0, x2);
+            y2 = a2.fma(b1, y2);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ao + 3]);
+            x3 = a3.fma(b0, x3);
+            y3 = a3.fma(b1, y3);
+        }
+        put(x0, over, c, ci);
+        put(y0, over, c, ci + H);
+        ci += ldc;
+        put(x1, over, c, ci);
+        put(y1, over, c, ci + H);
+        ci += ldc;
+        put(x2, over, c, ci);
+        put(y2, over, c, ci + H);
+        ci += ldc;
+        put(x3, over, c, ci);
+        put(y3, over, c, ci + H);
+    }
+
+    /**
+     * As {@link #kernel8} with A read where it lies, {@code A[r, kk]} at {@code a[aOff + kk·ks + r·rs]}
+     * (slower than a packed micro-panel, A's loads keeping their range checks, but nothing is copied).
+     */
+    private static void kernel8Strided(int kc, float[] a, int aOff, int ks, int rs, float[] bp, int bOff, boolean over,
+                                       float[] c, int ci, int ldc) {
+        FloatVector x0 = FloatVector.zero(S);
+        FloatVector y0 = FloatVector.zero(S);
+        FloatVector x1 = FloatVector.zero(S);
+        FloatVector y1 = FloatVector.zero(S);
+        FloatVector x2 = FloatVector.zero(S);
+        FloatVector y2 = FloatVector.zero(S);
+        FloatVector x3 = FloatVector.zero(S);
+        FloatVector y3 = FloatVector.zero(S);
+        FloatVector x4 = FloatVector.zero(S);
+        FloatVector y4 = FloatVector.zero(S);
+        FloatVector x5 = FloatVector.zero(S);
+        FloatVector y5 = FloatVector.zero(S);
+        FloatVector x6 = FloatVector.zero(S);
+        FloatVector y6 = FloatVector.zero(S);
+        FloatVector x7 = FloatVector.zero(S);
+        FloatVector y7 = FloatVector.zero(S);
+        for (int kk = 0; kk < kc; kk++) {
+            int bo = bOff + kk * NR;
+            int ao = aOff + kk * ks;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + H);
+            FloatVector a0 = FloatVector.broadcast(S, a[ao]);
+            x0 = a0.fma(b0, x0);
+            y0 = a0.fma(b1, y0);
+            FloatVector a1 = FloatVector.broadcast(S, a[ao + rs]);
+            x1 = a1.fma(b0, x1);
+            y1 = a1.fma(b1, y1);
+            FloatVector a2 = FloatVector.broadcast(S, a[ao + 2 * rs]);
+            x2 = a2.fma(b0, x2);
+            y2 = a2.fma(b1, y2);
+            FloatVector a3 = FloatVector.broadcast(S, a[ao + 3 * rs]);
+            x3 = a3.fma(b0, x3);
+            y3 = a3.fma(b1, y3);
+            FloatVector a4 = FloatVector.broadcast(S, a[ao + 4 * rs]);
+            x4 = a4.fma(b0, x4);
+            y4 = a4.fma(b1, y4);
+            FloatVector a5 = FloatVector.broadcast(S, a[ao + 5 * rs]);
+            x5 = a5.fma(b0, x5);
+            y5 = a5.fma(b1, y5);
+            FloatVector a6 = FloatVector.broadcast(S, a[ao + 6 * rs]);
+            x6 = a6.fma(b0, x6);
+            y6 = a6.fma(b1, y6);
+            FloatVector a7 = FloatVector.broadcast(S, a[ao + 7 * rs]);
+            x7 = a7.fma(b0, x7);
+            y7 = a7.fma(b1, y7);
+        }
+        put(x0, over, c, ci);
+        put(y0, over, c, ci + H);
+        ci += ldc;
+        put(x1, over, c, ci);
+        put(y1, over, c, ci + H);
+        ci += ldc;
+        put(x2, over, c, ci);
+        put(y2, over, c, ci + H);
+        ci += ldc;
+        put(x3, over, c, ci);
+        put(y3, over, c, ci + H);
+        ci += ldc;
+        put(x4, over, c, ci);
+        put(y4, over, c, ci + H);
+        ci += ldc;
+        put(x5, over, c, ci);
+        put(y5, over, c, ci + H);
+        ci += ldc;
+        put(x6, over, c, ci);
+        put(y6, over, c, ci + H);
+        ci += ldc;
+        put(x7, over, c, ci);
+        put(y7, over, c, ci + H);
     }
 }

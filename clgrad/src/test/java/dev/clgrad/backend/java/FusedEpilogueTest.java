@@ -38,7 +38,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * tanh (+ dropout), sigmoid without bias (+ dropout), dropout alone, the ReLU gate with alpha 2 and
  * the tanh and sigmoid gates. Shapes are awkward (1, primes, N odd or 2 mod 4, so row blocks start
  * inside Philox blocks unless aligned; N wider than a row block; C large enough to split between
- * three threads and into many row blocks); C is a view at an odd offset in a NaN-poisoned buffer,
+ * three threads and into many row blocks; N a multiple of 4 with C split between threads by columns
+ * and by rows, where the mask and gate run on each thread's part of C); C is a view at an odd offset in a NaN-poisoned buffer,
  * and the whole buffer is compared, so a write out of range fails too. Dropout counters include one
  * that carries past 2^64 inside C. Any NaN equals any NaN (Java leaves NaN payloads unspecified).
  * Also: tanh and sigmoid are {@link Activation}'s float32 functions exactly, a {@link Composite}
@@ -48,7 +49,7 @@ class FusedEpilogueTest {
     /** (M, N, K). */
     private static final int[][] SHAPES = {
         {1, 1, 1}, {3, 5, 7}, {7, 13, 5}, {33, 31, 17}, {64, 18, 4}, {100, 20, 3}, {130, 129, 9},
-        {5, JavaBackend.EPILOGUE_BLOCK + 3, 2}, {257, 1001, 3}, {1027, 777, 2},
+        {5, JavaBackend.EPILOGUE_BLOCK + 3, 2}, {257, 1001, 3}, {1027, 777, 2}, {24, 4100, 12}, {2001, 516, 2},
     };
     private static final int PAD = 5;
     private static final long[] OFFSETS = {5L, -3L};
