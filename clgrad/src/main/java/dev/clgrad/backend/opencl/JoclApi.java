@@ -42,15 +42,8 @@ final class JoclApi implements ClApi {
     private record K(cl_kernel id) implements Kernel {
     }
 
-    /** An event; {@code joclWaits}: JOCL retained it and waits for it on a thread of its own. */
-    private record E(cl_event id, boolean joclWaits) implements Event {
-        E(cl_event id) {
-            this(id, false);
-        }
+    private record E(cl_event id) implements Event {
     }
-
-    /** How long {@link #release(Event)} waits for JOCL's own thread to let go of an event. */
-    private static final long JOCL_RELEASE_WAIT_NANOS = 10_000_000_000L;
 
     @Override
     public String name() {
@@ -204,13 +197,19 @@ final class JoclApi implements ClApi {
                 0, null, null), "clEnqueueWriteBuffer", "offset=" + dstByteOffset + " bytes=" + 4L * count);
     }
 
+    /**
+     * Blocking under JOCL: for every non-blocking transfer JOCL retains the event and waits for it
+     * with {@code clWaitForEvents} on a thread of its own, which can run after the backend has
+     * released its queue, context and sub-device (a crash in PoCL seen in the tests); a blocking
+     * write takes JOCL's direct path. The event returned has completed. LWJGL writes asynchronously.
+     */
     @Override
     public Event writeAsync(Queue queue, FloatBuffer src, Mem dst, long dstByteOffset) {
         cl_event event = new cl_event();
         long bytes = (long) src.remaining() * Sizeof.cl_float;
-        OpenClException.check(clEnqueueWriteBuffer(((Q) queue).id, ((M) dst).id, CL_FALSE, dstByteOffset, bytes,
+        OpenClException.check(clEnqueueWriteBuffer(((Q) queue).id, ((M) dst).id, CL_TRUE, dstByteOffset, bytes,
                 Pointer.to(src), 0, null, event), "clEnqueueWriteBuffer", "offset=" + dstByteOffset + " bytes=" + bytes);
-        return new E(event, true);
+        return new E(event);
     }
 
     @Override
@@ -360,34 +359,7 @@ final class JoclApi implements ClApi {
 
     @Override
     public void release(Event event) {
-        E e = (E) event;
-        if (e.joclWaits()) {
-            awaitJoclRelease(e.id());
-        }
-        clReleaseEvent(e.id());
-    }
-
-    /**
-     * Waits until JOCL's thread has released its reference to an event of a non-blocking transfer.
-     * For every such transfer JOCL retains the event and waits for it with {@code clWaitForEvents}
-     * on a thread of its own (to keep the host buffer reachable), then releases it. Holding our
-     * reference until then keeps the queue, context and (sub-)device, which the backend releases
-     * right after its last event, alive while that thread still uses them: without this, closing a
-     * sub-device backend could free PoCL's device under JOCL's waiting thread (a crash in
-     * {@code clWaitForEventsNative}). The event has completed when this is called, so the wait is
-     * only for that thread to be scheduled.
-     */
-    private static void awaitJoclRelease(cl_event event) {
-        long deadline = System.nanoTime() + JOCL_RELEASE_WAIT_NANOS;
-        int[] count = new int[1];
-        while (true) {
-            int status = clGetEventInfo(event, CL_EVENT_REFERENCE_COUNT, Sizeof.cl_uint, Pointer.to(count), null);
-            if (status != CL_SUCCESS || count[0] <= 1 || System.nanoTime() > deadline) {
-                return;
-            }
-            Thread.onSpinWait();
-            Thread.yield();
-        }
+        clReleaseEvent(((E) event).id);
     }
 
     @Override

@@ -396,7 +396,8 @@ public final class OpenClBackend implements Backend {
 
     /**
      * Copies the floats into a staging buffer and enqueues a non-blocking write, so that a training
-     * step's batch upload queues behind the previous step's kernels instead of waiting for them.
+     * step's batch upload queues behind the previous step's kernels instead of waiting for them
+     * (under LWJGL; JOCL's binding writes blocking, see {@code JoclApi.writeAsync}).
      * Uploads larger than {@link #STAGED_FLOATS} are written blocking, without staging.
      */
     @Override
