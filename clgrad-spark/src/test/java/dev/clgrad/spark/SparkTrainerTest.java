@@ -204,11 +204,7 @@ class SparkTrainerTest {
 
     @Test
     void modelAveragingMatchesOneDeviceAccuracyAfter5Epochs() throws IOException {
-        boolean present = Files.isRegularFile(FASHION.resolve("train-images-idx3-ubyte.gz"));
-        if (!present && "true".equals(System.getenv("CI"))) {
-            fail("CI=true but Fashion-MNIST is not installed at " + FASHION + " (apt-get install dataset-fashion-mnist)");
-        }
-        assumeTrue(present, "Fashion-MNIST not installed at " + FASHION);
+        assumeFashion();
         Dataset train = Fashion.train();
         Dataset test = Dataset.of(IdxReader.read(FASHION.resolve("t10k-images-idx3-ubyte.gz"), 1f / 255),
                 IdxReader.read(FASHION.resolve("t10k-labels-idx1-ubyte.gz"), 1f));
@@ -232,6 +228,50 @@ class SparkTrainerTest {
                 assertEquals(train.rows(), n);
             }
         }
+    }
+
+    /**
+     * The Fashion-MNIST MLP at full size (784-512-512-10, Dropout(0.5) twice), tanh hidden units (see
+     * ReplicasTest's full-size test for why not ReLU), on the first 12,000 Fashion-MNIST rows in
+     * order: 200 steps of 60 over two tasks with gradient exchange end within 1e-5 of one device.
+     */
+    @Test
+    void fullSizeMlpOnFashionMnistEqualsOneDeviceAfter200Steps() throws IOException {
+        assumeFashion();
+        ModelConfig full = ModelConfig.parse(CONFIG.replace("\"units\": 64, \"activation\": \"relu\"",
+                "\"units\": 512, \"activation\": \"tanh\""), "SparkTrainerTest (full size)", Path.of("."));
+        Dataset d = Fashion.train();
+        int batch = 60;
+        JavaRDD<LabeledSample> rdd = jsc.parallelize(IntStream.range(0, d.rows()).boxed().toList(), 2)
+                .map(i -> Fashion.sample(i));
+        SparkHistory h = SparkTrainer.fit(full, rdd, SparkFitOptions.epochs(1).batchSize(batch).device("java")
+                .shuffle(false).gradientExchange());
+        try (Backend java = Backends.select("java"); Sequential one = Sequential.fromConfig(full, java)) {
+            one.build(Shape.of(28, 28, 1));
+            one.reserve(batch);
+            float[] xb = new float[batch * 784];
+            float[] yb = new float[batch];
+            for (int at = 0; at < d.rows(); at += batch) {
+                System.arraycopy(d.x(), at * 784, xb, 0, batch * 784);
+                System.arraycopy(d.y(), at, yb, 0, batch);
+                one.trainBatch(xb, yb, batch);
+            }
+            double rel = relative(weights(h, java), one.parameters().toArray());
+            System.err.printf("SparkTrainerTest: full-size tanh MLP, gradient exchange on 2 tasks vs one device: "
+                    + "weights rel %.3g after %d steps; %.0f samples/s; exchange %.3f ms/step%n", rel, h.stepsRun(),
+                    h.samplesPerSecond(), h.exchangeMsPerStep());
+            assertEquals(200, h.stepsRun());
+            assertTrue(rel < 1e-5, "weights differ by " + rel + " (relative)");
+        }
+    }
+
+    /** Skips where Debian's dataset-fashion-mnist is missing; under CI=true (which installs it) fails. */
+    private static void assumeFashion() {
+        boolean present = Files.isRegularFile(FASHION.resolve("train-images-idx3-ubyte.gz"));
+        if (!present && "true".equals(System.getenv("CI"))) {
+            fail("CI=true but Fashion-MNIST is not installed at " + FASHION + " (apt-get install dataset-fashion-mnist)");
+        }
+        assumeTrue(present, "Fashion-MNIST not installed at " + FASHION);
     }
 
     /** The first 12,000 Fashion-MNIST training rows, read once per JVM (local mode: the executors share it). */
