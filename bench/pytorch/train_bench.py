@@ -128,13 +128,18 @@ def cosine_decay(opt, decay_steps):
         opt, lambda t: 0.5 * (1 + math.cos(math.pi * min(t, decay_steps) / decay_steps)))
 
 
-def epoch(model, opt, sched, loss_fn, x, y, batch, gen):
+def epoch(model, opt, sched, loss_fn, x, y, batch, gen, flip=False):
+    """One pass over shuffled mini-batches; with flip, each image mirrored left-right with probability ½."""
     import torch
     order = torch.randperm(x.shape[0], generator=gen)
     for s in range(0, x.shape[0], batch):
         i = order[s:s + batch]
+        xb = x[i]
+        if flip:
+            m = torch.rand(xb.shape[0], generator=gen) < 0.5
+            xb = torch.where(m.view(-1, 1, 1, 1), xb.flip(3), xb)
         opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(x[i]), y[i])
+        loss = loss_fn(model(xb), y[i])
         loss.backward()
         opt.step()
         if sched is not None:
@@ -181,7 +186,11 @@ def measure(a, threads):
     if a.rows:
         x, y = x[:a.rows], y[:a.rows]
     lr, decay_steps = recipe(a)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, eps=1e-7 if a.model.startswith("cnn") else 1e-8)
+    eps = 1e-7 if a.model.startswith("cnn") else 1e-8
+    opt = (torch.optim.AdamW(model.parameters(), lr=lr, eps=eps, weight_decay=a.weight_decay) if a.weight_decay
+           else torch.optim.Adam(model.parameters(), lr=lr, eps=eps))
+    if a.label_smoothing:
+        loss_fn = nn.CrossEntropyLoss(label_smoothing=a.label_smoothing)
     sched = cosine_decay(opt, decay_steps) if decay_steps else None
     model.train()
     gen = torch.Generator().manual_seed(42)
@@ -208,7 +217,7 @@ def accuracy_run(a, model, opt, sched, loss_fn, x, y, batch, gen):
     for _ in range(a.accuracy):
         model.train()
         t0 = time.perf_counter()
-        epoch(model, opt, sched, loss_fn, x, y, batch, gen)
+        epoch(model, opt, sched, loss_fn, x, y, batch, gen, a.flip)
         seconds.append(time.perf_counter() - t0)
         model.eval()
         with torch.no_grad():
@@ -251,6 +260,9 @@ def main():
     p.add_argument("--accuracy", type=int, metavar="E", help="with --threads: train E epochs, report test accuracy")
     p.add_argument("--lr", type=float, help="Adam's starting learning rate instead of the sample's")
     p.add_argument("--decay-steps", type=int, help="cosine-decay steps instead of the sample's (0: constant)")
+    p.add_argument("--weight-decay", type=float, help="decoupled weight decay (AdamW, Keras's Adam weight_decay)")
+    p.add_argument("--label-smoothing", type=float, help="cross-entropy label smoothing")
+    p.add_argument("--flip", action="store_true", help="with --accuracy: mirror each training image with probability 1/2")
     p.add_argument("--list-configs", action="store_true", help="print the configurations as JSON and exit")
     a = p.parse_args()
     if a.list_configs:
