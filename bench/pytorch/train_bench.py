@@ -28,7 +28,8 @@ Dense(128) → BatchNormalization → ReLU → Dropout(0.5) → Dense(10)). Laye
 (glorot-uniform kernels, zero biases, batch-norm momentum 0.99 = PyTorch's 0.01, epsilon 1e-3). The CNNs
 train as their samples do: Adam with epsilon 1e-7 and the learning rate 5e-3 decayed to 0 by Keras's
 CosineDecay over 4,690 steps (10 epochs of 60,000 rows), stepped after each update; --lr and
---decay-steps (0: a constant rate) replace these.
+--decay-steps (0: a constant rate) replace these; --weight-decay (AdamW), --label-smoothing and --flip
+(each training image mirrored left-right with probability 1/2) are the recipe trials of docs/BENCHMARKS.md.
 
 Configurations (N = the CPU count; on a 1-CPU machine only default and intra1-blas1):
     default       nothing set: what a plain PyTorch script gets
