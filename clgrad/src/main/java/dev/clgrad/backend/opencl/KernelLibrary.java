@@ -165,18 +165,35 @@ final class KernelLibrary implements AutoCloseable {
                 api.release(cached);
             }
         }
-        ClApi.Program program = api.programFromSource(context, source);
-        int status = api.build(program, device, options);
-        if (status != 0) {
-            String log = api.buildLog(program, device);
-            api.release(program);
-            throw new KernelBuildException(file, deviceName, options, status, log);
+        ClApi.Program program = null;
+        for (int attempt = 1; program == null; attempt++) {
+            ClApi.Program built = api.programFromSource(context, source);
+            int status = api.build(built, device, options);
+            if (status == 0) {
+                program = built;
+            } else {
+                String log = api.buildLog(built, device);
+                api.release(built);
+                if (attempt > 1 || !lostCacheRace(log)) {
+                    throw new KernelBuildException(file, deviceName, options, status, log);
+                }
+            }
         }
         if (cache.enabled()) {
             cache.store(key, api.binary(program));
         }
         builds.add(new ProgramBuild(file, false, (System.nanoTime() - t0) / 1e6));
         return program;
+    }
+
+    /**
+     * Whether a failed build lost PoCL's kernel-cache race: two processes compiling the same program
+     * into the same cache folder at once, one of them finds its temporary file renamed away
+     * ("unable to rename temporary ... to output file ..."). The other process has written the
+     * file by then, so one more build succeeds.
+     */
+    static boolean lostCacheRace(String buildLog) {
+        return buildLog != null && buildLog.contains("unable to rename temporary") && buildLog.contains("kcache");
     }
 
     /** The text of a kernel file with its includes inlined. */
