@@ -32,9 +32,9 @@ final class ConvRoutine {
     /** Tuning-file flags: 1 where a training step's (inference's) convolutions run implicit. */
     static final String IMPLICIT_TRAIN = "CONV_IMPLICIT_TRAIN";
     static final String IMPLICIT_INFER = "CONV_IMPLICIT_INFER";
-    /** conv_implicit.cl's tile defines and their defaults: CI_MWG, CI_NWG, CI_KWG, CI_MDIMC, CI_NDIMC. */
-    static final String[] TILE_NAMES = {"CI_MWG", "CI_NWG", "CI_KWG", "CI_MDIMC", "CI_NDIMC"};
-    static final int[] TILE_DEFAULTS = {64, 32, 16, 16, 8};
+    /** conv_implicit.cl's tile defines and their defaults: CI_MWG, CI_NWG, CI_KWG, CI_MDIMC, CI_NDIMC, CI_VWN. */
+    static final String[] TILE_NAMES = {"CI_MWG", "CI_NWG", "CI_KWG", "CI_MDIMC", "CI_NDIMC", "CI_VWN"};
+    static final int[] TILE_DEFAULTS = {64, 32, 16, 16, 8, 4};
 
     private ConvRoutine() {
     }
@@ -93,26 +93,27 @@ final class ConvRoutine {
     }
 
     /**
-     * Why conv_implicit.cl's tiles {@code t} (CI_MWG, CI_NWG, CI_KWG, CI_MDIMC, CI_NDIMC) cannot run
+     * Why conv_implicit.cl's tiles {@code t} (CI_MWG, CI_NWG, CI_KWG, CI_MDIMC, CI_NDIMC, CI_VWN) cannot run
      * on the device, or null when they can: the divisibility the kernel's loads need, the work-group
      * against {@code CL_DEVICE_MAX_WORK_GROUP_SIZE} and the two tiles against the local memory.
      */
     static String tileProblem(long maxWorkGroupSize, long localMemBytes, int[] t) {
         int items = t[3] * t[4];
-        if (t[0] % t[3] != 0 || t[1] % t[4] != 0 || items % t[2] != 0 || (t[0] * t[2]) % items != 0
-                || (t[2] * t[1]) % items != 0) {
-            return "CI_MWG, CI_NWG, CI_KWG, CI_MDIMC, CI_NDIMC = " + java.util.Arrays.toString(t) + " need CI_MWG a "
-                    + "multiple of CI_MDIMC, CI_NWG of CI_NDIMC, CI_MDIMC * CI_NDIMC of CI_KWG, and CI_MWG * CI_KWG "
-                    + "and CI_KWG * CI_NWG multiples of CI_MDIMC * CI_NDIMC";
+        if (t[0] % t[3] != 0 || t[1] % (t[4] * t[5]) != 0 || items % t[2] != 0 || (t[0] * t[2]) % items != 0
+                || (t[2] * t[1]) % items != 0 || Integer.bitCount(t[5]) != 1 || t[5] > 16) {
+            return "CI_MWG, CI_NWG, CI_KWG, CI_MDIMC, CI_NDIMC, CI_VWN = " + java.util.Arrays.toString(t)
+                    + " need CI_VWN in 1, 2, 4, 8, 16, CI_MWG a multiple of CI_MDIMC, CI_NWG of CI_NDIMC * CI_VWN, "
+                    + "CI_MDIMC * CI_NDIMC of CI_KWG, and CI_MWG * CI_KWG and CI_KWG * CI_NWG multiples of "
+                    + "CI_MDIMC * CI_NDIMC";
         }
         if (items > maxWorkGroupSize) {
             return "CI_MDIMC * CI_NDIMC = " + items + " work-items exceeds the device's work-group limit of "
                     + maxWorkGroupSize;
         }
-        long bytes = (long) t[2] * (t[0] + t[1]) * Float.BYTES;
+        long bytes = ((long) t[2] * (t[0] + t[1]) + 3L * t[0]) * Float.BYTES;
         if (bytes > localMemBytes) {
-            return "CI_KWG * (CI_MWG + CI_NWG) * 4 = " + bytes + " bytes of local memory exceeds the device's "
-                    + localMemBytes;
+            return "(CI_KWG * (CI_MWG + CI_NWG) + 3 * CI_MWG) * 4 = " + bytes + " bytes of local memory exceeds the "
+                    + "device's " + localMemBytes;
         }
         return null;
     }

@@ -50,9 +50,13 @@ public final class ConvTuner {
     private static final double MAX_ERROR = 1e-4;
     /** conv.cl's (CONV_VW, CONV_WG) candidates. */
     private static final int[][] COPIES = {{4, 256}, {1, 256}, {2, 256}, {8, 256}, {4, 64}, {8, 64}, {16, 256}};
-    /** conv_implicit.cl's (CI_MWG, CI_NWG, CI_KWG, CI_MDIMC, CI_NDIMC) candidates. */
-    private static final int[][] TILES = {{64, 32, 16, 16, 8}, {32, 32, 16, 8, 8}, {64, 64, 16, 16, 16},
-            {128, 32, 16, 16, 8}, {32, 64, 16, 8, 16}, {64, 32, 8, 8, 8}, {128, 64, 16, 16, 16}};
+    /**
+     * conv_implicit.cl's (CI_MWG, CI_NWG, CI_KWG, CI_MDIMC, CI_NDIMC, CI_VWN) candidates: GPU-like
+     * tiles of many work-items and short vectors, and CPU-like ones (PoCL's gemm.cl profile) of few
+     * work-items with vectors of 16.
+     */
+    private static final int[][] TILES = {{64, 32, 16, 8, 2, 16}, {64, 64, 16, 8, 2, 16}, {128, 32, 16, 16, 1, 16},
+            {32, 32, 16, 8, 2, 16}, {64, 32, 16, 16, 8, 4}, {64, 64, 16, 16, 16, 4}, {128, 64, 32, 16, 2, 16}};
 
     private final OpenClBackend cl;
     private final double budgetSeconds;
