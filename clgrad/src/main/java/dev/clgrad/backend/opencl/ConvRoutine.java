@@ -19,8 +19,8 @@ import dev.clgrad.tensor.Tensor;
  * multiplies cols by its kernel matrix), or, where {@code clgrad tune conv} measured it faster, the
  * implicit GEMM of {@code conv_implicit.cl} ({@link ConvGemm}: x: (B, H, W, C), kernel: (KH·KW·C,
  * F) → c: (B·OH·OW, F) with gemm_nn_bias's epilogue, no cols), whose choice per program kind is
- * the tuning file's {@value #IMPLICIT_TRAIN} and {@value #IMPLICIT_INFER} (1: implicit, 0 or unset:
- * im2col). Each method turns its op, validated by the caller, into one call; the math is the op's.
+ * the tuning file's {@value #IMPLICIT_TRAIN} and {@value #IMPLICIT_INFER}, each a mask of the shape
+ * classes that run implicit (0 or unset: im2col for all). Each method turns its op, validated by the caller, into one call; the math is the op's.
  */
 final class ConvRoutine {
     static final String FILE = "conv.cl";
@@ -29,9 +29,12 @@ final class ConvRoutine {
     private static final String VW = "CONV_VW";
     private static final int VW_DEFAULT = 4;
     static final String IMPLICIT_FILE = "conv_implicit.cl";
-    /** Tuning-file flags: 1 where a training step's (inference's) convolutions run implicit. */
+    /** Tuning-file flags: the shape classes whose convolutions run implicit in a training step (in inference). */
     static final String IMPLICIT_TRAIN = "CONV_IMPLICIT_TRAIN";
     static final String IMPLICIT_INFER = "CONV_IMPLICIT_INFER";
+    /** The shape classes of {@link #implicit}: C a multiple of CI_KWG, or not. */
+    static final int RUNS = 2;
+    static final int GATHERS = 1;
     /** conv_implicit.cl's tile defines and their defaults: CI_MWG, CI_NWG, CI_KWG, CI_MDIMC, CI_NDIMC, CI_VWN. */
     static final String[] TILE_NAMES = {"CI_MWG", "CI_NWG", "CI_KWG", "CI_MDIMC", "CI_NDIMC", "CI_VWN"};
     static final int[] TILE_DEFAULTS = {64, 32, 16, 16, 8, 4};
@@ -52,9 +55,19 @@ final class ConvRoutine {
         return launch(cl, "col2im", dx, pixels, op.window(), op.cols(), dx);
     }
 
-    /** Whether this device's tuning runs a training step's (or inference's) convolutions implicit. */
-    static boolean implicit(OpenClBackend cl, boolean training) {
-        return cl.define(training ? IMPLICIT_TRAIN : IMPLICIT_INFER, 0) == 1;
+    /**
+     * Whether this device's tuning runs {@code op} implicit in a training step (or in inference):
+     * the flag is a mask of shape classes, {@value #RUNS} for C a multiple of CI_KWG (a K step is
+     * one tap's contiguous channels), {@value #GATHERS} for any other C (each element split from k).
+     */
+    static boolean implicit(OpenClBackend cl, ConvGemm op, boolean training) {
+        int flags = cl.define(training ? IMPLICIT_TRAIN : IMPLICIT_INFER, 0);
+        return (flags & shapeClass(cl, op.x().shape().dim(3))) != 0;
+    }
+
+    /** The shape class of a convolution over C channels here: {@value #RUNS} or {@value #GATHERS}. */
+    static int shapeClass(OpenClBackend cl, int channels) {
+        return channels % cl.define(TILE_NAMES[2], TILE_DEFAULTS[2]) == 0 ? RUNS : GATHERS;
     }
 
     /**

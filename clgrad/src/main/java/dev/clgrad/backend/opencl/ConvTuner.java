@@ -34,10 +34,11 @@ import java.util.function.Consumer;
  * samples/fashion-mnist-cnn.json and samples/fashion-mnist-cnn-bn.json at batch 128, each with its
  * bias and ReLU): conv.cl's {@code CONV_VW} and {@code CONV_WG} (scored on im2col plus col2im, the
  * copies a training step runs), conv_implicit.cl's tile ({@link ConvRoutine#TILE_NAMES}, scored on
- * the implicit GEMM), and then the algorithm per program kind from the best of each: inference runs
- * implicit when the implicit GEMM takes less than im2col plus gemm.cl's product, a training step
- * (whose filter gradient reads cols, so im2col runs either way) when it takes less than the product
- * alone. Each candidate opens the device afresh with its defines (a tuning file in a scratch cache
+ * the implicit GEMM), and then the algorithm per program kind and shape class
+ * ({@link ConvRoutine#shapeClass}: C a multiple of CI_KWG or not) from the best of each: inference
+ * runs a class implicit when its implicit GEMMs take less than its im2col plus gemm.cl's products, a
+ * training step (whose filter gradient reads cols, so im2col runs either way) when they take less
+ * than the products alone. Each candidate opens the device afresh with its defines (a tuning file in a scratch cache
  * folder), checks the implicit GEMM against im2col + GEMM at every shape, and is timed, median of
  * {@link #REPEATS} rounds of all four launches in turn after warm-ups; the search stops trying candidates when the budget is spent. The
  * choice is stored in the device's {@link TuningFile} with what it holds already (the GEMM tuning),
@@ -221,23 +222,42 @@ public final class ConvTuner {
         double im2col = copies.total().im2col();
         double gemm = tiles.total().gemm();
         double implicit = tiles.total().implicit();
-        boolean inference = implicit < im2col + gemm;
-        boolean training = implicit < gemm;
+        int kwg = Integer.parseInt(tiles.defines().get(ConvRoutine.TILE_NAMES[2]));
+        int inference = 0;
+        int training = 0;
+        for (int shapeClass : new int[] {ConvRoutine.RUNS, ConvRoutine.GATHERS}) {
+            double copy = 0;
+            double product = 0;
+            double direct = 0;
+            for (Map.Entry<String, int[]> e : SHAPES.entrySet()) {
+                if ((e.getValue()[3] % kwg == 0 ? ConvRoutine.RUNS : ConvRoutine.GATHERS) == shapeClass) {
+                    copy += copies.times().get(e.getKey()).im2col();
+                    product += tiles.times().get(e.getKey()).gemm();
+                    direct += tiles.times().get(e.getKey()).implicit();
+                }
+            }
+            if (product > 0 && direct < copy + product) {
+                inference |= shapeClass;
+            }
+            if (product > 0 && direct < product) {
+                training |= shapeClass;
+            }
+        }
         Map<String, String> defines = new TreeMap<>(base);
         defines.put("CONV_VW", copies.defines().get("CONV_VW"));
         defines.put("CONV_WG", copies.defines().get("CONV_WG"));
         for (String n : ConvRoutine.TILE_NAMES) {
             defines.put(n, tiles.defines().get(n));
         }
-        defines.put(ConvRoutine.IMPLICIT_INFER, inference ? "1" : "0");
-        defines.put(ConvRoutine.IMPLICIT_TRAIN, training ? "1" : "0");
+        defines.put(ConvRoutine.IMPLICIT_INFER, Integer.toString(inference));
+        defines.put(ConvRoutine.IMPLICIT_TRAIN, Integer.toString(training));
 
         ObjectNode root = existing(mapper);
         root.put("device", cl.info().name()).put("driver", cl.info().driverVersion());
         ObjectNode d = root.putObject("defines");
         defines.forEach((k, v) -> d.put(k, Integer.parseInt(v)));
         ObjectNode conv = root.putObject("conv");
-        conv.put("inference", inference ? "implicit" : "im2col").put("training", training ? "implicit" : "im2col");
+        conv.put("inference", choice(inference, kwg)).put("training", choice(training, kwg));
         ObjectNode perShape = conv.putObject("shapes");
         for (String shape : SHAPES.keySet()) {
             Times t = new Times(copies.times().get(shape).im2col(), tiles.times().get(shape).gemm(),
@@ -251,6 +271,16 @@ public final class ConvTuner {
         ObjectNode report = root.deepCopy();
         report.put("file", file.toString());
         return report;
+    }
+
+    /** A flag mask in words: {@code im2col}, {@code implicit}, or which C runs implicit. */
+    private static String choice(int mask, int kwg) {
+        return switch (mask) {
+            case 0 -> "im2col";
+            case ConvRoutine.RUNS -> "implicit where C % " + kwg + " == 0, else im2col";
+            case ConvRoutine.GATHERS -> "implicit where C % " + kwg + " != 0, else im2col";
+            default -> "implicit";
+        };
     }
 
     private static ObjectNode times(ObjectMapper mapper, Times t) {

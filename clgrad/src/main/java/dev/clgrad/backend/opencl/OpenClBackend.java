@@ -549,7 +549,7 @@ public final class OpenClBackend implements Backend {
     @Override
     public boolean implicitConv(ConvGemm conv, boolean training) {
         String forced = Config.convAlgorithm();
-        return forced != null ? forced.equals("implicit") : ConvRoutine.implicit(this, training);
+        return forced != null ? forced.equals("implicit") : ConvRoutine.implicit(this, conv, training);
     }
 
     /**
