@@ -135,8 +135,8 @@ public final class JavaBackend implements Backend {
     /** Each thread's Philox scratch for dropout. */
     private static final ThreadLocal<PhiloxRun> PHILOX = ThreadLocal.withInitial(PhiloxRun::new);
 
-    /** Whether inference runs its convolutions implicit, as measured (docs/BENCHMARKS.md, 2026-12-02). */
-    private static final boolean IMPLICIT_INFERENCE = false;
+    /** Inference runs a convolution over a multiple of this many channels implicit ({@link #implicitConv}). */
+    private static final int IMPLICIT_CHANNELS = 16;
     private final ParallelLoop loop;
     private final boolean vectorApi;
     private final int vectorMin;
@@ -381,14 +381,18 @@ public final class JavaBackend implements Backend {
     }
 
     /**
-     * The measured choice on this backend: an implicit GEMM in inference, im2col in a training step
-     * ({@code clgrad tune conv --device java}, docs/BENCHMARKS.md), unless {@code clgrad.conv}
-     * forces one.
+     * The measured choice on this backend ({@code clgrad tune conv --device java}, docs/BENCHMARKS.md,
+     * 2026-12-02): in inference the implicit GEMM for C a multiple of {@link #IMPLICIT_CHANNELS} (the
+     * CNNs' second convolutions, where skipping im2col saves its pass over cols), im2col for the
+     * others (C = 1, K = 9, where the bands' packing costs more than it saves); im2col in a training
+     * step (the implicit GEMM measured no faster than the product of cols, and im2col runs anyway
+     * for the filter gradient). {@code clgrad.conv} forces one.
      */
     @Override
     public boolean implicitConv(ConvGemm conv, boolean training) {
         String forced = Config.convAlgorithm();
-        return forced != null ? forced.equals("implicit") : !training && IMPLICIT_INFERENCE;
+        return forced != null ? forced.equals("implicit")
+                : !training && conv.x().shape().dim(3) % IMPLICIT_CHANNELS == 0;
     }
 
     /** Every op but a {@link Composite} is one pass here, {@link MatMul} epilogues included. */
