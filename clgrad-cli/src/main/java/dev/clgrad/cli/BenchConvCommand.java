@@ -33,7 +33,8 @@ import static dev.clgrad.selftest.OpInputs.doubles;
  *       epilogue);</li>
  *   <li>backward-data: {@code dCols = dY·Wᵀ}, then {@code dX = col2im(dCols)};</li>
  *   <li>backward-filter: {@code dW = colsᵀ·dY} and {@code dBias = Σ dY}, one denseWeightGrads launch
- *       (over the forward's cols, which the step keeps).</li>
+ *       (over the forward's cols, which the step keeps; with {@code --algorithm implicit} an untimed
+ *       im2col fills them first, as the training step runs it).</li>
  * </ul>
  * A 1x1 kernel with stride 1 and no padding multiplies x itself (no im2col, no col2im), as the layer
  * does. Each pass is first checked against the float64 definition of the convolution
@@ -151,6 +152,9 @@ final class BenchConvCommand extends Benchmark {
                 y.copyFrom(nans);
                 passes.add(check("forwardImplicit", backend, implicit, () -> maxRelError(forwardRef,
                         pick(y.toArray(), images, win.oh() * win.ow() * cout))));
+            }
+            if (!timeIm2col && !pointwise) {
+                backend.run(new Im2Col(x, win, cols));
             }
             Pass filter = check("backwardFilter", backend, backwardFilter, () -> Math.max(
                     maxRelError(RefOps.conv2dBackwardFilter(doubles(xs), batch, cin, doubles(dys), cout, win),
