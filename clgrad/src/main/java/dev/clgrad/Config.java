@@ -28,6 +28,10 @@ import java.nio.file.Path;
  *       suffix, as {@code -Xmx} takes), on what every backend lets a model take: at most this much
  *       in all of its buffers and in any one. For leaving room to other processes on a shared
  *       device, and for testing models too large for the device at hand. Default: no cap.</li>
+ *   <li>{@code clgrad.conv} — {@code im2col} or {@code implicit}: how every backend runs a
+ *       convolution's forward, in training and inference alike, overriding what
+ *       {@code clgrad tune conv} measured (for measuring one against the other). Default: the
+ *       measured choice.</li>
  * </ul>
  */
 public final class Config {
@@ -77,6 +81,24 @@ public final class Config {
     public static String profile() {
         String v = System.getProperty("clgrad.profile");
         return v == null || v.isBlank() ? null : v.trim();
+    }
+
+    /**
+     * The forced convolution algorithm, {@code im2col} or {@code implicit}, or null when each
+     * backend takes its measured choice.
+     *
+     * @throws IllegalArgumentException for any other value
+     */
+    public static String convAlgorithm() {
+        String v = System.getProperty("clgrad.conv");
+        if (v == null || v.isBlank()) {
+            return null;
+        }
+        String t = v.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!t.equals("im2col") && !t.equals("implicit")) {
+            throw new IllegalArgumentException("clgrad.conv must be im2col or implicit, got \"" + v + "\"");
+        }
+        return t;
     }
 
     /** Whether allocation sites are recorded. */

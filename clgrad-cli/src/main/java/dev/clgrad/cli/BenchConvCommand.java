@@ -6,6 +6,7 @@ import dev.clgrad.backend.BackendException;
 import dev.clgrad.ops.Activation;
 import dev.clgrad.ops.Col2Im;
 import dev.clgrad.ops.Composite;
+import dev.clgrad.ops.ConvGemm;
 import dev.clgrad.ops.Epilogue;
 import dev.clgrad.ops.Im2Col;
 import dev.clgrad.ops.MatMul;
@@ -24,15 +25,16 @@ import java.util.function.DoubleSupplier;
 import static dev.clgrad.selftest.OpInputs.doubles;
 
 /**
- * {@code clgrad bench conv --batch B --h H --w W --cin C --cout F --kernel K --stride S --padding P}:
- * the three passes of a {@code Conv2D(F, K, strides=S, padding=P)} layer on (B, H, W, C) images, each
+ * {@code clgrad bench conv --batch B --h H --w W --cin C --cout F --kernel K --stride S --padding P
+ * [--algorithm im2col|implicit|both]}: the three passes of a {@code Conv2D(F, K, strides=S, padding=P)} layer on (B, H, W, C) images, each
  * as the launches its planned training step runs on the backend:
  * <ul>
  *   <li>forward: {@code cols = im2col(x)}, then {@code y = cols·W + bias} (the bias in the GEMM's
  *       epilogue);</li>
  *   <li>backward-data: {@code dCols = dY·Wᵀ}, then {@code dX = col2im(dCols)};</li>
  *   <li>backward-filter: {@code dW = colsᵀ·dY} and {@code dBias = Σ dY}, one denseWeightGrads launch
- *       (over the forward's cols, which the step keeps).</li>
+ *       (over the forward's cols, which the step keeps; with {@code --algorithm implicit} an untimed
+ *       im2col fills them first, as the training step runs it).</li>
  * </ul>
  * A 1x1 kernel with stride 1 and no padding multiplies x itself (no im2col, no col2im), as the layer
  * does. Each pass is first checked against the float64 definition of the convolution
@@ -70,6 +72,10 @@ final class BenchConvCommand extends Benchmark {
     @Option(names = "--padding", defaultValue = "valid", description = "valid or same (default: ${DEFAULT-VALUE}).")
     String padding;
 
+    @Option(names = "--algorithm", defaultValue = "both",
+            description = "The forward's algorithm: im2col, implicit or both (default: ${DEFAULT-VALUE}).")
+    String algorithm;
+
     /** One pass: its name, its prepared launches in order, and its error against the reference. */
     private record Pass(String name, List<Backend.Launch> launches, double maxRelError) {
         void run() {
@@ -83,6 +89,12 @@ final class BenchConvCommand extends Benchmark {
                 {"--cin", "" + cin}, {"--cout", "" + cout}, {"--kernel", "" + kernel}, {"--stride", "" + stride}}) {
             requirePositive(o[0], Long.parseLong(o[1]));
         }
+        if (!List.of("im2col", "implicit", "both").contains(algorithm)) {
+            throw new IllegalArgumentException("bench conv: --algorithm must be im2col, implicit or both, got \""
+                    + algorithm + "\"");
+        }
+        boolean timeIm2col = !algorithm.equals("implicit");
+        boolean timeImplicit = !algorithm.equals("im2col");
         Window win;
         try {
             win = Window.keras(h, w, kernel, kernel, stride, stride, 1, 1, padding);
@@ -114,8 +126,9 @@ final class BenchConvCommand extends Benchmark {
             if (!pointwise) {
                 forward.add(new Im2Col(x, win, cols));
             }
-            forward.add(new MatMul(false, false, 1f, matrix, k, 0f, y,
-                    Epilogue.forward(bias, Activation.LINEAR, null)));
+            Epilogue epilogue = Epilogue.forward(bias, Activation.LINEAR, null);
+            forward.add(new MatMul(false, false, 1f, matrix, k, 0f, y, epilogue));
+            List<Op> implicit = List.of(new ConvGemm(x, win, k, y, epilogue));
             List<Op> backwardData = new ArrayList<>();
             backwardData.add(MatMul.of(false, true, 1f, dy, k, 0f, pointwise ? dx.reshape(rows, cin) : dCols));
             if (!pointwise) {
@@ -126,10 +139,23 @@ final class BenchConvCommand extends Benchmark {
             progress("checking each pass against float64");
             boolean sampled = flops > (1 << 28);
             int[] images = images(sampled);
-            Pass fwd = check("forward", backend, forward, () -> maxRelError(
-                    RefOps.conv2d(pick(xs, images, h * w * cin), images.length, cin, doubles(ws), cout, doubles(bs),
-                            win),
-                    pick(y.toArray(), images, win.oh() * win.ow() * cout)));
+            double[] forwardRef = RefOps.conv2d(pick(xs, images, h * w * cin), images.length, cin, doubles(ws), cout,
+                    doubles(bs), win);
+            List<Pass> passes = new ArrayList<>();
+            if (timeIm2col) {
+                passes.add(check("forward", backend, forward, () -> maxRelError(forwardRef,
+                        pick(y.toArray(), images, win.oh() * win.ow() * cout))));
+            }
+            if (timeImplicit) {
+                float[] nans = new float[rows * cout];
+                java.util.Arrays.fill(nans, Float.NaN);
+                y.copyFrom(nans);
+                passes.add(check("forwardImplicit", backend, implicit, () -> maxRelError(forwardRef,
+                        pick(y.toArray(), images, win.oh() * win.ow() * cout))));
+            }
+            if (!timeIm2col && !pointwise) {
+                backend.run(new Im2Col(x, win, cols));
+            }
             Pass filter = check("backwardFilter", backend, backwardFilter, () -> Math.max(
                     maxRelError(RefOps.conv2dBackwardFilter(doubles(xs), batch, cin, doubles(dys), cout, win),
                             doubles(dk.toArray())),
@@ -139,10 +165,13 @@ final class BenchConvCommand extends Benchmark {
                             doubles(ws), cout, win), pick(dx.toArray(), images, h * w * cin)));
             result.put("op", "conv").put("device", backend.id()).put("deviceName", backend.info().name())
                     .put("batch", batch).put("h", h).put("w", w).put("cin", cin).put("cout", cout).put("kernel", kernel)
-                    .put("stride", stride).put("padding", padding).put("oh", win.oh()).put("ow", win.ow())
+                    .put("stride", stride).put("padding", padding).put("algorithm", algorithm)
+                    .put("oh", win.oh()).put("ow", win.ow())
                     .put("flops", flops).put("repeats", repeats).put("sampledImages", sampled ? images.length : batch);
             double worst = 0;
-            for (Pass p : List.of(fwd, data, filter)) {
+            passes.add(data);
+            passes.add(filter);
+            for (Pass p : passes) {
                 progress("timing " + p.name() + ", " + repeats + " runs");
                 double ms = medianMs(backend, p::run);
                 result.put(p.name() + "MedianMs", ms).put(p.name() + "Gflops", flops / (ms * 1e6))

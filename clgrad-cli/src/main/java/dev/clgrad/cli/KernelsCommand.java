@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
 @Command(name = "kernels", description = "Build every kernel file for a device; show cache hits and build times.")
 final class KernelsCommand implements Callable<Integer> {
     static final List<String> FILES = List.of("gemm.cl", "elementwise.cl", "dropout.cl", "adam.cl", "loss.cl",
-            "reduce.cl", "conv.cl", "pool.cl", "batchnorm.cl", "constraint.cl", "softmax.cl");
+            "reduce.cl", "conv.cl", "conv_implicit.cl", "pool.cl", "batchnorm.cl", "constraint.cl", "softmax.cl");
 
     @Option(names = "--device", paramLabel = "SPEC", defaultValue = "opencl",
             description = "Device spec (default: ${DEFAULT-VALUE}).")

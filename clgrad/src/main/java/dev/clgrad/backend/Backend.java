@@ -1,6 +1,7 @@
 package dev.clgrad.backend;
 
 import dev.clgrad.ops.Composite;
+import dev.clgrad.ops.ConvGemm;
 import dev.clgrad.ops.MatMul;
 import dev.clgrad.ops.Op;
 import dev.clgrad.ops.Philox;
@@ -50,6 +51,16 @@ public interface Backend extends DeviceMemory, AutoCloseable {
      * shows this in {@code explain}; an op for which this is false still runs, decomposed.
      */
     boolean fuses(Op op);
+
+    /**
+     * Whether the planner runs {@code conv}'s Im2Col and MatMul as this one implicit GEMM: in a
+     * training step ({@code training}: the backward's filter gradient still reads the cols matrix,
+     * so im2col runs anyway) or in inference (the im2col goes). A backend answers what {@code clgrad tune
+     * conv} measured for it, or {@code clgrad.conv} where set; the default keeps im2col.
+     */
+    default boolean implicitConv(ConvGemm conv, boolean training) {
+        return false;
+    }
 
     /**
      * The kernels {@link #run} launches for {@code op} here, in order (for plans and profiles): one

@@ -375,6 +375,9 @@ public final class Planner implements AutoCloseable {
             }
         }
         Fusion.apply(g.nodes());
+        if (backend != null) {
+            ConvChoice.apply(g.nodes(), backend);
+        }
     }
 
     /** Emits the optimizer's updates of every group from the gradients, then the constraints. */

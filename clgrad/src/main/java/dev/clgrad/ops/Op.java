@@ -18,7 +18,7 @@ import java.util.function.UnaryOperator;
  */
 public sealed interface Op permits MatMul, BiasAct, Act, ActBackward, ApplyMask, Fill, Copy, ColumnSum, Sum,
         AdamUpdate, SgdUpdate, MseLoss, SoftmaxCrossEntropy, AccuracyCount, Composite,
-        Im2Col, Col2Im,
+        Im2Col, Col2Im, ConvGemm,
         Pool, PoolBackward,
         BatchNormStats, BatchNormApply, BatchNormBackward,
         ApplyChannelMask,

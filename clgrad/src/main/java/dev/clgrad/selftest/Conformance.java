@@ -16,6 +16,7 @@ import dev.clgrad.ops.Copy;
 import dev.clgrad.ops.Counter;
 import dev.clgrad.ops.Epilogue;
 import dev.clgrad.ops.Fill;
+import dev.clgrad.ops.ConvGemm;
 import dev.clgrad.ops.Im2Col;
 import dev.clgrad.ops.Mask;
 import dev.clgrad.ops.MatMul;
@@ -62,7 +63,8 @@ import java.util.Map;
  * other epilogues, which a backend may run decomposed, are {@code matmul XY [epilogue] MxNxK}. The
  * {@link Composite}s are named by their kind ({@code denseWeightGrads BxIxO},
  * {@code denseBackward BxIxO p=..}, {@code mseDenseBackward BxIxO p=..}); the window copies by the
- * window ({@code im2col 33x5x5x3 k3x3 s1x1 d1x1 valid}, {@code col2im …}). Every fused op is
+ * window ({@code im2col 33x5x5x3 k3x3 s1x1 d1x1 valid}, {@code col2im …}, and the implicit GEMM
+ * {@code convgemm … F=33 bias relu p=0.5} against the float64 convolution and epilogue). Every fused op is
  * compared with the composition of its parts' float64 references, never with a fused formula.
  */
 public final class Conformance {
@@ -1023,7 +1025,9 @@ public final class Conformance {
     /**
      * The sliding-window copies of a convolution at every case of {@link #WINDOWS}: im2col, bit
      * for bit (a copy, +0 in the padding), and col2im, the sum of the cols entries that read each
-     * element, against the float64 scatter of {@link RefOps#col2im}.
+     * element, against the float64 scatter of {@link RefOps#col2im}; and the implicit GEMM
+     * ({@link ConvGemm}) against {@link RefOps#conv2d} and its epilogue, alternately 33 filters with
+     * bias, ReLU and dropout and 7 linear ones without a bias.
      */
     private static void windows(List<Check> all) {
         long seed = 1300;
@@ -1046,6 +1050,22 @@ public final class Conformance {
                 Tensor dx = in.poisoned(b, w.h(), w.w(), ch);
                 backend.run(new Col2Im(in.tensor(cols, rows, taps), w, dx));
                 return List.of(Comparison.close(col2im, RefOps.col2im(cols, b, ch, w), dx.toArray(), ELEMENTWISE));
+            }));
+            boolean relu = seed % 2 == 0;
+            int f = relu ? 33 : 7;
+            float p = relu ? 0.5f : 0f;
+            Activation act = relu ? Activation.RELU : Activation.LINEAR;
+            String conv = "convgemm " + windowName(c) + " F=" + f + (relu ? " bias relu p=0.5" : " linear");
+            all.add(new Check(conv, ConvGemm.class, GEMM, seed + 500, (backend, in) -> {
+                double[] x = in.uniform(b * w.h() * w.w() * ch, 1);
+                double[] kernel = in.uniform(taps * f, 1);
+                double[] bias = relu ? in.uniform(f, 1) : null;
+                Tensor y = in.poisoned(rows, f);
+                backend.run(new ConvGemm(in.tensor(x, b, w.h(), w.w(), ch), w, in.tensor(kernel, taps, f), y,
+                        Epilogue.forward(relu ? in.tensor(bias, f) : null, act, maskOrNull(p, 91L + b))));
+                double[] ref = RefOps.forwardEpilogue(RefOps.conv2d(x, b, ch, kernel, f, null, w), f, bias, act, p,
+                        91L + b, DROPOUT_OFFSET);
+                return List.of(Comparison.close(conv, ref, y.toArray(), GEMM));
             }));
         }
     }

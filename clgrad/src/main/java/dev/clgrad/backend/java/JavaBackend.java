@@ -1,5 +1,6 @@
 package dev.clgrad.backend.java;
 
+import dev.clgrad.Config;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.DeviceInfo;
 import dev.clgrad.backend.MemoryLimits;
@@ -24,6 +25,7 @@ import dev.clgrad.ops.BatchNormStats;
 import dev.clgrad.ops.BiasAct;
 import dev.clgrad.ops.ColumnSum;
 import dev.clgrad.ops.Composite;
+import dev.clgrad.ops.ConvGemm;
 import dev.clgrad.ops.Col2Im;
 import dev.clgrad.ops.Copy;
 import dev.clgrad.ops.Cost;
@@ -133,6 +135,8 @@ public final class JavaBackend implements Backend {
     /** Each thread's Philox scratch for dropout. */
     private static final ThreadLocal<PhiloxRun> PHILOX = ThreadLocal.withInitial(PhiloxRun::new);
 
+    /** Inference runs a convolution over a multiple of this many channels implicit ({@link #implicitConv}). */
+    private static final int IMPLICIT_CHANNELS = 16;
     private final ParallelLoop loop;
     private final boolean vectorApi;
     private final int vectorMin;
@@ -376,6 +380,21 @@ public final class JavaBackend implements Backend {
         return op instanceof Composite c ? c.parts().stream().map(JavaBackend::kernel).toList() : List.of(kernel(op));
     }
 
+    /**
+     * The measured choice on this backend ({@code clgrad tune conv --device java}, docs/BENCHMARKS.md,
+     * 2026-12-02): in inference the implicit GEMM for C a multiple of {@link #IMPLICIT_CHANNELS} (the
+     * CNNs' second convolutions, where skipping im2col saves its pass over cols), im2col for the
+     * others (C = 1, K = 9, where the bands' packing costs more than it saves); im2col in a training
+     * step (the implicit GEMM measured no faster than the product of cols, and im2col runs anyway
+     * for the filter gradient). {@code clgrad.conv} forces one.
+     */
+    @Override
+    public boolean implicitConv(ConvGemm conv, boolean training) {
+        String forced = Config.convAlgorithm();
+        return forced != null ? forced.equals("implicit")
+                : !training && conv.x().shape().dim(3) % IMPLICIT_CHANNELS == 0;
+    }
+
     /** Every op but a {@link Composite} is one pass here, {@link MatMul} epilogues included. */
     @Override
     public boolean fuses(Op op) {
@@ -468,6 +487,8 @@ public final class JavaBackend implements Backend {
             Tensor x = i.x();
             JavaConv.im2col(loop, data(x), off(x), x.shape().dim(0), x.shape().dim(3), i.window(), data(i.cols()),
                     off(i.cols()));
+        } else if (op instanceof ConvGemm g) {
+            convGemm(g);
         } else if (op instanceof Col2Im c) {
             Tensor dx = c.dx();
             JavaConv.col2im(loop, vector(size(dx)), data(c.cols()), off(c.cols()), dx.shape().dim(0),
@@ -540,6 +561,39 @@ public final class JavaBackend implements Backend {
                 : e.mask() != null ? dropTail(c, e.mask()) : null;
         JavaGemm.gemm(loop, vectorApi, op.transA(), op.transB(), s.m(), s.n(), s.k(), op.alpha(), data(a), off(a),
                 data(b), off(b), op.beta(), data(c), off(c), bias, tail);
+    }
+
+    /**
+     * The implicit-GEMM convolution ({@link JavaConv#implicitGemm}) and its epilogue, in the steps
+     * and bits of {@link #matmul} on the cols matrix: a bias with linear or ReLU applied as the bands
+     * store c, then the dropout mask over c; any other epilogue as passes after the product (into z
+     * where the epilogue keeps it).
+     */
+    private void convGemm(ConvGemm op) {
+        Tensor x = op.x();
+        Tensor w = op.kernel();
+        Tensor c = op.c();
+        Epilogue e = op.epilogue();
+        boolean rowBias = e.z() == null && (e.bias() == null ? e.activation() == Activation.LINEAR
+                : e.activation() == Activation.LINEAR || e.activation() == Activation.RELU);
+        Tensor product = e.z() != null ? e.z() : c;
+        JavaGemm.RowBias bias = rowBias && e.bias() != null
+                ? new JavaGemm.RowBias(data(e.bias()), off(e.bias()), e.activation() == Activation.RELU) : null;
+        JavaConv.implicitGemm(loop, vectorApi, data(x), off(x), x.shape().dim(0), x.shape().dim(3), op.window(),
+                data(w), off(w), w.shape().dim(1), data(product), off(product), bias);
+        if (!rowBias) {
+            if (e.z() != null) {
+                if (e.bias() != null) {
+                    biasAct(product, e.bias(), Activation.LINEAR, product);
+                }
+                act(e.activation(), product, c);
+            } else {
+                activate(c, e.bias(), e.activation());
+            }
+        }
+        if (e.mask() != null) {
+            dropout(c, e.mask(), c);
+        }
     }
 
     /** C: (M, N) → the tail {@code C = C·activation'(gate)} (the backward's gate) on a region of C. */

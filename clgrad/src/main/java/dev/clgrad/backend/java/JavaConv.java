@@ -22,6 +22,13 @@ final class JavaConv {
     private static final int GRAIN = 1 << 15;
     /** Runs shorter than this are copied element by element. */
     private static final int SHORT = 16;
+    /** Cols floats per band of the implicit GEMM: 256 KiB, a band and its product in L2. */
+    private static final int BAND = 1 << 16;
+    /** Band rows are a multiple of this many pixels where the row length allows (the GEMM's row blocks). */
+    private static final int BAND_ALIGN = 16;
+    /** One thread: each band's GEMM runs on the thread that packed it. */
+    private static final ParallelLoop SEQUENTIAL = new ParallelLoop(1);
+    private static final ThreadLocal<float[]> BAND_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
     private JavaConv() {
     }
@@ -34,44 +41,96 @@ final class JavaConv {
      */
     static void im2col(ParallelLoop loop, float[] x, int xo, int b, int c, Window w, float[] cols, int co) {
         int k = w.taps() * c;
-        int run = w.kw() * c;
         loop.forRange(b * w.oh(), Math.max(1, GRAIN / (w.ow() * k)), 1, (from, to) -> {
             for (int p = from; p < to; p++) {
-                int oh = p % w.oh();
-                int image = p / w.oh();
-                if (run < SHORT && inside(w, oh)) {
-                    shortRuns(x, xo, c, w, image, oh, cols, co + p * w.ow() * k);
+                outputRow(x, xo, c, w, p, cols, co + p * w.ow() * k);
+            }
+        });
+    }
+
+    /**
+     * The OW cols rows of output row p = (image, oh), at {@code dst}: each tap's C channels copied
+     * from x or set to +0 in the padding. x not modified; cols modified.
+     */
+    private static void outputRow(float[] x, int xo, int c, Window w, int p, float[] cols, int dst) {
+        int k = w.taps() * c;
+        int run = w.kw() * c;
+        int oh = p % w.oh();
+        int image = p / w.oh();
+        if (run < SHORT && inside(w, oh)) {
+            shortRuns(x, xo, c, w, image, oh, cols, dst);
+            return;
+        }
+        for (int ow = 0; ow < w.ow(); ow++) {
+            int row = dst + ow * k;
+            int iw0 = ow * w.sw() - w.padLeft();
+            boolean inside = w.dw() == 1 && iw0 >= 0 && iw0 + w.kw() <= w.w();
+            for (int kh = 0; kh < w.kh(); kh++) {
+                int ih = oh * w.sh() - w.padTop() + kh * w.dh();
+                int at0 = row + kh * run;
+                if (ih < 0 || ih >= w.h()) {
+                    Arrays.fill(cols, at0, at0 + run, 0f);
                     continue;
                 }
-                for (int ow = 0; ow < w.ow(); ow++) {
-                    int row = co + (p * w.ow() + ow) * k;
-                    int iw0 = ow * w.sw() - w.padLeft();
-                    boolean inside = w.dw() == 1 && iw0 >= 0 && iw0 + w.kw() <= w.w();
-                    for (int kh = 0; kh < w.kh(); kh++) {
-                        int ih = oh * w.sh() - w.padTop() + kh * w.dh();
-                        int dst = row + kh * run;
-                        if (ih < 0 || ih >= w.h()) {
-                            Arrays.fill(cols, dst, dst + run, 0f);
-                            continue;
-                        }
-                        int src = xo + ((image * w.h() + ih) * w.w() + iw0) * c;
-                        if (inside) {
-                            copy(x, src, cols, dst, run);
-                            continue;
-                        }
-                        for (int kw = 0; kw < w.kw(); kw++) {
-                            int iw = iw0 + kw * w.dw();
-                            int at = dst + kw * c;
-                            if (iw < 0 || iw >= w.w()) {
-                                Arrays.fill(cols, at, at + c, 0f);
-                            } else {
-                                copy(x, src + kw * w.dw() * c, cols, at, c);
-                            }
-                        }
+                int src = xo + ((image * w.h() + ih) * w.w() + iw0) * c;
+                if (inside) {
+                    copy(x, src, cols, at0, run);
+                    continue;
+                }
+                for (int kw = 0; kw < w.kw(); kw++) {
+                    int iw = iw0 + kw * w.dw();
+                    int at = at0 + kw * c;
+                    if (iw < 0 || iw >= w.w()) {
+                        Arrays.fill(cols, at, at + c, 0f);
+                    } else {
+                        copy(x, src + kw * w.dw() * c, cols, at, c);
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * x: (B, H, W, C) at {@code xo}, kernel: (KH·KW·C, F) at {@code ko} → c = cols·kernel (then
+     * {@code bias}, if not null): (B·OH·OW, F) at {@code co}, without a cols matrix: the output rows
+     * are cut into bands of about {@link #BAND} cols floats (whole output-image rows, a multiple of
+     * {@link #BAND_ALIGN} pixels where the row length allows, the last band taking the remainder),
+     * and each thread packs its band's cols rows straight from x into its own scratch, still in
+     * cache, and multiplies them by {@link JavaGemm} on that thread. Bands at least as large as the
+     * GEMM's register blocks and its direct-loop limit take the same path through JavaGemm as the
+     * whole product of the im2col lowering, so c gets the same bits (checked by the tests at the
+     * CNN's shapes). x, kernel not modified; c modified.
+     */
+    static void implicitGemm(ParallelLoop loop, boolean vectorApi, float[] x, int xo, int b, int ch, Window w,
+                             float[] kernel, int ko, int f, float[] c, int co, JavaGemm.RowBias bias) {
+        int k = w.taps() * ch;
+        int rows = b * w.oh();
+        int align = BAND_ALIGN / gcd(w.ow(), BAND_ALIGN);
+        long least = JavaGemm.DIRECT_WORK / ((long) w.ow() * k * f) + 1;
+        long per = Math.max((least + align - 1) / align * align, (long) BAND / ((long) w.ow() * k) / align * align);
+        int bands = (int) Math.max(1, rows / per);
+        int step = (int) Math.min(rows, per);
+        loop.forRange(bands, 1, 1, (from, to) -> {
+            float[] scratch = BAND_SCRATCH.get();
+            for (int band = from; band < to; band++) {
+                int r0 = band * step;
+                int r1 = band == bands - 1 ? rows : r0 + step;
+                int m = (r1 - r0) * w.ow();
+                if (scratch.length < m * k) {
+                    scratch = new float[m * k];
+                    BAND_SCRATCH.set(scratch);
+                }
+                for (int p = r0; p < r1; p++) {
+                    outputRow(x, xo, ch, w, p, scratch, (p - r0) * w.ow() * k);
+                }
+                JavaGemm.gemm(SEQUENTIAL, vectorApi, false, false, m, f, k, 1f, scratch, 0, kernel, ko, 0f, c,
+                        co + r0 * w.ow() * f, bias, null);
+            }
         });
+    }
+
+    private static int gcd(int a, int b) {
+        return b == 0 ? a : gcd(b, a % b);
     }
 
     /**

@@ -25,6 +25,7 @@ import dev.clgrad.ops.BatchNormStats;
 import dev.clgrad.ops.BiasAct;
 import dev.clgrad.ops.ColumnSum;
 import dev.clgrad.ops.Composite;
+import dev.clgrad.ops.ConvGemm;
 import dev.clgrad.ops.Col2Im;
 import dev.clgrad.ops.Copy;
 import dev.clgrad.ops.Cost;
@@ -544,6 +545,13 @@ public final class OpenClBackend implements Backend {
         return true;
     }
 
+    /** What this device's tuning file says ({@link ConvRoutine#implicit}), unless {@code clgrad.conv} forces one. */
+    @Override
+    public boolean implicitConv(ConvGemm conv, boolean training) {
+        String forced = Config.convAlgorithm();
+        return forced != null ? forced.equals("implicit") : ConvRoutine.implicit(this, conv, training);
+    }
+
     /**
      * Validates and lowers {@code op} once, and binds each of its calls to a kernel object of its own
      * with the arguments set, the global and local sizes resolved, and the op's name and cost kept
@@ -696,6 +704,8 @@ public final class OpenClBackend implements Backend {
             return ConvRoutine.im2col(this, o);
         } else if (op instanceof Col2Im o) {
             return ConvRoutine.col2im(this, o);
+        } else if (op instanceof ConvGemm o) {
+            return ConvRoutine.implicit(this, o);
         } else if (op instanceof Pool o) {
             return PoolRoutine.forward(this, o);
         } else if (op instanceof PoolBackward o) {

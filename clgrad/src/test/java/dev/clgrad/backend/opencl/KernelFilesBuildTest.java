@@ -38,7 +38,7 @@ class KernelFilesBuildTest {
 
     @Test
     void theKernelFamiliesAreAllThere() throws IOException {
-        assertEquals(List.of("adam.cl", "batchnorm.cl", "common.cl", "constraint.cl", "conv.cl", "dropout.cl", "elementwise.cl", "gemm.cl",
+        assertEquals(List.of("adam.cl", "batchnorm.cl", "common.cl", "constraint.cl", "conv.cl", "conv_implicit.cl", "dropout.cl", "elementwise.cl", "gemm.cl",
                 "loss.cl", "philox.cl", "pool.cl", "reduce.cl", "softmax.cl"), files());
         for (String f : files()) {
             assertTrue(Files.readString(DIR.resolve(f)).startsWith("// " + f + " — "),
