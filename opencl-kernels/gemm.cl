@@ -80,13 +80,13 @@
 // each work-item reads its own block's operands straight from global memory, for each k one float
 // of op(A) per row (broadcast) and NVI vectors of B's row k (B not transposed, so they are
 // contiguous), same work-item layout, same geometry. Without a barrier PoCL's work-group loop is a
-// plain loop over work-items, each of which is one
-// loop over K with its MWI x NVI vectors in registers, and the caches do the staging (on PoCL 3.1
-// this path runs the MLP's and the 1024^3 products about twice as fast, docs/BENCHMARKS.md). gemm_nt,
-// gemm_tt and gemm_nt_mask (B transposed: a column of B^T is strided) keep the local tiles.
-// Both paths sum each C element in the same order, k ascending from +0 with mad (the zero padding
-// of the local tiles adds +0 * +0 to a sum that is never -0), so they give the same bits.
-//
+// plain loop over work-items, each of them one loop over K with its MWI x NVI vectors in registers,
+// and the caches do the staging (on PoCL 3.1 this runs the MLP's products and the 1024^3 one about
+// twice as fast, docs/BENCHMARKS.md). gemm_nt, gemm_tt and gemm_nt_mask (B transposed: a column of
+// B^T is strided) keep the local tiles. Both paths sum each C element in the same order, k
+// ascending from +0 with mad (the zero padding of the local tiles adds +0 * +0 to a sum that is
+// never -0), so they give the same bits.
+
 // Launch geometry (GemmRoutine): dimension 0 runs along N, dimension 1 along M;
 //   local  = (GEMM_NDIMC, GEMM_MDIMC)
 //   global = (ceil(N / GEMM_NWG) * GEMM_NDIMC, ceil(M / GEMM_MWG) * GEMM_MDIMC)
