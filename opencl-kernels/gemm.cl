@@ -76,6 +76,17 @@
 //                 for each mi, acc_p[mi][v] += alm_l[kk, row mi] * bpm_p[v].
 // The write-back is vectorised for interior tiles and element-wise with bounds checks on edges.
 //
+// GEMM_DIRECT = 1 (the CPU path): gemm_nn, gemm_tn and gemm_nn_bias skip local memory and barriers;
+// each work-item reads its own block's operands straight from global memory, for each k one float
+// of op(A) per row (broadcast) and NVI vectors of B's row k (B not transposed, so they are
+// contiguous), same work-item layout, same geometry. Without a barrier PoCL's work-group loop is a
+// plain loop over work-items, each of them one loop over K with its MWI x NVI vectors in registers,
+// and the caches do the staging (on PoCL 3.1 this runs the MLP's products and the 1024^3 one about
+// twice as fast, docs/BENCHMARKS.md). gemm_nt, gemm_tt and gemm_nt_mask (B transposed: a column of
+// B^T is strided) keep the local tiles. Both paths sum each C element in the same order, k
+// ascending from +0 with mad (the zero padding of the local tiles adds +0 * +0 to a sum that is
+// never -0), so they give the same bits.
+
 // Launch geometry (GemmRoutine): dimension 0 runs along N, dimension 1 along M;
 //   local  = (GEMM_NDIMC, GEMM_MDIMC)
 //   global = (ceil(N / GEMM_NWG) * GEMM_NDIMC, ceil(M / GEMM_MWG) * GEMM_MDIMC)
@@ -93,8 +104,9 @@
 //   gemm_splitk_sum: 1-D, global covers (M + 1) * N, any local size.
 //
 // Tuning (native-config/profiles.json): on PoCL a work-group runs as a loop over its work-items,
-// so the register block (MWI x NWI with VWN = 16 for AVX-512) is what makes the FLOPs; on GPUs a
-// 16 x 16 work-group with 4 x 4 blocks and float4 vectors is the usual start.
+// so the register block (MWI x NWI with VWN = 16 for AVX-512) is what makes the FLOPs, and
+// GEMM_DIRECT = 1; on GPUs a 16 x 16 work-group with 4 x 4 blocks and float4 vectors is the usual
+// start, with the local tiles (GEMM_DIRECT = 0).
 
 #include "common.cl"
 #include "philox.cl"
@@ -116,6 +128,9 @@
 #endif
 #ifndef GEMM_VWN
 #define GEMM_VWN 4      // vector width along N for B and C: 1, 2, 4, 8 or 16
+#endif
+#ifndef GEMM_DIRECT
+#define GEMM_DIRECT 0   // 1: gemm_nn, gemm_tn and the _bias kernel read A and B from global memory, no local tiles
 #endif
 #ifndef RB_MWI
 #define RB_MWI 4        // rows of C per work-item of the register-blocked gemm_smallk_bias, gemm_splitk_wgrad
@@ -321,27 +336,63 @@ inline realn epilogue_vec(const epilogue e, realn r, const int m, const int n, c
 #endif
 }
 
-// The body of the tiled entry points; trans_a / trans_b / e.mode are constants after inlining.
-inline void gemm_tile(const int M, const int N, const int K, const float alpha,
-                      __global const float* restrict a_g, __global const float* restrict b_g,
-                      const float beta, __global float* restrict c_g, const bool trans_a, const bool trans_b,
-                      const epilogue e, __local float* restrict alm_l, __local float* restrict blm_l) {
-    const int tid_n = get_local_id(0);
-    const int tid_m = get_local_id(1);
-    const int lid = tid_m * GEMM_NDIMC + tid_n;
-    const int m0 = get_group_id(1) * GEMM_MWG;
-    const int n0 = get_group_id(0) * GEMM_NWG;
-    const bool full_mn = m0 + GEMM_MWG <= M && n0 + GEMM_NWG <= N;
+// B[k, n0 .. n0 + VWN), zeros past N; full: all VWN columns below N.
+inline realn row_vector(const bool full, __global const float* bp, const int n0, const int N) {
+    if (full) {
+        return VLOADN(0, bp);
+    }
+    float b_p[GEMM_VWN];
+    for (int j = 0; j < GEMM_VWN; j++) {
+        b_p[j] = n0 + j < N ? bp[j] : 0.0f;
+    }
+    return VLOADN(0, b_p);
+}
 
-    realn acc_p[MWI][NVI];
+// GEMM_DIRECT: the work-item's block, acc_p[mi][v] += op(A)[m, k] * B[k, n .. n + VWN) for its rows m
+// and vectors n (as in the local-memory loop), k ascending, read straight from global memory: a
+// float of each row of op(A) (broadcast) and NVI vectors of B's row k per k, no local memory, no
+// barrier. Rows past M read 0 and columns past N read 0, as the local tiles; full: the work-group's
+// whole tile lies inside C, so the loop has no bounds checks (a constant after inlining).
+__attribute__((always_inline))
+inline void direct_block(const bool full, const int M, const int N, const int K, const int m0, const int n0,
+                         const int tid_m, const int tid_n, const bool trans_a,
+                         __global const float* restrict a_g, __global const float* restrict b_g,
+                         realn (*acc_p)[NVI]) {
+    __global const float* ap_p[MWI];
     #pragma unroll
     for (int mi = 0; mi < MWI; mi++) {
+        const int m = min(m0 + mi * GEMM_MDIMC + tid_m, M - 1);
+        ap_p[mi] = trans_a ? a_g + m : a_g + (size_t)m * K;
+    }
+    const int a_k = trans_a ? M : 1;
+    __global const float* bp = b_g + n0 + tid_n * GEMM_VWN;
+    for (int k = 0; k < K; k++) {
+        realn bpm_p[NVI];
         #pragma unroll
         for (int v = 0; v < NVI; v++) {
-            acc_p[mi][v] = (realn)0.0f;
+            const int n = n0 + (v * GEMM_NDIMC + tid_n) * GEMM_VWN;
+            bpm_p[v] = row_vector(full || n + GEMM_VWN <= N, bp + v * GEMM_NDIMC * GEMM_VWN, n, N);
         }
+        #pragma unroll
+        for (int mi = 0; mi < MWI; mi++) {
+            const float apm = full || m0 + mi * GEMM_MDIMC + tid_m < M ? *ap_p[mi] : 0.0f;
+            ap_p[mi] += a_k;
+            #pragma unroll
+            for (int v = 0; v < NVI; v++) {
+                acc_p[mi][v] = mad((realn)apm, bpm_p[v], acc_p[mi][v]);
+            }
+        }
+        bp += N;
     }
+}
 
+// The local-memory loop: the work-item's block, acc_p[mi][v] += op(A)[m, k] * op(B)[k, n .. n + VWN)
+// over K steps of GEMM_KWG staged in alm_l and blm_l by the whole work-group (two barriers a step).
+__attribute__((always_inline))
+inline void local_block(const bool full_mn, const int M, const int N, const int K, const int m0, const int n0,
+                        const int tid_m, const int tid_n, const int lid, const bool trans_a, const bool trans_b,
+                        __global const float* restrict a_g, __global const float* restrict b_g,
+                        __local float* restrict alm_l, __local float* restrict blm_l, realn (*acc_p)[NVI]) {
     for (int k0 = 0; k0 < K; k0 += GEMM_KWG) {
         const bool full = full_mn && k0 + GEMM_KWG <= K;
         barrier(CLK_LOCAL_MEM_FENCE);
@@ -364,6 +415,38 @@ inline void gemm_tile(const int M, const int N, const int K, const float alpha,
                 }
             }
         }
+    }
+}
+
+// The body of the tiled entry points; trans_a / trans_b / e.mode are constants after inlining.
+inline void gemm_tile(const int M, const int N, const int K, const float alpha,
+                      __global const float* restrict a_g, __global const float* restrict b_g,
+                      const float beta, __global float* restrict c_g, const bool trans_a, const bool trans_b,
+                      const epilogue e, __local float* restrict alm_l, __local float* restrict blm_l) {
+    const int tid_n = get_local_id(0);
+    const int tid_m = get_local_id(1);
+    const int lid = tid_m * GEMM_NDIMC + tid_n;
+    const int m0 = get_group_id(1) * GEMM_MWG;
+    const int n0 = get_group_id(0) * GEMM_NWG;
+    const bool full_mn = m0 + GEMM_MWG <= M && n0 + GEMM_NWG <= N;
+
+    realn acc_p[MWI][NVI];
+    #pragma unroll
+    for (int mi = 0; mi < MWI; mi++) {
+        #pragma unroll
+        for (int v = 0; v < NVI; v++) {
+            acc_p[mi][v] = (realn)0.0f;
+        }
+    }
+
+    if (GEMM_DIRECT && !trans_b) {
+        if (full_mn) {
+            direct_block(true, M, N, K, m0, n0, tid_m, tid_n, trans_a, a_g, b_g, acc_p);
+        } else {
+            direct_block(false, M, N, K, m0, n0, tid_m, tid_n, trans_a, a_g, b_g, acc_p);
+        }
+    } else {
+        local_block(full_mn, M, N, K, m0, n0, tid_m, tid_n, lid, trans_a, trans_b, a_g, b_g, alm_l, blm_l, acc_p);
     }
 
     #pragma unroll
@@ -536,18 +619,6 @@ __kernel void gemm_naive_wgrad(const int M, const int N, const int K, __global c
     c_g[c_off + (size_t)m * N + n] = naive_dot(1, 0, M, N, K, a_g + a_off, bp, m, n);
 }
 #endif
-
-// B[k, n0 .. n0 + VWN), zeros past N; full: all VWN columns below N.
-inline realn row_vector(const bool full, __global const float* bp, const int n0, const int N) {
-    if (full) {
-        return VLOADN(0, bp);
-    }
-    float b_p[GEMM_VWN];
-    for (int j = 0; j < GEMM_VWN; j++) {
-        b_p[j] = n0 + j < N ? bp[j] : 0.0f;
-    }
-    return VLOADN(0, b_p);
-}
 
 // acc_p[r] = sum_k A[m0 + r, k] * B[k, n0 .. n0 + VWN), k ascending from +0, for the rows below M;
 // full: all RB_MWI rows below M and all VWN columns below N.

@@ -23,7 +23,8 @@ import java.util.function.Consumer;
 
 /**
  * Searches gemm.cl's tunables (GEMM_MWG/NWG tile, GEMM_KWG local-memory K step, GEMM_MDIMC/NDIMC
- * work-items, GEMM_VWN vector width) for one device. Each candidate is compiled as one program of
+ * work-items, GEMM_VWN vector width, GEMM_DIRECT: operands of the non-transposed-B kernels straight
+ * from global memory rather than local tiles) for one device. Each candidate is compiled as one program of
  * the tiled kernels training launches (gemm_nn, gemm_nt, gemm_tn and the fused Dense kernels
  * gemm_nn_bias, gemm_nt_mask), validated against the float64 {@link MatMul#reference} on awkward shapes
  * and on the MLP's training shapes (epilogues set to the identity: zero bias, no ReLU, no dropout,
@@ -101,16 +102,22 @@ public final class GemmTuner {
     private static final int ROUNDS = 2;
     /** The dropout rate of the timed forward epilogues. */
     private static final float P = 0.5f;
-    private static final String[] NAMES = {"GEMM_MWG", "GEMM_NWG", "GEMM_KWG", "GEMM_MDIMC", "GEMM_NDIMC", "GEMM_VWN"};
-    /** (MWG, NWG, KWG, MDIMC, NDIMC, VWN) tried on CPUs: register blocks of 8-16 AVX-512 vectors. */
-    private static final int[][] CPU = {{64, 128, 32, 8, 4, 16}, {64, 128, 16, 8, 4, 16}, {64, 128, 64, 8, 4, 16},
-            {32, 128, 32, 4, 4, 16}, {64, 64, 32, 8, 2, 16}, {128, 128, 32, 16, 4, 16}, {64, 128, 32, 16, 8, 16},
-            {32, 64, 32, 4, 2, 16}, {64, 128, 32, 8, 4, 8}, {64, 256, 32, 8, 8, 16}, {128, 64, 32, 16, 2, 16},
-            {32, 256, 32, 4, 8, 16}};
+    private static final String[] NAMES = {"GEMM_MWG", "GEMM_NWG", "GEMM_KWG", "GEMM_MDIMC", "GEMM_NDIMC", "GEMM_VWN",
+        "GEMM_DIRECT"};
+    /**
+     * (MWG, NWG, KWG, MDIMC, NDIMC, VWN, DIRECT) tried on CPUs: register blocks of 8-28 AVX-512 vectors,
+     * mostly read straight from global memory (DIRECT = 1; the transposed-B kernels keep local tiles
+     * of the same shape), a few with local tiles throughout.
+     */
+    private static final int[][] CPU = {{48, 64, 32, 8, 1, 16, 1}, {128, 32, 32, 16, 1, 16, 1},
+            {128, 64, 32, 16, 2, 16, 1}, {96, 48, 32, 16, 1, 16, 1}, {64, 32, 32, 8, 1, 16, 1}, {96, 32, 32, 8, 1, 16, 1},
+            {40, 64, 32, 8, 1, 16, 1}, {56, 64, 32, 8, 1, 16, 1}, {48, 64, 16, 8, 1, 16, 1}, {64, 128, 32, 8, 4, 16, 1},
+            {64, 128, 32, 8, 4, 16, 0}, {128, 64, 32, 16, 2, 16, 0}, {64, 64, 32, 8, 2, 16, 0}};
     /** Candidates tried on GPUs and other devices: 8x8 to 16x16 work-groups with float2/float4 vectors. */
-    private static final int[][] GPU = {{64, 64, 16, 16, 16, 4}, {64, 64, 32, 16, 16, 4}, {128, 128, 16, 16, 16, 4},
-            {128, 64, 16, 16, 16, 4}, {64, 128, 16, 16, 16, 4}, {32, 32, 16, 8, 8, 4}, {64, 64, 16, 8, 8, 4},
-            {128, 128, 32, 16, 16, 8}, {64, 64, 16, 16, 16, 2}, {128, 128, 16, 32, 8, 4}};
+    private static final int[][] GPU = {{64, 64, 16, 16, 16, 4, 0}, {64, 64, 32, 16, 16, 4, 0},
+            {128, 128, 16, 16, 16, 4, 0}, {128, 64, 16, 16, 16, 4, 0}, {64, 128, 16, 16, 16, 4, 0},
+            {32, 32, 16, 8, 8, 4, 0}, {64, 64, 16, 8, 8, 4, 0}, {128, 128, 32, 16, 16, 8, 0}, {64, 64, 16, 16, 16, 2, 0},
+            {128, 128, 16, 32, 8, 4, 0}};
 
     private final OpenClBackend cl;
     private final Consumer<String> progress;
@@ -224,7 +231,7 @@ public final class GemmTuner {
     List<Map<String, String>> candidates() {
         List<Map<String, String>> out = new ArrayList<>();
         Map<String, String> current = new TreeMap<>();
-        int[] defaults = {64, 64, 16, 16, 16, 4};
+        int[] defaults = {64, 64, 16, 16, 16, 4, 0};
         for (int i = 0; i < NAMES.length; i++) {
             current.put(NAMES[i], Integer.toString(cl.define(NAMES[i], defaults[i])));
         }

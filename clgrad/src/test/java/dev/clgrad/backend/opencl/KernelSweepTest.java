@@ -27,7 +27,7 @@ class KernelSweepTest {
         assertEquals(16, nvidia.define("GEMM_MDIMC", 0));
         assertEquals(4, nvidia.define("GEMM_VWN", 0));
         DeviceProfile pocl = DeviceProfile.forDevice("NVIDIA CUDA", "NVIDIA Corporation", "NVIDIA H200", "pocl");
-        assertEquals(128, pocl.define("GEMM_MWG", 0), "the PoCL profile, not the NVIDIA one the device matches");
+        assertEquals(1, pocl.define("GEMM_DIRECT", 0), "the PoCL profile, not the NVIDIA one the device matches");
         assertEquals(16, pocl.define("DROPOUT_VW", 0));
         assertFalse(pocl.binaryCache());
         DeviceProfile matched = DeviceProfile.forDevice("NVIDIA CUDA", "NVIDIA Corporation", "NVIDIA H200", null);
