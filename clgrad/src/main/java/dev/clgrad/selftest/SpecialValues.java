@@ -22,6 +22,7 @@ import dev.clgrad.ops.RowMetric;
 import dev.clgrad.ops.ColumnSum;
 import dev.clgrad.ops.Composite;
 import dev.clgrad.ops.Col2Im;
+import dev.clgrad.ops.ConvGemm;
 import dev.clgrad.ops.Copy;
 import dev.clgrad.ops.Counter;
 import dev.clgrad.ops.Epilogue;
@@ -85,7 +86,9 @@ import java.util.SplittableRandom;
  *       both backends add the same exact products in the same order (k ascending, from +0) and
  *       round identically, whatever the blocking, and alpha is a power of two.</li>
  *   <li><b>same class, relative</b> ({@value #SMOOTH}): tanh and sigmoid ({@link Act},
- *       {@link BiasAct}, {@link ActBackward}, MatMul epilogues and gates), which the Java backend
+ *       {@link BiasAct}, {@link ActBackward}, MatMul epilogues and gates), and {@link ConvGemm} (the
+ *       implicit GEMM with a bias and ReLU over planted images: OpenCL's tiles add the taps with
+ *       {@code mad}), which the Java backend
  *       computes as {@link Activation#apply} and {@code dY·}{@link Activation#derivative}
  *       and OpenCL with its own {@code tanh} and {@code exp}: NaN where the spec has NaN, the same
  *       infinity where it has one, and finite values within {@value #SMOOTH} of the spec's,
@@ -1086,6 +1089,14 @@ public final class SpecialValues {
                 Tensor cols = o.poisoned(rows, taps);
                 bk.run(new Im2Col(x, w, cols));
                 return List.of(Output.exact("cols", cols));
+            }));
+            all.add(check("convgemm " + shape, ConvGemm.class, SMOOTH, 32 + c[1], (bk, o) -> {
+                Tensor x = o.tensor(o.planted(b * w.h() * w.w() * ch, 0.3), b, w.h(), w.w(), ch);
+                Tensor kernel = o.tensor(o.planted(taps * 5, 0.05, NO_SUBNORMAL), taps, 5);
+                Tensor bias = o.tensor(o.planted(5, 0.3), 5);
+                Tensor y = o.poisoned(rows, 5);
+                bk.run(new ConvGemm(x, w, kernel, y, Epilogue.forward(bias, Activation.RELU, null)));
+                return List.of(new Output("y", y.toArray(), Verdict.RELATIVE));
             }));
             all.add(check("col2im " + shape, Col2Im.class, Conformance.EXACT, 31 + c[1], (bk, o) -> {
                 Tensor cols = o.tensor(o.planted(rows * taps, 0.1), rows, taps);

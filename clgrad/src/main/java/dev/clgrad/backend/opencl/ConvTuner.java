@@ -252,7 +252,7 @@ public final class ConvTuner {
         defines.put(ConvRoutine.IMPLICIT_INFER, Integer.toString(inference));
         defines.put(ConvRoutine.IMPLICIT_TRAIN, Integer.toString(training));
 
-        ObjectNode root = existing(mapper);
+        ObjectNode root = TuningFile.current(Config.cacheDir(), cl.info().name(), cl.info().driverVersion(), progress);
         root.put("device", cl.info().name()).put("driver", cl.info().driverVersion());
         ObjectNode d = root.putObject("defines");
         defines.forEach((k, v) -> d.put(k, Integer.parseInt(v)));
@@ -288,22 +288,6 @@ public final class ConvTuner {
         n.put("im2colMs", t.im2col()).put("gemmMs", t.gemm()).put("implicitMs", t.implicit())
                 .put("col2imMs", t.col2im());
         return n;
-    }
-
-    /** The device's tuning file as it is (the GEMM's tuning, an earlier conv tuning), or an empty object. */
-    private ObjectNode existing(ObjectMapper mapper) {
-        Path file = TuningFile.path(Config.cacheDir(), cl.info().name(), cl.info().driverVersion());
-        try {
-            if (file != null && Files.isRegularFile(file)) {
-                JsonNode n = mapper.readTree(file.toFile());
-                if (n instanceof ObjectNode o) {
-                    return o;
-                }
-            }
-        } catch (IOException e) {
-            progress.accept("the tuning file " + file + " cannot be read (" + e.getMessage() + "); writing a new one");
-        }
-        return mapper.createObjectNode();
     }
 
     /**

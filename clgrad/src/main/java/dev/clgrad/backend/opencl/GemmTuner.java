@@ -174,9 +174,9 @@ public final class GemmTuner {
             throw new IllegalStateException("tune gemm: no candidate passed validation on " + cl.info().name());
         }
         Scored best = confirm(passed, inputs);
-        ObjectNode root = mapper.createObjectNode();
+        ObjectNode root = TuningFile.current(Config.cacheDir(), cl.info().name(), cl.info().driverVersion(), progress);
         root.put("device", cl.info().name()).put("driver", cl.info().driverVersion());
-        ObjectNode defines = root.putObject("defines");
+        ObjectNode defines = root.get("defines") instanceof ObjectNode kept ? kept : root.putObject("defines");
         best.defines().forEach((k, v) -> defines.put(k, Integer.parseInt(v)));
         root.put("score", best.median());
         ObjectNode g = root.putObject("gflops");

@@ -17,6 +17,7 @@ import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 
 import static java.lang.System.Logger.Level.WARNING;
 
@@ -71,6 +72,24 @@ public final class TuningFile {
             defines.clear();
         }
         return defines;
+    }
+
+    /**
+     * The device's tuning file as it is, so that one tuner keeps what another stored (tune gemm the
+     * conv settings, tune conv the GEMM's), or an empty object when there is none or it cannot be read
+     * (said through progress).
+     */
+    static ObjectNode current(Path cacheDir, String deviceName, String driverVersion, Consumer<String> progress) {
+        ObjectMapper mapper = new ObjectMapper();
+        Path file = path(cacheDir, deviceName, driverVersion);
+        try {
+            if (file != null && Files.isRegularFile(file) && mapper.readTree(file.toFile()) instanceof ObjectNode o) {
+                return o;
+            }
+        } catch (IOException e) {
+            progress.accept("the tuning file " + file + " cannot be read (" + e.getMessage() + "); writing a new one");
+        }
+        return mapper.createObjectNode();
     }
 
     /**

@@ -44,7 +44,7 @@ class KernelSweepTest {
         for (String k : new String[] {"gemm_nn", "gemm_tt", "gemm_nn_bias", "gemm_nt_mask", "gemm_naive",
                 "dense_mse_backward_naive", "fill_value", "relu_backward", "bias_act", "act_forward",
                 "act_backward", "dropout_forward", "adam_step", "sgd_step_plain", "accuracy_count", "column_sum",
-                "mean_all", "philox_kat", "im2col", "col2im",
+                "mean_all", "philox_kat", "im2col", "col2im", "conv_implicit",
                 "max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward",
                 "batchnorm_stats_partial", "batchnorm_stats_final", "batchnorm_apply", "batchnorm_backward_partial",
                 "batchnorm_backward_final", "batchnorm_backward_dx", "spatial_dropout", "gemm_smallk_bias",
@@ -57,7 +57,7 @@ class KernelSweepTest {
         }
         assertFalse(entries.contains("NAME"), "the GEMM_ENTRY macro's parameter is no entry point");
         assertFalse(entries.contains("dropout_backward"), "ApplyMask runs dropout_forward in both directions");
-        assertEquals(37 + 8 + 3 + 3 + 4 + 5 + 2 + 2 + 3, entries.size(), entries.toString());
+        assertEquals(37 + 8 + 3 + 3 + 4 + 5 + 2 + 2 + 3 + 1, entries.size(), entries.toString());
     }
 
     @Test
