@@ -120,8 +120,10 @@ void conv_implicit(const int B, const int C, const int2 in_hw, const int2 out_hw
     const int lid = tid_m * CI_NDIMC + tid_n;
     const int n0 = get_group_id(0) * CI_NWG;
     const int m0 = get_group_id(1) * CI_MWG;
-    const int M = B * out_hw.x * out_hw.y;
-    const int K = k_hw.x * k_hw.y * C;
+    const size_t out_pixels = (size_t)out_hw.x * out_hw.y;
+    const size_t out_taps = (size_t)k_hw.x * k_hw.y;
+    const int M = (int)(out_pixels * B);   // M and K fit an int: the host checks it
+    const int K = (int)(out_taps * C);
     x_g += x_off;
     w_g += w_off;
 

@@ -356,7 +356,7 @@ inline realn row_vector(const bool full, __global const float* bp, const int n0,
 __attribute__((always_inline))
 inline void direct_block(const bool full, const int M, const int N, const int K, const int m0, const int n0,
                          const int tid_m, const int tid_n, const bool trans_a,
-                         __global const float* restrict a_g, __global const float* restrict b_g,
+                         __global const float* a_g, __global const float* b_g,
                          realn (*acc_p)[NVI]) {
     __global const float* ap_p[MWI];
     #pragma unroll
@@ -391,8 +391,8 @@ inline void direct_block(const bool full, const int M, const int N, const int K,
 __attribute__((always_inline))
 inline void local_block(const bool full_mn, const int M, const int N, const int K, const int m0, const int n0,
                         const int tid_m, const int tid_n, const int lid, const bool trans_a, const bool trans_b,
-                        __global const float* restrict a_g, __global const float* restrict b_g,
-                        __local float* restrict alm_l, __local float* restrict blm_l, realn (*acc_p)[NVI]) {
+                        __global const float* a_g, __global const float* b_g,
+                        __local float* alm_l, __local float* blm_l, realn (*acc_p)[NVI]) {
     for (int k0 = 0; k0 < K; k0 += GEMM_KWG) {
         const bool full = full_mn && k0 + GEMM_KWG <= K;
         barrier(CLK_LOCAL_MEM_FENCE);
