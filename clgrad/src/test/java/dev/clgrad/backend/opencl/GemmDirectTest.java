@@ -5,13 +5,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.clgrad.backend.TestBackends;
 import dev.clgrad.ops.MatMul;
 import dev.clgrad.tensor.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -27,24 +24,8 @@ class GemmDirectTest {
     /** (M, N, K): partial tiles everywhere, a K longer than several local K steps, a thin N. */
     private static final int[][] SHAPES = {{67, 131, 45}, {130, 70, 200}, {49, 17, 97}};
 
-    @TempDir
-    Path cache;
-    private String old;
-
-    @BeforeEach
-    void useTempCache() {
-        old = System.getProperty("clgrad.cache");
-        System.setProperty("clgrad.cache", cache.toString());
-    }
-
-    @AfterEach
-    void restoreCache() {
-        if (old == null) {
-            System.clearProperty("clgrad.cache");
-        } else {
-            System.setProperty("clgrad.cache", old);
-        }
-    }
+    @RegisterExtension
+    final TemporaryCache cache = new TemporaryCache();
 
     @Test
     void directAndLocalTilesGiveTheSameBits() throws IOException {
@@ -73,7 +54,7 @@ class GemmDirectTest {
             }
         }
         defines.put("GEMM_DIRECT", direct);
-        TuningFile.store(cache, root);
+        TuningFile.store(cache.dir(), root);
         float[][] out = new float[SHAPES.length * 4 * 2][];
         int i = 0;
         try (OpenClBackend cl = OpenClBackend.open(shared.id(), shared.binding())) {

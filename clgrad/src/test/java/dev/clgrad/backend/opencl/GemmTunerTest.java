@@ -1,14 +1,14 @@
 package dev.clgrad.backend.opencl;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.clgrad.backend.TestBackends;
 import dev.clgrad.ops.MatMul;
 import dev.clgrad.tensor.Shape;
 import dev.clgrad.tensor.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,36 +26,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * file is ignored rather than fatal.
  */
 class GemmTunerTest {
-    @TempDir
-    Path cache;
-    private String old;
-
-    @BeforeEach
-    void useTempCache() {
-        old = System.getProperty("clgrad.cache");
-        System.setProperty("clgrad.cache", cache.toString());
-    }
-
-    @AfterEach
-    void restoreCache() {
-        if (old == null) {
-            System.clearProperty("clgrad.cache");
-        } else {
-            System.setProperty("clgrad.cache", old);
-        }
-    }
+    @RegisterExtension
+    final TemporaryCache cache = new TemporaryCache();
 
     @Test
     void theBestCandidateIsStoredAndUsedByTheNextBackend() throws IOException {
         OpenClBackend shared = TestBackends.openCl().get(0);
         List<String> progress = new ArrayList<>();
+        ObjectNode conv = new ObjectMapper().createObjectNode();
+        conv.put("device", shared.info().name()).put("driver", shared.info().driverVersion());
+        conv.putObject("defines").put("CONV_VW", 8);
+        conv.putObject("conv").put("training", "im2col");
+        TuningFile.store(cache.dir(), conv);
         ObjectNode result;
         try (OpenClBackend cl = OpenClBackend.open(shared.id(), shared.binding())) {
             result = new GemmTuner(cl, 1.0, progress::add).run();
         }
         assertFalse(progress.isEmpty());
-        Path file = TuningFile.path(cache, shared.info().name(), shared.info().driverVersion());
+        Path file = TuningFile.path(cache.dir(), shared.info().name(), shared.info().driverVersion());
         assertTrue(Files.isRegularFile(file), "tuning file " + file);
+        JsonNode stored = new ObjectMapper().readTree(file.toFile());
+        assertEquals(8, stored.path("defines").path("CONV_VW").asInt(), "tune conv's defines are kept: " + stored);
+        assertEquals("im2col", stored.path("conv").path("training").asText(), "and its choice");
         int mwg = result.get("defines").get("GEMM_MWG").asInt();
         try (OpenClBackend tuned = OpenClBackend.open(shared.id(), shared.binding());
              Tensor a = Tensor.of(tuned, new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
