@@ -56,7 +56,7 @@ public interface Backend extends DeviceMemory, AutoCloseable {
      * Whether the planner runs {@code conv}'s Im2Col and MatMul as this one implicit GEMM: in a
      * training step ({@code training}: the backward's filter gradient still reads the cols matrix,
      * so im2col runs anyway) or in inference (the im2col goes). A backend answers what {@code clgrad tune
-     * conv} measured for it, or {@code clgrad.conv} where set; the default keeps im2col.
+     * conv} measured for it ({@code clgrad.conv}, where set, overrides it in the planner); the default keeps im2col.
      */
     default boolean implicitConv(ConvGemm conv, boolean training) {
         return false;

@@ -1,5 +1,6 @@
 package dev.clgrad.exec;
 
+import dev.clgrad.Config;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.ops.ConvGemm;
 import dev.clgrad.ops.Im2Col;
@@ -11,7 +12,8 @@ import java.util.List;
 
 /**
  * The convolution algorithm of each Conv2D in a fused program, chosen per backend and per program
- * kind by {@link Backend#implicitConv} (training: the backward reads cols): an {@code Im2Col} x → cols whose product
+ * kind by {@link Backend#implicitConv} (training: the backward reads cols), or by {@code clgrad.conv}
+ * ({@link Config#convAlgorithm}) wherever it is set: an {@code Im2Col} x → cols whose product
  * {@code MatMul NN(cols, kernel)} (with its fused bias, activation and dropout epilogue) becomes one
  * {@link ConvGemm} of x. In inference cols has no other reader, so the Im2Col goes; in a training
  * step the backward's filter gradient (colsᵀ·dZ) still reads cols, so the Im2Col stays and only the
@@ -51,7 +53,8 @@ final class ConvChoice {
             MatMul m = (MatMul) nodes.get(product).op();
             ConvGemm conv = new ConvGemm(im.x(), im.window(), m.b(), m.c(), m.epilogue());
             boolean kept = readers.size() > 1;
-            if (!backend.implicitConv(conv, kept)) {
+            String forced = Config.convAlgorithm();
+            if (!(forced != null ? forced.equals("implicit") : backend.implicitConv(conv, kept))) {
                 continue;
             }
             if (kept) {

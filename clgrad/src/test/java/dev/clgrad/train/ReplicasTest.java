@@ -98,15 +98,7 @@ class ReplicasTest {
             SameBits same = new SameBits();
             History hr = many.fit(data, fit(epochs).devices(replicas).withCallbacks(same));
             assertEquals(epochs * 50, same.steps);
-            float[] a = many.parameters().toArray();
-            float[] b = one.parameters().toArray();
-            double diff = 0;
-            double norm = 0;
-            for (int i = 0; i < a.length; i++) {
-                diff += (double) (a[i] - b[i]) * (a[i] - b[i]);
-                norm += (double) b[i] * b[i];
-            }
-            double rel = Math.sqrt(diff / norm);
+            double rel = ReplicaTrajectory.relative(many.parameters().toArray(), one.parameters().toArray());
             System.err.printf("ReplicasTest: %s vs %s: weights rel %.3g after %d steps; %.0f vs %.0f samples/s, "
                             + "exchange %.3f ms/step%n", replicas.stream().map(Backend::id).toList(), single.id(), rel,
                     same.steps, hr.samplesPerSecond(), h1.samplesPerSecond(), hr.exchangeMsPerStep());

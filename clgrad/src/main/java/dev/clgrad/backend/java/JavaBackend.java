@@ -1,6 +1,5 @@
 package dev.clgrad.backend.java;
 
-import dev.clgrad.Config;
 import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.DeviceInfo;
 import dev.clgrad.backend.MemoryLimits;
@@ -386,13 +385,11 @@ public final class JavaBackend implements Backend {
      * CNNs' second convolutions, where skipping im2col saves its pass over cols), im2col for the
      * others (C = 1, K = 9, where the bands' packing costs more than it saves); im2col in a training
      * step (the implicit GEMM measured no faster than the product of cols, and im2col runs anyway
-     * for the filter gradient). {@code clgrad.conv} forces one.
+     * for the filter gradient).
      */
     @Override
     public boolean implicitConv(ConvGemm conv, boolean training) {
-        String forced = Config.convAlgorithm();
-        return forced != null ? forced.equals("implicit")
-                : !training && conv.x().shape().dim(3) % IMPLICIT_CHANNELS == 0;
+        return !training && conv.x().shape().dim(3) % IMPLICIT_CHANNELS == 0;
     }
 
     /** Every op but a {@link Composite} is one pass here, {@link MatMul} epilogues included. */
@@ -543,8 +540,7 @@ public final class JavaBackend implements Backend {
             }
             return;
         }
-        boolean rowBias = e.bias() == null ? e.activation() == Activation.LINEAR
-                : e.activation() == Activation.LINEAR || e.activation() == Activation.RELU;
+        boolean rowBias = rowBias(e);
         if (!e.isGate() && (!rowBias || (e.mask() != null && s.n() % 4 != 0))) {
             JavaGemm.gemm(loop, vectorApi, op.transA(), op.transB(), s.m(), s.n(), s.k(), op.alpha(), data(a), off(a),
                     data(b), off(b), op.beta(), data(c), off(c));
@@ -563,6 +559,11 @@ public final class JavaBackend implements Backend {
                 data(b), off(b), op.beta(), data(c), off(c), bias, tail);
     }
 
+    /** Whether the GEMM applies e's bias and activation as it stores C: none or linear, or ReLU. */
+    private static boolean rowBias(Epilogue e) {
+        return e.activation() == Activation.LINEAR || e.bias() != null && e.activation() == Activation.RELU;
+    }
+
     /**
      * The implicit-GEMM convolution ({@link JavaConv#implicitGemm}) and its epilogue, in the steps
      * and bits of {@link #matmul} on the cols matrix: a bias with linear or ReLU applied as the bands
@@ -574,8 +575,7 @@ public final class JavaBackend implements Backend {
         Tensor w = op.kernel();
         Tensor c = op.c();
         Epilogue e = op.epilogue();
-        boolean rowBias = e.z() == null && (e.bias() == null ? e.activation() == Activation.LINEAR
-                : e.activation() == Activation.LINEAR || e.activation() == Activation.RELU);
+        boolean rowBias = e.z() == null && rowBias(e);
         Tensor product = e.z() != null ? e.z() : c;
         JavaGemm.RowBias bias = rowBias && e.bias() != null
                 ? new JavaGemm.RowBias(data(e.bias()), off(e.bias()), e.activation() == Activation.RELU) : null;

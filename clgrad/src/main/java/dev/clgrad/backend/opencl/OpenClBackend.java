@@ -545,11 +545,10 @@ public final class OpenClBackend implements Backend {
         return true;
     }
 
-    /** What this device's tuning file says ({@link ConvRoutine#implicit}), unless {@code clgrad.conv} forces one. */
+    /** What this device's tuning file says ({@link ConvRoutine#implicit}). */
     @Override
     public boolean implicitConv(ConvGemm conv, boolean training) {
-        String forced = Config.convAlgorithm();
-        return forced != null ? forced.equals("implicit") : ConvRoutine.implicit(this, conv, training);
+        return ConvRoutine.implicit(this, conv, training);
     }
 
     /**
