@@ -635,7 +635,7 @@ public final class OpenClBackend implements Backend {
         List<Op> parts = c.parts();
         switch (c.kind()) {
             case DENSE_WEIGHT_GRADS -> {
-                if (DenseRoutine.splitsWeightGrads(c)) {
+                if (DenseRoutine.splitsWeightGrads(this, c)) {
                     DenseRoutine.SplitK split = DenseRoutine.weightGradsSplit(this, c);
                     out.add(new Step(c, split.partials(), c.cost()));
                     out.add(new Step(c, split.sum(), split.sumCost()));

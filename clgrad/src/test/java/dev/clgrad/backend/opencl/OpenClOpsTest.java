@@ -121,7 +121,8 @@ class OpenClOpsTest {
                         String what = "matmul " + m + "x" + n + "x" + k + " [" + op.epilogue() + "] on "
                                 + TestBackends.label(cl);
                         assertEquals(true, cl.fuses(op), what);
-                        assertEquals(List.of(GemmRoutine.naive(cl, op.shape()) ? "gemm_naive_bias" : "gemm_nn_bias"),
+                        assertEquals(List.of(GemmRoutine.smallK(cl, op.shape()) ? "gemm_smallk_bias"
+                                : GemmRoutine.naive(cl, op.shape()) ? "gemm_naive_bias" : "gemm_nn_bias"),
                                 cl.kernels(op), what);
                         cl.run(op);
                         double[] ref = new double[m * n];
@@ -289,6 +290,50 @@ class OpenClOpsTest {
                     }
                 }
             }
+        }
+    }
+
+    @OpenClTest
+    void aClassifiersNarrowProductsRunRegisterBlockedOnACpu(OpenClBackend cl) {
+        SplittableRandom rng = new SplittableRandom(9);
+        int b = 128;
+        int i = 512;
+        int o = 10;
+        boolean cpu = cl.define("GEMM_DIRECT", 0) != 0;
+        try (Owned own = new Owned()) {
+            Tensor x = own.add(rand(cl, rng, b, i));
+            Tensor w = own.add(rand(cl, rng, i, o));
+            Tensor bias = own.add(rand(cl, rng, o));
+            Tensor y = own.add(nans(cl, b, o));
+            Tensor dY = own.add(rand(cl, rng, b, o));
+            Tensor dW = own.add(nans(cl, i, o));
+            Tensor dBias = own.add(nans(cl, o));
+            MatMul forward = new MatMul(false, false, 1f, x, w, 0f, y, Epilogue.forward(bias, Activation.LINEAR, null));
+            Composite grads = Composite.denseWeightGrads(x, dY, dW, dBias);
+            String what = "the " + b + " x " + i + " x " + o + " classifier on " + TestBackends.label(cl);
+            assertEquals(List.of(cpu ? "gemm_smallk_bias" : "gemm_naive_bias"), cl.kernels(forward), what);
+            assertEquals(cpu ? List.of("gemm_splitk_wgrad", "gemm_splitk_sum") : List.of("gemm_naive_wgrad"),
+                    cl.kernels(grads), what);
+            cl.run(forward);
+            cl.run(grads);
+            double[] xs = doubles(x.toArray());
+            double[] ref = MatMul.reference(false, false, b, o, i, 1, xs, doubles(w.toArray()), 0, null);
+            float[] bs = bias.toArray();
+            for (int r = 0; r < b; r++) {
+                for (int c = 0; c < o; c++) {
+                    ref[r * o + c] += bs[c];
+                }
+            }
+            assertClose(what + " forward", ref, y.toArray(), GEMM);
+            double[] dys = doubles(dY.toArray());
+            assertClose(what + " dW", MatMul.reference(true, false, i, o, b, 1, xs, dys, 0, null), dW.toArray(), GEMM);
+            double[] sums = new double[o];
+            for (int r = 0; r < b; r++) {
+                for (int c = 0; c < o; c++) {
+                    sums[c] += dys[r * o + c];
+                }
+            }
+            assertClose(what + " dBias", sums, dBias.toArray(), GEMM);
         }
     }
 
