@@ -28,8 +28,11 @@ Dense(128) → BatchNormalization → ReLU → Dropout(0.5) → Dense(10)). Laye
 (glorot-uniform kernels, zero biases, batch-norm momentum 0.99 = PyTorch's 0.01, epsilon 1e-3). The CNNs
 train as their samples do: Adam with epsilon 1e-7 and the learning rate 5e-3 decayed to 0 by Keras's
 CosineDecay over 4,690 steps (10 epochs of 60,000 rows), stepped after each update; --lr and
---decay-steps (0: a constant rate) replace these; --weight-decay (AdamW), --label-smoothing and --flip
-(each training image mirrored left-right with probability 1/2) are the recipe trials of docs/BENCHMARKS.md.
+--decay-steps (0: a constant rate) replace these, --warmup-steps and --warmup-target add Keras's linear
+warm-up; --weight-decay (AdamW), --label-smoothing, --flip (each training image mirrored left-right with
+probability 1/2), --shift N (each moved by up to N pixels), --standardize (inputs to zero mean and unit
+variance), --ema M... (also test moving averages of the weights) and --seed are the recipe trials of
+docs/BENCHMARKS.md.
 
 Configurations (N = the CPU count; on a 1-CPU machine only default and intra1-blas1):
     default       nothing set: what a plain PyTorch script gets
@@ -121,16 +124,33 @@ def recipe(a):
     return (a.lr if a.lr is not None else lr), (a.decay_steps if a.decay_steps is not None else steps)
 
 
-def cosine_decay(opt, decay_steps):
-    """Keras's CosineDecay with alpha 0, stepped once per update: lr0 · ½(1 + cos(π min(t, T) / T))."""
+def cosine_decay(opt, decay_steps, warmup_steps=0, warmup_factor=1.0):
+    """Keras's CosineDecay with alpha 0, stepped once per update: lr0 · ½(1 + cos(π min(t, T) / T)); with a
+    warm-up, first linear from lr0 to lr0 · warmup_factor (Keras's warmup_target) over warmup_steps, then the
+    cosine from there."""
     import math
     import torch
-    return torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda t: 0.5 * (1 + math.cos(math.pi * min(t, decay_steps) / decay_steps)))
+
+    def factor(t):
+        if t < warmup_steps:
+            return 1 + (warmup_factor - 1) * t / warmup_steps
+        s = min(t - warmup_steps, decay_steps)
+        return warmup_factor * 0.5 * (1 + math.cos(math.pi * s / decay_steps))
+    return torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
 
-def epoch(model, opt, sched, loss_fn, x, y, batch, gen, flip=False):
-    """One pass over shuffled mini-batches; with flip, each image mirrored left-right with probability ½."""
+def shifted(xb, pixels, gen):
+    """Each image moved by its own (dy, dx), each uniform in [-pixels, pixels], zeros shifted in."""
+    import torch
+    n, _, h, w = xb.shape
+    padded = torch.nn.functional.pad(xb, (pixels, pixels, pixels, pixels))
+    d = torch.randint(0, 2 * pixels + 1, (n, 2), generator=gen)
+    return torch.stack([padded[j, :, d[j, 0]:d[j, 0] + h, d[j, 1]:d[j, 1] + w] for j in range(n)])
+
+
+def epoch(model, opt, sched, loss_fn, x, y, batch, gen, flip=False, shift=0, ema=None):
+    """One pass over shuffled mini-batches; with flip, each image mirrored left-right with probability ½;
+    with shift, each image moved by up to that many pixels; ema: (momentum, copy) pairs updated after each step."""
     import torch
     order = torch.randperm(x.shape[0], generator=gen)
     for s in range(0, x.shape[0], batch):
@@ -139,12 +159,18 @@ def epoch(model, opt, sched, loss_fn, x, y, batch, gen, flip=False):
         if flip:
             m = torch.rand(xb.shape[0], generator=gen) < 0.5
             xb = torch.where(m.view(-1, 1, 1, 1), xb.flip(3), xb)
+        if shift:
+            xb = shifted(xb, shift, gen)
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(model(xb), y[i])
         loss.backward()
         opt.step()
         if sched is not None:
             sched.step()
+        with torch.no_grad():
+            for momentum, copy in ema or ():
+                for e, p in zip(copy.parameters(), model.parameters()):
+                    e.mul_(momentum).add_(p, alpha=1 - momentum)
 
 
 def pools():
@@ -171,7 +197,7 @@ def measure(a, threads):
     from torch import nn
     if threads is not None:
         torch.set_num_threads(threads)
-    torch.manual_seed(42)
+    torch.manual_seed(a.seed)
     if a.model == "seed":
         x, y = seed_data()
         model = nn.Sequential(nn.Linear(20, 10), nn.ReLU(), nn.Dropout(0.5), nn.Linear(10, 1))
@@ -192,9 +218,10 @@ def measure(a, threads):
            else torch.optim.Adam(model.parameters(), lr=lr, eps=eps))
     if a.label_smoothing:
         loss_fn = nn.CrossEntropyLoss(label_smoothing=a.label_smoothing)
-    sched = cosine_decay(opt, decay_steps) if decay_steps else None
+    sched = (cosine_decay(opt, decay_steps, a.warmup_steps, a.warmup_target / lr if a.warmup_target else 1.0)
+             if decay_steps else None)
     model.train()
-    gen = torch.Generator().manual_seed(42)
+    gen = torch.Generator().manual_seed(a.seed)
     if a.accuracy:
         return accuracy_run(a, model, opt, sched, loss_fn, x, y, batch, gen)
     epoch(model, opt, sched, loss_fn, x, y, batch, gen)
@@ -213,22 +240,33 @@ def measure(a, threads):
 def accuracy_run(a, model, opt, sched, loss_fn, x, y, batch, gen):
     """Trains a.accuracy epochs; the test accuracy (and the epoch's seconds) after each."""
     import torch
+    import copy
     tx, ty = mnist_data(a.data, "test", images=a.model.startswith("cnn"))
-    accuracies, seconds = [], []
+    if a.standardize:
+        mean, std = float(x.mean()), float(x.std())
+        x, tx = (x - mean) / std, (tx - mean) / std
+    ema = [(m, copy.deepcopy(model)) for m in a.ema or ()]
+    accuracies, ema_accuracies, seconds = [], [], []
+
+    def tested(m):
+        m.eval()
+        with torch.no_grad():
+            return sum(int((m(tx[s:s + 1000]).argmax(1) == ty[s:s + 1000]).sum())
+                       for s in range(0, tx.shape[0], 1000)) / tx.shape[0]
+
     for _ in range(a.accuracy):
         model.train()
         t0 = time.perf_counter()
-        epoch(model, opt, sched, loss_fn, x, y, batch, gen, a.flip)
+        epoch(model, opt, sched, loss_fn, x, y, batch, gen, a.flip, a.shift, ema)
         seconds.append(time.perf_counter() - t0)
-        model.eval()
-        with torch.no_grad():
-            correct = sum(int((model(tx[s:s + 1000]).argmax(1) == ty[s:s + 1000]).sum())
-                          for s in range(0, tx.shape[0], 1000))
-        accuracies.append(correct / tx.shape[0])
+        accuracies.append(tested(model))
+        ema_accuracies.append([tested(c) for _, c in ema])
         print(f"train_bench.py {a.model}: epoch {len(accuracies)} test accuracy {accuracies[-1]:.4f} "
-              f"({seconds[-1]:.1f} s)", file=sys.stderr, flush=True)
+              + "".join(f"ema {m} {t:.4f} " for (m, _), t in zip(ema, ema_accuracies[-1]))
+              + f"({seconds[-1]:.1f} s)", file=sys.stderr, flush=True)
     return {"peer": "pytorch", "model": a.model, "torch": torch.__version__, "intraOpThreads": torch.get_num_threads(),
             "rows": x.shape[0], "batch": batch, "epochs": a.accuracy, "testAccuracy": accuracies,
+            **({"emaTestAccuracy": {str(m): [e[j] for e in ema_accuracies] for j, (m, _) in enumerate(ema)}} if ema else {}),
             "epochSeconds": seconds, "samplesPerSec": x.shape[0] / statistics.median(seconds)}
 
 
@@ -256,14 +294,20 @@ def main():
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--rows", type=int, default=None)
+    p.add_argument("--seed", type=int, default=42, help="the initialisation's and the shuffle's seed")
     p.add_argument("--config", choices=list(configs()), help="run this configuration only")
     p.add_argument("--threads", type=int, help="run once in this process with torch.set_num_threads(N)")
     p.add_argument("--accuracy", type=int, metavar="E", help="with --threads: train E epochs, report test accuracy")
     p.add_argument("--lr", type=float, help="Adam's starting learning rate instead of the sample's")
     p.add_argument("--decay-steps", type=int, help="cosine-decay steps instead of the sample's (0: constant)")
+    p.add_argument("--warmup-steps", type=int, default=0, help="linear warm-up steps before the cosine decay")
+    p.add_argument("--warmup-target", type=float, help="the learning rate the warm-up reaches (Keras's warmup_target)")
     p.add_argument("--weight-decay", type=float, help="decoupled weight decay (AdamW, Keras's Adam weight_decay)")
     p.add_argument("--label-smoothing", type=float, help="cross-entropy label smoothing")
     p.add_argument("--flip", action="store_true", help="with --accuracy: mirror each training image with probability 1/2")
+    p.add_argument("--shift", type=int, default=0, help="with --accuracy: move each training image by up to N pixels")
+    p.add_argument("--standardize", action="store_true", help="with --accuracy: inputs to zero mean, unit variance")
+    p.add_argument("--ema", type=float, nargs="*", help="with --accuracy: also test moving averages of the weights")
     p.add_argument("--list-configs", action="store_true", help="print the configurations as JSON and exit")
     a = p.parse_args()
     if a.list_configs:
