@@ -18,6 +18,7 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -27,8 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * partly +0) and K, alpha and beta, and matches the float64 {@link MatMul#reference}. The packing
  * thresholds GEMM_PACK_K and GEMM_PACK_M come from a tuning file in a temporary cache (1: every
  * tiled product with B not transposed packs; {@link Integer#MAX_VALUE}: none does), the tile from the
- * device's profile. Also: the defaults pack a long product and not the MLP's, and the pack declares
- * its bytes to the profiler.
+ * device's profile. Also: the defaults pack a long product and not the MLP's, {@code clgrad.defines}
+ * overrides the tuning file, and the pack declares its bytes to the profiler.
  */
 class GemmPackTest {
     /** (M, N, K): partial tiles and panels everywhere, a K longer than several local K steps, a last panel of 3. */
@@ -67,6 +68,34 @@ class GemmPackTest {
         assertFalse(GemmRoutine.packs(new GemmShape(2048, 2048, 2048), true, GemmRoutine.PACK_K, GemmRoutine.PACK_M),
                 "B transposed: its columns are rows already");
         assertFalse(GemmRoutine.packs(new GemmShape(2048, 2048, 511), false, GemmRoutine.PACK_K, GemmRoutine.PACK_M));
+    }
+
+    @Test
+    void clgradDefinesOverrideTheTuningFile() throws IOException {
+        OpenClBackend shared = TestBackends.openCl().get(0);
+        store(shared, -1, 1);
+        String old = System.getProperty("clgrad.defines");
+        try {
+            System.setProperty("clgrad.defines", "GEMM_PACK_K=" + NEVER + ", GEMM_PACK_M=7");
+            try (OpenClBackend cl = OpenClBackend.open(shared.id(), shared.binding());
+                 Tensor a = Tensor.zeros(cl, Shape.of(130, 200));
+                 Tensor b = Tensor.zeros(cl, Shape.of(200, 70));
+                 Tensor c = Tensor.zeros(cl, Shape.of(130, 70))) {
+                assertEquals(NEVER, cl.define("GEMM_PACK_K", -1));
+                assertEquals(7, cl.define("GEMM_PACK_M", -1));
+                assertEquals(List.of("gemm_nn"), cl.kernels(MatMul.of(false, false, 1f, a, b, 0f, c)));
+            }
+            System.setProperty("clgrad.defines", "GEMM_PACK_K=1;GEMM_PACK_M=1");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> OpenClBackend.open(shared.id(), shared.binding()).close());
+            assertTrue(e.getMessage().contains("GEMM_PACK_K=1;GEMM_PACK_M=1"), e.getMessage());
+        } finally {
+            if (old == null) {
+                System.clearProperty("clgrad.defines");
+            } else {
+                System.setProperty("clgrad.defines", old);
+            }
+        }
     }
 
     @Test
