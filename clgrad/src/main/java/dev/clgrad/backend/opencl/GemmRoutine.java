@@ -34,9 +34,11 @@ final class GemmRoutine {
     private static final int NAIVE_LOCAL = 8;
     /**
      * Defaults of {@code GEMM_PACK_K} and {@code GEMM_PACK_M}, the K and M from which a plain product
-     * packs B (a profile or a tuning file may set them): on PoCL 3.1 (2 AVX-512 cores) packing takes
-     * the 2048³ product from about 40 to about 75 GFLOP/s, while below a K of 512 B's rows stay in
-     * cache unpacked, and below an M of 256 too few work-groups share a panel to pay for the copy.
+     * packs B (a profile, a tuning file or {@code clgrad.defines} may set them): on PoCL 3.1 (2 AVX-512
+     * cores) packing takes the 2048³ product from about 325 to 210 ms of kernel time and is about even
+     * at 1024³ (docs/BENCHMARKS.md, 2026-12-02). The thresholds are the prototype's, not searched: a
+     * shorter K keeps a work-group's rows of B in cache unpacked, and a shorter M has too few
+     * work-groups per panel to pay for the copy.
      */
     static final int PACK_K = 512;
     static final int PACK_M = 256;
