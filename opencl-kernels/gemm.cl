@@ -17,6 +17,13 @@
 //
 // Entry points
 //   gemm_nn, gemm_nt, gemm_tn, gemm_tt   tiled kernel, one per transpose combination
+//   gemm_pack_b                          B: (K, N) copied into panels bp: (NP / NWG, K, NWG), NP = N rounded
+//                                        up to a multiple of GEMM_NWG, +0 past N: panel p holds columns
+//                                        p*NWG .. p*NWG + NWG of every row, so one work-group column's
+//                                        B is one contiguous K x NWG stream
+//   gemm_nn_packed, gemm_tn_packed       gemm_nn, gemm_tn with b_g the panels of B (b_off 0): the same
+//                                        sums in the same order, so the same bits; for a long K, where
+//                                        B's rows N floats apart cost the direct k-loop its caches
 //   gemm_naive                           one work-item per C element; the reference and the fallback
 //                                        for shapes much smaller than a tile
 //   gemm_nn_bias, gemm_naive_bias        the Dense forward in one launch (epilogue EPI_BIAS):
@@ -76,8 +83,8 @@
 //                 for each mi, acc_p[mi][v] += alm_l[kk, row mi] * bpm_p[v].
 // The write-back is vectorised for interior tiles and element-wise with bounds checks on edges.
 //
-// GEMM_DIRECT = 1 (the CPU path): gemm_nn, gemm_tn and gemm_nn_bias skip local memory and barriers;
-// each work-item reads its own block's operands straight from global memory, for each k one float
+// GEMM_DIRECT = 1 (the CPU path): gemm_nn, gemm_tn, gemm_nn_bias and the packed two skip local memory
+// and barriers; each work-item reads its own block's operands straight from global memory, for each k one float
 // of op(A) per row (broadcast) and NVI vectors of B's row k (B not transposed, so they are
 // contiguous), same work-item layout, same geometry. Without a barrier PoCL's work-group loop is a
 // plain loop over work-items, each of them one loop over K with its MWI x NVI vectors in registers,
@@ -86,11 +93,18 @@
 // B^T is strided) keep the local tiles. Both paths sum each C element in the same order, k
 // ascending from +0 with mad (the zero padding of the local tiles adds +0 * +0 to a sum that is
 // never -0), so they give the same bits.
+//
+// Packed B (gemm_*_packed): both k-loops read the work-group's NWG columns of B from its panel,
+// row k at panel offset k * NWG instead of B's k * N, and the direct loop needs no column bounds
+// checks (the panel is +0 past N). The host packs a plain product with B not transposed when K and M
+// are long (GemmRoutine: GEMM_PACK_K, GEMM_PACK_M): the copy reads and writes K * NP floats once, and
+// each panel is then read by all ceil(M / MWG) work-groups of its column.
 
 // Launch geometry (GemmRoutine): dimension 0 runs along N, dimension 1 along M;
 //   local  = (GEMM_NDIMC, GEMM_MDIMC)
 //   global = (ceil(N / GEMM_NWG) * GEMM_NDIMC, ceil(M / GEMM_MWG) * GEMM_MDIMC)
 //   gemm_naive: global covers (N, M), any local size; gemm_naive_wgrad: global covers (N, M + 1);
+//   gemm_pack_b: global covers (NP, K), any local size (the host's: (64, 1));
 //   dense_backward_naive, dense_mse_backward_naive: 1-D, global covers I*O + O + B*I, any local size.
 //   gemm_smallk_bias: (v, r) over (NV, ceil(M / RB_MWI)), NV = ceil(N / GEMM_VWN): rows
 //     m0 = r * RB_MWI .. m0 + RB_MWI and the GEMM_VWN columns from n0 = v * GEMM_VWN of C in registers,
@@ -225,14 +239,15 @@ inline void global_to_local_a(const int M, const int K, const int m0, const int 
     }
 }
 
-// op(B)[k0 .. k0+KWG, n0 .. n0+NWG] -> blm_l[kk*NWG + nn], zero outside (K, N).
+// op(B)[k0 .. k0+KWG, n0 .. n0+NWG] -> blm_l[kk*NWG + nn], zero outside (K, N); bt_g: the work-group's
+// columns of B (B[k, n0 + j] = bt_g[k * ldb + j], or bt_g[j * K + k] transposed; see gemm_tile).
 inline void global_to_local_b(const int N, const int K, const int n0, const int k0, const bool full,
-                              const bool trans_b, __global const float* restrict b_g,
+                              const bool trans_b, const int ldb, __global const float* restrict bt_g,
                               __local float* restrict blm_l, const int lid) {
     if (!trans_b) {
-        copy_to_local(GEMM_NWG, N - n0, K - k0, N, full, b_g + (size_t)k0 * N + n0, blm_l, lid);
+        copy_to_local(GEMM_NWG, N - n0, K - k0, ldb, full, bt_g + (size_t)k0 * ldb, blm_l, lid);
     } else {
-        transpose_to_local(GEMM_NWG, N - n0, K - k0, K, full, b_g + (size_t)n0 * K + k0, blm_l, lid);
+        transpose_to_local(GEMM_NWG, N - n0, K - k0, K, full, bt_g + k0, blm_l, lid);
     }
 }
 
@@ -350,13 +365,15 @@ inline realn row_vector(const bool full, __global const float* bp, const int n0,
 
 // GEMM_DIRECT: the work-item's block, acc_p[mi][v] += op(A)[m, k] * B[k, n .. n + VWN) for its rows m
 // and vectors n (as in the local-memory loop), k ascending, read straight from global memory: a
-// float of each row of op(A) (broadcast) and NVI vectors of B's row k per k, no local memory, no
-// barrier. Rows past M read 0 and columns past N read 0, as the local tiles; full: the work-group's
-// whole tile lies inside C, so the loop has no bounds checks (a constant after inlining).
+// float of each row of op(A) (broadcast) and NVI vectors of B's row k per k (B[k, n0 + j] =
+// bt_g[k * ldb + j]), no local memory, no barrier. Rows past M read 0 and columns past N read 0, as
+// the local tiles; full: the work-group's whole tile lies inside C, so the loop has no bounds checks
+// (a constant after inlining); packed_b: bt_g is a panel (ldb = GEMM_NWG), zero past N, so the
+// columns need no bounds checks either.
 __attribute__((always_inline))
 inline void direct_block(const bool full, const int M, const int N, const int K, const int m0, const int n0,
-                         const int tid_m, const int tid_n, const bool trans_a,
-                         __global const float* a_g, __global const float* b_g,
+                         const int tid_m, const int tid_n, const bool trans_a, const bool packed_b, const int ldb,
+                         __global const float* a_g, __global const float* bt_g,
                          realn (*acc_p)[NVI]) {
     __global const float* ap_p[MWI];
     #pragma unroll
@@ -365,13 +382,13 @@ inline void direct_block(const bool full, const int M, const int N, const int K,
         ap_p[mi] = trans_a ? a_g + m : a_g + (size_t)m * K;
     }
     const int a_k = trans_a ? M : 1;
-    __global const float* bp = b_g + n0 + tid_n * GEMM_VWN;
+    __global const float* bp = bt_g + tid_n * GEMM_VWN;
     for (int k = 0; k < K; k++) {
         realn bpm_p[NVI];
         #pragma unroll
         for (int v = 0; v < NVI; v++) {
             const int n = n0 + (v * GEMM_NDIMC + tid_n) * GEMM_VWN;
-            bpm_p[v] = row_vector(full || n + GEMM_VWN <= N, bp + v * GEMM_NDIMC * GEMM_VWN, n, N);
+            bpm_p[v] = row_vector(full || packed_b || n + GEMM_VWN <= N, bp + v * GEMM_NDIMC * GEMM_VWN, n, N);
         }
         #pragma unroll
         for (int mi = 0; mi < MWI; mi++) {
@@ -382,7 +399,7 @@ inline void direct_block(const bool full, const int M, const int N, const int K,
                 acc_p[mi][v] = mad((realn)apm, bpm_p[v], acc_p[mi][v]);
             }
         }
-        bp += N;
+        bp += ldb;
     }
 }
 
@@ -391,13 +408,13 @@ inline void direct_block(const bool full, const int M, const int N, const int K,
 __attribute__((always_inline))
 inline void local_block(const bool full_mn, const int M, const int N, const int K, const int m0, const int n0,
                         const int tid_m, const int tid_n, const int lid, const bool trans_a, const bool trans_b,
-                        __global const float* a_g, __global const float* b_g,
+                        const int ldb, __global const float* a_g, __global const float* bt_g,
                         __local float* alm_l, __local float* blm_l, realn (*acc_p)[NVI]) {
     for (int k0 = 0; k0 < K; k0 += GEMM_KWG) {
         const bool full = full_mn && k0 + GEMM_KWG <= K;
         barrier(CLK_LOCAL_MEM_FENCE);
         global_to_local_a(M, K, m0, k0, full, trans_a, a_g, alm_l, lid);
-        global_to_local_b(N, K, n0, k0, full, trans_b, b_g, blm_l, lid);
+        global_to_local_b(N, K, n0, k0, full, trans_b, ldb, bt_g, blm_l, lid);
         barrier(CLK_LOCAL_MEM_FENCE);
         #pragma unroll 4
         for (int kk = 0; kk < GEMM_KWG; kk++) {
@@ -418,11 +435,13 @@ inline void local_block(const bool full_mn, const int M, const int N, const int 
     }
 }
 
-// The body of the tiled entry points; trans_a / trans_b / e.mode are constants after inlining.
+// The body of the tiled entry points; trans_a / trans_b / packed_b / e.mode are constants after
+// inlining. packed_b: b_g holds B's panels (gemm_pack_b), not B; the work-group reads panel n0 / NWG.
 inline void gemm_tile(const int M, const int N, const int K, const float alpha,
                       __global const float* restrict a_g, __global const float* restrict b_g,
                       const float beta, __global float* restrict c_g, const bool trans_a, const bool trans_b,
-                      const epilogue e, __local float* restrict alm_l, __local float* restrict blm_l) {
+                      const bool packed_b, const epilogue e, __local float* restrict alm_l,
+                      __local float* restrict blm_l) {
     const int tid_n = get_local_id(0);
     const int tid_m = get_local_id(1);
     const int lid = tid_m * GEMM_NDIMC + tid_n;
@@ -439,14 +458,19 @@ inline void gemm_tile(const int M, const int N, const int K, const float alpha,
         }
     }
 
+    // The work-group's columns of op(B): B[k, n0 + j] = bt_g[k * ldb + j], or B^T's rows n0.. (trans_b).
+    __global const float* bt_g = trans_b ? b_g + (size_t)n0 * K
+                                 : packed_b ? b_g + (size_t)(n0 / GEMM_NWG) * K * GEMM_NWG : b_g + n0;
+    const int ldb = packed_b ? GEMM_NWG : N;
     if (GEMM_DIRECT && !trans_b) {
         if (full_mn) {
-            direct_block(true, M, N, K, m0, n0, tid_m, tid_n, trans_a, a_g, b_g, acc_p);
+            direct_block(true, M, N, K, m0, n0, tid_m, tid_n, trans_a, packed_b, ldb, a_g, bt_g, acc_p);
         } else {
-            direct_block(false, M, N, K, m0, n0, tid_m, tid_n, trans_a, a_g, b_g, acc_p);
+            direct_block(false, M, N, K, m0, n0, tid_m, tid_n, trans_a, packed_b, ldb, a_g, bt_g, acc_p);
         }
     } else {
-        local_block(full_mn, M, N, K, m0, n0, tid_m, tid_n, lid, trans_a, trans_b, a_g, b_g, alm_l, blm_l, acc_p);
+        local_block(full_mn, M, N, K, m0, n0, tid_m, tid_n, lid, trans_a, trans_b, ldb, a_g, bt_g, alm_l, blm_l,
+                    acc_p);
     }
 
     #pragma unroll
@@ -488,27 +512,48 @@ inline void gemm_tile(const int M, const int N, const int K, const float alpha,
     __local float alm_l[GEMM_KWG * GEMM_MWG];       \
     __local float blm_l[GEMM_KWG * GEMM_NWG]
 
-#define GEMM_ENTRY(NAME, TRANS_A, TRANS_B)                                                               \
+#define GEMM_ENTRY(NAME, TRANS_A, TRANS_B, PACKED_B)                                                    \
     TILED void NAME(const int M, const int N, const int K, const float alpha,                           \
                     __global const float* a_g, const int a_off, __global const float* b_g, const int b_off, \
                     const float beta, __global float* c_g, const int c_off) {                           \
         TILE_LOCAL;                                                                                     \
-        const epilogue e = {EPI_PLAIN, 0, 0, 0.0f, 0, 0.0f, 0, 0, 0, 0};                                         \
-        gemm_tile(M, N, K, alpha, a_g + a_off, b_g + b_off, beta, c_g + c_off, TRANS_A, TRANS_B, e,    \
-                  alm_l, blm_l);                                                                        \
+        const epilogue e = {EPI_PLAIN, 0, 0, 0.0f, 0, 0.0f, 0, 0, 0, 0};                                \
+        gemm_tile(M, N, K, alpha, a_g + a_off, b_g + b_off, beta, c_g + c_off, TRANS_A, TRANS_B, PACKED_B, \
+                  e, alm_l, blm_l);                                                                     \
     }
 
 #if !defined(ONE_KERNEL) || defined(KERNEL_gemm_nn)
-GEMM_ENTRY(gemm_nn, false, false)
+GEMM_ENTRY(gemm_nn, false, false, false)
 #endif
 #if !defined(ONE_KERNEL) || defined(KERNEL_gemm_nt)
-GEMM_ENTRY(gemm_nt, false, true)
+GEMM_ENTRY(gemm_nt, false, true, false)
 #endif
 #if !defined(ONE_KERNEL) || defined(KERNEL_gemm_tn)
-GEMM_ENTRY(gemm_tn, true, false)
+GEMM_ENTRY(gemm_tn, true, false, false)
 #endif
 #if !defined(ONE_KERNEL) || defined(KERNEL_gemm_tt)
-GEMM_ENTRY(gemm_tt, true, true)
+GEMM_ENTRY(gemm_tt, true, true, false)
+#endif
+#if !defined(ONE_KERNEL) || defined(KERNEL_gemm_nn_packed)
+GEMM_ENTRY(gemm_nn_packed, false, false, true)
+#endif
+#if !defined(ONE_KERNEL) || defined(KERNEL_gemm_tn_packed)
+GEMM_ENTRY(gemm_tn_packed, true, false, true)
+#endif
+
+// B: (K, N) -> bp: (NP / GEMM_NWG, K, GEMM_NWG), NP = ceil(N / GEMM_NWG) * GEMM_NWG:
+// bp[(p * K + k) * GEMM_NWG + j] = B[k, p * GEMM_NWG + j], +0 past N. Work-item (n, k) copies one float.
+#if !defined(ONE_KERNEL) || defined(KERNEL_gemm_pack_b)
+__kernel void gemm_pack_b(const int K, const int N, __global const float* b_g, const int b_off,
+                          __global float* bp_g, const int bp_off) {
+    const int n = get_global_id(0);
+    const int k = get_global_id(1);
+    if (k >= K || n >= (N + GEMM_NWG - 1) / GEMM_NWG * GEMM_NWG) {
+        return;
+    }
+    bp_g[bp_off + ((size_t)(n / GEMM_NWG) * K + k) * GEMM_NWG + n % GEMM_NWG] =
+        n < N ? b_g[b_off + (size_t)k * N + n] : 0.0f;
+}
 #endif
 
 #if !defined(ONE_KERNEL) || defined(KERNEL_gemm_nn_bias)
@@ -521,7 +566,8 @@ TILED void gemm_nn_bias(const int M, const int N, const int K, const float alpha
     TILE_LOCAL;
     const epilogue e = {EPI_BIAS, bias_g + bias_off, act, act_alpha, threshold, scale, seed, offset, 0,
                         keep_z ? z_g + z_off : 0};
-    gemm_tile(M, N, K, alpha, a_g + a_off, b_g + b_off, 0.0f, c_g + c_off, false, false, e, alm_l, blm_l);
+    gemm_tile(M, N, K, alpha, a_g + a_off, b_g + b_off, 0.0f, c_g + c_off, false, false, false, e, alm_l,
+              blm_l);
 }
 #endif
 
@@ -531,7 +577,8 @@ TILED void gemm_nt_mask(const int M, const int N, const int K, const float alpha
                         __global const float* h_g, const int h_off, __global float* c_g, const int c_off) {
     TILE_LOCAL;
     const epilogue e = {EPI_MASK, 0, 0, 0.0f, 0, 0.0f, 0, 0, h_g + h_off, 0};
-    gemm_tile(M, N, K, alpha, a_g + a_off, b_g + b_off, 0.0f, c_g + c_off, false, true, e, alm_l, blm_l);
+    gemm_tile(M, N, K, alpha, a_g + a_off, b_g + b_off, 0.0f, c_g + c_off, false, true, false, e, alm_l,
+              blm_l);
 }
 #endif
 

@@ -1,6 +1,8 @@
 package dev.clgrad;
 
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Every system property clgrad reads, in one place.
@@ -24,6 +26,11 @@ import java.nio.file.Path;
  *       every OpenCL device instead of the ones its platform, vendor and name match: the defaults
  *       first, then the named profile. For running one device's kernels on another, such as the
  *       NVIDIA defines under the Oclgrind simulator.</li>
+ *   <li>{@code clgrad.defines} — kernel defines for every OpenCL device, {@code NAME=value} pairs
+ *       separated by commas (such as {@code GEMM_PACK_K=40,GEMM_PACK_M=129}), over both the device
+ *       profile's and the tuning file's: for measuring one setting against another, and for the
+ *       Oclgrind CI step, which lowers the GEMM packing thresholds to reach the packed kernels with
+ *       products small enough for a simulator. Default: none.</li>
  *   <li>{@code clgrad.memory} — a cap, in bytes (with an optional {@code k}, {@code m} or {@code g}
  *       suffix, as {@code -Xmx} takes), on what every backend lets a model take: at most this much
  *       in all of its buffers and in any one. For leaving room to other processes on a shared
@@ -81,6 +88,28 @@ public final class Config {
     public static String profile() {
         String v = System.getProperty("clgrad.profile");
         return v == null || v.isBlank() ? null : v.trim();
+    }
+
+    /**
+     * The {@code clgrad.defines} overrides, by name (empty when unset).
+     *
+     * @throws IllegalArgumentException for anything but comma-separated {@code NAME=integer} pairs
+     */
+    public static Map<String, String> defines() {
+        String v = System.getProperty("clgrad.defines");
+        Map<String, String> out = new TreeMap<>();
+        if (v == null || v.isBlank()) {
+            return out;
+        }
+        for (String pair : v.split(",")) {
+            String[] nv = pair.trim().split("=", -1);
+            if (nv.length != 2 || !nv[0].matches("[A-Z_][A-Z0-9_]*") || !nv[1].matches("-?[0-9]{1,10}")) {
+                throw new IllegalArgumentException("clgrad.defines must be NAME=integer pairs separated by commas,"
+                        + " got '" + pair.trim() + "' in '" + v + "'");
+            }
+            out.put(nv[0], nv[1]);
+        }
+        return out;
     }
 
     /**

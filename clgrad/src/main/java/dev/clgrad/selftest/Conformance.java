@@ -77,10 +77,12 @@ public final class Conformance {
     /**
      * (M, N, K) of the GEMM cases: naive-kernel shapes (thin in M, N or K) and tiled ones with
      * partial tiles in M, N and K (200x300x70 on the CPU and GPU profiles, 130x67x261 and 64x2100x5
-     * on the GPU ones).
+     * on the GPU ones), and one long enough for OpenCL to pack B into panels where B is not
+     * transposed (257x67x513: K and M past GEMM_PACK_K = 512 and GEMM_PACK_M = 256, a partial last
+     * panel, row tile and K step).
      */
     static final int[][] GEMMS = {{1, 1, 1}, {1, 1000, 3}, {1000, 3, 1}, {17, 33, 129}, {129, 17, 33},
-            {33, 129, 17}, {7, 7, 7}, {64, 2100, 5}, {130, 67, 261}, {200, 300, 70}};
+            {33, 129, 17}, {7, 7, 7}, {64, 2100, 5}, {130, 67, 261}, {200, 300, 70}, {257, 67, 513}};
     /**
      * (B, I, O) of the Dense cases: naive-kernel sizes, tiled ones with partial tiles, and a batch
      * long enough for the weight gradient to split K (1030: 16 chunks of at least 64 rows).

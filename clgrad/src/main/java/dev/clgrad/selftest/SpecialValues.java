@@ -124,6 +124,15 @@ public final class SpecialValues {
      */
     static final int[][] GEMMS = {{7, 5, 3}, {128, 128, 33}, {300, 10, 20}};
     /**
+     * (M, N, K) of the products that OpenCL runs with B packed into panels, each with partial tiles:
+     * M a row or two past whole tiles of 64 and of 48, N = 67 a whole 64-wide panel and one of 3
+     * columns, K past whole K steps of 16 and 32. 257x67x513 packs at the default thresholds
+     * (GEMM_PACK_K = 512, GEMM_PACK_M = 256); 130x67x40 only under lowered ones, such as the
+     * Oclgrind step's (.ci/oclgrind: GEMM_PACK_K = 40, GEMM_PACK_M = 129, so that no smaller
+     * special-value product packs), where the first would take minutes.
+     */
+    static final int[][] PACKED_GEMMS = {{257, 67, 513}, {130, 67, 40}};
+    /**
      * (B, I, O) of the Dense epilogues and composites: naive-kernel shapes, shapes for which every
      * product is tiled on the CPU and GPU profiles (forward 128x128 by K = 33, whole tiles; input
      * gradient 128x33 by K = 128 and weight gradient 33x128 by K = 128, partial ones), and a
@@ -223,6 +232,7 @@ public final class SpecialValues {
         dropout(all);
         dropoutVariants(all);
         gemm(all);
+        packedGemm(all);
         dense(all);
         epilogues(all);
         optimizers(all);
@@ -527,6 +537,39 @@ public final class SpecialValues {
                         return List.of(Output.exact("C", tC));
                     }));
                 }
+            }
+        }
+    }
+
+    /**
+     * The plain products of {@link #PACKED_GEMMS} with B not transposed (so OpenCL may pack B): NaN
+     * and ±∞ planted in op(A)'s first three rows, in B (at a density of 1/K, so that many columns
+     * stay finite) and with beta ≠ 0 in C, ±0 in A and B; no subnormals, so every sum is a whole
+     * number below 2^24 and exact in any order (K = 513 is longer than the 256 terms the other
+     * checks keep to).
+     */
+    private static void packedGemm(List<Check> all) {
+        for (int[] mnk : PACKED_GEMMS) {
+            packedGemm(all, mnk[0], mnk[1], mnk[2]);
+        }
+    }
+
+    private static void packedGemm(List<Check> all, int m, int n, int k) {
+        for (boolean ta : new boolean[] {false, true}) {
+            for (float[] ab : new float[][] {{1f, 0f}, {2f, 1f}}) {
+                float alpha = ab[0];
+                float beta = ab[1];
+                String name = "gemm " + m + "x" + n + "x" + k + " " + (ta ? "T" : "N") + "N alpha=" + alpha + " beta="
+                        + beta;
+                all.add(check(name, MatMul.class, Conformance.EXACT, 40 + m + (ta ? 1 : 0), (b, o) -> {
+                    float[] a = o.matrixA(m, k, false);
+                    Tensor tA = ta ? o.tensor(transpose(a, m, k), k, m) : o.tensor(a, m, k);
+                    Tensor tB = o.tensor(o.planted(k * n, 1.0 / k, NO_SUBNORMAL), k, n);
+                    Tensor tC = beta == 0f ? o.poisoned(m, n)
+                            : o.tensor(o.noNegativeZero(o.planted(m * n, 0.05, NO_SUBNORMAL)), m, n);
+                    b.run(MatMul.of(ta, false, alpha, tA, tB, beta, tC));
+                    return List.of(Output.exact("C", tC));
+                }));
             }
         }
     }

@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
  * {@code -DNAME=value}, and {@code binaryCache} (default true): whether clgrad caches program
  * binaries for the device. Profiles apply in file order, later matches overriding earlier ones, so
  * vendor defaults come first and per-device entries after them. A tuning file written by
- * {@code clgrad tune gemm} ({@link TuningFile}) overrides the profile's defines for its device.
+ * {@code clgrad tune gemm} ({@link TuningFile}) overrides the profile's defines for its device, and
+ * {@link Config#defines()} ({@code -Dclgrad.defines=NAME=value,...}) both.
  * With {@link Config#profile()} ({@code -Dclgrad.profile=NAME}) every device takes the profiles
  * with an empty match, then the one whose {@code name} is NAME, whatever it matches.
  */

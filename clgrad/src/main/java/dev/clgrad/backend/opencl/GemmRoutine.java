@@ -1,6 +1,7 @@
 package dev.clgrad.backend.opencl;
 
 import dev.clgrad.backend.BackendException;
+import dev.clgrad.ops.Cost;
 import dev.clgrad.ops.GemmShape;
 import dev.clgrad.ops.MatMul;
 import dev.clgrad.tensor.Tensor;
@@ -16,7 +17,11 @@ import java.util.List;
  * {@code gemm_nn/nt/tn/tt}, which handles partial tiles itself, so the caller never pads.
  * {@link DenseRoutine} launches the same kernels with an epilogue, and a Dense forward of a short K
  * and a long M, or of a narrow N where {@link #blocksNarrow}, the register-blocked
- * {@code gemm_smallk_bias} ({@link #smallK}). The math is {@link MatMul}'s.
+ * {@code gemm_smallk_bias} ({@link #smallK}). A plain product with B
+ * not transposed and a long K and M ({@link #packs}) first copies B into NWG-wide panels in the
+ * backend's scratch ({@code gemm_pack_b}), which {@code gemm_nn_packed} / {@code gemm_tn_packed} then
+ * read as one contiguous stream per work-group column, with the same sums in the same order
+ * ({@link #packed}). The math is {@link MatMul}'s.
  */
 final class GemmRoutine {
     static final String FILE = "gemm.cl";
@@ -30,6 +35,18 @@ final class GemmRoutine {
     private static final int NAIVE_LOCAL = 8;
     /** The fewest multiply-adds of a naive shape that {@link #blocksNarrow} runs register-blocked. */
     private static final long NARROW_BLOCKED_WORK = 1L << 16;
+    /**
+     * Defaults of {@code GEMM_PACK_K} and {@code GEMM_PACK_M}, the K and M from which a plain product
+     * packs B (a profile, a tuning file or {@code clgrad.defines} may set them): on PoCL 3.1 (2 AVX-512
+     * cores) packing takes the 2048³ product from about 325 to 210 ms of kernel time and is about even
+     * at 1024³ (docs/BENCHMARKS.md, 2026-12-02). The thresholds are the prototype's, not searched: a
+     * shorter K keeps a work-group's rows of B in cache unpacked, and a shorter M has too few
+     * work-groups per panel to pay for the copy.
+     */
+    static final int PACK_K = 512;
+    static final int PACK_M = 256;
+    /** The pack's work-group edge along N: local = (PACK_LOCAL, 1). */
+    private static final int PACK_LOCAL = 64;
 
     private GemmRoutine() {
     }
@@ -38,6 +55,56 @@ final class GemmRoutine {
     static Call.Kernel gemm(OpenClBackend cl, MatMul op) {
         return call(cl, op.shape(), op.transA(), op.transB(), "", op.alpha(), op.a(), op.b(),
                 new Object[] {op.beta()}, op.c());
+    }
+
+    /** The two launches of a packed product: B into panels, then the product reading them; the pack's cost. */
+    record Packed(Call.Kernel pack, Call.Kernel gemm, Cost packCost) {
+    }
+
+    /**
+     * Whether a plain product of shape s packs B: B not transposed, K at least packK and M at least
+     * packM (so that the copy of B, K·NP floats with NP = N rounded up to GEMM_NWG, is small beside
+     * the product, whose ceil(M / GEMM_MWG) work-groups per column each read a panel once).
+     */
+    static boolean packs(GemmShape s, boolean transB, int packK, int packM) {
+        return !transB && s.k() >= packK && s.m() >= packM;
+    }
+
+    /**
+     * The plain product of {@code op} as {@code gemm_pack_b} then {@code gemm_nn_packed} or
+     * {@code gemm_tn_packed}, or null where it runs unpacked ({@link #gemm}): where it {@link #packs}
+     * with the device's {@code GEMM_PACK_K} and {@code GEMM_PACK_M}, alpha is not 0 (then B is not
+     * read), its shape is tiled and the panels fit in one buffer of the device. The pack's cost is its bytes, K·NP floats read and written.
+     * a, b not modified; c modified.
+     */
+    static Packed packed(OpenClBackend cl, MatMul op) {
+        GemmShape s = op.shape();
+        long floats = panelFloats(s, cl.define("GEMM_NWG", NWG));
+        boolean packs = packs(s, op.transB(), cl.define("GEMM_PACK_K", PACK_K), cl.define("GEMM_PACK_M", PACK_M));
+        if (!packs || op.alpha() == 0f || naive(cl, s) || floats * Float.BYTES > cl.info().maxAllocBytes()) {
+            return null;
+        }
+        Call.ScratchBuffer panels = new Call.ScratchBuffer(cl.scratch(), floats);
+        Call.Kernel tiled = gemm(cl, op);
+        Call.Kernel gemm = new Call.Kernel(FILE, tiled.name() + "_packed", tiled.global(), tiled.local(),
+                new Object[] {s.m(), s.n(), s.k(), op.alpha(), op.a(), panels, 0, op.beta(), op.c()});
+        return new Packed(pack(s, op.b(), floats / s.k(), panels, 0), gemm, new Cost(0, 2.0 * Float.BYTES * floats));
+    }
+
+    /** The panels of B for the shape s: K·NP floats, NP = N rounded up to a multiple of nwg. */
+    static long panelFloats(GemmShape s, int nwg) {
+        return (long) ceilDiv(s.n(), nwg) * nwg * s.k();
+    }
+
+    /**
+     * The launch of {@code gemm_pack_b}: B (K, N) of the shape s into {@code panels}, NP columns wide
+     * (a tensor, or the scratch buffer followed by its offset 0).
+     */
+    static Call.Kernel pack(GemmShape s, Tensor b, long np, Object... panels) {
+        List<Object> args = new ArrayList<>(List.of(s.k(), s.n(), b));
+        args.addAll(Arrays.asList(panels));
+        return new Call.Kernel(FILE, "gemm_pack_b", new long[] {Geometry.cover(np, PACK_LOCAL), s.k()},
+                new long[] {PACK_LOCAL, 1}, args.toArray());
     }
 
     /**

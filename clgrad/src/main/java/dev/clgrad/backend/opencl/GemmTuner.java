@@ -26,7 +26,9 @@ import java.util.function.Consumer;
  * work-items, GEMM_VWN vector width, GEMM_DIRECT: operands of the non-transposed-B kernels straight
  * from global memory rather than local tiles) for one device. Each candidate is compiled as one program of
  * the tiled kernels training launches (gemm_nn, gemm_nt, gemm_tn and the fused Dense kernels
- * gemm_nn_bias, gemm_nt_mask), validated against the float64 {@link MatMul#reference} on awkward shapes
+ * gemm_nn_bias, gemm_nt_mask) and the packed product (gemm_pack_b, gemm_nn_packed: a plain product
+ * that {@link GemmRoutine#packs} with the device's thresholds is validated and timed as the pack then
+ * the product, as it runs), validated against the float64 {@link MatMul#reference} on awkward shapes
  * and on the MLP's training shapes (epilogues set to the identity: zero bias, no ReLU, no dropout,
  * an all-positive mask), then timed, median of 3 after a warm-up, with the real epilogues. It is
  * scored on what the tuning file will be used for: a third of the weight goes to {@link #STEP}, the
@@ -41,11 +43,14 @@ import java.util.function.Consumer;
  */
 public final class GemmTuner {
     /**
-     * A launch of one tiled kernel: name, transposes, sizes, the epilogue suffix ("", "_bias", "_mask")
+     * A launch of one tiled kernel: name, transposes, sizes, the epilogue suffix ("", "_bias", "_mask", or
+     * "_packed": gemm_pack_b then gemm_nn_packed)
      * and, for "_bias", whether a dropout mask follows the ReLU (the MLP's hidden layers) or not (a
      * convolution's).
      */
     record Problem(String name, boolean transA, boolean transB, int m, int n, int k, String epilogue, boolean dropout) {
+        static final String PACKED = "_packed";
+
         /** A problem whose "_bias" epilogue has the dropout of the MLP's hidden layers. */
         Problem(String name, boolean transA, boolean transB, int m, int n, int k, String epilogue) {
             this(name, transA, transB, m, n, k, epilogue, epilogue.equals("_bias"));
@@ -57,6 +62,13 @@ public final class GemmTuner {
 
         double flops() {
             return 2.0 * m * n * k;
+        }
+
+        /** This problem as the device runs it: a plain one that packs B with "_packed" (gemm_pack_b first). */
+        Problem asRun(OpenClBackend cl) {
+            boolean packs = epilogue.isEmpty() && GemmRoutine.packs(new GemmShape(m, n, k), transB,
+                    cl.define("GEMM_PACK_K", GemmRoutine.PACK_K), cl.define("GEMM_PACK_M", GemmRoutine.PACK_M));
+            return packs ? new Problem(name, transA, transB, m, n, k, PACKED, false) : this;
         }
     }
 
@@ -93,9 +105,10 @@ public final class GemmTuner {
             new Problem("67x131x45 NT", false, true, 67, 131, 45, ""),
             new Problem("67x131x45 TN", true, false, 67, 131, 45, ""),
             new Problem("67x131x45 bias", false, false, 67, 131, 45, "_bias"),
-            new Problem("67x131x45 NT mask", false, true, 67, 131, 45, "_mask"));
+            new Problem("67x131x45 NT mask", false, true, 67, 131, 45, "_mask"),
+            new Problem("67x131x45 packed", false, false, 67, 131, 45, Problem.PACKED));
     private static final List<String> KERNELS = List.of("gemm_nn", "gemm_nt", "gemm_tn", "gemm_nn_bias",
-            "gemm_nt_mask");
+            "gemm_nt_mask", "gemm_pack_b", "gemm_nn_packed");
     /** Candidates measured again at the end, besides the profile's current defines. */
     private static final int FINALISTS = 3;
     /** Extra passes over the finalists. */
@@ -281,7 +294,9 @@ public final class GemmTuner {
             for (Map.Entry<Problem, float[][]> e : inputs.entrySet()) {
                 Problem p = e.getKey();
                 boolean timed = !VALIDATE.contains(p);
-                double ms = run(kernels.get(p.kernel()), p, v, e.getValue(), refs.get(p), timed ? 3 : 0);
+                Problem q = p.asRun(cl);
+                double ms = run(kernels.get(q.kernel()), kernels.get("gemm_pack_b"), q, v, e.getValue(), refs.get(p),
+                        timed ? 3 : 0);
                 if (timed) {
                     gflops.put(p.name(), p.flops() / (ms * 1e6));
                 }
@@ -314,11 +329,14 @@ public final class GemmTuner {
     /**
      * Runs p once with the identity epilogue (checked against ref when given), then {@code repeats}
      * timed runs with the real one (ReLU, and dropout P where the problem has it, for "_bias"; a mask
-     * of random sign for "_mask"); the median ms.
+     * of random sign for "_mask"); the median ms. A "_packed" problem runs {@code pack} (B into
+     * panels) before each product, inside the timing.
      */
-    private double run(ClApi.Kernel kernel, Problem p, int[] v, float[][] ab, double[] ref, int repeats) {
+    private double run(ClApi.Kernel kernel, ClApi.Kernel pack, Problem p, int[] v, float[][] ab, double[] ref,
+                       int repeats) {
         boolean bias = p.epilogue().equals("_bias");
         boolean mask = p.epilogue().equals("_mask");
+        boolean packed = p.epilogue().equals(Problem.PACKED);
         float[] hValues = new float[mask ? p.m() * p.n() : 1];
         float[] onesValues = new float[hValues.length];
         SplittableRandom rng = new SplittableRandom(11);
@@ -331,15 +349,23 @@ public final class GemmTuner {
              Tensor c = Tensor.of(cl, nans(p.m() * p.n()), p.m(), p.n());
              Tensor biasZeros = Tensor.zeros(cl, Shape.of(bias ? p.n() : 1));
              Tensor ones = Tensor.of(cl, onesValues, mask ? p.m() : 1, mask ? p.n() : 1);
-             Tensor h = Tensor.of(cl, hValues, mask ? p.m() : 1, mask ? p.n() : 1)) {
+             Tensor h = Tensor.of(cl, hValues, mask ? p.m() : 1, mask ? p.n() : 1);
+             Tensor panels = Tensor.zeros(cl, Shape.of(packed ? Math.toIntExact(GemmRoutine.panelFloats(
+                     new GemmShape(p.m(), p.n(), p.k()), v[1])) : 1))) {
             GemmShape s = GemmShape.of(p.transA(), p.transB(), a, b, c);
+            Call.Kernel packCall = GemmRoutine.pack(s, b, panels.shape().size() / s.k(), panels);
+            Runnable packB = () -> {
+                if (packed) {
+                    cl.launch(pack, packCall.name(), packCall.global(), packCall.local(), packCall.args());
+                }
+            };
             long[] global = GemmRoutine.global(s, v[0], v[1], v[3], v[4]);
             long[] local = {v[4], v[3]};
             Object[] identity = switch (p.epilogue()) {
                 case "_bias" -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, biasZeros, Activation.LINEAR.code(), 0f,
                         Philox.threshold(0f), 1f, 0L, 0L, c, 0, c};
                 case "_mask" -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, ones, c};
-                default -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, 0f, c};
+                default -> new Object[] {s.m(), s.n(), s.k(), 1f, a, packed ? panels : b, 0f, c};
             };
             Object[] real = switch (p.epilogue()) {
                 case "_bias" -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, biasZeros, Activation.RELU.code(), 0f,
@@ -348,6 +374,7 @@ public final class GemmTuner {
                 case "_mask" -> new Object[] {s.m(), s.n(), s.k(), Philox.keepScale(P), a, b, h, c};
                 default -> identity;
             };
+            packB.run();
             cl.launch(kernel, p.kernel(), global, local, identity);
             if (ref != null) {
                 float[] got = c.toArray();
@@ -362,11 +389,13 @@ public final class GemmTuner {
                     throw new IllegalStateException(p.name() + " relative error " + rel + " against the float64 reference");
                 }
             }
+            packB.run();
             cl.launch(kernel, p.kernel(), global, local, real);
             cl.finish();
             double[] ms = new double[repeats];
             for (int i = 0; i < repeats; i++) {
                 long t = System.nanoTime();
+                packB.run();
                 cl.launch(kernel, p.kernel(), global, local, real);
                 cl.finish();
                 ms[i] = (System.nanoTime() - t) / 1e6;

@@ -145,7 +145,8 @@ public final class OpenClBackend implements Backend {
             throw e;
         }
         DeviceProfile profile = DeviceProfile.forDevice(found.platformName(), info.vendor(), info.name())
-                .withDefines(TuningFile.load(Config.cacheDir(), info.name(), info.driverVersion()));
+                .withDefines(TuningFile.load(Config.cacheDir(), info.name(), info.driverVersion()))
+                .withDefines(Config.defines());
         boolean cacheBinaries = binaryCache != null ? binaryCache : profile.binaryCache();
         this.library = new KernelLibrary(api, context, device, info.name(), info.driverVersion(), profile,
                 new ProgramCache(cacheBinaries ? Config.cacheDir() : null));
@@ -603,7 +604,11 @@ public final class OpenClBackend implements Backend {
 
     private void lower(Op op, List<Step> out) {
         if (op instanceof MatMul m) {
-            if (plain(m)) {
+            GemmRoutine.Packed packed = plain(m) ? GemmRoutine.packed(this, m) : null;
+            if (packed != null) {
+                out.add(new Step(m, packed.pack(), packed.packCost()));
+                out.add(new Step(m, packed.gemm(), m.cost()));
+            } else if (plain(m)) {
                 add(out, m, GemmRoutine.gemm(this, m));
             } else if (DenseRoutine.fusesForward(m)) {
                 add(out, m, DenseRoutine.forward(this, m));

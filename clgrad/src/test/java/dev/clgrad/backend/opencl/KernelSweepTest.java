@@ -52,12 +52,13 @@ class KernelSweepTest {
                 "sgd_step", "rmsprop_step", "rmsprop_centered_step", "adagrad_step", "sum_squares_all",
                 "elementwise_loss_forward", "elementwise_loss_forward_backward",
                 "categorical_cross_entropy_forward", "categorical_cross_entropy_forward_backward", "row_metric",
-                "softmax_forward", "softmax_backward", "gaussian_dropout", "alpha_dropout"}) {
+                "softmax_forward", "softmax_backward", "gaussian_dropout", "alpha_dropout", "gemm_pack_b",
+                "gemm_nn_packed", "gemm_tn_packed"}) {
             assertTrue(entries.contains(k), k + " in " + entries);
         }
         assertFalse(entries.contains("NAME"), "the GEMM_ENTRY macro's parameter is no entry point");
         assertFalse(entries.contains("dropout_backward"), "ApplyMask runs dropout_forward in both directions");
-        assertEquals(37 + 8 + 3 + 3 + 4 + 5 + 2 + 2 + 3 + 1, entries.size(), entries.toString());
+        assertEquals(37 + 8 + 3 + 3 + 4 + 5 + 2 + 2 + 3 + 1 + 3, entries.size(), entries.toString());
     }
 
     @Test
