@@ -21,9 +21,13 @@
 //                                        up to a multiple of GEMM_NWG, +0 past N: panel p holds columns
 //                                        p*NWG .. p*NWG + NWG of every row, so one work-group column's
 //                                        B is one contiguous K x NWG stream
-//   gemm_nn_packed, gemm_tn_packed       gemm_nn, gemm_tn with b_g the panels of B (b_off 0): the same
+//   gemm_pack_bt                         the same panels of op(B) = B^T from a transposed B: (N, K)
+//   gemm_nn_packed, gemm_tn_packed       gemm_nn, gemm_tn with b_g the panels of op(B) (b_off 0): the same
 //                                        sums in the same order, so the same bits; for a long K, where
-//                                        B's rows N floats apart cost the direct k-loop its caches
+//                                        B's rows N floats apart cost the direct k-loop its caches, and
+//                                        (after gemm_pack_bt) gemm_nt, gemm_tt, whose B^T the direct
+//                                        k-loop cannot read as rows
+//   gemm_nt_mask_packed                  gemm_nt_mask with b_g the panels of W^T (gemm_pack_bt)
 //   gemm_naive                           one work-item per C element; the reference and the fallback
 //                                        for shapes much smaller than a tile
 //   gemm_nn_bias, gemm_naive_bias        the Dense forward in one launch (epilogue EPI_BIAS):
@@ -98,13 +102,15 @@
 // row k at panel offset k * NWG instead of B's k * N, and the direct loop needs no column bounds
 // checks (the panel is +0 past N). The host packs a plain product with B not transposed when K and M
 // are long (GemmRoutine: GEMM_PACK_K, GEMM_PACK_M): the copy reads and writes K * NP floats once, and
-// each panel is then read by all ceil(M / MWG) work-groups of its column.
+// each panel is then read by all ceil(M / MWG) work-groups of its column. A transposed B (plain, or
+// the masked input gradient) packs from GEMM_PACK_NT_K and GEMM_PACK_NT_M, which the CPU profile sets
+// low: there it turns the local-tile loop into the direct one.
 
 // Launch geometry (GemmRoutine): dimension 0 runs along N, dimension 1 along M;
 //   local  = (GEMM_NDIMC, GEMM_MDIMC)
 //   global = (ceil(N / GEMM_NWG) * GEMM_NDIMC, ceil(M / GEMM_MWG) * GEMM_MDIMC)
 //   gemm_naive: global covers (N, M), any local size; gemm_naive_wgrad: global covers (N, M + 1);
-//   gemm_pack_b: global covers (NP, K), any local size (the host's: (64, 1));
+//   gemm_pack_b, gemm_pack_bt: global covers (NP, K), any local size (the host's: (64, 1));
 //   dense_backward_naive, dense_mse_backward_naive: 1-D, global covers I*O + O + B*I, any local size.
 //   gemm_smallk_bias: (v, r) over (NV, ceil(M / RB_MWI)), NV = ceil(N / GEMM_VWN): rows
 //     m0 = r * RB_MWI .. m0 + RB_MWI and the GEMM_VWN columns from n0 = v * GEMM_VWN of C in registers,
@@ -556,6 +562,21 @@ __kernel void gemm_pack_b(const int K, const int N, __global const float* b_g, c
 }
 #endif
 
+// B: (N, K) -> bp as gemm_pack_b's for op(B) = B^T: bp[(p * K + k) * GEMM_NWG + j] = B[p * GEMM_NWG + j, k],
+// +0 past N. Work-item (n, k) copies one float.
+#if !defined(ONE_KERNEL) || defined(KERNEL_gemm_pack_bt)
+__kernel void gemm_pack_bt(const int K, const int N, __global const float* b_g, const int b_off,
+                           __global float* bp_g, const int bp_off) {
+    const int n = get_global_id(0);
+    const int k = get_global_id(1);
+    if (k >= K || n >= (N + GEMM_NWG - 1) / GEMM_NWG * GEMM_NWG) {
+        return;
+    }
+    bp_g[bp_off + ((size_t)(n / GEMM_NWG) * K + k) * GEMM_NWG + n % GEMM_NWG] =
+        n < N ? b_g[b_off + (size_t)n * K + k] : 0.0f;
+}
+#endif
+
 #if !defined(ONE_KERNEL) || defined(KERNEL_gemm_nn_bias)
 TILED void gemm_nn_bias(const int M, const int N, const int K, const float alpha,
                         __global const float* a_g, const int a_off, __global const float* b_g, const int b_off,
@@ -578,6 +599,18 @@ TILED void gemm_nt_mask(const int M, const int N, const int K, const float alpha
     TILE_LOCAL;
     const epilogue e = {EPI_MASK, 0, 0, 0.0f, 0, 0.0f, 0, 0, h_g + h_off, 0};
     gemm_tile(M, N, K, alpha, a_g + a_off, b_g + b_off, 0.0f, c_g + c_off, false, true, false, e, alm_l,
+              blm_l);
+}
+#endif
+
+#if !defined(ONE_KERNEL) || defined(KERNEL_gemm_nt_mask_packed)
+TILED void gemm_nt_mask_packed(const int M, const int N, const int K, const float alpha,
+                               __global const float* a_g, const int a_off, __global const float* bp_g,
+                               const int bp_off, __global const float* h_g, const int h_off, __global float* c_g,
+                               const int c_off) {
+    TILE_LOCAL;
+    const epilogue e = {EPI_MASK, 0, 0, 0.0f, 0, 0.0f, 0, 0, h_g + h_off, 0};
+    gemm_tile(M, N, K, alpha, a_g + a_off, bp_g + bp_off, 0.0f, c_g + c_off, false, false, true, e, alm_l,
               blm_l);
 }
 #endif

@@ -542,9 +542,10 @@ public final class SpecialValues {
     }
 
     /**
-     * The plain products of {@link #PACKED_GEMMS} with B not transposed (so OpenCL may pack B): NaN
-     * and ±∞ planted in op(A)'s first three rows, in B (at a density of 1/K, so that many columns
-     * stay finite) and with beta ≠ 0 in C, ±0 in A and B; no subnormals, so every sum is a whole
+     * The plain products of {@link #PACKED_GEMMS} with every transpose (so OpenCL may pack op(B)), and
+     * the ReLU-gated input gradient dY·Wᵀ·[h > 0] at the same sizes (gemm_nt_mask_packed): NaN and
+     * ±∞ planted in op(A)'s first three rows, in B (at a density of 1/K, so that many columns stay
+     * finite), with beta ≠ 0 in C and in h; ±0 in A and B; no subnormals, so every sum is a whole
      * number below 2^24 and exact in any order (K = 513 is longer than the 256 terms the other
      * checks keep to).
      */
@@ -556,22 +557,35 @@ public final class SpecialValues {
 
     private static void packedGemm(List<Check> all, int m, int n, int k) {
         for (boolean ta : new boolean[] {false, true}) {
-            for (float[] ab : new float[][] {{1f, 0f}, {2f, 1f}}) {
-                float alpha = ab[0];
-                float beta = ab[1];
-                String name = "gemm " + m + "x" + n + "x" + k + " " + (ta ? "T" : "N") + "N alpha=" + alpha + " beta="
-                        + beta;
-                all.add(check(name, MatMul.class, Conformance.EXACT, 40 + m + (ta ? 1 : 0), (b, o) -> {
-                    float[] a = o.matrixA(m, k, false);
-                    Tensor tA = ta ? o.tensor(transpose(a, m, k), k, m) : o.tensor(a, m, k);
-                    Tensor tB = o.tensor(o.planted(k * n, 1.0 / k, NO_SUBNORMAL), k, n);
-                    Tensor tC = beta == 0f ? o.poisoned(m, n)
-                            : o.tensor(o.noNegativeZero(o.planted(m * n, 0.05, NO_SUBNORMAL)), m, n);
-                    b.run(MatMul.of(ta, false, alpha, tA, tB, beta, tC));
-                    return List.of(Output.exact("C", tC));
-                }));
+            for (boolean tb : new boolean[] {false, true}) {
+                for (float[] ab : new float[][] {{1f, 0f}, {2f, 1f}}) {
+                    float alpha = ab[0];
+                    float beta = ab[1];
+                    String name = "gemm " + m + "x" + n + "x" + k + " " + (ta ? "T" : "N") + (tb ? "T" : "N")
+                            + " alpha=" + alpha + " beta=" + beta;
+                    all.add(check(name, MatMul.class, Conformance.EXACT, 40 + m + (ta ? 1 : 0) + (tb ? 2 : 0),
+                            (b, o) -> {
+                                float[] a = o.matrixA(m, k, false);
+                                Tensor tA = ta ? o.tensor(transpose(a, m, k), k, m) : o.tensor(a, m, k);
+                                float[] bv = o.planted(k * n, 1.0 / k, NO_SUBNORMAL);
+                                Tensor tB = tb ? o.tensor(transpose(bv, k, n), n, k) : o.tensor(bv, k, n);
+                                Tensor tC = beta == 0f ? o.poisoned(m, n)
+                                        : o.tensor(o.noNegativeZero(o.planted(m * n, 0.05, NO_SUBNORMAL)), m, n);
+                                b.run(MatMul.of(ta, tb, alpha, tA, tB, beta, tC));
+                                return List.of(Output.exact("C", tC));
+                            }));
+                }
             }
         }
+        all.add(check("denseBackwardMasked " + m + "x" + n + "x" + k + " packed", MatMul.class, Conformance.EXACT,
+                44 + m, (b, o) -> {
+                    Tensor dy = o.tensor(o.matrixA(m, k, false), m, k);
+                    Tensor w = o.tensor(o.planted(n * k, 1.0 / k, NO_SUBNORMAL), n, k);
+                    Tensor h = o.tensor(o.outputs(Activation.RELU, o.planted(m * n, 0.3)), m, n);
+                    Tensor dx = o.poisoned(m, n);
+                    b.run(new MatMul(false, true, 2f, dy, w, 0f, dx, Epilogue.gate(Activation.RELU, h)));
+                    return List.of(Output.exact("dX", dx));
+                }));
     }
 
     /** A dropout mask at rate p > 0, or none for p = 0 (a Dense layer without dropout). */

@@ -129,6 +129,14 @@ final class DenseRoutine {
     }
 
     /**
+     * {@link #backwardMasked} as {@code gemm_pack_bt} (Wᵀ into panels) then {@code gemm_nt_mask_packed},
+     * the same bits, or null where the product does not pack ({@link GemmRoutine#packedAs}).
+     */
+    static GemmRoutine.Packed backwardMaskedPacked(OpenClBackend cl, MatMul op) {
+        return GemmRoutine.packedAs(cl, op, "gemm_nt_mask_packed", new Object[] {op.epilogue().gate()});
+    }
+
+    /**
      * DENSE_WEIGHT_GRADS at naive shapes: x: (B, I), dY: (B, O) → dW = xᵀ·dY: (I, O) and
      * dBias = Σ_b dY[b]: (O). x, dY not modified; dW, dBias modified.
      */

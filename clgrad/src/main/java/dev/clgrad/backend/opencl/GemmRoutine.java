@@ -62,33 +62,50 @@ final class GemmRoutine {
     }
 
     /**
-     * Whether a plain product of shape s packs B: B not transposed, K at least packK and M at least
-     * packM (so that the copy of B, K·NP floats with NP = N rounded up to GEMM_NWG, is small beside
-     * the product, whose ceil(M / GEMM_MWG) work-groups per column each read a panel once).
+     * Whether a product of shape s packs op(B) here: K at least {@code GEMM_PACK_K} and M at least
+     * {@code GEMM_PACK_M} for B as it is, or {@code GEMM_PACK_NT_K} and {@code GEMM_PACK_NT_M} for a
+     * transposed B (so that the copy of op(B), K·NP floats with NP = N rounded up to GEMM_NWG, is
+     * small beside the product, whose ceil(M / GEMM_MWG) work-groups per column each read a panel
+     * once). The CPU profile packs a transposed B from short sizes: there the panels let the direct
+     * k-loop replace the local tiles, which a transposed B otherwise needs.
      */
-    static boolean packs(GemmShape s, boolean transB, int packK, int packM) {
-        return !transB && s.k() >= packK && s.m() >= packM;
+    static boolean packs(OpenClBackend cl, GemmShape s, boolean transB) {
+        String suffix = transB ? "_NT" : "";
+        return s.k() >= cl.define("GEMM_PACK" + suffix + "_K", PACK_K)
+                && s.m() >= cl.define("GEMM_PACK" + suffix + "_M", PACK_M);
     }
 
     /**
-     * The plain product of {@code op} as {@code gemm_pack_b} then {@code gemm_nn_packed} or
-     * {@code gemm_tn_packed}, or null where it runs unpacked ({@link #gemm}): where it {@link #packs}
-     * with the device's {@code GEMM_PACK_K} and {@code GEMM_PACK_M}, alpha is not 0 (then B is not
-     * read), its shape is tiled and the panels fit in one buffer of the device. The pack's cost is its bytes, K·NP floats read and written.
-     * a, b not modified; c modified.
+     * The plain product of {@code op} as {@code gemm_pack_b} (or {@code gemm_pack_bt} for a transposed
+     * B) then {@code gemm_nn_packed} or {@code gemm_tn_packed}, or null where it runs unpacked
+     * ({@link #gemm}): see {@link #packedAs}. a, b not modified; c modified.
      */
     static Packed packed(OpenClBackend cl, MatMul op) {
+        return packedAs(cl, op, "gemm_" + (op.transA() ? 't' : 'n') + "n_packed", new Object[] {op.beta()});
+    }
+
+    /**
+     * The product of {@code op} as the pack of op(B) then {@code kernel} (a tiled entry point reading
+     * the panels, given the arguments {@code M, N, K, alpha, a, panels, 0, epilogue..., c}), or null
+     * where it does not pack: where it does not {@link #packs}, alpha is 0 (then B is not read), its
+     * shape is naive or the panels do not fit in one buffer of the device. The pack's cost is its
+     * bytes, K·NP floats read and written.
+     */
+    static Packed packedAs(OpenClBackend cl, MatMul op, String kernel, Object[] epilogue) {
         GemmShape s = op.shape();
         long floats = panelFloats(s, cl.define("GEMM_NWG", NWG));
-        boolean packs = packs(s, op.transB(), cl.define("GEMM_PACK_K", PACK_K), cl.define("GEMM_PACK_M", PACK_M));
-        if (!packs || op.alpha() == 0f || naive(cl, s) || floats * Float.BYTES > cl.info().maxAllocBytes()) {
+        if (!packs(cl, s, op.transB()) || op.alpha() == 0f || naive(cl, s)
+                || floats * Float.BYTES > cl.info().maxAllocBytes()) {
             return null;
         }
         Call.ScratchBuffer panels = new Call.ScratchBuffer(cl.scratch(), floats);
         Call.Kernel tiled = gemm(cl, op);
-        Call.Kernel gemm = new Call.Kernel(FILE, tiled.name() + "_packed", tiled.global(), tiled.local(),
-                new Object[] {s.m(), s.n(), s.k(), op.alpha(), op.a(), panels, 0, op.beta(), op.c()});
-        return new Packed(pack(s, op.b(), floats / s.k(), panels, 0), gemm, new Cost(0, 2.0 * Float.BYTES * floats));
+        List<Object> args = new ArrayList<>(List.of(s.m(), s.n(), s.k(), op.alpha(), op.a(), panels, 0));
+        args.addAll(Arrays.asList(epilogue));
+        args.add(op.c());
+        Call.Kernel gemm = new Call.Kernel(FILE, kernel, tiled.global(), tiled.local(), args.toArray());
+        return new Packed(pack(s, op.transB(), op.b(), floats / s.k(), panels, 0), gemm,
+                new Cost(0, 2.0 * Float.BYTES * floats));
     }
 
     /** The panels of B for the shape s: K·NP floats, NP = N rounded up to a multiple of nwg. */
@@ -97,13 +114,15 @@ final class GemmRoutine {
     }
 
     /**
-     * The launch of {@code gemm_pack_b}: B (K, N) of the shape s into {@code panels}, NP columns wide
-     * (a tensor, or the scratch buffer followed by its offset 0).
+     * The launch of {@code gemm_pack_b}, B (K, N), or {@code gemm_pack_bt}, B (N, K) when transB: op(B)
+     * of the shape s into {@code panels}, NP columns wide (a tensor, or the scratch buffer followed by
+     * its offset 0).
      */
-    static Call.Kernel pack(GemmShape s, Tensor b, long np, Object... panels) {
+    static Call.Kernel pack(GemmShape s, boolean transB, Tensor b, long np, Object... panels) {
         List<Object> args = new ArrayList<>(List.of(s.k(), s.n(), b));
         args.addAll(Arrays.asList(panels));
-        return new Call.Kernel(FILE, "gemm_pack_b", new long[] {Geometry.cover(np, PACK_LOCAL), s.k()},
+        return new Call.Kernel(FILE, transB ? "gemm_pack_bt" : "gemm_pack_b",
+                new long[] {Geometry.cover(np, PACK_LOCAL), s.k()},
                 new long[] {PACK_LOCAL, 1}, args.toArray());
     }
 

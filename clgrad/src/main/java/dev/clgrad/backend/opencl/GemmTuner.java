@@ -26,9 +26,10 @@ import java.util.function.Consumer;
  * work-items, GEMM_VWN vector width, GEMM_DIRECT: operands of the non-transposed-B kernels straight
  * from global memory rather than local tiles) for one device. Each candidate is compiled as one program of
  * the tiled kernels training launches (gemm_nn, gemm_nt, gemm_tn and the fused Dense kernels
- * gemm_nn_bias, gemm_nt_mask) and the packed product (gemm_pack_b, gemm_nn_packed: a plain product
- * that {@link GemmRoutine#packs} with the device's thresholds is validated and timed as the pack then
- * the product, as it runs), validated against the float64 {@link MatMul#reference} on awkward shapes
+ * gemm_nn_bias, gemm_nt_mask) and the packed products (gemm_pack_b or gemm_pack_bt, then
+ * gemm_nn_packed, gemm_tn_packed or gemm_nt_mask_packed: a plain or masked product that
+ * {@link GemmRoutine#packs} with the device's thresholds is validated and timed as the pack then the
+ * product, as it runs), validated against the float64 {@link MatMul#reference} on awkward shapes
  * and on the MLP's training shapes (epilogues set to the identity: zero bias, no ReLU, no dropout,
  * an all-positive mask), then timed, median of 3 after a warm-up, with the real epilogues. It is
  * scored on what the tuning file will be used for: a third of the weight goes to {@link #STEP}, the
@@ -43,8 +44,9 @@ import java.util.function.Consumer;
  */
 public final class GemmTuner {
     /**
-     * A launch of one tiled kernel: name, transposes, sizes, the epilogue suffix ("", "_bias", "_mask", or
-     * "_packed": gemm_pack_b then gemm_nn_packed)
+     * A launch of one tiled kernel: name, transposes, sizes, the epilogue suffix ("", "_bias", "_mask",
+     * "_packed": gemm_pack_b or gemm_pack_bt then gemm_nn_packed or gemm_tn_packed, or "_mask_packed":
+     * gemm_pack_bt then gemm_nt_mask_packed)
      * and, for "_bias", whether a dropout mask follows the ReLU (the MLP's hidden layers) or not (a
      * convolution's).
      */
@@ -57,7 +59,8 @@ public final class GemmTuner {
         }
 
         String kernel() {
-            return "gemm_" + (transA ? 't' : 'n') + (transB ? 't' : 'n') + epilogue;
+            return epilogue.equals(PACKED) ? "gemm_" + (transA ? 't' : 'n') + "n" + PACKED
+                    : "gemm_" + (transA ? 't' : 'n') + (transB ? 't' : 'n') + epilogue;
         }
 
         double flops() {
@@ -66,9 +69,9 @@ public final class GemmTuner {
 
         /** This problem as the device runs it: a plain one that packs B with "_packed" (gemm_pack_b first). */
         Problem asRun(OpenClBackend cl) {
-            boolean packs = epilogue.isEmpty() && GemmRoutine.packs(new GemmShape(m, n, k), transB,
-                    cl.define("GEMM_PACK_K", GemmRoutine.PACK_K), cl.define("GEMM_PACK_M", GemmRoutine.PACK_M));
-            return packs ? new Problem(name, transA, transB, m, n, k, PACKED, false) : this;
+            boolean packs = (epilogue.isEmpty() || epilogue.equals("_mask"))
+                    && GemmRoutine.packs(cl, new GemmShape(m, n, k), transB);
+            return packs ? new Problem(name, transA, transB, m, n, k, epilogue + PACKED, false) : this;
         }
     }
 
@@ -106,9 +109,11 @@ public final class GemmTuner {
             new Problem("67x131x45 TN", true, false, 67, 131, 45, ""),
             new Problem("67x131x45 bias", false, false, 67, 131, 45, "_bias"),
             new Problem("67x131x45 NT mask", false, true, 67, 131, 45, "_mask"),
-            new Problem("67x131x45 packed", false, false, 67, 131, 45, Problem.PACKED));
+            new Problem("67x131x45 packed", false, false, 67, 131, 45, Problem.PACKED),
+            new Problem("67x131x45 NT packed", false, true, 67, 131, 45, Problem.PACKED),
+            new Problem("67x131x45 NT mask packed", false, true, 67, 131, 45, "_mask" + Problem.PACKED));
     private static final List<String> KERNELS = List.of("gemm_nn", "gemm_nt", "gemm_tn", "gemm_nn_bias",
-            "gemm_nt_mask", "gemm_pack_b", "gemm_nn_packed");
+            "gemm_nt_mask", "gemm_pack_b", "gemm_pack_bt", "gemm_nn_packed", "gemm_tn_packed", "gemm_nt_mask_packed");
     /** Candidates measured again at the end, besides the profile's current defines. */
     private static final int FINALISTS = 3;
     /** Extra passes over the finalists. */
@@ -295,7 +300,8 @@ public final class GemmTuner {
                 Problem p = e.getKey();
                 boolean timed = !VALIDATE.contains(p);
                 Problem q = p.asRun(cl);
-                double ms = run(kernels.get(q.kernel()), kernels.get("gemm_pack_b"), q, v, e.getValue(), refs.get(p),
+                double ms = run(kernels.get(q.kernel()), kernels.get(q.transB() ? "gemm_pack_bt" : "gemm_pack_b"), q, v,
+                        e.getValue(), refs.get(p),
                         timed ? 3 : 0);
                 if (timed) {
                     gflops.put(p.name(), p.flops() / (ms * 1e6));
@@ -335,8 +341,8 @@ public final class GemmTuner {
     private double run(ClApi.Kernel kernel, ClApi.Kernel pack, Problem p, int[] v, float[][] ab, double[] ref,
                        int repeats) {
         boolean bias = p.epilogue().equals("_bias");
-        boolean mask = p.epilogue().equals("_mask");
-        boolean packed = p.epilogue().equals(Problem.PACKED);
+        boolean mask = p.epilogue().startsWith("_mask");
+        boolean packed = p.epilogue().endsWith(Problem.PACKED);
         float[] hValues = new float[mask ? p.m() * p.n() : 1];
         float[] onesValues = new float[hValues.length];
         SplittableRandom rng = new SplittableRandom(11);
@@ -353,7 +359,7 @@ public final class GemmTuner {
              Tensor panels = Tensor.zeros(cl, Shape.of(packed ? Math.toIntExact(GemmRoutine.panelFloats(
                      new GemmShape(p.m(), p.n(), p.k()), v[1])) : 1))) {
             GemmShape s = GemmShape.of(p.transA(), p.transB(), a, b, c);
-            Call.Kernel packCall = GemmRoutine.pack(s, b, panels.shape().size() / s.k(), panels);
+            Call.Kernel packCall = GemmRoutine.pack(s, p.transB(), b, panels.shape().size() / s.k(), panels);
             Runnable packB = () -> {
                 if (packed) {
                     cl.launch(pack, packCall.name(), packCall.global(), packCall.local(), packCall.args());
@@ -361,19 +367,15 @@ public final class GemmTuner {
             };
             long[] global = GemmRoutine.global(s, v[0], v[1], v[3], v[4]);
             long[] local = {v[4], v[3]};
-            Object[] identity = switch (p.epilogue()) {
-                case "_bias" -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, biasZeros, Activation.LINEAR.code(), 0f,
-                        Philox.threshold(0f), 1f, 0L, 0L, c, 0, c};
-                case "_mask" -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, ones, c};
-                default -> new Object[] {s.m(), s.n(), s.k(), 1f, a, packed ? panels : b, 0f, c};
-            };
-            Object[] real = switch (p.epilogue()) {
-                case "_bias" -> new Object[] {s.m(), s.n(), s.k(), 1f, a, b, biasZeros, Activation.RELU.code(), 0f,
-                        Philox.threshold(p.dropout() ? P : 0f), p.dropout() ? Philox.keepScale(P) : 1f, 42L, 0L, c, 0,
-                        c};
-                case "_mask" -> new Object[] {s.m(), s.n(), s.k(), Philox.keepScale(P), a, b, h, c};
-                default -> identity;
-            };
+            Tensor bOrPanels = packed ? panels : b;
+            Object[] identity = bias ? new Object[] {s.m(), s.n(), s.k(), 1f, a, b, biasZeros,
+                    Activation.LINEAR.code(), 0f, Philox.threshold(0f), 1f, 0L, 0L, c, 0, c}
+                    : mask ? new Object[] {s.m(), s.n(), s.k(), 1f, a, bOrPanels, ones, c}
+                    : new Object[] {s.m(), s.n(), s.k(), 1f, a, bOrPanels, 0f, c};
+            Object[] real = bias ? new Object[] {s.m(), s.n(), s.k(), 1f, a, b, biasZeros, Activation.RELU.code(), 0f,
+                    Philox.threshold(p.dropout() ? P : 0f), p.dropout() ? Philox.keepScale(P) : 1f, 42L, 0L, c, 0, c}
+                    : mask ? new Object[] {s.m(), s.n(), s.k(), Philox.keepScale(P), a, bOrPanels, h, c}
+                    : identity;
             packB.run();
             cl.launch(kernel, p.kernel(), global, local, identity);
             if (ref != null) {

@@ -604,7 +604,8 @@ public final class OpenClBackend implements Backend {
 
     private void lower(Op op, List<Step> out) {
         if (op instanceof MatMul m) {
-            GemmRoutine.Packed packed = plain(m) ? GemmRoutine.packed(this, m) : null;
+            GemmRoutine.Packed packed = plain(m) ? GemmRoutine.packed(this, m)
+                    : DenseRoutine.fusesGate(m) ? DenseRoutine.backwardMaskedPacked(this, m) : null;
             if (packed != null) {
                 out.add(new Step(m, packed.pack(), packed.packCost()));
                 out.add(new Step(m, packed.gemm(), m.cost()));

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.clgrad.backend.ProfileSink;
 import dev.clgrad.backend.TestBackends;
+import dev.clgrad.ops.Activation;
+import dev.clgrad.ops.Epilogue;
 import dev.clgrad.ops.GemmShape;
 import dev.clgrad.ops.MatMul;
 import dev.clgrad.tensor.Shape;
@@ -64,10 +66,23 @@ class GemmPackTest {
             assertEquals(List.of("gemm_nn"), shared.kernels(MatMul.of(false, false, 0f, a, b, 0f, c)),
                     "alpha = 0 reads no B");
         }
-        assertTrue(GemmRoutine.packs(new GemmShape(2048, 2048, 2048), false, GemmRoutine.PACK_K, GemmRoutine.PACK_M));
-        assertFalse(GemmRoutine.packs(new GemmShape(2048, 2048, 2048), true, GemmRoutine.PACK_K, GemmRoutine.PACK_M),
-                "B transposed: its columns are rows already");
-        assertFalse(GemmRoutine.packs(new GemmShape(2048, 2048, 511), false, GemmRoutine.PACK_K, GemmRoutine.PACK_M));
+        boolean cpu = shared.define("GEMM_DIRECT", 0) != 0;
+        try (Tensor dY = Tensor.zeros(shared, Shape.of(128, 512));
+             Tensor w2 = Tensor.zeros(shared, Shape.of(512, 512));
+             Tensor dY3 = Tensor.zeros(shared, Shape.of(128, 10));
+             Tensor w3 = Tensor.zeros(shared, Shape.of(512, 10));
+             Tensor h = Tensor.zeros(shared, Shape.of(128, 512));
+             Tensor dX = Tensor.zeros(shared, Shape.of(128, 512))) {
+            Epilogue gate = Epilogue.gate(Activation.RELU, h);
+            assertEquals(cpu ? List.of("gemm_pack_bt", "gemm_nt_mask_packed") : List.of("gemm_nt_mask"),
+                    shared.kernels(new MatMul(false, true, 2f, dY, w2, 0f, dX, gate)),
+                    "the MLP's second input gradient: a CPU profile packs W^T from K, M >= 64");
+            assertEquals(List.of("gemm_nt_mask"), shared.kernels(new MatMul(false, true, 2f, dY3, w3, 0f, dX, gate)),
+                    "the third's K = 10 does not pack");
+        }
+        assertTrue(GemmRoutine.packs(shared, new GemmShape(2048, 2048, 2048), false));
+        assertTrue(GemmRoutine.packs(shared, new GemmShape(2048, 2048, 2048), true));
+        assertFalse(GemmRoutine.packs(shared, new GemmShape(2048, 2048, 511), false));
     }
 
     @Test
@@ -145,7 +160,7 @@ class GemmPackTest {
         }
     }
 
-    /** A tuning file for the device: its profile's tile, GEMM_DIRECT = direct (unless -1), both thresholds = pack. */
+    /** A tuning file for the device: its profile's tile, GEMM_DIRECT = direct (unless -1), all four thresholds = pack. */
     private void store(OpenClBackend shared, int direct, int pack) throws IOException {
         ObjectNode root = new ObjectMapper().createObjectNode();
         root.put("device", shared.info().name()).put("driver", shared.info().driverVersion());
@@ -160,18 +175,20 @@ class GemmPackTest {
         if (direct >= 0) {
             defines.put("GEMM_DIRECT", direct);
         }
-        defines.put("GEMM_PACK_K", pack);
-        defines.put("GEMM_PACK_M", pack);
+        for (String n : new String[] {"GEMM_PACK_K", "GEMM_PACK_M", "GEMM_PACK_NT_K", "GEMM_PACK_NT_M"}) {
+            defines.put(n, pack);
+        }
         TuningFile.store(cache.dir(), root);
     }
 
     /**
-     * Every product of {@link #SHAPES} x (NN, TN) x (alpha, beta) on a backend with GEMM_DIRECT = direct and
-     * both packing thresholds = pack, each checked against the float64 reference and for the kernels it runs.
+     * Every product of {@link #SHAPES} x (NN, NT, TN, TT) x (alpha, beta), and the ReLU-gated NT product
+     * of the Dense input gradient, on a backend with GEMM_DIRECT = direct and the packing thresholds =
+     * pack, each checked against the float64 reference and for the kernels it runs.
      */
     private float[][] run(OpenClBackend shared, int direct, int pack) throws IOException {
         store(shared, direct, pack);
-        float[][] out = new float[SHAPES.length * 2 * 2][];
+        float[][] out = new float[SHAPES.length * (2 * 2 * 2 + 1)][];
         int i = 0;
         try (OpenClBackend cl = OpenClBackend.open(shared.id(), shared.binding())) {
             assertEquals(direct, cl.define("GEMM_DIRECT", -1), "the tuning file's GEMM_DIRECT is used");
@@ -184,33 +201,54 @@ class GemmPackTest {
                 float[] b = random(rng, k * n);
                 float[] c0 = random(rng, m * n);
                 for (boolean ta : new boolean[] {false, true}) {
-                    for (float[] ab : new float[][] {{1f, 0f}, {0.5f, -2f}}) {
-                        String what = "GEMM_DIRECT=" + direct + " pack=" + pack + " " + m + "x" + n + "x" + k
-                                + " transA=" + ta + " alpha=" + ab[0] + " beta=" + ab[1];
-                        try (Tensor tA = ta ? Tensor.of(cl, a, k, m) : Tensor.of(cl, a, m, k);
-                             Tensor tB = Tensor.of(cl, b, k, n);
-                             Tensor tC = Tensor.of(cl, c0, m, n)) {
-                            MatMul op = MatMul.of(ta, false, ab[0], tA, tB, ab[1], tC);
-                            String gemm = ta ? "gemm_tn" : "gemm_nn";
-                            assertEquals(pack == 1 ? List.of("gemm_pack_b", gemm + "_packed") : List.of(gemm),
-                                    cl.kernels(op), what + " (a tiled shape on the profile's tile)");
-                            cl.run(op);
-                            out[i] = tC.toArray();
+                    for (boolean tb : new boolean[] {false, true}) {
+                        for (float[] ab : new float[][] {{1f, 0f}, {0.5f, -2f}}) {
+                            String what = "GEMM_DIRECT=" + direct + " pack=" + pack + " " + m + "x" + n + "x" + k
+                                    + " transA=" + ta + " transB=" + tb + " alpha=" + ab[0] + " beta=" + ab[1];
+                            try (Tensor tA = ta ? Tensor.of(cl, a, k, m) : Tensor.of(cl, a, m, k);
+                                 Tensor tB = tb ? Tensor.of(cl, b, n, k) : Tensor.of(cl, b, k, n);
+                                 Tensor tC = Tensor.of(cl, c0, m, n)) {
+                                MatMul op = MatMul.of(ta, tb, ab[0], tA, tB, ab[1], tC);
+                                String gemm = "gemm_" + (ta ? "t" : "n");
+                                assertEquals(pack == 1 ? List.of(tb ? "gemm_pack_bt" : "gemm_pack_b", gemm + "n_packed")
+                                        : List.of(gemm + (tb ? "t" : "n")), cl.kernels(op),
+                                        what + " (a tiled shape on the profile's tile)");
+                                cl.run(op);
+                                out[i] = tC.toArray();
+                            }
+                            assertNear(MatMul.reference(ta, tb, m, n, k, ab[0], doubles(a), doubles(b), ab[1],
+                                    doubles(c0)), out[i], what);
+                            i++;
                         }
-                        double[] ref = MatMul.reference(ta, false, m, n, k, ab[0], doubles(a), doubles(b), ab[1],
-                                doubles(c0));
-                        for (int j = 0; j < ref.length; j++) {
-                            double err = Math.abs(out[i][j] - ref[j]);
-                            assertTrue(err <= 1e-5 + 1e-5 * Math.abs(ref[j]),
-                                    what + " element " + j + ": " + out[i][j] + " vs " + ref[j]);
-                        }
-                        i++;
                     }
                 }
+                float[] h = random(rng, m * n);
+                String what = "GEMM_DIRECT=" + direct + " pack=" + pack + " " + m + "x" + n + "x" + k + " masked NT";
+                try (Tensor dY = Tensor.of(cl, a, m, k); Tensor w = Tensor.of(cl, b, n, k);
+                     Tensor tH = Tensor.of(cl, h, m, n); Tensor dX = Tensor.of(cl, c0, m, n)) {
+                    MatMul op = new MatMul(false, true, 0.5f, dY, w, 0f, dX, Epilogue.gate(Activation.RELU, tH));
+                    assertEquals(pack == 1 ? List.of("gemm_pack_bt", "gemm_nt_mask_packed") : List.of("gemm_nt_mask"),
+                            cl.kernels(op), what);
+                    cl.run(op);
+                    out[i] = dX.toArray();
+                }
+                double[] ref = MatMul.reference(false, true, m, n, k, 0.5, doubles(a), doubles(b), 0, null);
+                for (int j = 0; j < ref.length; j++) {
+                    ref[j] = h[j] > 0 ? ref[j] : 0;
+                }
+                assertNear(ref, out[i], what);
+                i++;
             }
         }
         assertEquals(out.length, i);
         return out;
+    }
+
+    private static void assertNear(double[] ref, float[] got, String what) {
+        for (int j = 0; j < ref.length; j++) {
+            double err = Math.abs(got[j] - ref[j]);
+            assertTrue(err <= 1e-5 + 1e-5 * Math.abs(ref[j]), what + " element " + j + ": " + got[j] + " vs " + ref[j]);
+        }
     }
 
     private static float[] random(SplittableRandom rng, int n) {

@@ -53,12 +53,12 @@ class KernelSweepTest {
                 "elementwise_loss_forward", "elementwise_loss_forward_backward",
                 "categorical_cross_entropy_forward", "categorical_cross_entropy_forward_backward", "row_metric",
                 "softmax_forward", "softmax_backward", "gaussian_dropout", "alpha_dropout", "gemm_pack_b",
-                "gemm_nn_packed", "gemm_tn_packed"}) {
+                "gemm_nn_packed", "gemm_tn_packed", "gemm_pack_bt", "gemm_nt_mask_packed"}) {
             assertTrue(entries.contains(k), k + " in " + entries);
         }
         assertFalse(entries.contains("NAME"), "the GEMM_ENTRY macro's parameter is no entry point");
         assertFalse(entries.contains("dropout_backward"), "ApplyMask runs dropout_forward in both directions");
-        assertEquals(37 + 8 + 3 + 3 + 4 + 5 + 2 + 2 + 3 + 1 + 3, entries.size(), entries.toString());
+        assertEquals(37 + 8 + 3 + 3 + 4 + 5 + 2 + 2 + 3 + 1 + 3 + 2, entries.size(), entries.toString());
     }
 
     @Test
