@@ -177,14 +177,6 @@ final class VectorGemm {
     }
 
     /**
-     * {@code c[i…] = c[i…] + sum}, or {@code +0 + sum} when over, one vector (small enough for C2 to
-     * inline: a call that does not inline leaves the kernel's accumulators boxed, ten times slower).
-     */
-    private static void put(FloatVector sum, boolean over, float[] c, int i) {
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, i)).add(sum).intoArray(c, i);
-    }
-
-    /**
      * Packs alpha·op(A)[i0..i0+mc, p0..p0+kc) into micro-panels of MR rows, the last one h rows
      * high (mc's remainder rounded up to a multiple of 4): row i0 + ir + r, depth kk at
      * {@code ap[ir·kc + kk·h + r]}; rows past mc up to h are zero.
@@ -316,29 +308,29 @@ final class VectorGemm {
             x7 = a7.fma(b0, x7);
             y7 = a7.fma(b1, y7);
         }
-        put(x0, over, c, ci);
-        put(y0, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x0).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y0).intoArray(c, ci + H);
         ci += ldc;
-        put(x1, over, c, ci);
-        put(y1, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x1).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y1).intoArray(c, ci + H);
         ci += ldc;
-        put(x2, over, c, ci);
-        put(y2, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x2).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y2).intoArray(c, ci + H);
         ci += ldc;
-        put(x3, over, c, ci);
-        put(y3, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x3).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y3).intoArray(c, ci + H);
         ci += ldc;
-        put(x4, over, c, ci);
-        put(y4, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x4).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y4).intoArray(c, ci + H);
         ci += ldc;
-        put(x5, over, c, ci);
-        put(y5, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x5).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y5).intoArray(c, ci + H);
         ci += ldc;
-        put(x6, over, c, ci);
-        put(y6, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x6).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y6).intoArray(c, ci + H);
         ci += ldc;
-        put(x7, over, c, ci);
-        put(y7, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x7).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y7).intoArray(c, ci + H);
     }
 
     /** As {@link #kernel8} for 4 rows: A's packed micro-panel is kc columns of 4 floats. */
@@ -370,17 +362,17 @@ final class VectorGemm {
             x3 = a3.fma(b0, x3);
             y3 = a3.fma(b1, y3);
         }
-        put(x0, over, c, ci);
-        put(y0, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x0).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y0).intoArray(c, ci + H);
         ci += ldc;
-        put(x1, over, c, ci);
-        put(y1, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x1).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y1).intoArray(c, ci + H);
         ci += ldc;
-        put(x2, over, c, ci);
-        put(y2, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x2).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y2).intoArray(c, ci + H);
         ci += ldc;
-        put(x3, over, c, ci);
-        put(y3, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x3).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y3).intoArray(c, ci + H);
     }
 
     /**
@@ -435,28 +427,28 @@ final class VectorGemm {
             x7 = a7.fma(b0, x7);
             y7 = a7.fma(b1, y7);
         }
-        put(x0, over, c, ci);
-        put(y0, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x0).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y0).intoArray(c, ci + H);
         ci += ldc;
-        put(x1, over, c, ci);
-        put(y1, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x1).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y1).intoArray(c, ci + H);
         ci += ldc;
-        put(x2, over, c, ci);
-        put(y2, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x2).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y2).intoArray(c, ci + H);
         ci += ldc;
-        put(x3, over, c, ci);
-        put(y3, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x3).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y3).intoArray(c, ci + H);
         ci += ldc;
-        put(x4, over, c, ci);
-        put(y4, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x4).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y4).intoArray(c, ci + H);
         ci += ldc;
-        put(x5, over, c, ci);
-        put(y5, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x5).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y5).intoArray(c, ci + H);
         ci += ldc;
-        put(x6, over, c, ci);
-        put(y6, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x6).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y6).intoArray(c, ci + H);
         ci += ldc;
-        put(x7, over, c, ci);
-        put(y7, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x7).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y7).intoArray(c, ci + H);
     }
 }
