@@ -12,23 +12,25 @@ import java.util.Arrays;
  *
  * <p>Blocked as in BLIS: for each panel of {@link #NC} columns and {@link #KC} depth (the sums'
  * order, which the golden training trajectories record: equal panels, 784 as 4 × 196, changed the
- * MLP's losses by 5e-5 within 25 steps), op(B) is packed into micro-panels of
- * {@link #NR} columns (kc rows of NR floats, zero-padded past the last column; a transposed B is
- * gathered a vector at a time; a B of exactly NR columns is that layout already and is read in
- * place); for each block of {@link #MC} rows, alpha·op(A) is packed into micro-panels of {@link #MR}
- * rows (kc columns of MR floats), the last one 4 or 8 rows high (zero-padded to a multiple of 4).
- * The micro-kernels keep an 8×NR or 4×NR block of C in vector registers across the whole depth (one
- * rank-1 update per depth: two vector loads of B, one broadcast load of A per row, two fused
- * multiply-adds per row) and add it to C once (or, for the first panel of a product with beta 0,
- * write it); blocks whose rows or columns C does not fill go through a zeroed tile. With alpha 1
- * and at most two micro-panels of columns (a narrow B, such as a convolution's 32 filters), A's
- * whole micro-panels are read where A lies instead of packed (packing the tall A of a convolution
- * cost more than the products there). The B micro-panel (kc·NR floats, 32 KiB at most with 512-bit
- * vectors) stays in L1 while A's micro-panels stream from L2.
+ * MLP's losses by 5e-5 within 25 steps), op(B) is packed into micro-panels of {@link #NR} columns
+ * (kc rows of NR floats, zero-padded past the last column; a B of exactly NR columns is that layout
+ * already and is read in place); for each block of {@link #MC} rows, alpha·op(A) is packed into
+ * micro-panels of {@link #MR} rows (kc columns of MR floats), the last one 4 or 8 rows high
+ * (zero-padded to a multiple of 4). The micro-kernels keep an 8×NR or 4×NR block of C in vector
+ * registers across the whole depth (one rank-1 update per depth: two vector loads of B, one
+ * broadcast load of A per row, two fused multiply-adds per row) and add it to C once (or, for the
+ * first panel of a product with beta 0, write it), each store written out in the kernel itself: a
+ * helper taking the vector, though C2 inlined it, halved the kernel's rate. Blocks whose rows or
+ * columns C does not fill go through a zeroed tile. With alpha 1 and at most two micro-panels of
+ * columns (a narrow B, such as a convolution's 32 filters), A's whole micro-panels are read where A
+ * lies instead of packed (packing the tall A of a convolution cost more than the products there).
+ * The B micro-panel (kc·NR floats, 32 KiB at most with 512-bit vectors) is reused from L1/L2 while
+ * A's micro-panels stream from L2.
  *
- * <p>Measured on 2 AVX-512 cores (one thread, operands in cache, 256 deep): the packed 8×NR kernel
- * 145–171 GFLOP/s, the former 6×NR on strided A 102–132; 1024³ on one thread 67–71 → 77–80 GFLOP/s
- * (thread CPU time, the machine loaded).
+ * <p>Measured on 2 cores of an AMD EPYC (Zen 4, AVX-512, 32 KiB L1D; one thread, thread CPU time,
+ * the machine loaded): the packed 8×NR kernel 114 GFLOP/s with its operands in L1/L2 (60 with the
+ * stores through a helper; 4×4 vectors, 6×4, 4×3 and 8×3 kernels measured the same, 110–114, so
+ * the 8×NR shape stays); 1024³ 83–87 and 2048³ 85–89 GFLOP/s, OpenBLAS 90 and 98.
  */
 final class VectorGemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -50,12 +52,11 @@ final class VectorGemm {
     /** Widest C block (columns) whose A is read in place when alpha is 1. */
     private static final int IN_PLACE_COLUMNS = 2 * NR;
 
-    /** One thread's packed panels, edge tile and gather indices, kept between calls. */
+    /** One thread's packed panels and edge tile, kept between calls. */
     private static final class Scratch {
         final float[] ap = new float[MC * KC];
         final float[] bp = new float[KC * NC];
         final float[] tile = new float[MR * NR];
-        final int[] rows = new int[H];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -86,9 +87,6 @@ final class VectorGemm {
         // B with rows one micro-panel wide (N = NR: one panel, j0 and jr 0) is its packed layout already
         boolean bInPlace = !transB && n == NR;
         float[] bp = bInPlace ? b : s.bp;
-        for (int j = 0; j < H; j++) {
-            s.rows[j] = j * k;
-        }
         for (int j0 = c0; j0 < c1; j0 += NC) {
             int nc = Math.min(NC, c1 - j0);
             for (int p0 = 0; p0 < k; p0 += KC) {
@@ -96,7 +94,7 @@ final class VectorGemm {
                 boolean over = overwrite && p0 == 0;
                 JavaGemm.RowBias last = p0 + kc == k ? epilogue : null;
                 if (!bInPlace) {
-                    packB(transB, n, k, b, bOff, p0, kc, j0, nc, s.bp, s.rows);
+                    packB(transB, n, k, b, bOff, p0, kc, j0, nc, s.bp);
                 }
                 int bo = bInPlace ? bOff + p0 * NR : 0;
                 for (int i0 = r0; i0 < r1; i0 += MC) {
@@ -177,14 +175,6 @@ final class VectorGemm {
     }
 
     /**
-     * {@code c[i…] = c[i…] + sum}, or {@code +0 + sum} when over, one vector (small enough for C2 to
-     * inline: a call that does not inline leaves the kernel's accumulators boxed, ten times slower).
-     */
-    private static void put(FloatVector sum, boolean over, float[] c, int i) {
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, i)).add(sum).intoArray(c, i);
-    }
-
-    /**
      * Packs alpha·op(A)[i0..i0+mc, p0..p0+kc) into micro-panels of MR rows, the last one h rows
      * high (mc's remainder rounded up to a multiple of 4): row i0 + ir + r, depth kk at
      * {@code ap[ir·kc + kk·h + r]}; rows past mc up to h are zero.
@@ -225,29 +215,22 @@ final class VectorGemm {
     /**
      * Packs op(B)[p0..p0+kc, j0..j0+nc) into NR-column micro-panels: depth kk, column j0 + jr + j at
      * {@code bp[jr·kc + kk·NR + j]}; columns past nc up to the next multiple of NR are zero. A
-     * transposed B's whole micro-panels are gathered, H rows of Bᵀ ({@code rows[j] = j·k}) per load.
+     * transposed B is copied a row of Bᵀ at a time (scalar: on Zen 4 that packed 128×784×512ᵀ's B
+     * faster than gathering H rows per vector load, 78–81 against 71–73 GFLOP/s for the product).
      */
     private static void packB(boolean transB, int n, int k, float[] b, int bOff, int p0, int kc, int j0, int nc,
-                              float[] bp, int[] rows) {
+                              float[] bp) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             int base = jr * kc;
-            if (transB && nr == NR) {
-                int src0 = bOff + (j0 + jr) * k + p0;
-                int src1 = src0 + H * k;
-                for (int kk = 0; kk < kc; kk++) {
-                    int dst = base + kk * NR;
-                    FloatVector.fromArray(S, b, src0 + kk, rows, 0).intoArray(bp, dst);
-                    FloatVector.fromArray(S, b, src1 + kk, rows, 0).intoArray(bp, dst + H);
-                }
-            } else if (transB) {
+            if (transB) {
                 for (int j = 0; j < nr; j++) {
                     int src = bOff + (j0 + jr + j) * k + p0;
                     for (int kk = 0; kk < kc; kk++) {
                         bp[base + kk * NR + j] = b[src + kk];
                     }
                 }
-                for (int kk = 0; kk < kc; kk++) {
+                for (int kk = 0; nr < NR && kk < kc; kk++) {
                     Arrays.fill(bp, base + kk * NR + nr, base + (kk + 1) * NR, 0f);
                 }
             } else {
@@ -316,29 +299,29 @@ final class VectorGemm {
             x7 = a7.fma(b0, x7);
             y7 = a7.fma(b1, y7);
         }
-        put(x0, over, c, ci);
-        put(y0, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x0).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y0).intoArray(c, ci + H);
         ci += ldc;
-        put(x1, over, c, ci);
-        put(y1, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x1).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y1).intoArray(c, ci + H);
         ci += ldc;
-        put(x2, over, c, ci);
-        put(y2, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x2).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y2).intoArray(c, ci + H);
         ci += ldc;
-        put(x3, over, c, ci);
-        put(y3, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x3).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y3).intoArray(c, ci + H);
         ci += ldc;
-        put(x4, over, c, ci);
-        put(y4, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x4).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y4).intoArray(c, ci + H);
         ci += ldc;
-        put(x5, over, c, ci);
-        put(y5, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x5).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y5).intoArray(c, ci + H);
         ci += ldc;
-        put(x6, over, c, ci);
-        put(y6, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x6).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y6).intoArray(c, ci + H);
         ci += ldc;
-        put(x7, over, c, ci);
-        put(y7, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x7).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y7).intoArray(c, ci + H);
     }
 
     /** As {@link #kernel8} for 4 rows: A's packed micro-panel is kc columns of 4 floats. */
@@ -370,17 +353,17 @@ final class VectorGemm {
             x3 = a3.fma(b0, x3);
             y3 = a3.fma(b1, y3);
         }
-        put(x0, over, c, ci);
-        put(y0, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x0).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y0).intoArray(c, ci + H);
         ci += ldc;
-        put(x1, over, c, ci);
-        put(y1, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x1).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y1).intoArray(c, ci + H);
         ci += ldc;
-        put(x2, over, c, ci);
-        put(y2, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x2).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y2).intoArray(c, ci + H);
         ci += ldc;
-        put(x3, over, c, ci);
-        put(y3, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x3).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y3).intoArray(c, ci + H);
     }
 
     /**
@@ -435,28 +418,28 @@ final class VectorGemm {
             x7 = a7.fma(b0, x7);
             y7 = a7.fma(b1, y7);
         }
-        put(x0, over, c, ci);
-        put(y0, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x0).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y0).intoArray(c, ci + H);
         ci += ldc;
-        put(x1, over, c, ci);
-        put(y1, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x1).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y1).intoArray(c, ci + H);
         ci += ldc;
-        put(x2, over, c, ci);
-        put(y2, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x2).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y2).intoArray(c, ci + H);
         ci += ldc;
-        put(x3, over, c, ci);
-        put(y3, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x3).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y3).intoArray(c, ci + H);
         ci += ldc;
-        put(x4, over, c, ci);
-        put(y4, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x4).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y4).intoArray(c, ci + H);
         ci += ldc;
-        put(x5, over, c, ci);
-        put(y5, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x5).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y5).intoArray(c, ci + H);
         ci += ldc;
-        put(x6, over, c, ci);
-        put(y6, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x6).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y6).intoArray(c, ci + H);
         ci += ldc;
-        put(x7, over, c, ci);
-        put(y7, over, c, ci + H);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x7).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y7).intoArray(c, ci + H);
     }
 }
