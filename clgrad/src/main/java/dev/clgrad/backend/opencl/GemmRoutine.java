@@ -66,8 +66,9 @@ final class GemmRoutine {
      * {@code GEMM_PACK_M} for B as it is, or {@code GEMM_PACK_NT_K} and {@code GEMM_PACK_NT_M} for a
      * transposed B (so that the copy of op(B), K·NP floats with NP = N rounded up to GEMM_NWG, is
      * small beside the product, whose ceil(M / GEMM_MWG) work-groups per column each read a panel
-     * once). The CPU profile packs a transposed B from short sizes: there the panels let the direct
-     * k-loop replace the local tiles, which a transposed B otherwise needs.
+     * once). The CPU profile packs a transposed B at any K from 64 rows: there the panels let the
+     * direct k-loop replace the local tiles, which a transposed B otherwise needs (and whose kernel
+     * is PoCL's slowest to compile).
      */
     static boolean packs(OpenClBackend cl, GemmShape s, boolean transB) {
         String suffix = transB ? "_NT" : "";

@@ -164,7 +164,7 @@ class OpenClOpsTest {
                  Tensor loss = nans(cl, 1); Tensor dPred = nans(cl, b, o)) {
                 y.copyFrom(random(rng, b * o, 1));
                 String gemm = small ? "gemm_naive" : null;
-                // A CPU profile packs a transposed B from K, M >= 64 (GEMM_PACK_NT_K, GEMM_PACK_NT_M).
+                // A CPU profile packs a transposed B from M >= 64 (GEMM_PACK_NT_K, GEMM_PACK_NT_M).
                 boolean packsNt = !small && cl.define("GEMM_DIRECT", 0) != 0;
                 String[] masked = packsNt ? new String[] {"gemm_pack_bt", "gemm_nt_mask_packed"}
                         : new String[] {small ? "gemm_naive_mask" : "gemm_nt_mask"};
