@@ -465,8 +465,9 @@ inline void gemm_tile(const int M, const int N, const int K, const float alpha,
     }
 
     // The work-group's columns of op(B): B[k, n0 + j] = bt_g[k * ldb + j], or B^T's rows n0.. (trans_b).
+    const size_t panel_rows = (size_t)(n0 / GEMM_NWG) * K;
     __global const float* bt_g = trans_b ? b_g + (size_t)n0 * K
-                                 : packed_b ? b_g + (size_t)(n0 / GEMM_NWG) * K * GEMM_NWG : b_g + n0;
+                                 : packed_b ? b_g + panel_rows * GEMM_NWG : b_g + n0;
     const int ldb = packed_b ? GEMM_NWG : N;
     if (GEMM_DIRECT && !trans_b) {
         if (full_mn) {
