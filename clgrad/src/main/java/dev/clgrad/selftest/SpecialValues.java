@@ -553,6 +553,24 @@ public final class SpecialValues {
         for (int[] mnk : PACKED_GEMMS) {
             packedGemm(all, mnk[0], mnk[1], mnk[2]);
         }
+        maskedInputGradient(all, 40, 128, 64, "");
+    }
+
+    /**
+     * dY·Wᵀ·[h > 0] at (M, N, K), dY: (M, K), W: (N, K), h: (M, N), exact sums. At 40x128x64 (fewer rows
+     * than the CPU profile's GEMM_PACK_NT_M = 64, a tiled shape on every profile) it is the local-tile
+     * gemm_nt_mask that a CPU device no longer runs for longer products.
+     */
+    private static void maskedInputGradient(List<Check> all, int m, int n, int k, String suffix) {
+        all.add(check("denseBackwardMasked " + m + "x" + n + "x" + k + suffix, MatMul.class, Conformance.EXACT,
+                44 + m, (b, o) -> {
+                    Tensor dy = o.tensor(o.matrixA(m, k, false), m, k);
+                    Tensor w = o.tensor(o.planted(n * k, 1.0 / k, NO_SUBNORMAL), n, k);
+                    Tensor h = o.tensor(o.outputs(Activation.RELU, o.planted(m * n, 0.3)), m, n);
+                    Tensor dx = o.poisoned(m, n);
+                    b.run(new MatMul(false, true, 2f, dy, w, 0f, dx, Epilogue.gate(Activation.RELU, h)));
+                    return List.of(Output.exact("dX", dx));
+                }));
     }
 
     private static void packedGemm(List<Check> all, int m, int n, int k) {
@@ -577,15 +595,7 @@ public final class SpecialValues {
                 }
             }
         }
-        all.add(check("denseBackwardMasked " + m + "x" + n + "x" + k + " packed", MatMul.class, Conformance.EXACT,
-                44 + m, (b, o) -> {
-                    Tensor dy = o.tensor(o.matrixA(m, k, false), m, k);
-                    Tensor w = o.tensor(o.planted(n * k, 1.0 / k, NO_SUBNORMAL), n, k);
-                    Tensor h = o.tensor(o.outputs(Activation.RELU, o.planted(m * n, 0.3)), m, n);
-                    Tensor dx = o.poisoned(m, n);
-                    b.run(new MatMul(false, true, 2f, dy, w, 0f, dx, Epilogue.gate(Activation.RELU, h)));
-                    return List.of(Output.exact("dX", dx));
-                }));
+        maskedInputGradient(all, m, n, k, " packed");
     }
 
     /** A dropout mask at rate p > 0, or none for p = 0 (a Dense layer without dropout). */
