@@ -548,33 +548,31 @@ GEMM_ENTRY(gemm_nn_packed, false, false, true)
 GEMM_ENTRY(gemm_tn_packed, true, false, true)
 #endif
 
-// B: (K, N) -> bp: (NP / GEMM_NWG, K, GEMM_NWG), NP = ceil(N / GEMM_NWG) * GEMM_NWG:
-// bp[(p * K + k) * GEMM_NWG + j] = B[k, p * GEMM_NWG + j], +0 past N. Work-item (n, k) copies one float.
+// op(B) -> bp: (NP / GEMM_NWG, K, GEMM_NWG), NP = ceil(N / GEMM_NWG) * GEMM_NWG:
+// bp[(p * K + k) * GEMM_NWG + j] = op(B)[k, p * GEMM_NWG + j], +0 past N, from B: (K, N) (gemm_pack_b) or
+// B: (N, K), op(B) = B^T (gemm_pack_bt). Work-item (n, k) copies one float.
+inline void pack_panel(const bool trans_b, const int K, const int N, __global const float* b_g,
+                       __global float* bp_g) {
+    const int n = get_global_id(0);
+    const int k = get_global_id(1);
+    if (k >= K || n >= (N + GEMM_NWG - 1) / GEMM_NWG * GEMM_NWG) {
+        return;
+    }
+    bp_g[((size_t)(n / GEMM_NWG) * K + k) * GEMM_NWG + n % GEMM_NWG] =
+        n < N ? b_g[trans_b ? (size_t)n * K + k : (size_t)k * N + n] : 0.0f;
+}
+
 #if !defined(ONE_KERNEL) || defined(KERNEL_gemm_pack_b)
 __kernel void gemm_pack_b(const int K, const int N, __global const float* b_g, const int b_off,
                           __global float* bp_g, const int bp_off) {
-    const int n = get_global_id(0);
-    const int k = get_global_id(1);
-    if (k >= K || n >= (N + GEMM_NWG - 1) / GEMM_NWG * GEMM_NWG) {
-        return;
-    }
-    bp_g[bp_off + ((size_t)(n / GEMM_NWG) * K + k) * GEMM_NWG + n % GEMM_NWG] =
-        n < N ? b_g[b_off + (size_t)k * N + n] : 0.0f;
+    pack_panel(false, K, N, b_g + b_off, bp_g + bp_off);
 }
 #endif
 
-// B: (N, K) -> bp as gemm_pack_b's for op(B) = B^T: bp[(p * K + k) * GEMM_NWG + j] = B[p * GEMM_NWG + j, k],
-// +0 past N. Work-item (n, k) copies one float.
 #if !defined(ONE_KERNEL) || defined(KERNEL_gemm_pack_bt)
 __kernel void gemm_pack_bt(const int K, const int N, __global const float* b_g, const int b_off,
                            __global float* bp_g, const int bp_off) {
-    const int n = get_global_id(0);
-    const int k = get_global_id(1);
-    if (k >= K || n >= (N + GEMM_NWG - 1) / GEMM_NWG * GEMM_NWG) {
-        return;
-    }
-    bp_g[bp_off + ((size_t)(n / GEMM_NWG) * K + k) * GEMM_NWG + n % GEMM_NWG] =
-        n < N ? b_g[b_off + (size_t)n * K + k] : 0.0f;
+    pack_panel(true, K, N, b_g + b_off, bp_g + bp_off);
 }
 #endif
 
