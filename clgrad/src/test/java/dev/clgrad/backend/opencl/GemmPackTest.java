@@ -25,17 +25,23 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A plain product with B packed into panels ({@code gemm_pack_b}, then {@code gemm_nn_packed} or
- * {@code gemm_tn_packed}) gives exactly the bits of the unpacked {@code gemm_nn} / {@code gemm_tn},
- * through both k-loops (GEMM_DIRECT = 0 and 1), on shapes with partial tiles in M, N (a last panel
- * partly +0) and K, alpha and beta, and matches the float64 {@link MatMul#reference}. The packing
- * thresholds GEMM_PACK_K and GEMM_PACK_M come from a tuning file in a temporary cache (1: every
- * tiled product with B not transposed packs; {@link Integer#MAX_VALUE}: none does), the tile from the
- * device's profile. Also: the defaults pack a long product and not the MLP's, {@code clgrad.defines}
- * overrides the tuning file, and the pack declares its bytes to the profiler.
+ * gemm.cl's accumulation paths give the same bits: GEMM_DIRECT = 0 (local tiles) and 1 (operands
+ * straight from global memory), and on each of them a product with op(B) packed into panels
+ * ({@code gemm_pack_b} or, B transposed, {@code gemm_pack_bt}, then {@code gemm_nn_packed} or
+ * {@code gemm_tn_packed}; the ReLU-gated NT product as {@code gemm_nt_mask_packed}) and the unpacked
+ * kernels, for every transpose combination, alpha and beta, on shapes with partial tiles in M, N (a
+ * last panel partly +0) and K; every product also matches the float64 {@link MatMul#reference}. The
+ * packing thresholds (GEMM_PACK_K, GEMM_PACK_M and their _NT_ twins) and GEMM_DIRECT come from a
+ * tuning file in a temporary cache (1: every tiled product packs; {@link Integer#MAX_VALUE}: none
+ * does), the tile from the device's profile. Also: the defaults pack a long product and not the
+ * MLP's, {@code clgrad.defines} overrides the tuning file, and the pack declares its bytes to the
+ * profiler.
  */
 class GemmPackTest {
-    /** (M, N, K): partial tiles and panels everywhere, a K longer than several local K steps, a last panel of 3. */
+    /**
+     * (M, N, K): partial tiles and panels everywhere, a K longer than several local K steps, a last
+     * panel of 3 (all tiled on the profile's tile; a thinner N would run gemm_naive).
+     */
     private static final int[][] SHAPES = {{67, 131, 45}, {130, 70, 200}, {97, 67, 97}};
     private static final int NEVER = Integer.MAX_VALUE;
 
@@ -43,12 +49,12 @@ class GemmPackTest {
     final TemporaryCache cache = new TemporaryCache();
 
     @Test
-    void packedAndUnpackedGiveTheSameBitsOnBothKLoops() throws IOException {
+    void bothKLoopsPackedAndUnpackedGiveTheSameBits() throws IOException {
         OpenClBackend shared = TestBackends.openCl().get(0);
+        float[][] local = run(shared, 0, NEVER);
+        assertSameBits(local, run(shared, 1, NEVER), "GEMM_DIRECT=1 against the local tiles, unpacked");
         for (int direct = 0; direct <= 1; direct++) {
-            float[][] unpacked = run(shared, direct, NEVER);
-            float[][] packed = run(shared, direct, 1);
-            assertSameBits(unpacked, packed, "GEMM_DIRECT=" + direct);
+            assertSameBits(local, run(shared, direct, 1), "GEMM_DIRECT=" + direct + " packed against unpacked");
         }
     }
 
@@ -156,7 +162,7 @@ class GemmPackTest {
             assertEquals(want[i].length, got[i].length);
             for (int j = 0; j < want[i].length; j++) {
                 assertEquals(Float.floatToRawIntBits(want[i][j]), Float.floatToRawIntBits(got[i][j]),
-                        what + " product " + i + " element " + j + ": unpacked " + want[i][j] + ", packed " + got[i][j]);
+                        what + ": product " + i + " element " + j + ": " + want[i][j] + " against " + got[i][j]);
             }
         }
     }
