@@ -1,5 +1,6 @@
 package dev.clgrad.backend.opencl;
 
+import org.jocl.CL;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
 import org.jocl.cl_command_queue;
@@ -11,6 +12,9 @@ import org.jocl.cl_mem;
 import org.jocl.cl_platform_id;
 import org.jocl.cl_program;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -43,6 +47,26 @@ final class JoclApi implements ClApi {
     }
 
     private record E(cl_event id) implements Event {
+    }
+
+    /**
+     * JOCL's native {@code clEnqueueWriteBuffer}, bypassing the public wrapper. The wrapper hands
+     * every non-blocking transfer's event to a thread of JOCL's own that waits on it and releases
+     * it, which can run after the backend has released its queue and context (a crash in PoCL
+     * seen in the tests); the native call is the C function and nothing else. Null when this JOCL
+     * lacks the method (any version but the 2.0.5 clgrad pins): then writes block.
+     */
+    static final MethodHandle WRITE_NATIVE = writeNative();
+
+    private static MethodHandle writeNative() {
+        try {
+            return MethodHandles.privateLookupIn(CL.class, MethodHandles.lookup()).findStatic(CL.class,
+                    "clEnqueueWriteBufferNative", MethodType.methodType(int.class, cl_command_queue.class,
+                            cl_mem.class, boolean.class, long.class, long.class, Pointer.class, int.class,
+                            cl_event[].class, cl_event.class));
+        } catch (ReflectiveOperationException | SecurityException e) {
+            return null;
+        }
     }
 
     @Override
@@ -198,17 +222,26 @@ final class JoclApi implements ClApi {
     }
 
     /**
-     * Blocking under JOCL: for every non-blocking transfer JOCL retains the event and waits for it
-     * with {@code clWaitForEvents} on a thread of its own, which can run after the backend has
-     * released its queue, context and sub-device (a crash in PoCL seen in the tests); a blocking
-     * write takes JOCL's direct path. The event returned has completed. LWJGL writes asynchronously.
+     * Non-blocking through {@link #WRITE_NATIVE}; {@code src} stays untouched until the event
+     * completes (the caller's staging slot holds it). Blocking when that handle is missing.
      */
     @Override
     public Event writeAsync(Queue queue, FloatBuffer src, Mem dst, long dstByteOffset) {
         cl_event event = new cl_event();
         long bytes = (long) src.remaining() * Sizeof.cl_float;
-        OpenClException.check(clEnqueueWriteBuffer(((Q) queue).id, ((M) dst).id, CL_TRUE, dstByteOffset, bytes,
-                Pointer.to(src), 0, null, event), "clEnqueueWriteBuffer", "offset=" + dstByteOffset + " bytes=" + bytes);
+        int status;
+        if (WRITE_NATIVE == null) {
+            status = clEnqueueWriteBuffer(((Q) queue).id, ((M) dst).id, CL_TRUE, dstByteOffset, bytes,
+                    Pointer.to(src), 0, null, event);
+        } else {
+            try {
+                status = (int) WRITE_NATIVE.invokeExact(((Q) queue).id, ((M) dst).id, false, dstByteOffset, bytes,
+                        Pointer.to(src), 0, (cl_event[]) null, event);
+            } catch (Throwable t) {
+                throw new IllegalStateException("JOCL's clEnqueueWriteBufferNative failed", t);
+            }
+        }
+        OpenClException.check(status, "clEnqueueWriteBuffer", "offset=" + dstByteOffset + " bytes=" + bytes);
         return new E(event);
     }
 

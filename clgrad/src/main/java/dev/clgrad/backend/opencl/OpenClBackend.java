@@ -399,7 +399,7 @@ public final class OpenClBackend implements Backend {
     /**
      * Copies the floats into a staging buffer and enqueues a non-blocking write, so that a training
      * step's batch upload queues behind the previous step's kernels instead of waiting for them
-     * (under LWJGL; JOCL's binding writes blocking, see {@code JoclApi.writeAsync}).
+     * (both bindings; see {@code JoclApi.writeAsync} for how JOCL's is made non-blocking).
      * Uploads larger than {@link #STAGED_FLOATS} are written blocking, without staging.
      */
     @Override

@@ -9,12 +9,14 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -154,6 +156,33 @@ class OpenClInfrastructureTest {
         try (OpenClBackend fresh = OpenClBackend.open(like.id(), like.binding())) {
             fresh.buildProgram("test_axpy.cl");
             return fresh.builds().stream().map(ProgramBuild::fromCache).toList();
+        }
+    }
+
+    /**
+     * Staged uploads are non-blocking on both bindings (JOCL's through its native call, not its
+     * wrapper's waiting thread), and a staging slot is refilled only after its last write: more
+     * uploads than there are slots, each to its own range, all arrive.
+     */
+    @OpenClTest
+    void stagedUploadsThroughEverySlotArriveInOrder(OpenClBackend cl) {
+        if (cl.binding().equals("jocl")) {
+            assertNotNull(JoclApi.WRITE_NATIVE, "JOCL's clEnqueueWriteBufferNative not found: staged uploads would block");
+        }
+        int rows = 11;
+        int width = 3000;
+        float[] expected = new float[rows * width];
+        try (Tensor t = Tensor.empty(cl, Shape.of(rows * width))) {
+            for (int r = 0; r < rows; r++) {
+                float[] row = new float[width];
+                for (int i = 0; i < width; i++) {
+                    row[i] = r * 10000f + i;
+                }
+                System.arraycopy(row, 0, expected, r * width, width);
+                cl.upload(row, 0, t.buffer(), t.offset() + (long) r * width, width);
+                Arrays.fill(row, Float.NaN);
+            }
+            assertArrayEquals(expected, t.toArray());
         }
     }
 
