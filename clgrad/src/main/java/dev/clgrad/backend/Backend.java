@@ -7,6 +7,7 @@ import dev.clgrad.ops.Op;
 import dev.clgrad.ops.Philox;
 import dev.clgrad.tensor.DeviceMemory;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -76,6 +77,19 @@ public interface Backend extends DeviceMemory, AutoCloseable {
     default Launch prepare(Op op) {
         op.validate();
         return () -> run(op);
+    }
+
+    /**
+     * {@link #prepare} of every op, in order: what a step program calls with all its ops, so that a
+     * backend can resolve their kernels together (OpenCL builds the entry points of one kernel file
+     * that the ops launch as one program). The default prepares them one by one.
+     */
+    default List<Launch> prepareAll(List<? extends Op> ops) {
+        List<Launch> out = new ArrayList<>(ops.size());
+        for (Op op : ops) {
+            out.add(prepare(op));
+        }
+        return out;
     }
 
     /**

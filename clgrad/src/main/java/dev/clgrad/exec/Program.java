@@ -11,7 +11,7 @@ import java.util.List;
 
 /**
  * A planned program for one batch size: the fused launches with their operands bound to the
- * arena, each prepared once by the backend ({@link Backend#prepare}), and replayed by
+ * arena, prepared once by the backend ({@link Backend#prepareAll}), and replayed by
  * {@link #run}: the optimizer's step count advances first, then every launch runs (each inside a
  * host span named after its layers, reported only while profiling), then the dropout counters
  * advance. Nothing is looked up, allocated or validated per step.
@@ -30,10 +30,9 @@ public final class Program {
             long arenaFloats) {
         this.backend = backend;
         this.nodes = List.copyOf(nodes);
-        this.launches = new Backend.Launch[nodes.size()];
+        this.launches = backend.prepareAll(nodes.stream().map(Node::op).toList()).toArray(Backend.Launch[]::new);
         this.labels = new String[nodes.size()];
-        for (int i = 0; i < launches.length; i++) {
-            launches[i] = backend.prepare(nodes.get(i).op());
+        for (int i = 0; i < labels.length; i++) {
             labels[i] = nodes.get(i).label();
         }
         this.advances = List.copyOf(advances);

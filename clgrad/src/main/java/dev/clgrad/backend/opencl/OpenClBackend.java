@@ -59,7 +59,10 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 import static java.lang.System.Logger.Level.WARNING;
 
@@ -561,25 +564,55 @@ public final class OpenClBackend implements Backend {
      */
     @Override
     public Backend.Launch prepare(Op op) {
-        op.validate();
-        List<Step> steps = lower(op);
+        return prepareAll(List.of(op)).get(0);
+    }
+
+    /**
+     * {@link #prepare} of every op, with the kernels of all of them built first, together: the
+     * entry points of a {@value KernelLibrary#ONE_KERNEL} file (gemm.cl) that the ops launch as one
+     * program ({@link KernelLibrary#prebuild}).
+     */
+    @Override
+    public List<Backend.Launch> prepareAll(List<? extends Op> ops) {
+        List<List<Step>> lowered = new ArrayList<>(ops.size());
+        Map<String, Set<String>> kernels = new TreeMap<>();
+        for (Op op : ops) {
+            op.validate();
+            List<Step> steps = lower(op);
+            lowered.add(steps);
+            for (Step step : steps) {
+                if (step.call() instanceof Call.Kernel k) {
+                    kernels.computeIfAbsent(k.file(), f -> new TreeSet<>()).add(k.name());
+                }
+            }
+        }
         synchronized (this) {
             checkOpen();
-            Backend.Launch[] bound = new Backend.Launch[steps.size()];
-            for (int i = 0; i < bound.length; i++) {
-                bound[i] = bind(steps.get(i));
+            library.prebuild(kernels);
+            List<Backend.Launch> out = new ArrayList<>(lowered.size());
+            for (List<Step> steps : lowered) {
+                out.add(bind(steps));
             }
-            if (bound.length == 1) {
-                return bound[0];
-            }
-            return () -> {
-                synchronized (this) {
-                    for (Backend.Launch b : bound) {
-                        b.run();
-                    }
-                }
-            };
+            return out;
         }
+    }
+
+    /** The calls of one op bound for replay as one launch; called with the lock held. */
+    private Backend.Launch bind(List<Step> steps) {
+        Backend.Launch[] bound = new Backend.Launch[steps.size()];
+        for (int i = 0; i < bound.length; i++) {
+            bound[i] = bind(steps.get(i));
+        }
+        if (bound.length == 1) {
+            return bound[0];
+        }
+        return () -> {
+            synchronized (this) {
+                for (Backend.Launch b : bound) {
+                    b.run();
+                }
+            }
+        };
     }
 
     /** The kernels {@code run(op)} launches here, in order ({@code copy} for a buffer copy). */
