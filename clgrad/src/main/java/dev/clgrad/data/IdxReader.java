@@ -4,6 +4,9 @@ import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -18,14 +21,16 @@ import java.util.zip.GZIPInputStream;
  */
 public final class IdxReader {
     private static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+    private static final long MAX_DEFLATE_RATIO = 1032;
 
     private IdxReader() {
     }
 
     /** The file's unsigned bytes as floats times {@code scale} (1/255 puts pixels in [0, 1]). */
     public static HostArray read(Path file, float scale) throws IOException {
-        try (InputStream in = open(file)) {
-            byte[] head = readFully(in, 4, file, "header");
+        long[] bound = new long[1];
+        try (InputStream in = open(file, bound)) {
+            byte[] head = readFully(in, 4, 4, file, "header");
             if (head[0] != 0 || head[1] != 0) {
                 throw new IOException(file + ": not an IDX file: magic starts with " + hex(head[0]) + " " + hex(head[1])
                         + ", expected 00 00");
@@ -38,7 +43,7 @@ public final class IdxReader {
             if (rank < 1) {
                 throw new IOException(file + ": IDX header declares 0 dimensions");
             }
-            byte[] dimBytes = readFully(in, 4 * rank, file, "dimensions");
+            byte[] dimBytes = readFully(in, 4 * rank, 4 * rank, file, "dimensions");
             int[] dims = new int[rank];
             long n = 1;
             for (int i = 0; i < rank; i++) {
@@ -55,7 +60,9 @@ public final class IdxReader {
                             + " hold more than " + MAX_ELEMENTS + " elements");
                 }
             }
-            byte[] body = readFully(in, (int) n, file, "data for dimensions " + Arrays.toString(dims));
+            long room = bound[0] - 4 - 4L * rank;
+            byte[] body = readFully(in, (int) n, (int) Math.min(n, Math.max(1 << 16, room)), file,
+                    "data for dimensions " + Arrays.toString(dims));
             if (!atEnd(in, file)) {
                 throw new IOException(file + ": trailing bytes after the " + n + " data bytes of dimensions "
                         + Arrays.toString(dims));
@@ -68,13 +75,23 @@ public final class IdxReader {
         }
     }
 
-    private static InputStream open(Path file) throws IOException {
+    /**
+     * The file's bytes, gunzipped when it starts with the gzip magic; {@code bound[0]} is set to the
+     * most bytes the stream is expected to give: a raw file's size, or the uncompressed size that a
+     * gzip trailer records (ISIZE, the size modulo 2^32), capped at what deflate's largest ratio
+     * (1032:1) can give from the file, so a forged trailer cannot ask for more memory than the file
+     * could fill.
+     */
+    private static InputStream open(Path file, long[] bound) throws IOException {
+        long size = Files.size(file);
+        bound[0] = size;
         InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
         in.mark(2);
         int b0 = in.read();
         int b1 = in.read();
         in.reset();
         if (b0 == 0x1f && b1 == 0x8b) {
+            bound[0] = Math.min(gzipSize(file, size), MAX_DEFLATE_RATIO * size);
             try {
                 return new BufferedInputStream(new GZIPInputStream(in, 1 << 16), 1 << 16);
             } catch (IOException e) {
@@ -85,13 +102,31 @@ public final class IdxReader {
         return in;
     }
 
+    /** The gzip trailer's ISIZE (its last 4 bytes, little-endian), or 0 for a file too short to hold one. */
+    private static long gzipSize(Path file, long size) throws IOException {
+        if (size < 18) {
+            return 0;
+        }
+        try (SeekableByteChannel ch = Files.newByteChannel(file)) {
+            ByteBuffer tail = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+            ch.position(size - 4);
+            while (tail.hasRemaining()) {
+                if (ch.read(tail) < 0) {
+                    break;
+                }
+            }
+            return tail.hasRemaining() ? 0 : tail.getInt(0) & 0xffffffffL;
+        }
+    }
+
     /**
-     * Reads exactly n bytes. The buffer grows with the bytes that actually arrive (doubling from
-     * 64 KiB), so a header that declares more data than the file holds costs memory in proportion
-     * to the file, not to the declaration.
+     * Reads exactly n bytes into an array of {@code capacity} bytes (at most n), grown by doubling
+     * with the bytes that actually arrive, so a header that declares more data than the file holds
+     * costs memory in proportion to the file, not to the declaration; a capacity from the file's
+     * size (see {@link #open}) reads the body without copying it.
      */
-    private static byte[] readFully(InputStream in, int n, Path file, String what) throws IOException {
-        byte[] buf = new byte[Math.min(n, 1 << 16)];
+    private static byte[] readFully(InputStream in, int n, int capacity, Path file, String what) throws IOException {
+        byte[] buf = new byte[capacity];
         int got = 0;
         try {
             while (got < n) {

@@ -89,6 +89,26 @@ class IdxReaderTest {
         assertTrue(m.contains("truncated"), m);
     }
 
+    /**
+     * The gzip trailer's size only sizes the first buffer: one that claims 4 GiB (more than deflate
+     * could give from the file) is a corrupt trailer, named; a stream of two gzip members, whose
+     * last trailer counts only the second member's bytes, still reads the whole body.
+     */
+    @Test
+    void aForgedGzipTrailerIsReportedAndAShortOneStillReads() throws IOException {
+        byte[] raw = idx(300, 300);
+        byte[] huge = gzip(raw);
+        Arrays.fill(huge, huge.length - 4, huge.length, (byte) 0xff);
+        assertTrue(error("huge.gz", huge).contains("corrupt"));
+        byte[] first = gzip(Arrays.copyOfRange(raw, 0, raw.length - 1000));
+        byte[] second = gzip(Arrays.copyOfRange(raw, raw.length - 1000, raw.length));
+        byte[] members = Arrays.copyOf(first, first.length + second.length);
+        System.arraycopy(second, 0, members, first.length, second.length);
+        HostArray a = IdxReader.read(write("members.gz", members), 1f);
+        assertArrayEquals(IdxReader.read(write("raw", raw), 1f).data(), a.data());
+        assertEquals(90000, a.data().length);
+    }
+
     @Test
     void truncatedHeaderIsNamed() throws IOException {
         assertTrue(error("h", new byte[]{0, 0, 8}).contains("the header needs 4 bytes"));
