@@ -3,6 +3,7 @@ package dev.clgrad.cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.DisabledOnOs;
 import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -33,8 +34,13 @@ class LauncherTest {
 
     /** Runs {@code sh SCRIPT args} with the environment changed by {@code env} (a null value unsets). */
     static Result launch(Map<String, String> env, String... args) throws IOException, InterruptedException {
-        assertTrue(Files.isRegularFile(SCRIPT), SCRIPT.toAbsolutePath() + " missing");
-        List<String> command = new ArrayList<>(List.of("/bin/sh", SCRIPT.toString()));
+        return launch(SCRIPT, env, args);
+    }
+
+    /** Runs {@code sh script args} with the environment changed by {@code env} (a null value unsets). */
+    static Result launch(Path script, Map<String, String> env, String... args) throws IOException, InterruptedException {
+        assertTrue(Files.isRegularFile(script), script.toAbsolutePath() + " missing");
+        List<String> command = new ArrayList<>(List.of("/bin/sh", script.toString()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command);
         Map<String, String> e = pb.environment();
@@ -125,6 +131,65 @@ class LauncherTest {
         Result r = launch(env, "--version");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith("clgrad "), r.out());
+    }
+
+    /**
+     * A class-data archive next to the launcher (clgrad.jsa, which {@code mvn package} dumps beside
+     * the jar) is handed to the JVM, which then loads the CLI's classes from it; one the JVM cannot
+     * use (a jar on the class path changed since the dump) changes nothing a user sees: the same
+     * output, no warning.
+     */
+    @Test
+    void aClassDataArchiveNextToItIsUsedAndAStaleOneIsIgnored(@TempDir Path dir) throws Exception {
+        Path script = Files.copy(SCRIPT, dir.resolve("clgrad"));
+        Path jsa = dir.resolve("clgrad.jsa");
+        String classPath = jarred(System.getProperty("java.class.path"), dir);
+        Result dump = launch(script, Map.of("CLGRAD_CLASSPATH", classPath,
+                "CLGRAD_JAVA_OPTS", "-XX:ArchiveClassesAtExit=" + jsa), "--version");
+        assertEquals(0, dump.code(), dump.err());
+        assertTrue(Files.isRegularFile(jsa), "no archive dumped: " + dump.err());
+        Result used = launch(script, Map.of("CLGRAD_CLASSPATH", classPath, "CLGRAD_JAVA_OPTS", "-Xlog:class+load"),
+                "--version");
+        assertEquals(0, used.code(), used.err());
+        assertTrue(used.out().contains("dev.clgrad.cli.Main source: shared objects file (top)"), used.out());
+
+        Path jar = Path.of(classPath.split(java.io.File.pathSeparator)[0]);
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(
+                Files.getLastModifiedTime(jar).toMillis() + 3_600_000));
+        Result stale = launch(script, Map.of("CLGRAD_CLASSPATH", classPath, "CLGRAD_JAVA_OPTS", "-Xlog:class+load"),
+                "--version");
+        assertEquals(0, stale.code(), stale.err());
+        assertTrue(stale.out().contains("dev.clgrad.cli.Main source: file:"), stale.out());
+        assertFalse(stale.err().contains("warning") || stale.out().contains("[warning]"), stale.err());
+        Result plain = launch(script, Map.of("CLGRAD_CLASSPATH", classPath), "--version");
+        assertEquals(0, plain.code(), plain.err());
+        assertTrue(plain.out().startsWith("clgrad "), plain.out());
+    }
+
+    /**
+     * The class path with each folder on it (surefire's target/classes) packed into a jar in
+     * {@code dir}: the JVM archives classes from jars only.
+     */
+    private static String jarred(String classPath, Path dir) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (String entry : classPath.split(java.io.File.pathSeparator)) {
+            Path p = Path.of(entry);
+            if (!Files.isDirectory(p)) {
+                out.add(entry);
+                continue;
+            }
+            Path jar = dir.resolve("classes-" + out.size() + ".jar");
+            try (java.util.jar.JarOutputStream zip = new java.util.jar.JarOutputStream(Files.newOutputStream(jar));
+                 java.util.stream.Stream<Path> files = Files.walk(p)) {
+                for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile).sorted()::iterator) {
+                    zip.putNextEntry(new java.util.jar.JarEntry(p.relativize(f).toString().replace('\\', '/')));
+                    Files.copy(f, zip);
+                    zip.closeEntry();
+                }
+            }
+            out.add(jar.toString());
+        }
+        return String.join(java.io.File.pathSeparator, out);
     }
 
     @Test
