@@ -190,6 +190,9 @@ public final class JavaBackend implements Backend {
         if (vectorApi && !JavaGemm.VECTOR_API) {
             throw new IllegalStateException("the Vector API kernels need the JVM option --add-modules jdk.incubator.vector and vectors of at least 128 bits");
         }
+        if (vectorApi) {
+            VectorProfiles.settle();
+        }
         this.loop = new ParallelLoop(threads);
         this.vectorApi = vectorApi;
         this.vectorMin = vectorMin;
