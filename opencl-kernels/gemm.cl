@@ -441,6 +441,33 @@ inline void local_block(const bool full_mn, const int M, const int N, const int 
     }
 }
 
+// C[m, n .. n + VWN) = the epilogue of r = alpha * acc, or alpha * acc + beta * C (EPI_PLAIN), all inside C.
+inline void store_vector(const epilogue e, realn r, const float alpha, const float beta, const int m, const int n,
+                         const int N, __global float* restrict c_g) {
+    __global float* cpm = c_g + (size_t)m * N + n;
+    if (e.mode != EPI_PLAIN) {
+        r = epilogue_vec(e, r, m, n, N);
+    } else if (alpha == 0.0f) {
+        r = beta != 0.0f ? beta * VLOADN(0, cpm) : (realn)0.0f;
+    } else if (beta != 0.0f) {
+        r += beta * VLOADN(0, cpm);
+    }
+    VSTOREN(r, 0, cpm);
+}
+
+// C[m, n] as store_vector, for one element of an edge tile.
+inline void store_one(const epilogue e, const float r, const float alpha, const float beta, const int m, const int n,
+                      const int N, __global float* restrict c_g) {
+    __global float* cp = c_g + (size_t)m * N + n;
+    if (e.mode != EPI_PLAIN) {
+        *cp = epilogue_one(e, r, m, n, N);
+    } else if (alpha == 0.0f) {
+        *cp = beta != 0.0f ? beta * *cp : 0.0f;
+    } else {
+        *cp = beta != 0.0f ? r + beta * *cp : r;
+    }
+}
+
 // The body of the tiled entry points; trans_a / trans_b / packed_b / e.mode are constants after
 // inlining. packed_b: b_g holds B's panels (gemm_pack_b), not B; the work-group reads panel n0 / NWG.
 inline void gemm_tile(const int M, const int N, const int K, const float alpha,
@@ -480,34 +507,51 @@ inline void gemm_tile(const int M, const int N, const int K, const float alpha,
                     acc_p);
     }
 
+    if (GEMM_DIRECT && !trans_b) {
+        // No barrier in this kernel: the block goes through private memory and one loop over its
+        // vectors (interior tiles) or its elements (edge tiles), so that the write-back and its
+        // epilogue are compiled once, not once per vector of the block; unrolled, they were most
+        // of PoCL's first-launch compile of these kernels (docs/BENCHMARKS.md). (PoCL 3.1 gets the
+        // interior loop wrong in a kernel with barriers: an edge work-group ran it too.)
+        float r_p[MWI * NVI * GEMM_VWN];
+        #pragma unroll
+        for (int mi = 0; mi < MWI; mi++) {
+            #pragma unroll
+            for (int v = 0; v < NVI; v++) {
+                VSTOREN(alpha * acc_p[mi][v], mi * NVI + v, r_p);
+            }
+        }
+        if (full_mn) {
+            for (int b = 0; b < MWI * NVI; b++) {
+                const int mi = b / NVI, v = b % NVI;
+                store_vector(e, VLOADN(b, r_p), alpha, beta, m0 + mi * GEMM_MDIMC + tid_m,
+                             n0 + (v * GEMM_NDIMC + tid_n) * GEMM_VWN, N, c_g);
+            }
+        } else {
+            for (int i = 0; i < MWI * NVI * GEMM_VWN; i++) {
+                const int mi = i / (NVI * GEMM_VWN), v = i / GEMM_VWN % NVI, j = i % GEMM_VWN;
+                const int m = m0 + mi * GEMM_MDIMC + tid_m;
+                const int n = n0 + (v * GEMM_NDIMC + tid_n) * GEMM_VWN + j;
+                if (m < M && n < N) {
+                    store_one(e, r_p[i], alpha, beta, m, n, N, c_g);
+                }
+            }
+        }
+        return;
+    }
     #pragma unroll
     for (int mi = 0; mi < MWI; mi++) {
         const int m = m0 + mi * GEMM_MDIMC + tid_m;
         #pragma unroll
         for (int v = 0; v < NVI; v++) {
             const int n = n0 + (v * GEMM_NDIMC + tid_n) * GEMM_VWN;
-            __global float* cpm = c_g + (size_t)m * N + n;
             if (full_mn) {
-                realn r = alpha * acc_p[mi][v];
-                if (e.mode != EPI_PLAIN) {
-                    r = epilogue_vec(e, r, m, n, N);
-                } else if (alpha == 0.0f) {
-                    r = beta != 0.0f ? beta * VLOADN(0, cpm) : (realn)0.0f;
-                } else if (beta != 0.0f) {
-                    r += beta * VLOADN(0, cpm);
-                }
-                VSTOREN(r, 0, cpm);
+                store_vector(e, alpha * acc_p[mi][v], alpha, beta, m, n, N, c_g);
             } else if (m < M) {
                 float r_p[GEMM_VWN];
                 VSTOREN(alpha * acc_p[mi][v], 0, r_p);
                 for (int j = 0; j < GEMM_VWN && n + j < N; j++) {
-                    if (e.mode != EPI_PLAIN) {
-                        cpm[j] = epilogue_one(e, r_p[j], m, n + j, N);
-                    } else if (alpha == 0.0f) {
-                        cpm[j] = beta != 0.0f ? beta * cpm[j] : 0.0f;
-                    } else {
-                        cpm[j] = beta != 0.0f ? r_p[j] + beta * cpm[j] : r_p[j];
-                    }
+                    store_one(e, r_p[j], alpha, beta, m, n + j, N, c_g);
                 }
             }
         }
