@@ -18,19 +18,21 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * The compiled kernels of one device. A kernel file is read from the classpath
  * ({@code opencl-kernels/NAME.cl}) or from {@link Config#kernelsDir()}, its {@code #include "x.cl"}
- * lines inlined (each file once), built with the device profile's options, and its binary cached
- * on disk by {@link ProgramCache}. Programs and kernels are built once per library.
+ * lines inlined (each file once, between {@code #line} markers), built with the device profile's
+ * options, and its binary cached on disk by {@link ProgramCache}. Programs and kernels are built
+ * once per library.
  *
  * <p>A file whose source tests {@value #ONE_KERNEL} (gemm.cl, whose many unrolled variants take
  * seconds to compile on a CPU driver) is built one entry point at a time: the program for kernel
  * {@code k} gets {@code -DONE_KERNEL -DKERNEL_k}, so a model compiles only the kernels it launches;
- * a step program's entry points of such a file are built together, as one program ({@link #prebuild}).
+ * a step's files and entry points are built together, as one program ({@link #prebuild}).
  *
  * <p>A file whose source names {@value #EXACT_DIVIDE_SQRT} (dropout.cl, whose Gaussian noise must
  * give the Java backend's bits) is built with {@code -cl-fp32-correctly-rounded-divide-sqrt}: OpenCL
@@ -39,7 +41,7 @@ import java.util.regex.Pattern;
 final class KernelLibrary implements AutoCloseable {
     static final String ONE_KERNEL = "ONE_KERNEL";
     static final String EXACT_DIVIDE_SQRT = "CLGRAD_EXACT_DIVIDE_SQRT";
-    private static final Pattern INCLUDE = Pattern.compile("^\\s*#include\\s+\"([^\"]+)\"\\s*$", Pattern.MULTILINE);
+    private static final Pattern INCLUDE = Pattern.compile("^[ \\t]*#include[ \\t]+\"([^\"]+)\"[ \\t]*$", Pattern.MULTILINE);
 
     private final ClApi api;
     private final ClApi.Context context;
@@ -98,30 +100,49 @@ final class KernelLibrary implements AutoCloseable {
     }
 
     /**
-     * Builds, for each {@value #ONE_KERNEL} file among {@code kernels} (file → entry points), the
-     * entry points not built yet as one program, {@code -DKERNEL_a -DKERNEL_b ...} in name order (so
-     * the same set is the same cache entry), which {@link #kernel} and {@link #newKernel} then use.
-     * A driver's cost is mostly per program: on PoCL 3.1 the eight entry points of the Fashion-MNIST
-     * MLP's step built in 2.5 s as eight programs and 0.3 s as one with its kernel cache empty,
-     * 0.25 and 0.03 s with it warm. Files built whole, and a single missing entry point, are left to
-     * their first use.
+     * Builds what {@code kernels} (file → entry points, a step's) needs and is not built yet as one
+     * program: each whole file, and the named entry points of each {@value #ONE_KERNEL} file
+     * ({@code -DKERNEL_a -DKERNEL_b ...}, in name order), the files concatenated in name order with
+     * every include once ({@link #source(List)}), so the same set is the same cache entry; {@link
+     * #kernel} and {@link #newKernel} then use it. A driver's cost is mostly per program: on PoCL 3.1
+     * the eight entry points of the Fashion-MNIST MLP's step built in 2.5 s as eight programs and
+     * 0.3 s as one with its kernel cache empty, and loss.cl, reduce.cl and adam.cl in 0.67 s as three
+     * and 0.3 s as one. Files that need their own options ({@value #EXACT_DIVIDE_SQRT}) and a single
+     * missing file or entry point are left to their first use.
      */
     synchronized void prebuild(Map<String, ? extends Collection<String>> kernels) {
-        kernels.forEach((file, names) -> {
-            if (!cachedSource(file).contains(ONE_KERNEL)) {
+        List<String> files = new ArrayList<>();
+        List<String> entryPoints = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        new TreeMap<>(kernels).forEach((file, names) -> {
+            String source = cachedSource(file);
+            if (source.contains(EXACT_DIVIDE_SQRT)) {
                 return;
             }
-            String[] missing = names.stream().distinct().filter(n -> !programs.containsKey(file + "#" + n))
-                    .sorted().toArray(String[]::new);
-            if (missing.length < 2) {
+            if (!source.contains(ONE_KERNEL)) {
+                if (!programs.containsKey(file)) {
+                    files.add(file);
+                    keys.add(file);
+                }
                 return;
             }
-            ClApi.Program p = build(file + "#" + String.join("+", missing), cachedSource(file),
-                    oneKernelOptions(options(file), missing));
-            for (String name : missing) {
-                programs.put(file + "#" + name, p);
+            List<String> missing = names.stream().distinct().filter(n -> !programs.containsKey(file + "#" + n))
+                    .sorted().toList();
+            if (!missing.isEmpty()) {
+                files.add(file);
+                entryPoints.addAll(missing);
+                missing.forEach(n -> keys.add(file + "#" + n));
             }
         });
+        if (keys.size() < 2) {
+            return;
+        }
+        String options = entryPoints.isEmpty() ? profile.buildOptions()
+                : oneKernelOptions(profile.buildOptions(), entryPoints.toArray(String[]::new));
+        ClApi.Program p = build(String.join(" + ", keys), source(files), options);
+        for (String key : keys) {
+            programs.put(key, p);
+        }
     }
 
     /** Builds only the entry point {@code kernel} of a {@value #ONE_KERNEL} file. */
@@ -227,9 +248,26 @@ final class KernelLibrary implements AutoCloseable {
         return buildLog != null && buildLog.contains("unable to rename temporary") && buildLog.contains("kcache");
     }
 
-    /** The text of a kernel file with its includes inlined. */
+    /**
+     * The text of a kernel file with its includes inlined, each once, and {@code #line} markers
+     * around every inlined file, so that a build log names the file and line of an error.
+     */
     static String source(String file) {
-        return inline(file, new HashSet<>());
+        return source(List.of(file));
+    }
+
+    /**
+     * The files' texts, in order, as one program: each include inlined once across all of them (so
+     * common.cl comes with the first file that includes it). Every file of opencl-kernels/ builds
+     * beside every other (KernelFilesBuildTest): no two of them define the same name differently.
+     */
+    static String source(List<String> files) {
+        Set<String> seen = new HashSet<>();
+        StringBuilder out = new StringBuilder();
+        for (String file : files) {
+            out.append(inline(file, seen));
+        }
+        return out.toString();
     }
 
     private static String inline(String file, Set<String> seen) {
@@ -238,12 +276,27 @@ final class KernelLibrary implements AutoCloseable {
         }
         String text = read(file);
         Matcher m = INCLUDE.matcher(text);
-        StringBuilder out = new StringBuilder();
+        StringBuilder out = new StringBuilder("#line 1 \"").append(file).append("\"\n");
+        int line = 1;
+        int at = 0;
         while (m.find()) {
-            m.appendReplacement(out, Matcher.quoteReplacement(inline(m.group(1), seen)));
+            line += newlines(text, at, m.end());
+            at = m.end();
+            m.appendReplacement(out, Matcher.quoteReplacement(inline(m.group(1), seen) + "#line " + (line + 1)
+                    + " \"" + file + "\""));
         }
         m.appendTail(out);
-        return out.toString();
+        return text.endsWith("\n") ? out.toString() : out.append('\n').toString();
+    }
+
+    private static int newlines(String text, int from, int to) {
+        int n = 0;
+        for (int i = from; i < to; i++) {
+            if (text.charAt(i) == '\n') {
+                n++;
+            }
+        }
+        return n;
     }
 
     private static String read(String file) {

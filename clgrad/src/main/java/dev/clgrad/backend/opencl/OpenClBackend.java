@@ -569,8 +569,8 @@ public final class OpenClBackend implements Backend {
 
     /**
      * {@link #prepare} of every op, with the kernels of all of them built first, together: the
-     * entry points of a {@value KernelLibrary#ONE_KERNEL} file (gemm.cl) that the ops launch as one
-     * program ({@link KernelLibrary#prebuild}).
+     * files and the entry points of {@value KernelLibrary#ONE_KERNEL} files (gemm.cl) that the ops
+     * launch, as one program ({@link KernelLibrary#prebuild}).
      */
     @Override
     public List<Backend.Launch> prepareAll(List<? extends Op> ops) {

@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Every file in {@code opencl-kernels/} builds on its own on every OpenCL backend: once with the
  * device profile's defines, and once with the file's own defaults (each {@code #ifndef NAME}
- * tunable undefined first), and every file opens with its comment.
+ * tunable undefined first); all of them build as one program (a step's files are built together,
+ * {@link KernelLibrary#prebuild}); and every file opens with its comment.
  */
 class KernelFilesBuildTest {
     private static final Path DIR = Path.of("opencl-kernels");
@@ -50,6 +51,12 @@ class KernelFilesBuildTest {
     @MethodSource("cases")
     void buildsWithTheDeviceProfile(OpenClBackend cl, String file) {
         cl.buildProgram(file);
+    }
+
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+    @MethodSource("dev.clgrad.backend.TestBackends#openCl")
+    void allFilesBuildAsOneProgram(OpenClBackend cl) throws IOException {
+        cl.buildSource("every kernel file", KernelLibrary.source(files()));
     }
 
     @ParameterizedTest(name = "{1} on {0}", autoCloseArguments = false)

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -53,6 +54,33 @@ class OpenClInfrastructureTest {
         assertTrue(e.getMessage().contains("undeclared_name"), "the log names the bad identifier: " + e.getMessage());
         assertTrue(e.getMessage().contains(e.buildLog()));
         assertFalse(e.buildLog().isBlank());
+    }
+
+    /**
+     * A step's kernels come as one program: whole files and the named entry points of gemm.cl, but
+     * not dropout.cl (its own options); nothing is built twice, and what the program leaves out is
+     * built at its first use.
+     */
+    @OpenClTest
+    void aStepsFilesAndEntryPointsAreBuiltAsOneProgram(OpenClBackend shared) {
+        try (OpenClBackend cl = OpenClBackend.open(shared.id(), shared.binding())) {
+            KernelLibrary library = cl.library();
+            Map<String, List<String>> step = Map.of("reduce.cl", List.of("column_sum"), "adam.cl", List.of("adam_step"),
+                    "gemm.cl", List.of("gemm_tn", "gemm_nn_bias"), "dropout.cl", List.of("dropout_forward"));
+            library.prebuild(step);
+            library.prebuild(step);
+            assertEquals(List.of("adam.cl + gemm.cl#gemm_nn_bias + gemm.cl#gemm_tn + reduce.cl"),
+                    cl.builds().stream().map(ProgramBuild::file).toList());
+            library.kernel("reduce.cl", "column_sum");
+            library.kernel("adam.cl", "adam_step");
+            library.kernel("gemm.cl", "gemm_tn");
+            library.kernel("gemm.cl", "gemm_nn_bias");
+            assertEquals(1, cl.builds().size(), "every kernel comes from the step's program");
+            library.kernel("dropout.cl", "dropout_forward");
+            library.kernel("gemm.cl", "gemm_nn");
+            assertEquals(List.of("dropout.cl", "gemm.cl#gemm_nn"),
+                    cl.builds().stream().skip(1).map(ProgramBuild::file).toList());
+        }
     }
 
     @OpenClTest
