@@ -58,6 +58,7 @@ final class ProfileCommand implements Callable<Integer> {
             throw new IllegalArgumentException("profile: --batch must be >= 1, got " + b);
         }
         new OutputPaths("profile").file("--trace", trace);
+        Backends.prefetch(device);
         Dataset train = cfg.data().load(data).train();
         int rows = Math.min(train.rows(), steps * b);
         Fit fit = Fit.epochs(1).withBatchSize(b).withSeed(cfg.seed()).withQuiet(true);

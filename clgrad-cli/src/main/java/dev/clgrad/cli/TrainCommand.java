@@ -155,6 +155,12 @@ final class TrainCommand implements Callable<Integer> {
         if (seed != null) {
             cfg = cfg.withSeed(seed);
         }
+        if (devices != null && device != null) {
+            throw new IllegalArgumentException("train: give --device or --devices, not both (the model lives on the "
+                    + "first of --devices)");
+        }
+        String modelDevice = devices != null ? devices.get(0) : device;
+        Backends.prefetch(modelDevice);
         DataSpec.Split split = cfg.data().load(data);
         int batchSize = batch != null ? batch : cfg.batchSize();
         Fit fit = Fit.epochs(epochs != null ? epochs : cfg.epochs())
@@ -168,11 +174,6 @@ final class TrainCommand implements Callable<Integer> {
             fit = fit.withCallbacks(checkpoints);
         }
         StepClass step = StepClass.of(cfg.trainingStepFlops(split.train().sampleShape(), batchSize));
-        if (devices != null && device != null) {
-            throw new IllegalArgumentException("train: give --device or --devices, not both (the model lives on the "
-                    + "first of --devices)");
-        }
-        String modelDevice = devices != null ? devices.get(0) : device;
         try (Backend backend = Backends.select(modelDevice, step); Sequential model = Sequential.fromConfig(cfg, backend)) {
             if (devices != null) {
                 List<String> replicas = new ArrayList<>(devices);

@@ -5,11 +5,19 @@ import dev.clgrad.Diagnostics;
 import dev.clgrad.backend.java.JavaBackend;
 import dev.clgrad.backend.opencl.ClBindings;
 import dev.clgrad.backend.opencl.OpenClBackend;
+import dev.clgrad.ops.Fill;
+import dev.clgrad.tensor.Shape;
+import dev.clgrad.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 
+import static java.lang.System.Logger.Level.DEBUG;
 import static java.lang.System.Logger.Level.INFO;
 
 /**
@@ -29,11 +37,14 @@ import static java.lang.System.Logger.Level.INFO;
  *   <li>{@code java} — the pure-Java backend.</li>
  * </ul>
  * A spec that names nothing available is an {@link IllegalArgumentException} listing the ids that exist.
+ * {@link #prefetch} opens an OpenCL device ahead of its {@code select}, while the caller reads its data.
  * Before the first OpenCL call of a process, {@link DriverCrashCheck} looks for an earlier OpenCL run
  * that ended without an orderly exit (a driver abort can leave PoCL's kernel cache damaged).
  */
 public final class Backends {
     private static final System.Logger LOG = Diagnostics.logger(Backends.class);
+    /** Devices being opened by {@link #prefetch}, by normalised spec and binding. */
+    private static final Map<String, CompletableFuture<Backend>> PREFETCHED = new ConcurrentHashMap<>();
 
     private Backends() {
     }
@@ -46,6 +57,50 @@ public final class Backends {
             out.add(java.info());
         }
         return out;
+    }
+
+    /**
+     * Starts opening the OpenCL device that {@code spec} names explicitly ({@code opencl},
+     * {@code opencl:gpu}, {@code opencl:cpu}, {@code opencl:P:D}) through {@code binding} on a
+     * background thread, and compiling the kernel every model launches first (a {@link Fill}, for its
+     * parameters and accumulators), so that the next {@link #select} of the same spec and binding
+     * finds the driver and its compiler started: a caller starts it, reads its data, then selects.
+     * With PoCL's cache empty, its first program build in a process costs about 0.9 s, most of it
+     * one-time set-up of its compiler; warm, opening the driver costs tens of milliseconds. {@code java},
+     * {@code auto} (whose choice may depend on the model) and sub-devices are left to select, as
+     * is any failure here: select opens the device again and reports what is wrong.
+     */
+    public static void prefetch(String spec, String binding) {
+        String s = normalized(spec);
+        if (!(s.equals("opencl") || s.startsWith("opencl:")) || s.contains("/")) {
+            return;
+        }
+        PREFETCHED.computeIfAbsent(s + " " + binding, k -> {
+            CompletableFuture<Backend> f = new CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                try {
+                    Backend b = open(s, binding, StepClass.LARGE);
+                    try (Tensor one = Tensor.empty(b, Shape.of(1))) {
+                        b.run(new Fill(one, 0f));
+                        b.finish();
+                    } catch (RuntimeException | Error e) {
+                        b.close();
+                        throw e;
+                    }
+                    f.complete(b);
+                } catch (Throwable e) {
+                    f.completeExceptionally(e);
+                }
+            }, "clgrad-prefetch");
+            t.setDaemon(true);
+            t.start();
+            return f;
+        });
+    }
+
+    /** {@link #prefetch(String, String)} with the default binding. */
+    public static void prefetch(String spec) {
+        prefetch(spec, ClBindings.defaultName());
     }
 
     /** {@link #select(String, String)} with the default binding. */
@@ -72,7 +127,22 @@ public final class Backends {
      * {@code step}.
      */
     public static Backend select(String spec, String binding, StepClass step) {
-        String s = spec == null || spec.isBlank() ? Config.device().trim().toLowerCase() : spec.trim().toLowerCase();
+        String s = normalized(spec);
+        CompletableFuture<Backend> prefetched = PREFETCHED.remove(s + " " + binding);
+        if (prefetched != null) {
+            try {
+                return prefetched.get();
+            } catch (ExecutionException e) {
+                LOG.log(DEBUG, "the prefetch of " + s + " failed (" + e.getCause() + "); opening it again");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while opening " + s, e);
+            }
+        }
+        return open(s, binding, step);
+    }
+
+    private static Backend open(String s, String binding, StepClass step) {
         if (s.equals("java")) {
             return java();
         }
@@ -111,10 +181,14 @@ public final class Backends {
         if (match.isEmpty()) {
             List<String> ids = new ArrayList<>(cl.stream().map(DeviceInfo::id).toList());
             ids.add("java");
-            throw new IllegalArgumentException("unknown or unavailable device '" + spec + "'; available: "
+            throw new IllegalArgumentException("unknown or unavailable device '" + s + "'; available: "
                     + String.join(", ", ids) + " (and auto, opencl, opencl:gpu, opencl:cpu, opencl:P:D/K:i)");
         }
         return OpenClBackend.open(match.get().id(), binding);
+    }
+
+    private static String normalized(String spec) {
+        return spec == null || spec.isBlank() ? Config.device().trim().toLowerCase() : spec.trim().toLowerCase();
     }
 
     /** A Java backend, saying once per selection when it lacks the Vector API kernels. */
