@@ -50,7 +50,7 @@ final class BenchTrainCommand extends Benchmark {
         Dataset train;
         try {
             cfg = ModelConfig.read(config);
-            train = cfg.data().load(data).train();
+            train = cfg.data().loadTrain(data);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

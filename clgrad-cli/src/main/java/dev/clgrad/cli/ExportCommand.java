@@ -77,7 +77,7 @@ final class ExportCommand implements Callable<Integer> {
         new OutputPaths("export").file("--onnx", onnx);
         ModelConfig cfg = ModelConfig.read(config);
         Shape in = inputShape != null ? Shape.of(inputShape)
-                : cfg.inputShape() != null ? cfg.inputShape() : cfg.data().load(data).train().sampleShape();
+                : cfg.inputShape() != null ? cfg.inputShape() : cfg.data().loadTrain(data).sampleShape();
         try (Backend backend = Backends.select(device); Sequential model = Sequential.fromConfig(cfg, backend)) {
             model.build(in);
             model.loadWeights(weights);

@@ -59,7 +59,7 @@ final class ProfileCommand implements Callable<Integer> {
         }
         new OutputPaths("profile").file("--trace", trace);
         Backends.prefetch(device);
-        Dataset train = cfg.data().load(data).train();
+        Dataset train = cfg.data().loadTrain(data);
         int rows = Math.min(train.rows(), steps * b);
         Fit fit = Fit.epochs(1).withBatchSize(b).withSeed(cfg.seed()).withQuiet(true);
         StepClass step = StepClass.of(cfg.trainingStepFlops(train.sampleShape(), b));

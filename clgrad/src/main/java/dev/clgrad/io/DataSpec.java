@@ -129,6 +129,23 @@ public record DataSpec(String type, Path dir, Path baseDir, int train, int valid
         }
     }
 
+    /**
+     * Loads only the training data (for {@code profile}, {@code bench train} and {@code export},
+     * which need nothing else): the test and validation files are not read.
+     */
+    public Dataset loadTrain(Path dirOverride) throws IOException {
+        Path folder = dirOverride != null ? dirOverride : dir != null ? dir : baseDir;
+        return switch (type) {
+            case "idx" -> {
+                Dataset tr = idx(folder, files[0], files[1]);
+                yield limit < tr.rows() ? tr.slice(0, limit) : tr;
+            }
+            case "csv" -> csv(folder, files[0]);
+            case "npy" -> npy(folder, files[0], files[1]);
+            default -> load(dirOverride).train();
+        };
+    }
+
     /** Loads the data; {@code dirOverride} (from {@code --data}) replaces {@code dir} when not null. */
     public Split load(Path dirOverride) throws IOException {
         Path folder = dirOverride != null ? dirOverride : dir != null ? dir : baseDir;
