@@ -157,18 +157,14 @@ public record DataSpec(String type, Path dir, Path baseDir, int train, int valid
                 return new Split(tr, validation > 0 ? normal(rng, validation) : null, te);
             }
             case "idx" -> {
-                Dataset tr = idx(folder, files[0], files[1]);
-                if (limit < tr.rows()) {
-                    tr = tr.slice(0, limit);
-                }
-                return new Split(tr, null, idx(folder, files[2], files[3]));
+                return new Split(loadTrain(dirOverride), null, idx(folder, files[2], files[3]));
             }
             case "csv" -> {
-                return new Split(csv(folder, files[0]), files[1] == null ? null : csv(folder, files[1]),
+                return new Split(loadTrain(dirOverride), files[1] == null ? null : csv(folder, files[1]),
                         files[2] == null ? null : csv(folder, files[2]));
             }
             default -> {
-                return new Split(npy(folder, files[0], files[1]), files[2] == null ? null : npy(folder, files[2], files[3]),
+                return new Split(loadTrain(dirOverride), files[2] == null ? null : npy(folder, files[2], files[3]),
                         files[4] == null ? null : npy(folder, files[4], files[5]));
             }
         }
