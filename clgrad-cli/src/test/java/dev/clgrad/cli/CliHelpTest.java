@@ -26,7 +26,7 @@ class CliHelpTest {
     /** Every command path below {@code clgrad}: {@code [train]}, {@code [bench, gemm]}, …. */
     static List<List<String>> commands() {
         List<List<String>> out = new ArrayList<>();
-        walk(new CommandLine(new Main()), new ArrayList<>(), out);
+        walk(Main.commandLine(), new ArrayList<>(), out);
         return out;
     }
 
@@ -59,8 +59,23 @@ class CliHelpTest {
     }
 
     @Test
+    void aNamedCommandIsTheOnlyOneBuiltAndEveryOtherFirstArgumentGetsTheWholeTree() {
+        int all = Main.commandLine().getSubcommands().size();
+        assertTrue(all >= 14, "commands: " + all);
+        assertEquals(List.of("profile"), List.copyOf(Main.commandLine("profile").getSubcommands().keySet()));
+        assertEquals(List.of("gemm", "conv", "dropout", "adam", "train"),
+                List.copyOf(Main.commandLine("bench").getSubcommands().get("bench").getSubcommands().keySet()));
+        for (String first : new String[] {"completion", "--help", "trian", "-V"}) {
+            assertEquals(all, Main.commandLine(first).getSubcommands().size(), first);
+        }
+        CliRun typo = CliRun.of("trian");
+        assertEquals(2, typo.code());
+        assertTrue(typo.err().contains("'trian'"), typo.err());
+    }
+
+    @Test
     void everyOptionIsDescribedAndShowsItsDefault() {
-        CommandLine cli = new CommandLine(new Main());
+        CommandLine cli = Main.commandLine();
         List<String> problems = new ArrayList<>();
         List<CommandSpec> specs = new ArrayList<>();
         collect(cli, specs);
