@@ -2,7 +2,9 @@ package dev.clgrad.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
 
 import java.util.List;
 import java.util.logging.ConsoleHandler;
@@ -34,6 +36,9 @@ public final class Main implements Runnable {
      * here stays: the library is quiet unless the application enables it ({@link dev.clgrad.Diagnostics}).
      */
     private static final Logger CLGRAD = Logger.getLogger("dev.clgrad");
+
+    @Spec
+    CommandSpec spec;
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -69,8 +74,8 @@ public final class Main implements Runnable {
     /**
      * The command tree for a command line whose first argument is {@code first}: when that names a
      * command, only that command is added (picocli reads every command's annotations when it is
-     * added, 0.15–0.2 s for all of them at start-up); otherwise, and for {@code completion}, which
-     * prints the whole tree, every command is.
+     * added, a noticeable part of the start-up for all of them); otherwise, and for
+     * {@code completion}, which prints the whole tree, every command is.
      */
     static CommandLine commandLine(String first) {
         CommandLine cli = new CommandLine(new Main());
@@ -106,6 +111,6 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        commandLine().usage(System.err);
+        spec.commandLine().usage(System.err);
     }
 }
