@@ -39,6 +39,11 @@ import java.util.TreeMap;
  *       convolution's forward, in training and inference alike, overriding what
  *       {@code clgrad tune conv} measured (for measuring one against the other). Default: the
  *       measured choice.</li>
+ *   <li>{@code clgrad.spinMicros} — how long, in microseconds, the Java backend's idle worker
+ *       threads (and a thread waiting for them) spin before they sleep: a whole number from 0
+ *       (sleep at once) to 1,000,000. Spinning spares the microseconds a sleeping thread takes to
+ *       wake, dozens on a virtual machine, at the price of a busy core for that long after each
+ *       parallel op. Default: 1000.</li>
  * </ul>
  */
 public final class Config {
@@ -160,5 +165,24 @@ public final class Config {
             }
         }
         throw new IllegalArgumentException("clgrad.memory must be a size in bytes such as 512m or 8g, got '" + v + "'");
+    }
+
+    /**
+     * The {@code clgrad.spinMicros} value: microseconds the Java backend's idle threads spin before
+     * sleeping; 1000 when unset.
+     *
+     * @throws IllegalArgumentException for anything but a whole number from 0 to 1,000,000
+     */
+    public static long spinMicros() {
+        String v = System.getProperty("clgrad.spinMicros");
+        if (v == null || v.isBlank()) {
+            return 1000;
+        }
+        String t = v.trim();
+        if (t.matches("[0-9]{1,7}") && Long.parseLong(t) <= 1_000_000) {
+            return Long.parseLong(t);
+        }
+        throw new IllegalArgumentException("clgrad.spinMicros must be a whole number of microseconds from 0 to"
+                + " 1000000, got '" + v + "'");
     }
 }
