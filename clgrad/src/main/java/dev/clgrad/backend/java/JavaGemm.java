@@ -46,7 +46,7 @@ final class JavaGemm {
     /** Products of at most this many multiply-adds run as a plain loop (no packing) on the caller. */
     static final long DIRECT_WORK = 1L << 15;
     /** Below this many multiply-adds, one thread does the whole product. */
-    private static final long PARALLEL_WORK = 1L << 20;
+    private static final long PARALLEL_WORK = 1L << 18;
     /** Fewest C rows per thread before the work is split over columns instead of rows. */
     private static final int MIN_ROWS_PER_PART = 32;
     /** Fewest C columns per part when splitting over columns. */
