@@ -179,8 +179,9 @@ public final class Config {
             return 1000;
         }
         String t = v.trim();
-        if (t.matches("[0-9]{1,7}") && Long.parseLong(t) <= 1_000_000) {
-            return Long.parseLong(t);
+        long micros = t.matches("[0-9]{1,7}") ? Long.parseLong(t) : -1;
+        if (micros >= 0 && micros <= 1_000_000) {
+            return micros;
         }
         throw new IllegalArgumentException("clgrad.spinMicros must be a whole number of microseconds from 0 to"
                 + " 1000000, got '" + v + "'");

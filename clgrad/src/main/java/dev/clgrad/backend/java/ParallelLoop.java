@@ -13,10 +13,10 @@ import java.util.concurrent.locks.LockSupport;
  * thread), run whole on the calling thread.
  *
  * <p>Idle workers, and a caller waiting for its workers, spin for a while ({@code clgrad.spinMicros},
- * {@link dev.clgrad.Config#spinMicros}) before they park. A training step hands the workers a range every few hundred microseconds, and waking a
- * parked thread costs tens of microseconds on a bare machine and more on a virtual one, where the
- * idle CPU has halted: on 2 KVM cores of an AMD EPYC a {@code ForkJoinPool} task took 60–80 µs to
- * start and a 200 µs range of work 360–490 µs to come back, against 1–3 µs and 204 µs spinning.
+ * {@link Config#spinMicros}) before they park. A training step hands the workers a range every few
+ * hundred microseconds, and waking a parked thread takes far longer on a virtual machine, whose idle
+ * CPU has halted, than a spin: docs/BENCHMARKS.md, "The Java backend's thread hand-off", has the
+ * figures against the {@code ForkJoinPool} this replaces.
  */
 final class ParallelLoop implements AutoCloseable {
 
