@@ -1,6 +1,5 @@
-// elementwise.cl — fill, bias add, activations forward/backward and fused bias + activation.
+// elementwise.cl — bias add, activations forward/backward and fused bias + activation.
 //
-//   fill_value:     x: (n)                      x[i] = value
 //   bias_add:       x: (B, O), bias: (O)        y[b, o] = x[b, o] + bias[o]
 //   bias_relu:      x: (B, O), bias: (O)        y[b, o] = relu(x[b, o] + bias[o])
 //   relu_forward:   x: (n)                      y[i] = relu(x[i])
@@ -35,14 +34,6 @@
 
 // Java's Math.max(0, z): +0 for z <= 0 (-0 and -inf included), z otherwise (NaN included).
 #define RELU(z) ((z) <= 0.0f ? 0.0f : (z))
-
-__kernel __attribute__((reqd_work_group_size(ELEMENTWISE_WG, 1, 1)))
-void fill_value(const int n, const float value, __global float* x_g, const int x_off) {
-    const size_t i = get_global_id(0);
-    if (i < (size_t)n) {
-        x_g[(size_t)x_off + i] = value;
-    }
-}
 
 __kernel void bias_add(const int B, const int O, __global const float* x_g, const int x_off,
               __global const float* bias_g, const int bias_off, __global float* y_g, const int y_off) {

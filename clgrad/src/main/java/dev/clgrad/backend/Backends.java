@@ -5,9 +5,6 @@ import dev.clgrad.Diagnostics;
 import dev.clgrad.backend.java.JavaBackend;
 import dev.clgrad.backend.opencl.ClBindings;
 import dev.clgrad.backend.opencl.OpenClBackend;
-import dev.clgrad.ops.Fill;
-import dev.clgrad.tensor.Shape;
-import dev.clgrad.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -62,9 +59,9 @@ public final class Backends {
     /**
      * Starts opening the OpenCL device that {@code spec} names explicitly ({@code opencl},
      * {@code opencl:gpu}, {@code opencl:cpu}, {@code opencl:P:D}) through {@code binding} on a
-     * background thread, and compiling the kernel every model launches first (a {@link Fill}, for its
-     * parameters and accumulators), so that the next {@link #select} of the same spec and binding
-     * finds the driver and its compiler started: a caller starts it, reads its data, then selects.
+     * background thread, and setting up its compiler ({@link OpenClBackend#warmUpCompiler}), so that
+     * the next {@link #select} of the same spec and binding finds the driver and its compiler
+     * started: a caller starts it, reads its data, then selects.
      * With PoCL's cache empty, its first program build in a process costs about 0.9 s, most of it
      * one-time set-up of its compiler; warm, opening the driver costs tens of milliseconds. {@code java},
      * {@code auto} (whose choice may depend on the model) and sub-devices are left to select, as
@@ -80,9 +77,10 @@ public final class Backends {
             Thread t = new Thread(() -> {
                 try {
                     Backend b = open(s, binding, StepClass.LARGE);
-                    try (Tensor one = Tensor.empty(b, Shape.of(1))) {
-                        b.run(new Fill(one, 0f));
-                        b.finish();
+                    try {
+                        if (b instanceof OpenClBackend cl) {
+                            cl.warmUpCompiler();
+                        }
                     } catch (RuntimeException | Error e) {
                         b.close();
                         throw e;

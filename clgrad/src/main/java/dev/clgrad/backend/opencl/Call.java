@@ -8,7 +8,7 @@ import dev.clgrad.tensor.Tensor;
 import java.util.Arrays;
 
 /**
- * One command an op lowers to on OpenCL, as data: a kernel launch or a buffer copy. The routines
+ * One command an op lowers to on OpenCL, as data: a kernel launch, a buffer copy or a buffer fill. The routines
  * build calls from ops; {@link OpenClBackend} either enqueues them at once ({@code run}) or binds
  * them once for replay ({@code prepare}), so both paths launch the same kernels with the same
  * arguments.
@@ -31,6 +31,13 @@ sealed interface Call {
 
     /** {@code clEnqueueCopyBuffer} of src's elements into dst (same size, no overlap). */
     record Copy(Tensor src, Tensor dst) implements Call {
+    }
+
+    /**
+     * {@code clEnqueueFillBuffer} of x's elements with {@code value}: the driver's own command, so
+     * no program is built for it (on PoCL a kernel of its own took about 1 s to compile).
+     */
+    record Fill(Tensor x, float value) implements Call {
     }
 
     /** An {@code int2} argument: a pair of sizes such as a window's (height, width). */

@@ -88,6 +88,9 @@ interface ClApi {
 
     void copy(Queue queue, Mem src, long srcByteOffset, Mem dst, long dstByteOffset, long bytes);
 
+    /** {@code clEnqueueFillBuffer} of {@code bytes} (a multiple of 4) at {@code byteOffset} with the float {@code value}. */
+    void fill(Queue queue, Mem dst, long byteOffset, long bytes, float value);
+
     Program programFromSource(Context context, String source);
 
     /** A program from a cached binary; throws {@link OpenClException} when the binary is refused. */

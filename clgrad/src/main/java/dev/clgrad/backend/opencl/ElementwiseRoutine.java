@@ -24,15 +24,9 @@ final class ElementwiseRoutine {
     private ElementwiseRoutine() {
     }
 
-    /** {@code x[i] = value}. x modified. */
-    static Call fill(OpenClBackend cl, Fill op) {
-        int n = size(op.x());
-        if (n == 0) {
-            return null;
-        }
-        int wg = Geometry.groupSize(cl, WG, WG_DEFAULT);
-        return new Call.Kernel(FILE, "fill_value", Geometry.global(n, wg), Geometry.local(wg),
-                new Object[] {n, op.value(), op.x()});
+    /** {@code x[i] = value}, as the driver's buffer fill. x modified. */
+    static Call fill(Fill op) {
+        return size(op.x()) == 0 ? null : new Call.Fill(op.x(), op.value());
     }
 
     /**

@@ -264,6 +264,13 @@ final class JoclApi implements ClApi {
     }
 
     @Override
+    public void fill(Queue queue, Mem dst, long byteOffset, long bytes, float value) {
+        OpenClException.check(clEnqueueFillBuffer(((Q) queue).id, ((M) dst).id, Pointer.to(new float[] {value}),
+                Sizeof.cl_float, byteOffset, bytes, 0, null, null), "clEnqueueFillBuffer",
+                "offset=" + byteOffset + " bytes=" + bytes);
+    }
+
+    @Override
     public Program programFromSource(Context context, String source) {
         int[] err = new int[1];
         cl_program p = clCreateProgramWithSource(((C) context).id, 1, new String[] {source},

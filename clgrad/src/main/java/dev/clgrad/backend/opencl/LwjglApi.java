@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 
 import static org.lwjgl.opencl.CL10.*;
+import static org.lwjgl.opencl.CL12.clEnqueueFillBuffer;
 
 /**
  * {@link ClApi} through LWJGL 3 ({@code -Dclgrad.binding=lwjgl}). Short-lived native memory comes
@@ -253,6 +254,14 @@ final class LwjglApi implements ClApi {
     public void copy(Queue queue, Mem src, long srcByteOffset, Mem dst, long dstByteOffset, long bytes) {
         OpenClException.check(clEnqueueCopyBuffer(((H) queue).id, ((H) src).id, ((H) dst).id, srcByteOffset,
                 dstByteOffset, bytes, null, null), "clEnqueueCopyBuffer", "bytes=" + bytes);
+    }
+
+    @Override
+    public void fill(Queue queue, Mem dst, long byteOffset, long bytes, float value) {
+        try (MemoryStack s = MemoryStack.stackPush()) {
+            OpenClException.check(clEnqueueFillBuffer(((H) queue).id, ((H) dst).id, s.malloc(Float.BYTES).putFloat(0, value),
+                    byteOffset, bytes, null, null), "clEnqueueFillBuffer", "offset=" + byteOffset + " bytes=" + bytes);
+        }
     }
 
     @Override

@@ -200,7 +200,7 @@ class OpenClOpsTest {
                 table.add(row(mseBackward, small, small ? new String[] {"dense_mse_backward_naive"}
                         : concat(new String[] {"mse_forward_backward", "gemm_tn", "column_sum"}, masked)));
                 table.add(row(new Act(Activation.LINEAR, y, y), true));
-                table.add(row(new Fill(y, 1f), true, "fill_value"));
+                table.add(row(new Fill(y, 1f), true, "fill"));
                 for (Object[] r : table) {
                     Op op = (Op) r[0];
                     String what = op + " at B, I, O = " + b + ", " + i + ", " + o + " on " + TestBackends.label(cl);
