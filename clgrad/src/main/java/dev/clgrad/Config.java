@@ -186,4 +186,19 @@ public final class Config {
         throw new IllegalArgumentException("clgrad.spinMicros must be a whole number of microseconds from 0 to"
                 + " 1000000, got '" + v + "'");
     }
+
+    /**
+     * Whether an OpenCL backend on PoCL may compile a step's kernels ahead in a second process when
+     * PoCL's kernel cache lacks them ({@code clgrad.compileAhead}, default true).
+     */
+    public static boolean compileAhead() {
+        String v = System.getProperty("clgrad.compileAhead");
+        if (v == null || v.isBlank()) {
+            return true;
+        }
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new IllegalArgumentException("clgrad.compileAhead must be true or false, got '" + v + "'");
+        }
+        return v.equals("true");
+    }
 }

@@ -54,6 +54,11 @@ final class KernelLibrary implements AutoCloseable {
     private final Map<String, ClApi.Kernel> kernels = new HashMap<>();
     private final Map<String, String> sources = new HashMap<>();
     private final List<ProgramBuild> builds = new ArrayList<>();
+    private final Map<ClApi.Program, Source> built = new IdentityHashMap<>();
+
+    /** What a program was built from: its name in build logs, its whole source and its options. */
+    record Source(String name, String text, String options) {
+    }
 
     KernelLibrary(ClApi api, ClApi.Context context, ClApi.Device device, String deviceName, String driverVersion,
                   DeviceProfile profile, ProgramCache cache) {
@@ -93,7 +98,7 @@ final class KernelLibrary implements AutoCloseable {
     synchronized ClApi.Program program(String file) {
         ClApi.Program p = programs.get(file);
         if (p == null) {
-            p = build(file, cachedSource(file), options(file));
+            p = kept(file, cachedSource(file), options(file));
             programs.put(file, p);
         }
         return p;
@@ -139,7 +144,7 @@ final class KernelLibrary implements AutoCloseable {
         }
         String options = entryPoints.isEmpty() ? profile.buildOptions()
                 : oneKernelOptions(profile.buildOptions(), entryPoints.toArray(String[]::new));
-        ClApi.Program p = build(String.join(" + ", keys), source(files), options);
+        ClApi.Program p = kept(String.join(" + ", keys), source(files), options);
         for (String key : keys) {
             programs.put(key, p);
         }
@@ -150,7 +155,7 @@ final class KernelLibrary implements AutoCloseable {
         String key = file + "#" + kernel;
         ClApi.Program p = programs.get(key);
         if (p == null) {
-            p = build(key, cachedSource(file), oneKernelOptions(options(file), kernel));
+            p = kept(key, cachedSource(file), oneKernelOptions(options(file), kernel));
             programs.put(key, p);
         }
         return p;
@@ -185,9 +190,24 @@ final class KernelLibrary implements AutoCloseable {
         return cache.enabled();
     }
 
+    /**
+     * The source of the program that kernel {@code name} of {@code file} comes from, building it as
+     * {@link #kernel} would when it is not built yet.
+     */
+    synchronized Source sourceOf(String file, String name) {
+        return built.get(cachedSource(file).contains(ONE_KERNEL) ? program(file, name) : program(file));
+    }
+
     /** Every program built so far, in order, with its timing. */
     synchronized List<ProgramBuild> builds() {
         return List.copyOf(builds);
+    }
+
+    /** {@link #build}, for a program this library keeps (and releases at {@link #close}), its source remembered. */
+    private ClApi.Program kept(String name, String source, String options) {
+        ClApi.Program p = build(name, source, options);
+        built.put(p, new Source(name, source, options));
+        return p;
     }
 
     /**
@@ -325,5 +345,6 @@ final class KernelLibrary implements AutoCloseable {
         distinct.addAll(programs.values());
         distinct.forEach(api::release);
         programs.clear();
+        built.clear();
     }
 }

@@ -55,6 +55,7 @@ import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -124,6 +125,10 @@ public final class OpenClBackend implements Backend {
     private ProfileSink sink;
     private final List<Pending> pending = new ArrayList<>();
     private final OwnedKernels owned;
+    private final String platformName;
+    /** PoCL's kernel-cache folder where a step may start a {@link CompileAhead} helper, else null. */
+    private final Path compileAheadCache;
+    private final List<Process> helpers = new ArrayList<>();
     private long clockOffsetNs = Long.MIN_VALUE;
 
     OpenClBackend(ClApi api, ClDiscovery.Found found) {
@@ -156,6 +161,8 @@ public final class OpenClBackend implements Backend {
         this.pool = new BufferPool(api, context, info.maxAllocBytes());
         this.scratch = new Scratch(api, context, info.maxAllocBytes());
         this.owned = new OwnedKernels(api);
+        this.platformName = found.platformName();
+        this.compileAheadCache = CompileAhead.applies(platformName) ? CompileAhead.poclCacheDir() : null;
     }
 
     /** The devices the binding can see ({@code jocl} or {@code lwjgl}). */
@@ -199,6 +206,11 @@ public final class OpenClBackend implements Backend {
     /** {@code jocl} or {@code lwjgl}. */
     public String binding() {
         return api.name();
+    }
+
+    /** The name of the device's OpenCL platform ({@code CL_PLATFORM_NAME}). */
+    String platformName() {
+        return platformName;
     }
 
     /** The largest work-group the device accepts. */
@@ -495,6 +507,8 @@ public final class OpenClBackend implements Backend {
             return;
         }
         closed = true;
+        helpers.forEach(Process::destroy);
+        helpers.clear();
         try {
             api.finish(queue);
             drainEvents();
@@ -598,13 +612,31 @@ public final class OpenClBackend implements Backend {
         }
         synchronized (this) {
             checkOpen();
+            Set<String> before = compileAheadCache == null ? null : CompileAhead.cachedPrograms(compileAheadCache);
             library.prebuild(kernels);
             List<Backend.Launch> out = new ArrayList<>(lowered.size());
             for (List<Step> steps : lowered) {
                 out.add(bind(steps));
             }
+            if (before != null) {
+                compileAhead(before, lowered);
+            }
             return out;
         }
+    }
+
+    /**
+     * Starts a {@link CompileAhead} helper for the launches of {@code lowered} when building them put
+     * a program in PoCL's cache that {@code before}, the cache's programs until then, lacked.
+     */
+    private void compileAhead(Set<String> before, List<List<Step>> lowered) {
+        List<Call.Kernel> calls = lowered.stream().flatMap(List::stream).map(Step::call)
+                .filter(Call.Kernel.class::isInstance).map(Call.Kernel.class::cast).toList();
+        if (calls.size() < 2 || before.containsAll(CompileAhead.cachedPrograms(compileAheadCache))) {
+            return;
+        }
+        helpers.removeIf(p -> !p.isAlive());
+        CompileAhead.start(CompileAhead.job(api.name(), info.id(), library, calls), Map.of()).ifPresent(helpers::add);
     }
 
     /** The calls of one op bound for replay as one launch; called with the lock held. */
