@@ -6,9 +6,11 @@ import dev.clgrad.backend.Backend;
 import dev.clgrad.backend.Backends;
 import dev.clgrad.backend.StepClass;
 import dev.clgrad.data.Dataset;
+import dev.clgrad.io.DataSpec;
 import dev.clgrad.io.ModelConfig;
 import dev.clgrad.model.Sequential;
 import dev.clgrad.profile.Profiler;
+import dev.clgrad.tensor.Shape;
 import dev.clgrad.train.Fit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -59,11 +61,20 @@ final class ProfileCommand implements Callable<Integer> {
         }
         new OutputPaths("profile").file("--trace", trace);
         Backends.prefetch(device);
-        Dataset train = cfg.data().loadTrain(data);
-        int rows = Math.min(train.rows(), steps * b);
+        Loading<Dataset> loading = Loading.start(() -> cfg.data().loadTrain(data));
+        DataSpec.Header header = cfg.data().trainHeader(data);
+        Dataset train = header == null ? loading.get() : null;
+        Shape shape = header != null ? header.sampleShape() : train.sampleShape();
         Fit fit = Fit.epochs(1).withBatchSize(b).withSeed(cfg.seed()).withQuiet(true);
-        StepClass step = StepClass.of(cfg.trainingStepFlops(train.sampleShape(), b));
+        StepClass step = StepClass.of(cfg.trainingStepFlops(shape, b));
         try (Backend backend = Backends.select(device, step); Sequential model = Sequential.fromConfig(cfg, backend)) {
+            if (train == null) {
+                int first = Math.min(b, header.rows());
+                model.build(shape, first);
+                model.prepareTraining(first);
+                train = loading.get();
+            }
+            int rows = Math.min(train.rows(), steps * b);
             model.fit(train.slice(0, Math.min(rows, b)), fit);
             try (Profiler p = Profiler.start(backend)) {
                 long t0 = System.nanoTime();

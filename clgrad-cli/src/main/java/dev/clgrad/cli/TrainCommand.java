@@ -12,7 +12,6 @@ import dev.clgrad.io.ModelConfig;
 import dev.clgrad.model.Sequential;
 import dev.clgrad.profile.Profiler;
 import dev.clgrad.train.Callback;
-import dev.clgrad.train.Callback;
 import dev.clgrad.train.Fit;
 import dev.clgrad.train.History;
 import dev.clgrad.train.HistoryPlot;
@@ -161,7 +160,10 @@ final class TrainCommand implements Callable<Integer> {
         }
         String modelDevice = devices != null ? devices.get(0) : device;
         Backends.prefetch(modelDevice);
-        DataSpec.Split split = cfg.data().load(data);
+        DataSpec spec = cfg.data();
+        Loading<DataSpec.Split> loading = Loading.start(() -> spec.load(data));
+        DataSpec.Header header = spec.trainHeader(data);
+        DataSpec.Split split = header == null ? loading.get() : null;
         int batchSize = batch != null ? batch : cfg.batchSize();
         Fit fit = Fit.epochs(epochs != null ? epochs : cfg.epochs())
                 .withBatchSize(batchSize).withSeed(cfg.seed()).withCheckFinite(checkFinite);
@@ -173,12 +175,21 @@ final class TrainCommand implements Callable<Integer> {
             checkpoints = new KeepGoing(new ModelCheckpoint(checkpoint, checkpointEvery == null ? 0 : checkpointEvery, 1));
             fit = fit.withCallbacks(checkpoints);
         }
-        StepClass step = StepClass.of(cfg.trainingStepFlops(split.train().sampleShape(), batchSize));
+        StepClass step = StepClass.of(cfg.trainingStepFlops(header != null ? header.sampleShape()
+                : split.train().sampleShape(), batchSize));
         try (Backend backend = Backends.select(modelDevice, step); Sequential model = Sequential.fromConfig(cfg, backend)) {
             if (devices != null) {
                 List<String> replicas = new ArrayList<>(devices);
                 replicas.set(0, backend.id());
                 fit = fit.devices(String.join(",", replicas));
+            }
+            if (split == null) {
+                if (devices == null) {
+                    int first = Math.min(batchSize, header.rows());
+                    model.build(header.sampleShape(), first);
+                    model.prepareTraining(first);
+                }
+                split = loading.get();
             }
             model.build(split.train().sampleShape(), Math.min(batchSize, split.train().rows()));
             InputCheck.check("train", model, split.train(), "training set", split.train(), checkFinite);

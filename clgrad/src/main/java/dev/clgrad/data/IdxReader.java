@@ -30,35 +30,11 @@ public final class IdxReader {
     public static HostArray read(Path file, float scale) throws IOException {
         long[] bound = new long[1];
         try (InputStream in = open(file, bound)) {
-            byte[] head = readFully(in, 4, 4, file, "header");
-            if (head[0] != 0 || head[1] != 0) {
-                throw new IOException(file + ": not an IDX file: magic starts with " + hex(head[0]) + " " + hex(head[1])
-                        + ", expected 00 00");
-            }
-            if (head[2] != 0x08) {
-                throw new IOException(file + ": IDX element type " + hex(head[2])
-                        + " is not supported; expected 08 (unsigned byte)");
-            }
-            int rank = head[3] & 0xff;
-            if (rank < 1) {
-                throw new IOException(file + ": IDX header declares 0 dimensions");
-            }
-            byte[] dimBytes = readFully(in, 4 * rank, 4 * rank, file, "dimensions");
-            int[] dims = new int[rank];
+            int[] dims = header(in, file);
+            int rank = dims.length;
             long n = 1;
-            for (int i = 0; i < rank; i++) {
-                int b = 4 * i;
-                long d = ((dimBytes[b] & 0xffL) << 24) | ((dimBytes[b + 1] & 0xff) << 16)
-                        | ((dimBytes[b + 2] & 0xff) << 8) | (dimBytes[b + 3] & 0xff);
-                if (d < 1 || d > MAX_ELEMENTS) {
-                    throw new IOException(file + ": IDX dimension " + i + " is " + d + ", expected 1.." + MAX_ELEMENTS);
-                }
-                dims[i] = (int) d;
+            for (int d : dims) {
                 n *= d;
-                if (n > MAX_ELEMENTS) {
-                    throw new IOException(file + ": IDX dimensions " + Arrays.toString(Arrays.copyOf(dims, i + 1))
-                            + " hold more than " + MAX_ELEMENTS + " elements");
-                }
             }
             long room = bound[0] - 4 - 4L * rank;
             byte[] body = readFully(in, (int) n, (int) Math.min(n, Math.max(1 << 16, room)), file,
@@ -73,6 +49,48 @@ public final class IdxReader {
             }
             return new HostArray(dims, out);
         }
+    }
+
+    /** The dimensions the file's header declares, checked as {@link #read} checks them; the data is not read. */
+    public static int[] dims(Path file) throws IOException {
+        try (InputStream in = open(file, new long[1])) {
+            return header(in, file);
+        }
+    }
+
+    /** Reads and checks the header: magic, element type, and the dimensions, which it returns. */
+    private static int[] header(InputStream in, Path file) throws IOException {
+        byte[] head = readFully(in, 4, 4, file, "header");
+        if (head[0] != 0 || head[1] != 0) {
+            throw new IOException(file + ": not an IDX file: magic starts with " + hex(head[0]) + " " + hex(head[1])
+                    + ", expected 00 00");
+        }
+        if (head[2] != 0x08) {
+            throw new IOException(file + ": IDX element type " + hex(head[2])
+                    + " is not supported; expected 08 (unsigned byte)");
+        }
+        int rank = head[3] & 0xff;
+        if (rank < 1) {
+            throw new IOException(file + ": IDX header declares 0 dimensions");
+        }
+        byte[] dimBytes = readFully(in, 4 * rank, 4 * rank, file, "dimensions");
+        int[] dims = new int[rank];
+        long n = 1;
+        for (int i = 0; i < rank; i++) {
+            int b = 4 * i;
+            long d = ((dimBytes[b] & 0xffL) << 24) | ((dimBytes[b + 1] & 0xff) << 16)
+                    | ((dimBytes[b + 2] & 0xff) << 8) | (dimBytes[b + 3] & 0xff);
+            if (d < 1 || d > MAX_ELEMENTS) {
+                throw new IOException(file + ": IDX dimension " + i + " is " + d + ", expected 1.." + MAX_ELEMENTS);
+            }
+            dims[i] = (int) d;
+            n *= d;
+            if (n > MAX_ELEMENTS) {
+                throw new IOException(file + ": IDX dimensions " + Arrays.toString(Arrays.copyOf(dims, i + 1))
+                        + " hold more than " + MAX_ELEMENTS + " elements");
+            }
+        }
+        return dims;
     }
 
     /**

@@ -146,6 +146,29 @@ public record DataSpec(String type, Path dir, Path baseDir, int train, int valid
         };
     }
 
+    /** What the training files' headers say: the rows the training set will have and one sample's shape. */
+    public record Header(int rows, Shape sampleShape) {
+    }
+
+    /**
+     * The training set's rows and sample shape from the file headers alone, so that a model can be
+     * built while the data loads; null when that takes reading the data (CSV, NPY, generated data)
+     * or the header is not a data set's (an IDX file of one dimension). A header that cannot be
+     * read is the {@link IOException} {@link #loadTrain} would give.
+     */
+    public Header trainHeader(Path dirOverride) throws IOException {
+        if (!type.equals("idx")) {
+            return null;
+        }
+        Path folder = dirOverride != null ? dirOverride : dir != null ? dir : baseDir;
+        int[] dims = IdxReader.dims(file(folder, files[0]));
+        if (dims.length < 2) {
+            return null;
+        }
+        Shape sample = dims.length == 3 ? Shape.of(dims[1], dims[2], 1) : Shape.of(Arrays.copyOfRange(dims, 1, dims.length));
+        return new Header(Math.min(dims[0], limit), sample);
+    }
+
     /** Loads the data; {@code dirOverride} (from {@code --data}) replaces {@code dir} when not null. */
     public Split load(Path dirOverride) throws IOException {
         Path folder = dirOverride != null ? dirOverride : dir != null ? dir : baseDir;

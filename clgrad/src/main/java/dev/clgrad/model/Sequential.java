@@ -511,6 +511,18 @@ public final class Sequential implements Replicable {
         return planner.explain(Planner.Kind.TRAIN, batch);
     }
 
+    /**
+     * Makes the training step for batches of {@code batch} rows ready ahead of the first: the
+     * workspace reserved, the step planned and its kernels built (on OpenCL, compiled), as the first
+     * {@link #fit} batch of that size would. A caller that still has data to read can do this
+     * meanwhile ({@code clgrad train} does, on a thread of its own for the data).
+     */
+    public void prepareTraining(int batch) {
+        checkCompiled();
+        reserve(batch);
+        planner.program(Planner.Kind.TRAIN, batch);
+    }
+
     /** The plan {@link #explain} prints, as data ({@code clgrad explain --json}). */
     public Planner.Plan plan(int batch) {
         checkCompiled();

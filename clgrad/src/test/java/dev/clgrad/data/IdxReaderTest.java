@@ -52,6 +52,19 @@ class IdxReaderTest {
         return m;
     }
 
+    /** dims reads the header alone, raw or gzipped, and refuses a bad one as read does. */
+    @Test
+    void dimsReadsTheHeaderAlone() throws IOException {
+        byte[] raw = idx(3, 2, 2);
+        assertArrayEquals(new int[]{3, 2, 2}, IdxReader.dims(write("a-idx3-ubyte", raw)));
+        assertArrayEquals(new int[]{3, 2, 2}, IdxReader.dims(write("b-idx3-ubyte.gz", gzip(raw))));
+        assertArrayEquals(new int[]{3, 2, 2}, IdxReader.dims(write("short", Arrays.copyOf(raw, 16))),
+                "the data is not read");
+        Path bad = write("bad", new byte[]{0, 0, 0x0d, 1, 0, 0, 0, 1});
+        String m = assertThrows(IOException.class, () -> IdxReader.dims(bad)).getMessage();
+        assertEquals(assertThrows(IOException.class, () -> IdxReader.read(bad, 1f)).getMessage(), m);
+    }
+
     @Test
     void readsRawAndGzippedAlike() throws IOException {
         byte[] raw = idx(3, 2, 2);

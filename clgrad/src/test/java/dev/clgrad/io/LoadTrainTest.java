@@ -50,6 +50,31 @@ class LoadTrainTest {
                 + "\"tr-y\"}").data().loadTrain(null).rows(), "the limit applies");
     }
 
+    /**
+     * The headers alone give the rows and sample shape loadTrain's data set will have (the limit
+     * applied), before the data is read; CSV data has no such header; a missing file is the error
+     * loading it gives.
+     */
+    @Test
+    void theHeaderTellsRowsAndSampleShapeAsLoadTrainWillHaveThem() throws IOException {
+        idx("tr-x", "tr-y");
+        String files = "\"trainImages\": \"tr-x\", \"trainLabels\": \"tr-y\"";
+        DataSpec spec = config("{\"type\": \"idx\", \"dir\": \"" + dir + "\", " + files + "}").data();
+        DataSpec.Header header = spec.trainHeader(null);
+        Dataset train = spec.loadTrain(null);
+        assertEquals(train.rows(), header.rows());
+        assertEquals(train.sampleShape(), header.sampleShape());
+        assertEquals(dev.clgrad.tensor.Shape.of(2, 3, 1), header.sampleShape());
+        assertEquals(1, config("{\"type\": \"idx\", \"dir\": \"" + dir + "\", \"limit\": 1, " + files + "}").data()
+                .trainHeader(null).rows(), "the limit applies");
+        Files.writeString(dir.resolve("d.csv"), "1,10,2\n");
+        assertEquals(null, config("{\"type\": \"csv\", \"train\": \"d.csv\"}").data().trainHeader(null));
+        DataSpec missing = config("{\"type\": \"idx\", \"dir\": \"" + dir.resolve("nowhere") + "\", " + files + "}").data();
+        IOException e = assertThrows(IOException.class, () -> missing.trainHeader(null));
+        IOException same = assertThrows(IOException.class, () -> missing.loadTrain(null));
+        assertEquals(same.getMessage(), e.getMessage());
+    }
+
     @Test
     void csvAndRandomDataAsLoadGivesThem() throws IOException {
         Files.writeString(dir.resolve("d.csv"), "1,10,2\n3,30,4\n");

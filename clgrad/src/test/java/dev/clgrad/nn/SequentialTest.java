@@ -168,6 +168,31 @@ class SequentialTest {
                 + "weights at epoch end");
     }
 
+    /** prepareTraining prepares the step a fit of that batch size runs: the fit prepares nothing more. */
+    @Test
+    void prepareTrainingPreparesTheStepFitRuns() {
+        Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+        Backend counting = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[]{Backend.class},
+                (proxy, method, args) -> {
+                    calls.computeIfAbsent(method.getName(), n -> new AtomicInteger()).incrementAndGet();
+                    try {
+                        return method.invoke(java, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        float[][][] data = SeedExampleTest.seedData();
+        try (Sequential model = SeedExampleTest.seedModel(counting)) {
+            model.build(20);
+            model.prepareTraining(40);
+            assertTrue(calls.containsKey("prepareAll"), "the step is prepared: " + calls.keySet());
+            calls.clear();
+            model.fit(data[0], data[1], Fit.epochs(1).batchSize(40).withQuiet(true));
+            assertEquals(25, model.optimizer().iterations());
+            assertEquals(null, calls.get("prepareAll"), "nothing more prepared");
+        }
+    }
+
     @Test
     void lastPartialBatchUsesViewsOfTheWorkspace() {
         int live = java.liveBuffers();
