@@ -165,6 +165,18 @@ class Run:
                     return c, need == "import torch, numpy"
         return None, False
 
+    def peer_blas(self):
+        """True when numpy (and torch) run on an optimised BLAS, else why not: Debian's numpy and torch
+        use whatever libblas.so.3 the system selects, the reference BLAS (40x slower) unless OpenBLAS is
+        installed."""
+        code = ("import numpy, threadpoolctl\n" + ("import torch\n" if self.has_torch else "")
+                + "apis = {p['internal_api'] for p in threadpoolctl.threadpool_info()}\n"
+                + "print('ok' if apis & {'openblas', 'mkl', 'blis'} else 'reference')")
+        out = sh([self.python, "-c", code], timeout=120, env=base_env())
+        if out is None:
+            return "threadpoolctl is missing, so which BLAS the peers use is unknown"
+        return True if out.strip() == "ok" else "numpy and torch run on the reference BLAS"
+
     def find_pocl(self):
         """The id of the first OpenCL CPU device clgrad sees (PoCL here), or None."""
         if self.args.pocl_device:
@@ -379,7 +391,13 @@ class Run:
             self.problem(all_benches, "clgrad", "pocl", "missing", "no OpenCL CPU device (PoCL not installed?)")
         self.python, self.has_torch = self.find_python()
         self.torch_configs, self.blas_configs, self.dl4j_configs = [], [], []
-        if self.python is None:
+        blas = self.python and self.peer_blas()
+        if self.python and blas is not True:
+            self.problem([b for b in all_benches if b in ("mnist", "seed", "gemm1024", "gemm2048")], "pytorch/openblas",
+                         "", "missing", f"{self.python}: {blas}; a peer there would not run at its best "
+                         "(bench/install-peers.sh installs OpenBLAS as the system BLAS and threadpoolctl)")
+            self.python = None
+        elif self.python is None:
             self.problem([b for b in all_benches if b in ("mnist", "seed", "gemm1024", "gemm2048")], "pytorch/openblas",
                          "", "missing", "no python3 with numpy (bench/install-peers.sh)")
         else:
