@@ -63,12 +63,17 @@ public final class Config {
 
     /** The binaryCache property: true or false, or null when unset (the device profile decides). */
     public static Boolean binaryCache() {
-        String v = System.getProperty("clgrad.binaryCache");
+        return flag("clgrad.binaryCache");
+    }
+
+    /** The boolean property {@code name}, null when unset or blank; any value but true or false is an error naming it. */
+    private static Boolean flag(String name) {
+        String v = System.getProperty(name);
         if (v == null || v.isBlank()) {
             return null;
         }
         if (!v.equals("true") && !v.equals("false")) {
-            throw new IllegalArgumentException("clgrad.binaryCache must be true or false, got '" + v + "'");
+            throw new IllegalArgumentException(name + " must be true or false, got '" + v + "'");
         }
         return Boolean.valueOf(v);
     }
@@ -192,13 +197,6 @@ public final class Config {
      * PoCL's kernel cache lacks them ({@code clgrad.compileAhead}, default true).
      */
     public static boolean compileAhead() {
-        String v = System.getProperty("clgrad.compileAhead");
-        if (v == null || v.isBlank()) {
-            return true;
-        }
-        if (!v.equals("true") && !v.equals("false")) {
-            throw new IllegalArgumentException("clgrad.compileAhead must be true or false, got '" + v + "'");
-        }
-        return v.equals("true");
+        return !Boolean.FALSE.equals(flag("clgrad.compileAhead"));
     }
 }

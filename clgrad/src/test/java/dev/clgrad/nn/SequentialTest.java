@@ -143,15 +143,7 @@ class SequentialTest {
     @Test
     void oneOptimizerLaunchAndNoCopiesPerStep() {
         Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
-        Backend counting = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[]{Backend.class},
-                (proxy, method, args) -> {
-                    calls.computeIfAbsent(method.getName(), n -> new AtomicInteger()).incrementAndGet();
-                    try {
-                        return method.invoke(java, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        Backend counting = counting(calls);
         float[][][] data = SeedExampleTest.seedData();
         try (Sequential model = SeedExampleTest.seedModel(counting)) {
             model.build(20);
@@ -172,15 +164,7 @@ class SequentialTest {
     @Test
     void prepareTrainingPreparesTheStepFitRuns() {
         Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
-        Backend counting = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[]{Backend.class},
-                (proxy, method, args) -> {
-                    calls.computeIfAbsent(method.getName(), n -> new AtomicInteger()).incrementAndGet();
-                    try {
-                        return method.invoke(java, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        Backend counting = counting(calls);
         float[][][] data = SeedExampleTest.seedData();
         try (Sequential model = SeedExampleTest.seedModel(counting)) {
             model.build(20);
@@ -191,6 +175,19 @@ class SequentialTest {
             assertEquals(25, model.optimizer().iterations());
             assertEquals(null, calls.get("prepareAll"), "nothing more prepared");
         }
+    }
+
+    /** The Java backend, each call counted in {@code calls} by method name. */
+    private Backend counting(Map<String, AtomicInteger> calls) {
+        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[]{Backend.class},
+                (proxy, method, args) -> {
+                    calls.computeIfAbsent(method.getName(), n -> new AtomicInteger()).incrementAndGet();
+                    try {
+                        return method.invoke(java, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
     }
 
     @Test
