@@ -15,12 +15,12 @@ import java.util.Arrays;
  * MLP's losses by 5e-5 within 25 steps), op(B) is packed into micro-panels of {@link #NR} columns
  * (kc rows of NR floats, zero-padded past the last column; a B of exactly NR columns is that layout
  * already and is read in place); for each block of {@link #MC} rows, alpha·op(A) is packed into
- * micro-panels of {@link #MR} rows (kc columns of MR floats), the last one 4 or 8 rows high
- * (zero-padded to a multiple of 4). The micro-kernels keep an 8×NR or 4×NR block of C in vector
- * registers across the whole depth (one rank-1 update per depth: two vector loads of B, one
- * broadcast load of A per row, two fused multiply-adds per row) and add it to C once (or, for the
- * first panel of a product with beta 0, write it), each store written out in the kernel itself: a
- * helper taking the vector, though C2 inlined it, halved the kernel's rate. Blocks whose rows or
+ * micro-panels of {@link #MR} rows (kc columns of MR floats; 8 rows with 512-bit vectors, 6 with
+ * 256-bit ones), the last one or two 4 rows high (zero-padded). The micro-kernels keep an MR×NR or
+ * 4×NR block of C in vector registers across the whole depth (one rank-1 update per depth: two
+ * vector loads of B, one broadcast load of A per row, two fused multiply-adds per row) and add it
+ * to C once (or, for the first panel of a product with beta 0, write it), each store written out in
+ * the kernel itself: a helper taking the vector, though C2 inlined it, halved the kernel's rate. Blocks whose rows or
  * columns C does not fill go through a zeroed tile. With alpha 1 and at most two micro-panels of
  * columns (a narrow B, such as a convolution's 32 filters), A's whole micro-panels are read where A
  * lies instead of packed (packing the tall A of a convolution cost more than the products there).
@@ -30,17 +30,22 @@ import java.util.Arrays;
  * <p>Measured on 2 cores of an AMD EPYC (Zen 4, AVX-512, 32 KiB L1D; one thread, thread CPU time,
  * the machine loaded): the packed 8×NR kernel 114 GFLOP/s with its operands in L1/L2 (60 with the
  * stores through a helper; 4×4 vectors, 6×4, 4×3 and 8×3 kernels measured the same, 110–114, so
- * the 8×NR shape stays); 1024³ 83–87 and 2048³ 85–89 GFLOP/s, OpenBLAS 90 and 98.
+ * the 8×NR shape stays); 1024³ 83–87 and 2048³ 85–89 GFLOP/s, OpenBLAS 90 and 98. On 2 cores of
+ * an AMD EPYC (Zen 3, AVX2, no AVX-512): the 6×16 kernel alone 82–86 GFLOP/s where the 8×16 one
+ * gave 45 (one JVM, alternating, operands in L1/L2); within a whole product it runs at about half
+ * that rate, and the 2-thread 1024³ median went from 63.6 to 67.0 GFLOP/s (OpenBLAS 116–139).
  */
 final class VectorGemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     /** Floats per vector. */
     private static final int H = S.length();
     /**
-     * Rows of C per full micro-kernel: 16 accumulators. (12 rows measured 4 % faster, but C1 bails out
-     * of compiling that kernel, out of virtual registers, and it then stays interpreted for seconds.)
+     * Rows of C per full micro-kernel: 8 with 512-bit vectors (16 accumulators of the 32 registers;
+     * 12 rows measured 4 % faster, but C1 bails out of compiling that kernel, out of virtual registers,
+     * and it then stays interpreted for seconds), 6 with narrower ones (12 accumulators, two B vectors
+     * and a broadcast fill AVX2's 16 registers; 8 rows spill five accumulators to the stack).
      */
-    static final int MR = 8;
+    static final int MR = H >= 16 ? 8 : 6;
     /** Columns of C per micro-kernel: two vectors. */
     static final int NR = 2 * H;
     /** Largest depth of a packed panel. */
@@ -99,16 +104,17 @@ final class VectorGemm {
                 int bo = bInPlace ? bOff + p0 * NR : 0;
                 for (int i0 = r0; i0 < r1; i0 += MC) {
                     int mc = Math.min(MC, r1 - i0);
-                    int read = inPlace ? mc / MR * MR : 0;
+                    int read = inPlace ? inPlaceRows(mc) : 0;
                     if (read < mc) {
                         packA(transA, m, k, alpha, a, aOff, i0 + read, mc - read, p0, kc, s.ap);
                     }
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         int bj = bo + jr * kc;
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int mr = Math.min(MR, mc - ir);
-                            int h = (mr + 3) & ~3;
+                        int h;
+                        for (int ir = 0; ir < mc; ir += h) {
+                            h = height(mc - ir);
+                            int mr = Math.min(h, mc - ir);
                             int ci = cOff + (i0 + ir) * n + j0 + jr;
                             boolean direct = mr == h && nr == NR;
                             float[] out = direct ? c : s.tile;
@@ -118,11 +124,16 @@ final class VectorGemm {
                                 Arrays.fill(s.tile, 0f);
                             }
                             boolean o = direct && over;
-                            if (ir < read) {
+                            if (ir < read && MR == 8) {
                                 kernel8Strided(kc, a, aOff + p0 * ks + (i0 + ir) * rs, ks, rs, bp, bj, o, out, oi,
+                                        ldo);
+                            } else if (ir < read) {
+                                kernel6Strided(kc, a, aOff + p0 * ks + (i0 + ir) * rs, ks, rs, bp, bj, o, out, oi,
                                         ldo);
                             } else if (h == 8) {
                                 kernel8(kc, s.ap, (ir - read) * kc, bp, bj, o, out, oi, ldo);
+                            } else if (h == 6) {
+                                kernel6(kc, s.ap, (ir - read) * kc, bp, bj, o, out, oi, ldo);
                             } else {
                                 kernel4(kc, s.ap, (ir - read) * kc, bp, bj, o, out, oi, ldo);
                             }
@@ -138,6 +149,25 @@ final class VectorGemm {
                 }
             }
         }
+    }
+
+    /**
+     * Rows of the micro-panel that starts where {@code rest} rows of its block are left: MR, or 4 for
+     * the last at most 4 rows and, with 6-row kernels, for 8 rows (4 + 4, two whole tiles, rather than
+     * 6 + 2 through the edge tile: a batch of 128 rows is 20 × 6 + 8). A last micro-panel with fewer
+     * rows than its height is zero-padded.
+     */
+    private static int height(int rest) {
+        return rest <= 4 || (MR == 6 && rest == 8) ? 4 : MR;
+    }
+
+    /** Rows of a block of mc taken by its leading whole MR-row micro-panels (those read in place). */
+    private static int inPlaceRows(int mc) {
+        int rows = 0;
+        while (mc - rows >= MR && height(mc - rows) == MR) {
+            rows += MR;
+        }
+        return rows;
     }
 
     /**
@@ -175,15 +205,15 @@ final class VectorGemm {
     }
 
     /**
-     * Packs alpha·op(A)[i0..i0+mc, p0..p0+kc) into micro-panels of MR rows, the last one h rows
-     * high (mc's remainder rounded up to a multiple of 4): row i0 + ir + r, depth kk at
-     * {@code ap[ir·kc + kk·h + r]}; rows past mc up to h are zero.
+     * Packs alpha·op(A)[i0..i0+mc, p0..p0+kc) into micro-panels {@link #height} rows high: row
+     * i0 + ir + r, depth kk at {@code ap[ir·kc + kk·h + r]}; rows past mc up to h are zero.
      */
     private static void packA(boolean transA, int m, int k, float alpha, float[] a, int aOff, int i0, int mc, int p0,
                               int kc, float[] ap) {
-        for (int ir = 0; ir < mc; ir += MR) {
-            int mr = Math.min(MR, mc - ir);
-            int h = (mr + 3) & ~3;
+        int h;
+        for (int ir = 0; ir < mc; ir += h) {
+            h = height(mc - ir);
+            int mr = Math.min(h, mc - ir);
             int base = ir * kc;
             if (transA) {
                 for (int kk = 0; kk < kc; kk++) {
@@ -324,6 +354,66 @@ final class VectorGemm {
         (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y7).intoArray(c, ci + H);
     }
 
+    /**
+     * As {@link #kernel8} for 6 rows: A's packed micro-panel is kc columns of 6 floats, 12 accumulators.
+     * The loop steps its two offsets rather than recomputing them from a depth counter (on Zen 3 the
+     * kernel alone measured 86 against 77 GFLOP/s, medians of 6 JVMs).
+     */
+    private static void kernel6(int kc, float[] ap, int aOff, float[] bp, int bOff, boolean over, float[] c, int ci,
+                                int ldc) {
+        FloatVector x0 = FloatVector.zero(S);
+        FloatVector y0 = FloatVector.zero(S);
+        FloatVector x1 = FloatVector.zero(S);
+        FloatVector y1 = FloatVector.zero(S);
+        FloatVector x2 = FloatVector.zero(S);
+        FloatVector y2 = FloatVector.zero(S);
+        FloatVector x3 = FloatVector.zero(S);
+        FloatVector y3 = FloatVector.zero(S);
+        FloatVector x4 = FloatVector.zero(S);
+        FloatVector y4 = FloatVector.zero(S);
+        FloatVector x5 = FloatVector.zero(S);
+        FloatVector y5 = FloatVector.zero(S);
+        for (int ao = aOff, bo = bOff, end = aOff + 6 * kc; ao < end; ao += 6, bo += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + H);
+            FloatVector a0 = FloatVector.broadcast(S, ap[ao]);
+            x0 = a0.fma(b0, x0);
+            y0 = a0.fma(b1, y0);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ao + 1]);
+            x1 = a1.fma(b0, x1);
+            y1 = a1.fma(b1, y1);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ao + 2]);
+            x2 = a2.fma(b0, x2);
+            y2 = a2.fma(b1, y2);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ao + 3]);
+            x3 = a3.fma(b0, x3);
+            y3 = a3.fma(b1, y3);
+            FloatVector a4 = FloatVector.broadcast(S, ap[ao + 4]);
+            x4 = a4.fma(b0, x4);
+            y4 = a4.fma(b1, y4);
+            FloatVector a5 = FloatVector.broadcast(S, ap[ao + 5]);
+            x5 = a5.fma(b0, x5);
+            y5 = a5.fma(b1, y5);
+        }
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x0).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y0).intoArray(c, ci + H);
+        ci += ldc;
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x1).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y1).intoArray(c, ci + H);
+        ci += ldc;
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x2).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y2).intoArray(c, ci + H);
+        ci += ldc;
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x3).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y3).intoArray(c, ci + H);
+        ci += ldc;
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x4).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y4).intoArray(c, ci + H);
+        ci += ldc;
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x5).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y5).intoArray(c, ci + H);
+    }
+
     /** As {@link #kernel8} for 4 rows: A's packed micro-panel is kc columns of 4 floats. */
     private static void kernel4(int kc, float[] ap, int aOff, float[] bp, int bOff, boolean over, float[] c, int ci,
                                 int ldc) {
@@ -441,5 +531,61 @@ final class VectorGemm {
         ci += ldc;
         (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x7).intoArray(c, ci);
         (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y7).intoArray(c, ci + H);
+    }
+
+    /** As {@link #kernel8Strided} for 6 rows, stepping its offsets as {@link #kernel6} does. */
+    private static void kernel6Strided(int kc, float[] a, int aOff, int ks, int rs, float[] bp, int bOff, boolean over,
+                                       float[] c, int ci, int ldc) {
+        FloatVector x0 = FloatVector.zero(S);
+        FloatVector y0 = FloatVector.zero(S);
+        FloatVector x1 = FloatVector.zero(S);
+        FloatVector y1 = FloatVector.zero(S);
+        FloatVector x2 = FloatVector.zero(S);
+        FloatVector y2 = FloatVector.zero(S);
+        FloatVector x3 = FloatVector.zero(S);
+        FloatVector y3 = FloatVector.zero(S);
+        FloatVector x4 = FloatVector.zero(S);
+        FloatVector y4 = FloatVector.zero(S);
+        FloatVector x5 = FloatVector.zero(S);
+        FloatVector y5 = FloatVector.zero(S);
+        for (int bo = bOff, ao = aOff, end = bOff + kc * NR; bo < end; bo += NR, ao += ks) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + H);
+            FloatVector a0 = FloatVector.broadcast(S, a[ao]);
+            x0 = a0.fma(b0, x0);
+            y0 = a0.fma(b1, y0);
+            FloatVector a1 = FloatVector.broadcast(S, a[ao + rs]);
+            x1 = a1.fma(b0, x1);
+            y1 = a1.fma(b1, y1);
+            FloatVector a2 = FloatVector.broadcast(S, a[ao + 2 * rs]);
+            x2 = a2.fma(b0, x2);
+            y2 = a2.fma(b1, y2);
+            FloatVector a3 = FloatVector.broadcast(S, a[ao + 3 * rs]);
+            x3 = a3.fma(b0, x3);
+            y3 = a3.fma(b1, y3);
+            FloatVector a4 = FloatVector.broadcast(S, a[ao + 4 * rs]);
+            x4 = a4.fma(b0, x4);
+            y4 = a4.fma(b1, y4);
+            FloatVector a5 = FloatVector.broadcast(S, a[ao + 5 * rs]);
+            x5 = a5.fma(b0, x5);
+            y5 = a5.fma(b1, y5);
+        }
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x0).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y0).intoArray(c, ci + H);
+        ci += ldc;
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x1).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y1).intoArray(c, ci + H);
+        ci += ldc;
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x2).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y2).intoArray(c, ci + H);
+        ci += ldc;
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x3).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y3).intoArray(c, ci + H);
+        ci += ldc;
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x4).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y4).intoArray(c, ci + H);
+        ci += ldc;
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x5).intoArray(c, ci);
+        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y5).intoArray(c, ci + H);
     }
 }
