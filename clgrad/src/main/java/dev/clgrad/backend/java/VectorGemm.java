@@ -19,8 +19,9 @@ import java.util.Arrays;
  * 256-bit ones), the last one or two 4 rows high (zero-padded). The micro-kernels keep an MR×NR or
  * 4×NR block of C in vector registers across the whole depth (one rank-1 update per depth: two
  * vector loads of B, one broadcast load of A per row, two fused multiply-adds per row) and add it
- * to C once (or, for the first panel of a product with beta 0, write it), each store written out in
- * the kernel itself: a helper taking the vector, though C2 inlined it, halved the kernel's rate. Blocks whose rows or
+ * to C once (for the first panel of a product with beta 0, to the tile {@link #zeroTile} zeroed),
+ * each store written out in the kernel itself: a helper taking the vector, though C2 inlined it,
+ * halved the kernel's rate. Blocks whose rows or
  * columns C does not fill go through a zeroed tile. With alpha 1 and at most two micro-panels of
  * columns (a narrow B, such as a convolution's 32 filters), A's whole micro-panels are read where A
  * lies instead of packed (packing the tall A of a convolution cost more than the products there).
@@ -123,19 +124,19 @@ final class VectorGemm {
                             if (!direct) {
                                 Arrays.fill(s.tile, 0f);
                             }
-                            boolean o = direct && over;
+                            if (direct && over) {
+                                zeroTile(c, ci, n, mr);
+                            }
                             if (ir < read && MR == 8) {
-                                kernel8Strided(kc, a, aOff + p0 * ks + (i0 + ir) * rs, ks, rs, bp, bj, o, out, oi,
-                                        ldo);
+                                kernel8Strided(kc, a, aOff + p0 * ks + (i0 + ir) * rs, ks, rs, bp, bj, out, oi, ldo);
                             } else if (ir < read) {
-                                kernel6Strided(kc, a, aOff + p0 * ks + (i0 + ir) * rs, ks, rs, bp, bj, o, out, oi,
-                                        ldo);
+                                kernel6Strided(kc, a, aOff + p0 * ks + (i0 + ir) * rs, ks, rs, bp, bj, out, oi, ldo);
                             } else if (h == 8) {
-                                kernel8(kc, s.ap, (ir - read) * kc, bp, bj, o, out, oi, ldo);
+                                kernel8(kc, s.ap, (ir - read) * kc, bp, bj, out, oi, ldo);
                             } else if (h == 6) {
-                                kernel6(kc, s.ap, (ir - read) * kc, bp, bj, o, out, oi, ldo);
+                                kernel6(kc, s.ap, (ir - read) * kc, bp, bj, out, oi, ldo);
                             } else {
-                                kernel4(kc, s.ap, (ir - read) * kc, bp, bj, o, out, oi, ldo);
+                                kernel4(kc, s.ap, (ir - read) * kc, bp, bj, out, oi, ldo);
                             }
                             if (direct) {
                                 if (last != null) {
@@ -201,6 +202,22 @@ final class VectorGemm {
             FloatVector v1 = FloatVector.fromArray(S, c, ci + H).add(b1);
             (relu ? zero.max(v0) : v0).intoArray(c, ci);
             (relu ? zero.max(v1) : v1).intoArray(c, ci + H);
+        }
+    }
+
+    /**
+     * Zeroes a whole rows×NR tile of C at ci (rows ldc apart) before the first depth panel of a
+     * product with beta 0 adds to it, so that C gets {@code +0 + Σ} (the bits of adding to a C of
+     * zeros) without reading what C held. Done here rather than by a flag in the kernels: a kernel
+     * that could also write its sums over C kept one more vector live through its loop, which on
+     * AVX2 went to the stack, and ran at about half its rate (1024³ on one Zen 3 core, the kernels
+     * alone in a sweep like block's: 85 GFLOP/s always adding, 49 with the flag).
+     */
+    private static void zeroTile(float[] c, int ci, int ldc, int rows) {
+        FloatVector zero = FloatVector.zero(S);
+        for (int r = 0; r < rows; r++, ci += ldc) {
+            zero.intoArray(c, ci);
+            zero.intoArray(c, ci + H);
         }
     }
 
@@ -277,12 +294,11 @@ final class VectorGemm {
 
     /**
      * {@code C[0..8, 0..NR) += Σ_kk ap[aOff + kk·8 + r]·bp[bOff + kk·NR + j]} over kk &lt; kc (a packed
-     * micro-panel of A, a packed micro-panel of B), C's rows ldc apart from ci; with over,
-     * {@code C = +0 + Σ} without reading C. The 16 accumulators (row r: xr, yr) stay in registers; one
-     * rank-1 update per depth: two loads of B, 8 broadcast loads of A, 16 fused multiply-adds.
+     * micro-panel of A, a packed micro-panel of B), C's rows ldc apart from ci. The 16 accumulators
+     * (row r: xr, yr) stay in registers; one rank-1 update per depth: two loads of B, 8 broadcast
+     * loads of A, 16 fused multiply-adds.
      */
-    private static void kernel8(int kc, float[] ap, int aOff, float[] bp, int bOff, boolean over, float[] c, int ci,
-                                int ldc) {
+    private static void kernel8(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int ci, int ldc) {
         FloatVector x0 = FloatVector.zero(S);
         FloatVector y0 = FloatVector.zero(S);
         FloatVector x1 = FloatVector.zero(S);
@@ -329,29 +345,29 @@ final class VectorGemm {
             x7 = a7.fma(b0, x7);
             y7 = a7.fma(b1, y7);
         }
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x0).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y0).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x0).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y0).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x1).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y1).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x1).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y1).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x2).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y2).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x2).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y2).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x3).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y3).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x3).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y3).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x4).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y4).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x4).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y4).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x5).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y5).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x5).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y5).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x6).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y6).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x6).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y6).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x7).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y7).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x7).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y7).intoArray(c, ci + H);
     }
 
     /**
@@ -359,8 +375,7 @@ final class VectorGemm {
      * The loop steps its two offsets rather than recomputing them from a depth counter (on Zen 3 the
      * kernel alone measured 86 against 77 GFLOP/s, medians of 6 JVMs).
      */
-    private static void kernel6(int kc, float[] ap, int aOff, float[] bp, int bOff, boolean over, float[] c, int ci,
-                                int ldc) {
+    private static void kernel6(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int ci, int ldc) {
         FloatVector x0 = FloatVector.zero(S);
         FloatVector y0 = FloatVector.zero(S);
         FloatVector x1 = FloatVector.zero(S);
@@ -395,28 +410,27 @@ final class VectorGemm {
             x5 = a5.fma(b0, x5);
             y5 = a5.fma(b1, y5);
         }
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x0).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y0).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x0).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y0).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x1).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y1).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x1).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y1).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x2).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y2).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x2).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y2).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x3).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y3).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x3).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y3).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x4).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y4).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x4).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y4).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x5).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y5).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x5).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y5).intoArray(c, ci + H);
     }
 
     /** As {@link #kernel8} for 4 rows: A's packed micro-panel is kc columns of 4 floats. */
-    private static void kernel4(int kc, float[] ap, int aOff, float[] bp, int bOff, boolean over, float[] c, int ci,
-                                int ldc) {
+    private static void kernel4(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int ci, int ldc) {
         FloatVector x0 = FloatVector.zero(S);
         FloatVector y0 = FloatVector.zero(S);
         FloatVector x1 = FloatVector.zero(S);
@@ -443,24 +457,24 @@ final class VectorGemm {
             x3 = a3.fma(b0, x3);
             y3 = a3.fma(b1, y3);
         }
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x0).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y0).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x0).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y0).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x1).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y1).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x1).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y1).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x2).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y2).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x2).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y2).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x3).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y3).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x3).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y3).intoArray(c, ci + H);
     }
 
     /**
      * As {@link #kernel8} with A read where it lies, {@code A[r, kk]} at {@code a[aOff + kk·ks + r·rs]}
      * (slower than a packed micro-panel, A's loads keeping their range checks, but nothing is copied).
      */
-    private static void kernel8Strided(int kc, float[] a, int aOff, int ks, int rs, float[] bp, int bOff, boolean over,
+    private static void kernel8Strided(int kc, float[] a, int aOff, int ks, int rs, float[] bp, int bOff,
                                        float[] c, int ci, int ldc) {
         FloatVector x0 = FloatVector.zero(S);
         FloatVector y0 = FloatVector.zero(S);
@@ -508,33 +522,33 @@ final class VectorGemm {
             x7 = a7.fma(b0, x7);
             y7 = a7.fma(b1, y7);
         }
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x0).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y0).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x0).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y0).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x1).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y1).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x1).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y1).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x2).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y2).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x2).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y2).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x3).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y3).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x3).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y3).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x4).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y4).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x4).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y4).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x5).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y5).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x5).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y5).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x6).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y6).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x6).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y6).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x7).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y7).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x7).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y7).intoArray(c, ci + H);
     }
 
     /** As {@link #kernel8Strided} for 6 rows, stepping its offsets as {@link #kernel6} does. */
-    private static void kernel6Strided(int kc, float[] a, int aOff, int ks, int rs, float[] bp, int bOff, boolean over,
+    private static void kernel6Strided(int kc, float[] a, int aOff, int ks, int rs, float[] bp, int bOff,
                                        float[] c, int ci, int ldc) {
         FloatVector x0 = FloatVector.zero(S);
         FloatVector y0 = FloatVector.zero(S);
@@ -570,22 +584,22 @@ final class VectorGemm {
             x5 = a5.fma(b0, x5);
             y5 = a5.fma(b1, y5);
         }
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x0).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y0).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x0).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y0).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x1).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y1).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x1).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y1).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x2).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y2).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x2).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y2).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x3).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y3).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x3).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y3).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x4).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y4).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x4).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y4).intoArray(c, ci + H);
         ci += ldc;
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci)).add(x5).intoArray(c, ci);
-        (over ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci + H)).add(y5).intoArray(c, ci + H);
+        FloatVector.fromArray(S, c, ci).add(x5).intoArray(c, ci);
+        FloatVector.fromArray(S, c, ci + H).add(y5).intoArray(c, ci + H);
     }
 }

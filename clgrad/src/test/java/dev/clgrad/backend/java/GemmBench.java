@@ -25,12 +25,12 @@ public final class GemmBench {
     /**
      * The packed micro-kernel alone, on one thread and thread CPU time: an A block of mc rows
      * (micro-panels of MR) and a B panel of nc columns (micro-panels of NR), both kc deep, swept as
-     * {@link VectorGemm#block} sweeps them, each tile written over C(mc, nc).
+     * {@link VectorGemm#block} sweeps them, each tile added to C(mc, nc).
      */
     private static void kernel(int repeats, int mc, int nc, int kc) throws Throwable {
         MethodHandle k8 = MethodHandles.privateLookupIn(VectorGemm.class, MethodHandles.lookup()).findStatic(
                 VectorGemm.class, "kernel" + VectorGemm.MR, MethodType.methodType(void.class, int.class,
-                        float[].class, int.class, float[].class, int.class, boolean.class, float[].class, int.class,
+                        float[].class, int.class, float[].class, int.class, float[].class, int.class,
                         int.class));
         int mr = VectorGemm.MR;
         int nr = VectorGemm.NR;
@@ -48,7 +48,7 @@ public final class GemmBench {
             for (int i = 0; i < inner; i++) {
                 for (int jr = 0; jr < nc; jr += nr) {
                     for (int ir = 0; ir < mc; ir += mr) {
-                        k8.invokeExact(kc, ap, ir * kc, bp, jr * kc, true, c, ir * nc + jr, nc);
+                        k8.invokeExact(kc, ap, ir * kc, bp, jr * kc, c, ir * nc + jr, nc);
                     }
                 }
             }
