@@ -33,8 +33,9 @@ import java.util.Arrays;
  * stores through a helper; 4×4 vectors, 6×4, 4×3 and 8×3 kernels measured the same, 110–114, so
  * the 8×NR shape stays); 1024³ 83–87 and 2048³ 85–89 GFLOP/s, OpenBLAS 90 and 98. On 2 cores of
  * an AMD EPYC (Zen 3, AVX2, no AVX-512): the 6×16 kernel alone 82–86 GFLOP/s where the 8×16 one
- * gave 45 (one JVM, alternating, operands in L1/L2); within a whole product it runs at about half
- * that rate, and the 2-thread 1024³ median went from 63.6 to 67.0 GFLOP/s (OpenBLAS 116–139).
+ * gave 45 (one JVM, alternating, operands in L1/L2); one thread of a 1024³ product 60–61 GFLOP/s
+ * (37–41 while the kernels took a flag to write over C, see {@link #zeroTile}; the Zen 4 figures
+ * above were measured with that flag).
  */
 final class VectorGemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
