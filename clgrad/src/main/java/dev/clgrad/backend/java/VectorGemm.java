@@ -21,10 +21,10 @@ import java.util.Arrays;
  * vector loads of B, one broadcast load of A per row, two fused multiply-adds per row) and add it
  * to C once (for the first panel of a product with beta 0, to the tile {@link #zeroTile} zeroed),
  * each store written out in the kernel itself: a helper taking the vector, though C2 inlined it,
- * halved the kernel's rate. Blocks whose rows or
- * columns C does not fill go through a zeroed tile. With alpha 1 and at most two micro-panels of
- * columns (a narrow B, such as a convolution's 32 filters), A's whole micro-panels are read where A
- * lies instead of packed (packing the tall A of a convolution cost more than the products there).
+ * halved the kernel's rate. Blocks whose rows or columns C does not fill go through a zeroed tile.
+ * With alpha 1 and at most two micro-panels of columns (a narrow B, such as a convolution's 32
+ * filters), A's whole micro-panels are read where A lies instead of packed (packing the tall A of a
+ * convolution cost more than the products there).
  * The B micro-panel (kc·NR floats, 32 KiB at most with 512-bit vectors) is reused from L1/L2 while
  * A's micro-panels stream from L2.
  *
