@@ -4,6 +4,7 @@ import dev.clgrad.Config;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -72,31 +73,69 @@ final class ParallelLoop implements AutoCloseable {
             for (int from = step; from < n; from += step) {
                 ws[posted++].post(body, from, Math.min(n, from + step));
             }
-            Throwable failure = null;
-            try {
-                body.run(0, Math.min(n, step));
-            } catch (Throwable t) {
-                failure = t;
-            }
-            for (int i = 0; i < posted; i++) {
-                Throwable t = ws[i].await();
-                if (t != null && failure == null) {
-                    failure = t;
-                } else if (t != null) {
-                    failure.addSuppressed(t);
-                }
-            }
-            if (failure instanceof RuntimeException e) {
-                throw e;
-            }
-            if (failure instanceof Error e) {
-                throw e;
-            }
-            if (failure != null) {
-                throw new IllegalStateException(failure);
-            }
+            join(ws, posted, body, 0, Math.min(n, step));
         } finally {
             running.set(false);
+        }
+    }
+
+    /**
+     * Runs {@code body} over {@code [0, n)} in chunks of {@code chunk} indices (the last one shorter),
+     * which the calling thread and the workers claim one at a time until none is left, so a thread
+     * that runs slower (its caches colder for that part of the range, or its CPU shared) takes fewer
+     * chunks; returns when all are done. Runs whole on the calling thread, as {@link #forRange} does,
+     * when n holds fewer than two grains or the loop is busy. For bodies whose result does not depend
+     * on which thread runs a chunk. Exceptions as {@link #forRange}.
+     */
+    void forChunks(int n, int grain, int chunk, Body body) {
+        int count = (int) Math.max(1, (n + (long) chunk - 1) / Math.max(chunk, 1));
+        boolean parallel = threads > 1 && n / (long) Math.max(grain, 1) >= 2 && count > 1;
+        if (!parallel || !running.compareAndSet(false, true)) {
+            body.run(0, n);
+            return;
+        }
+        try {
+            Worker[] ws = workers();
+            AtomicInteger next = new AtomicInteger();
+            Body claim = (unused, none) -> {
+                for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
+                    body.run(i * chunk, (int) Math.min(n, (i + 1L) * chunk));
+                }
+            };
+            int posted = Math.min(ws.length, count - 1);
+            for (int i = 0; i < posted; i++) {
+                ws[i].post(claim, 0, 0);
+            }
+            join(ws, posted, claim, 0, 0);
+        } finally {
+            running.set(false);
+        }
+    }
+
+    /** Runs the caller's part, waits for the first {@code posted} workers, then throws the first failure. */
+    private static void join(Worker[] ws, int posted, Body body, int from, int to) {
+        Throwable failure = null;
+        try {
+            body.run(from, to);
+        } catch (Throwable t) {
+            failure = t;
+        }
+        for (int i = 0; i < posted; i++) {
+            Throwable t = ws[i].await();
+            if (t != null && failure == null) {
+                failure = t;
+            } else if (t != null) {
+                failure.addSuppressed(t);
+            }
+        }
+        if (failure instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
+        if (failure != null) {
+            throw new IllegalStateException(failure);
         }
     }
 

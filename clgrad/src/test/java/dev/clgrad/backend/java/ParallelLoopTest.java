@@ -52,6 +52,63 @@ class ParallelLoopTest {
     }
 
     @Test
+    void claimedChunksCoverTheRangeOnceWithTheirOwnBounds() {
+        try (ParallelLoop loop = new ParallelLoop(3, 1000)) {
+            for (int n : new int[] {0, 1, 15, 16, 17, 1000, 4096}) {
+                int[] seen = new int[n];
+                Set<String> bounds = ConcurrentHashMap.newKeySet();
+                Set<String> names = ConcurrentHashMap.newKeySet();
+                loop.forChunks(n, 1, 16, (from, to) -> {
+                    bounds.add(from + ".." + to);
+                    names.add(Thread.currentThread().getName());
+                    for (int i = from; i < to; i++) {
+                        seen[i]++;
+                    }
+                });
+                for (int i = 0; i < n; i++) {
+                    assertEquals(1, seen[i], "index " + i + " of " + n);
+                }
+                int chunks = Math.max(1, (n + 15) / 16);
+                assertEquals(n <= 16 ? 1 : chunks, bounds.size(), bounds + " for " + n);
+                for (String b : bounds) {
+                    int from = Integer.parseInt(b.substring(0, b.indexOf('.')));
+                    int to = Integer.parseInt(b.substring(b.lastIndexOf('.') + 1));
+                    assertTrue(n <= 16 || from % 16 == 0 && (to - from == 16 || to == n), b + " for " + n);
+                }
+                assertTrue(names.size() <= Math.min(3, chunks), names + " for " + n);
+            }
+        }
+    }
+
+    @Test
+    void chunksBelowTwoGrainsRunWholeOnTheCallerAndAWorkersFailureReachesIt() {
+        try (ParallelLoop loop = new ParallelLoop(2, 1000)) {
+            Set<String> names = ConcurrentHashMap.newKeySet();
+            int[] seen = new int[100];
+            loop.forChunks(100, 64, 8, (from, to) -> {
+                names.add(Thread.currentThread().getName() + " " + from + ".." + to);
+                for (int i = from; i < to; i++) {
+                    seen[i]++;
+                }
+            });
+            assertEquals(Set.of(Thread.currentThread().getName() + " 0..100"), names);
+            assertEquals(100, java.util.Arrays.stream(seen).sum());
+            AtomicInteger ran = new AtomicInteger();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> loop.forChunks(1000, 1, 10, (from, to) -> {
+                        ran.incrementAndGet();
+                        if (from == 500) {
+                            throw new IllegalArgumentException("chunk " + from);
+                        }
+                    }));
+            assertEquals("chunk 500", e.getMessage());
+            assertTrue(ran.get() >= 51, "chunks run before the failure was thrown: " + ran.get());
+            int[] again = visits(loop, 1000, 1, 1, ConcurrentHashMap.newKeySet());
+            assertEquals(1000, java.util.Arrays.stream(again).sum());
+        }
+    }
+
+    @Test
     void rangesBelowTheGrainRunWholeOnTheCaller() {
         try (ParallelLoop loop = new ParallelLoop(2, 1000)) {
             Set<String> names = ConcurrentHashMap.newKeySet();
