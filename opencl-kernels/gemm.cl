@@ -124,9 +124,11 @@
 //   gemm_splitk_sum: 1-D, global covers (M + 1) * N, any local size.
 //
 // Tuning (native-config/profiles.json): on PoCL a work-group runs as a loop over its work-items,
-// so the register block (MWI x NWI with VWN = 16 for AVX-512) is what makes the FLOPs, and
-// GEMM_DIRECT = 1; on GPUs a 16 x 16 work-group with 4 x 4 blocks and float4 vectors is the usual
-// start, with the local tiles (GEMM_DIRECT = 0).
+// so the register block (MWI x NWI, VWN = 16) is what makes the FLOPs, and GEMM_DIRECT = 1: 6 x 16
+// floats (12 ymm accumulators) on AVX2, 6 x 64 (24 zmm) on AVX-512, each leaving registers for the
+// row of B and the broadcast of A (a block larger than the register file spills). On GPUs a 16 x 16
+// work-group with 4 x 4 blocks and float4 vectors is the usual start, with the local tiles
+// (GEMM_DIRECT = 0).
 
 #include "common.cl"
 #include "philox.cl"

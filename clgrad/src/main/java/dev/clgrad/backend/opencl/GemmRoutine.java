@@ -33,7 +33,11 @@ final class GemmRoutine {
     private static final int MDIMC = 16;
     private static final int NDIMC = 16;
     private static final int NAIVE_LOCAL = 8;
-    /** The fewest multiply-adds of a naive shape that {@link #blocksNarrow} runs register-blocked. */
+    /**
+     * The fewest multiply-adds of a product that runs tiled or that {@link #blocksNarrow} runs
+     * register-blocked: below it a launch costs more than its arithmetic on every device, and the
+     * naive kernels fuse more of a step (the seed SimpleNet's whole step is five launches).
+     */
     private static final long NARROW_BLOCKED_WORK = 1L << 16;
     /**
      * Defaults of {@code GEMM_PACK_K} and {@code GEMM_PACK_M}, the K and M from which a plain product
@@ -185,21 +189,28 @@ final class GemmRoutine {
                 args.toArray());
     }
 
-    /** Whether the shape s runs the naive kernel on this device (its tiles would be mostly padding). */
+    /**
+     * Whether the shape s runs the naive kernel on this device: fewer than
+     * {@link #NARROW_BLOCKED_WORK} multiply-adds, or tiles that would be mostly padding.
+     */
     static boolean naive(OpenClBackend cl, GemmShape s) {
-        return mostlyPadding(s, cl.define("GEMM_MWG", MWG), cl.define("GEMM_NWG", NWG), cl.define("GEMM_KWG", KWG));
+        return work(s) < NARROW_BLOCKED_WORK
+                || mostlyPadding(s, cl.define("GEMM_MWG", MWG), cl.define("GEMM_NWG", NWG), cl.define("GEMM_KWG", KWG));
     }
 
     /**
-     * Whether the naive shape s is one that {@code gemm_smallk_bias} runs as a Dense forward: M at
-     * least a tile of rows ({@code GEMM_MWG}), so register blocks of rows by vectors of columns fill
-     * the device, and K within one K step ({@code GEMM_KWG}) or a shape that {@link #blocksNarrow}
-     * (a classifier's 128 × 10 × 512 on a CPU: 0.57 ms naive, 0.15 ms blocked); smaller products
-     * keep the naive kernel.
+     * Whether the shape s is one that {@code gemm_smallk_bias} runs as a Dense forward: M at least a
+     * tile of rows ({@code GEMM_MWG}), so register blocks of rows by vectors of columns fill the
+     * device, and either a naive shape with K within one K step ({@code GEMM_KWG}) or one that
+     * {@link #blocksNarrow} (a classifier's 128 × 10 × 512 on a CPU: 0.57 ms naive, 0.15 ms blocked),
+     * or on a GEMM_DIRECT device any K within one K step, tiles or not (the first 3 × 3 convolution's
+     * 86528 × 32 × 9 on AVX2's 48 × 16 tiles: 4 ms tiled, 2.3 ms blocked); smaller products keep the
+     * naive kernel.
      */
     static boolean smallK(OpenClBackend cl, GemmShape s) {
-        return naive(cl, s) && s.m() >= cl.define("GEMM_MWG", MWG)
-                && (s.k() <= cl.define("GEMM_KWG", KWG) || blocksNarrow(cl, s));
+        boolean oneStep = s.k() <= cl.define("GEMM_KWG", KWG);
+        return s.m() >= cl.define("GEMM_MWG", MWG) && (naive(cl, s) ? oneStep || blocksNarrow(cl, s)
+                : oneStep && cl.define("GEMM_DIRECT", 0) != 0);
     }
 
     /**
@@ -210,7 +221,11 @@ final class GemmRoutine {
      * seed SimpleNet's products stay naive and fused).
      */
     static boolean blocksNarrow(OpenClBackend cl, GemmShape s) {
-        return cl.define("GEMM_DIRECT", 0) != 0 && (long) s.m() * s.n() * s.k() >= NARROW_BLOCKED_WORK;
+        return cl.define("GEMM_DIRECT", 0) != 0 && work(s) >= NARROW_BLOCKED_WORK;
+    }
+
+    private static long work(GemmShape s) {
+        return (long) s.m() * s.n() * s.k();
     }
 
     /** The naive kernels' work-group edge: local = (NAIVE_LOCAL, NAIVE_LOCAL). */

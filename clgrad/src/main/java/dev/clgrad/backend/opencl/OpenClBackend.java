@@ -556,7 +556,8 @@ public final class OpenClBackend implements Backend {
      * gradient does not split ({@code dense_backward_naive}, {@code dense_mse_backward_naive});
      * else its parts (a weight gradient over a long K as two launches, {@code gemm_splitk_wgrad}
      * and {@code gemm_splitk_sum}: {@link DenseRoutine#splitsWeightGrads}). A naive shape is one
-     * whose tiles would be mostly padding on this device's GEMM tile ({@link GemmRoutine#naive}).
+     * of few multiply-adds or whose tiles would be mostly padding on this device's GEMM tile
+     * ({@link GemmRoutine#naive}).
      *
      * @throws IllegalArgumentException for an op that does not validate
      */

@@ -39,6 +39,17 @@ class KernelSweepTest {
     }
 
     @Test
+    void poclRegisterBlocksFollowTheCpusVectorRegisters() {
+        DeviceProfile avx2 = DeviceProfile.forDevice("Portable Computing Language", "AuthenticAMD",
+                "pthread-haswell-AMD EPYC", null);
+        assertEquals(16, avx2.define("GEMM_NWG", 0), "6 x 16 register blocks on AVX2");
+        DeviceProfile avx512 = DeviceProfile.forDevice("Portable Computing Language", "GenuineIntel",
+                "pthread-skylake-avx512-Intel(R) Xeon(R) Processor", null);
+        assertEquals(64, avx512.define("GEMM_NWG", 0), "6 x 64 register blocks on AVX-512");
+        assertEquals(1, avx512.define("GEMM_DIRECT", 0), "the rest of the PoCL profile still applies");
+    }
+
+    @Test
     void entryPointsAreEveryKernelOfEveryFile() {
         Set<String> entries = KernelSweep.entryPoints();
         for (String k : new String[] {"gemm_nn", "gemm_tt", "gemm_nn_bias", "gemm_nt_mask", "gemm_naive",
