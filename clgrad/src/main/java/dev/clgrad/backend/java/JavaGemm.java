@@ -27,7 +27,8 @@ import java.util.Arrays;
  * jdk.incubator.vector}), each part runs {@link VectorGemm}'s register-blocked kernel instead of the
  * auto-vectorised one; the small and narrow cases are the same. There a C with fewer rows than
  * columns (batch 128 times 512 units) is split over columns, so that each thread packs its own half
- * of op(B) rather than all of it, and packs all of the smaller op(A).
+ * of op(B) rather than all of it; the smaller op(A), which every part reads whole, is packed once
+ * first, its panels shared out between the threads.
  * There, beta 0 skips the scaling pass (the blocks write C instead of adding to it), and a
  * {@link RowBias} epilogue is applied by the blocks as they store C, so C goes through memory once
  * instead of three times (zeroed, accumulated, biased). Neither changes a bit of C: where C is
@@ -89,6 +90,8 @@ final class JavaGemm {
         }
     }
 
+    /** The caller's buffer of a whole packed op(A) ({@link #packShared}), kept between calls. */
+    private static final ThreadLocal<float[]> PACKED_A = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     /** The calling thread's Tᵀ buffer of {@link #transposed}, grown on demand and kept between calls. */
     private static final ThreadLocal<float[]> TRANSPOSED = ThreadLocal.withInitial(() -> new float[0]);
@@ -166,13 +169,15 @@ final class JavaGemm {
                         continue;
                     }
                     block(vectorApi, transA, transB, m, n, k, alpha, a, aOff, b, bOff, overwrite, fused, c, cOff, r0,
-                            r1, 0, n);
+                            r1, 0, n, null);
                     finish(after, tail, c, cOff, n, r0, r1, 0, n);
                 }
             });
         } else {
             int parts = Math.max(1, Math.min(threads, n / MIN_COLS_PER_PART));
             int step = (n / parts + COL_ALIGN - 1) / COL_ALIGN * COL_ALIGN;
+            float[] packedA = vectorApi && parts > 1 && !VectorGemm.readsAInPlace(alpha, step)
+                    ? packShared(loop, transA, m, k, alpha, a, aOff) : null;
             loop.forRange(parts, 1, 1, (from, to) -> {
                 for (int p = from; p < to; p++) {
                     int c0 = Math.min(n, p * step);
@@ -181,11 +186,30 @@ final class JavaGemm {
                         continue;
                     }
                     block(vectorApi, transA, transB, m, n, k, alpha, a, aOff, b, bOff, overwrite, fused, c, cOff, 0, m,
-                            c0, c1);
+                            c0, c1, packedA);
                     finish(after, tail, c, cOff, n, 0, m, c0, c1);
                 }
             });
         }
+    }
+
+    /**
+     * All of alpha·op(A) packed once for a product split over columns ({@link VectorGemm#packAll}),
+     * its depth panels and row blocks shared out between the threads, into the calling thread's
+     * buffer: each part would otherwise pack the whole of A itself.
+     */
+    private static float[] packShared(ParallelLoop loop, boolean transA, int m, int k, float alpha, float[] a,
+                                      int aOff) {
+        float[] ap = PACKED_A.get();
+        int size = VectorGemm.packedSize(m, k);
+        if (ap.length < size) {
+            ap = new float[size];
+            PACKED_A.set(ap);
+        }
+        float[] into = ap;
+        loop.forRange(VectorGemm.packUnits(m, k), 1, 1,
+                (from, to) -> VectorGemm.packAll(transA, m, k, alpha, a, aOff, into, from, to));
+        return ap;
     }
 
     /** The region's {@code C = max(0, C + bias)} (or without the max) when epilogue is not null, then its tail if any. */
@@ -283,10 +307,10 @@ final class JavaGemm {
      */
     private static void block(boolean vectorApi, boolean transA, boolean transB, int m, int n, int k, float alpha,
                               float[] a, int aOff, float[] b, int bOff, boolean overwrite, RowBias epilogue, float[] c,
-                              int cOff, int r0, int r1, int c0, int c1) {
+                              int cOff, int r0, int r1, int c0, int c1, float[] packedA) {
         if (vectorApi) {
             VectorGemm.block(transA, transB, m, n, k, alpha, a, aOff, b, bOff, overwrite, epilogue, c, cOff, r0, r1,
-                    c0, c1);
+                    c0, c1, packedA);
         } else {
             blocked(transA, transB, m, n, k, alpha, a, aOff, b, bOff, c, cOff, r0, r1, c0, c1);
         }

@@ -81,16 +81,18 @@ final class VectorGemm {
      * there ({@code +0 + sum}, the bits of adding it to a C of zeros, without reading C). A is (M, K)
      * at {@code aOff}, or (K, M) when transA; B is (K, N), or (N, K) when transB; C is (M, N) at
      * {@code cOff}. With an epilogue (not null), each tile of C gets its bias and ReLU as soon as its
-     * last depth panel is stored, while the tile is in L1.
+     * last depth panel is stored, while the tile is in L1. packedA: null, or all of alpha·op(A) as
+     * {@link #packAll} packed it (then r0 is 0), read instead of packing A's blocks here.
      */
     static void block(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff,
                       float[] b, int bOff, boolean overwrite, JavaGemm.RowBias epilogue, float[] c, int cOff, int r0,
-                      int r1, int c0, int c1) {
+                      int r1, int c0, int c1, float[] packedA) {
         Scratch s = SCRATCH.get();
         // op(A)[i, p] is a[aOff + p·ks + i·rs]; whole micro-panels are read there when inPlace
         int ks = transA ? m : 1;
         int rs = transA ? 1 : k;
-        boolean inPlace = alpha == 1f && c1 - c0 <= IN_PLACE_COLUMNS;
+        boolean inPlace = packedA == null && readsAInPlace(alpha, c1 - c0);
+        float[] ap = packedA == null ? s.ap : packedA;
         // B with rows one micro-panel wide (N = NR: one panel, j0 and jr 0) is its packed layout already
         boolean bInPlace = !transB && n == NR;
         float[] bp = bInPlace ? b : s.bp;
@@ -107,8 +109,9 @@ final class VectorGemm {
                 for (int i0 = r0; i0 < r1; i0 += MC) {
                     int mc = Math.min(MC, r1 - i0);
                     int read = inPlace ? inPlaceRows(mc) : 0;
-                    if (read < mc) {
-                        packA(transA, m, k, alpha, a, aOff, i0 + read, mc - read, p0, kc, s.ap);
+                    int ao = packedA == null ? 0 : packedOffset(m, p0, i0, kc);
+                    if (packedA == null && read < mc) {
+                        packA(transA, m, k, alpha, a, aOff, i0 + read, mc - read, p0, kc, s.ap, 0);
                     }
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
@@ -133,11 +136,11 @@ final class VectorGemm {
                             } else if (ir < read) {
                                 kernel6Strided(kc, a, aOff + p0 * ks + (i0 + ir) * rs, ks, rs, bp, bj, out, oi, ldo);
                             } else if (h == 8) {
-                                kernel8(kc, s.ap, (ir - read) * kc, bp, bj, out, oi, ldo);
+                                kernel8(kc, ap, ao + (ir - read) * kc, bp, bj, out, oi, ldo);
                             } else if (h == 6) {
-                                kernel6(kc, s.ap, (ir - read) * kc, bp, bj, out, oi, ldo);
+                                kernel6(kc, ap, ao + (ir - read) * kc, bp, bj, out, oi, ldo);
                             } else {
-                                kernel4(kc, s.ap, (ir - read) * kc, bp, bj, out, oi, ldo);
+                                kernel4(kc, ap, ao + (ir - read) * kc, bp, bj, out, oi, ldo);
                             }
                             if (direct) {
                                 if (last != null) {
@@ -159,6 +162,47 @@ final class VectorGemm {
      * 6 + 2 through the edge tile: a batch of 128 rows is 20 × 6 + 8). A last micro-panel with fewer
      * rows than its height is zero-padded.
      */
+    /** Whether {@link #block} reads A's whole micro-panels where A lies for a C block this many columns wide. */
+    static boolean readsAInPlace(float alpha, int columns) {
+        return alpha == 1f && columns <= IN_PLACE_COLUMNS;
+    }
+
+    /** The units {@link #packAll} packs: one per depth panel and block of {@link #MC} rows. */
+    static int packUnits(int m, int k) {
+        return ceilDiv(k, KC) * ceilDiv(m, MC);
+    }
+
+    /** Floats of all of alpha·op(A) packed by {@link #packAll}. */
+    static int packedSize(int m, int k) {
+        return ceilDiv(m, MC) * MC * k;
+    }
+
+    /**
+     * Packs the units [from, to) of alpha·op(A) (unit u: depth panel u / B, row block u % B of B =
+     * ceil(M / MC)) into ap as {@link #block} reads them with packedA = ap: the panel at depth p0
+     * and the block at row i0 from {@link #packedOffset}, each laid out as the block packs it itself,
+     * so that both give the same bits. Threads packing disjoint units write disjoint ranges.
+     */
+    static void packAll(boolean transA, int m, int k, float alpha, float[] a, int aOff, float[] ap, int from,
+                        int to) {
+        int blocks = ceilDiv(m, MC);
+        for (int u = from; u < to; u++) {
+            int p0 = u / blocks * KC;
+            int i0 = u % blocks * MC;
+            int kc = Math.min(KC, k - p0);
+            packA(transA, m, k, alpha, a, aOff, i0, Math.min(MC, m - i0), p0, kc, ap, packedOffset(m, p0, i0, kc));
+        }
+    }
+
+    /** Where the packed block of rows from i0 at depth p0 (kc deep) starts in {@link #packAll}'s layout. */
+    private static int packedOffset(int m, int p0, int i0, int kc) {
+        return p0 * ceilDiv(m, MC) * MC + i0 * kc;
+    }
+
+    private static int ceilDiv(int x, int y) {
+        return (x + y - 1) / y;
+    }
+
     private static int height(int rest) {
         return rest <= 4 || (MR == 6 && rest == 8) ? 4 : MR;
     }
@@ -224,15 +268,15 @@ final class VectorGemm {
 
     /**
      * Packs alpha·op(A)[i0..i0+mc, p0..p0+kc) into micro-panels {@link #height} rows high: row
-     * i0 + ir + r, depth kk at {@code ap[ir·kc + kk·h + r]}; rows past mc up to h are zero.
+     * i0 + ir + r, depth kk at {@code ap[apOff + ir·kc + kk·h + r]}; rows past mc up to h are zero.
      */
     private static void packA(boolean transA, int m, int k, float alpha, float[] a, int aOff, int i0, int mc, int p0,
-                              int kc, float[] ap) {
+                              int kc, float[] ap, int apOff) {
         int h;
         for (int ir = 0; ir < mc; ir += h) {
             h = height(mc - ir);
             int mr = Math.min(h, mc - ir);
-            int base = ir * kc;
+            int base = apOff + ir * kc;
             if (transA) {
                 for (int kk = 0; kk < kc; kk++) {
                     int src = aOff + (p0 + kk) * m + i0 + ir;

@@ -12,13 +12,14 @@ import static org.junit.jupiter.api.Assertions.fail;
  * bit, to the scalar order it promises. Per element, per depth panel of {@link VectorGemm#KC} (the
  * last one {@code K mod KC}), a fused multiply-add chain {@code s = fma(alpha·op(A)[i, p], op(B)[p, j], s)}
  * from {@code s = +0} over p in order; the panels added in order to {@code beta·C} ({@code +0} for
- * beta 0, C itself for beta 1). Shapes reach the row and column splits over two threads, edge blocks,
- * A read in place (alpha 1, narrow C), B read in place (N = NR), every transpose, at offsets.
+ * beta 0, C itself for beta 1). Shapes reach the row and column splits over two threads (the latter
+ * with op(A) packed once and shared), edge blocks, A read in place (alpha 1, narrow C), B read in
+ * place (N = NR), every transpose, at offsets.
  */
 class VectorGemmBitsTest {
     private static final int[][] SHAPES = {
         {128, 512, 784}, {784, 512, 128}, {37, 70, 600}, {130, 129, 513}, {100, 64, 520}, {200, VectorGemm.NR, 300},
-        {300, 31, 257}, {6, VectorGemm.NC + 52, 40},
+        {300, 31, 257}, {6, VectorGemm.NC + 52, 40}, {47, 300, 300},
     };
 
     @Test
