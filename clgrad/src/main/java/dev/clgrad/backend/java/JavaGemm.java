@@ -200,16 +200,20 @@ final class JavaGemm {
      */
     private static float[] packShared(ParallelLoop loop, boolean transA, int m, int k, float alpha, float[] a,
                                       int aOff) {
-        float[] ap = PACKED_A.get();
-        int size = VectorGemm.packedSize(m, k);
-        if (ap.length < size) {
-            ap = new float[size];
-            PACKED_A.set(ap);
-        }
-        float[] into = ap;
+        float[] ap = buffer(PACKED_A, VectorGemm.packedSize(m, k));
         loop.forRange(VectorGemm.packUnits(m, k), 1, 1,
-                (from, to) -> VectorGemm.packAll(transA, m, k, alpha, a, aOff, into, from, to));
+                (from, to) -> VectorGemm.packAll(transA, m, k, alpha, a, aOff, ap, from, to));
         return ap;
+    }
+
+    /** The calling thread's buffer in cache, grown to at least size floats. */
+    private static float[] buffer(ThreadLocal<float[]> cache, int size) {
+        float[] b = cache.get();
+        if (b.length < size) {
+            b = new float[size];
+            cache.set(b);
+        }
+        return b;
     }
 
     /** The region's {@code C = max(0, C + bias)} (or without the max) when epilogue is not null, then its tail if any. */
@@ -239,11 +243,7 @@ final class JavaGemm {
     private static void transposed(ParallelLoop loop, boolean vectorApi, boolean transA, boolean transB, int m,
                                    int n, int k, float alpha, float[] a, int aOff, float[] b, int bOff, float beta,
                                    float[] c, int cOff) {
-        float[] t = TRANSPOSED.get();
-        if (t.length < m * n) {
-            t = new float[m * n];
-            TRANSPOSED.set(t);
-        }
+        float[] t = buffer(TRANSPOSED, m * n);
         gemm(loop, vectorApi, !transB, !transA, n, m, k, alpha, b, bOff, a, aOff, 0f, t, 0);
         for (int i = 0; i < m; i++) {
             int row = cOff + i * n;

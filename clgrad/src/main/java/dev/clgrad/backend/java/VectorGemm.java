@@ -156,12 +156,6 @@ final class VectorGemm {
         }
     }
 
-    /**
-     * Rows of the micro-panel that starts where {@code rest} rows of its block are left: MR, or 4 for
-     * the last at most 4 rows and, with 6-row kernels, for 8 rows (4 + 4, two whole tiles, rather than
-     * 6 + 2 through the edge tile: a batch of 128 rows is 20 × 6 + 8). A last micro-panel with fewer
-     * rows than its height is zero-padded.
-     */
     /** Whether {@link #block} reads A's whole micro-panels where A lies for a C block this many columns wide. */
     static boolean readsAInPlace(float alpha, int columns) {
         return alpha == 1f && columns <= IN_PLACE_COLUMNS;
@@ -174,7 +168,7 @@ final class VectorGemm {
 
     /** Floats of all of alpha·op(A) packed by {@link #packAll}. */
     static int packedSize(int m, int k) {
-        return ceilDiv(m, MC) * MC * k;
+        return blockRows(m) * k;
     }
 
     /**
@@ -196,13 +190,24 @@ final class VectorGemm {
 
     /** Where the packed block of rows from i0 at depth p0 (kc deep) starts in {@link #packAll}'s layout. */
     private static int packedOffset(int m, int p0, int i0, int kc) {
-        return p0 * ceilDiv(m, MC) * MC + i0 * kc;
+        return p0 * blockRows(m) + i0 * kc;
+    }
+
+    /** M rounded up to whole blocks of {@link #MC} rows: a depth's floats in {@link #packAll}'s layout. */
+    private static int blockRows(int m) {
+        return ceilDiv(m, MC) * MC;
     }
 
     private static int ceilDiv(int x, int y) {
         return (x + y - 1) / y;
     }
 
+    /**
+     * Rows of the micro-panel that starts where {@code rest} rows of its block are left: MR, or 4 for
+     * the last at most 4 rows and, with 6-row kernels, for 8 rows (4 + 4, two whole tiles, rather than
+     * 6 + 2 through the edge tile: a batch of 128 rows is 20 × 6 + 8). A last micro-panel with fewer
+     * rows than its height is zero-padded.
+     */
     private static int height(int rest) {
         return rest <= 4 || (MR == 6 && rest == 8) ? 4 : MR;
     }

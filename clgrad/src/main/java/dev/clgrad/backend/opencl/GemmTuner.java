@@ -124,9 +124,9 @@ public final class GemmTuner {
         "GEMM_DIRECT"};
     /**
      * (MWG, NWG, KWG, MDIMC, NDIMC, VWN, DIRECT) tried on CPUs: register blocks of 12 AVX2 vectors
-     * (6 x 16 floats per work-item, in work-groups of 4 to 16 of them) and of 8-28 AVX-512 vectors, mostly read straight from global memory
-     * (DIRECT = 1; the transposed-B kernels keep local tiles of the same shape), a few with local
-     * tiles throughout.
+     * (6 x 16 floats per work-item, in work-groups of 4 to 16 of them) and of 8-28 AVX-512 vectors,
+     * mostly read straight from global memory (DIRECT = 1; the transposed-B kernels keep local tiles
+     * of the same shape), a few with local tiles throughout.
      */
     private static final int[][] CPU = {{48, 16, 32, 8, 1, 16, 1}, {24, 16, 32, 4, 1, 16, 1},
             {96, 16, 32, 16, 1, 16, 1}, {48, 32, 32, 8, 2, 16, 1}, {48, 64, 32, 8, 1, 16, 1}, {128, 32, 32, 16, 1, 16, 1},
